@@ -1,0 +1,11 @@
+//! rootgrad: train small classifiers on ROOT ntuples, with data/simulation domain
+//! adaptation, and write the scores back as friend trees. One static binary, no Python.
+//!
+//! The library holds everything; `main.rs` only parses the command line and prints the
+//! one error a run may end with. See `../shared/DESIGN.md` for the layout.
+
+pub mod cli;
+pub mod error;
+pub mod root;
+
+pub use error::{Error, Result};

@@ -1,0 +1,249 @@
+//! Several files of one tree read as one (a chain), and friend trees joined to it by
+//! entry number.
+//!
+//! Files are named as users name them elsewhere: `file.root:tree`, `dir/*.root:Events`,
+//! `file.root:dir/tree;2`. Globs expand in sorted order. A chain's entries are the files'
+//! entries one after the other; a friend must have exactly as many entries as the chain
+//! it joins, or it is refused.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::file::RootFile;
+use super::interp::Value;
+use super::read::{read_column, Column, Layout};
+use super::tree::Tree;
+use crate::error::nearest_first;
+use crate::{Error, Result};
+
+/// A file pattern and the tree inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeSpec {
+    pub pattern: String,
+    pub tree: Option<String>,
+}
+
+impl TreeSpec {
+    /// Splits `file.root:tree` at the last `:` that follows `.root` (so Windows-style
+    /// or URL-like paths with colons earlier still work). Without a tree part, the
+    /// file's only tree is used.
+    pub fn parse(s: &str) -> TreeSpec {
+        if let Some(i) = s.rfind(".root:") {
+            let (f, t) = s.split_at(i + 5);
+            let t = &t[1..];
+            return TreeSpec {
+                pattern: f.to_string(),
+                tree: if t.is_empty() { None } else { Some(t.to_string()) },
+            };
+        }
+        TreeSpec {
+            pattern: s.to_string(),
+            tree: None,
+        }
+    }
+
+    /// The files the pattern names, in sorted order; a pattern matching nothing is an
+    /// error.
+    pub fn files(&self) -> Result<Vec<PathBuf>> {
+        let has_glob = self.pattern.contains(['*', '?', '[']);
+        if !has_glob {
+            return Ok(vec![PathBuf::from(&self.pattern)]);
+        }
+        let paths = glob::glob(&self.pattern).map_err(|e| Error::Usage(format!("bad file pattern `{}`: {e}", self.pattern)))?;
+        let mut out: Vec<PathBuf> = paths.filter_map(|p| p.ok()).collect();
+        out.sort();
+        if out.is_empty() {
+            return Err(Error::Usage(format!("no file matches `{}`", self.pattern)));
+        }
+        Ok(out)
+    }
+}
+
+/// Opens the tree of `spec` in one file; without a tree name, the file must hold
+/// exactly one tree.
+pub fn open_tree(path: &Path, tree: Option<&str>) -> Result<Tree> {
+    let file = Arc::new(RootFile::open(path)?);
+    let name = match tree {
+        Some(t) => t.to_string(),
+        None => {
+            let trees = list_trees(&file)?;
+            match trees.len() {
+                1 => trees[0].clone(),
+                0 => {
+                    return Err(Error::Usage(format!(
+                        "{}: the file holds no TTree",
+                        path.display()
+                    )))
+                }
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "{}: the file holds several trees; name one, as in `{}:{}` (trees: {})",
+                        path.display(),
+                        path.display(),
+                        trees[0],
+                        trees.join(", ")
+                    )))
+                }
+            }
+        }
+    };
+    Tree::open(file, &name)
+}
+
+/// The paths of every TTree in a file (highest cycle of each name).
+pub fn list_trees(file: &RootFile) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for (path, key) in file.walk().map_err(|e| e.at(file.path()))? {
+        if (key.class == "TTree" || key.class == "TNtuple" || key.class == "TNtupleD") && !out.contains(&path) {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
+/// Trees of several files read as one, with friends joined by entry number.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    pub trees: Vec<Tree>,
+    /// First entry of each tree in the chain, plus the total at the end.
+    pub starts: Vec<u64>,
+    pub friends: Vec<Chain>,
+}
+
+impl Chain {
+    /// Opens every file of `spec`.
+    pub fn open(spec: &TreeSpec) -> Result<Chain> {
+        let files = spec.files()?;
+        let trees = files
+            .iter()
+            .map(|f| open_tree(f, spec.tree.as_deref()))
+            .collect::<Result<Vec<_>>>()?;
+        let mut starts = vec![0u64];
+        for t in &trees {
+            let last = starts[starts.len() - 1];
+            starts.push(last + t.entries);
+        }
+        Ok(Chain {
+            trees,
+            starts,
+            friends: Vec::new(),
+        })
+    }
+
+    /// Total entries.
+    pub fn entries(&self) -> u64 {
+        self.starts.last().copied().unwrap_or(0)
+    }
+
+    /// Joins a friend; its entry count must equal this chain's.
+    pub fn add_friend(&mut self, friend: Chain) -> Result<()> {
+        if friend.entries() != self.entries() {
+            let name = |c: &Chain| {
+                c.trees
+                    .first()
+                    .map(|t| format!("{}:{}", t.file.path().display(), t.path))
+                    .unwrap_or_default()
+            };
+            return Err(Error::Usage(format!(
+                "friend `{}` has {} entries but `{}` has {}; a friend must have one entry per entry of its tree",
+                name(&friend),
+                friend.entries(),
+                name(self),
+                self.entries()
+            )));
+        }
+        self.friends.push(friend);
+        Ok(())
+    }
+
+    /// Every readable branch name, the chain's first, then the friends'.
+    pub fn branch_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .trees
+            .first()
+            .map(|t| t.branches.iter().filter(|b| b.interpretation.is_ok()).map(|b| b.name.clone()).collect())
+            .unwrap_or_default();
+        for f in &self.friends {
+            out.extend(f.branch_names());
+        }
+        out
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.trees.first().is_some_and(|t| t.branches.iter().any(|b| b.name == name))
+    }
+
+    /// Reads `name` over `range` of the chain's entries, from the chain or, if it does
+    /// not have it, from the first friend that does.
+    pub fn read<T: Value>(&self, name: &str, range: Range<u64>) -> Result<Column<T>> {
+        if !self.has(name) {
+            if let Some(f) = self.friends.iter().find(|f| f.has(name) || f.friends.iter().any(|g| g.has(name))) {
+                return f.read(name, range);
+            }
+            let first = self.trees.first();
+            return Err(Error::NotFound {
+                path: first.map(|t| t.file.path().to_path_buf()).unwrap_or_default(),
+                what: format!("branch in tree `{}`", first.map(|t| t.path.as_str()).unwrap_or("?")),
+                name: name.to_string(),
+                available: nearest_first(name, self.branch_names()),
+            });
+        }
+        let stop = range.end.min(self.entries());
+        let start = range.start.min(stop);
+        let mut out: Option<Column<T>> = None;
+        for (i, t) in self.trees.iter().enumerate() {
+            let (a, z) = (self.starts[i], self.starts[i + 1]);
+            if z <= start || a >= stop {
+                continue;
+            }
+            let part = read_column::<T>(t, name, start.max(a) - a..stop.min(z) - a)?;
+            out = Some(match out {
+                None => part,
+                Some(mut acc) => {
+                    append(&mut acc, part).map_err(|m| Error::Root {
+                        path: t.file.path().to_path_buf(),
+                        msg: format!("branch `{name}`: {m}"),
+                    })?;
+                    acc
+                }
+            });
+        }
+        match out {
+            Some(c) => Ok(c),
+            None => {
+                // An empty range: read nothing from the first tree for the layout.
+                match self.trees.first() {
+                    Some(t) => read_column::<T>(t, name, 0..0),
+                    None => Err(Error::Usage("empty chain".into())),
+                }
+            }
+        }
+    }
+}
+
+fn append<T: Copy>(acc: &mut Column<T>, part: Column<T>) -> std::result::Result<(), String> {
+    match (&mut acc.layout, part.layout) {
+        (Layout::Flat { width: a }, Layout::Flat { width: b }) if *a == b => {}
+        (Layout::Jagged { offsets }, Layout::Jagged { offsets: more }) => {
+            let base = offsets.last().copied().unwrap_or(0);
+            offsets.extend(more.iter().skip(1).map(|o| o + base));
+        }
+        _ => return Err("the files of the chain give it different shapes".into()),
+    }
+    acc.values.extend_from_slice(&part.values);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_splits_after_root_suffix() {
+        let s = TreeSpec::parse("data/a*.root:dir/Events;2");
+        assert_eq!(s.pattern, "data/a*.root");
+        assert_eq!(s.tree.as_deref(), Some("dir/Events;2"));
+        assert_eq!(TreeSpec::parse("x.root").tree, None);
+    }
+}

@@ -1,0 +1,889 @@
+//! ROOT's compression blocks, decompressed, never panicking.
+//!
+//! Every object ROOT writes to disk (a TKey's payload, a TBasket's entries) is either
+//! stored as is or compressed in ROOT's own framing, the one `R__unzip` reads: a
+//! sequence of blocks, each a 9-byte header followed by `c` compressed bytes,
+//!
+//! ```text
+//! byte 0..2  algorithm: "ZL" zlib, "XZ" lzma (xz), "L4" lz4, "ZS" zstd, "CS" ROOT's old own
+//! byte 2     method (8 for zlib, 0 for xz, the codec's major version for lz4/zstd)
+//! byte 3..6  c, compressed size of what follows the header, little-endian
+//! byte 6..9  u, uncompressed size of this block, little-endian, u <= 0xFFFFFF
+//! ```
+//!
+//! An object larger than 16 MiB is split into blocks of at most `0xFFFFFF` uncompressed
+//! bytes; the blocks follow each other until the object's length is reached. An `L4`
+//! block's `c` bytes are an 8-byte big-endian XXH64 (seed 0) of the rest, which is one
+//! raw LZ4 block; `ZL` is a zlib stream (with its header), `XZ` an .xz stream, `ZS` a
+//! zstd frame. When the stored length equals the object's length, ROOT stored it plainly.
+//!
+//! The bytes come from files we did not write, so everything is checked before it is
+//! trusted: all block headers are walked first (sizes must fit in the object and add up
+//! to the expected length exactly, nothing may follow the last block), and only then is
+//! anything allocated, one block's `u` at a time. Each decoder writes into an exactly
+//! `u`-byte slice of the output, so it can never produce more than the header promised,
+//! and must produce exactly that many bytes from exactly `c` input bytes. Every problem is
+//! a [`Fault`] naming the block (counted from 0), its byte offset in the object, the
+//! algorithm and what is wrong. Codec crates were chosen by measurement; the numbers are
+//! in `docs/performance.md`.
+
+use std::cell::RefCell;
+
+use flate2::{Decompress, FlushDecompress, Status};
+use xz2::stream::{Action, Stream};
+
+use super::{Fault, Res};
+
+/// Length of ROOT's block header: 2 bytes algorithm, 1 method, 3 + 3 sizes.
+const HEADER_LEN: usize = 9;
+
+/// Length of the big-endian XXH64 checksum that opens an `L4` block's payload.
+const LZ4_CHECKSUM_LEN: usize = 8;
+
+/// Memory an xz decoder may use. ROOT shrinks the dictionary to a quarter of the block
+/// (at most 4 MiB); other writers use up to preset 9's 64 MiB. A corrupt header that asks
+/// for more is an error rather than a large allocation.
+const XZ_MEMLIMIT: u64 = 256 << 20;
+
+/// The codecs ROOT writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// Stored uncompressed.
+    None,
+    /// `ZL`: a zlib stream (deflate with zlib header and Adler-32).
+    Zlib,
+    /// `XZ`: an .xz stream from liblzma (LZMA2, CRC32 check).
+    Lzma,
+    /// `L4`: XXH64 checksum, then one raw LZ4 block.
+    Lz4,
+    /// `ZS`: one zstd frame.
+    Zstd,
+}
+
+impl Codec {
+    /// The lower-case name used in messages and by `inspect`:
+    /// `"none"`, `"zlib"`, `"lzma"`, `"lz4"` or `"zstd"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::None => "none",
+            Codec::Zlib => "zlib",
+            Codec::Lzma => "lzma",
+            Codec::Lz4 => "lz4",
+            Codec::Zstd => "zstd",
+        }
+    }
+
+    /// The codec a block header's two algorithm bytes name, if it is one we read.
+    fn from_tag(tag: [u8; 2]) -> Option<Codec> {
+        match &tag {
+            b"ZL" => Some(Codec::Zlib),
+            b"XZ" => Some(Codec::Lzma),
+            b"L4" => Some(Codec::Lz4),
+            b"ZS" => Some(Codec::Zstd),
+            _ => None,
+        }
+    }
+}
+
+/// One parsed block header: where the block sits in the object and what it holds.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    /// Position in the sequence of blocks, counting from 0.
+    index: usize,
+    /// Byte offset of the header in the object.
+    offset: usize,
+    codec: Codec,
+    /// Compressed size: bytes after the 9-byte header.
+    c: usize,
+    /// Uncompressed size of this block.
+    u: usize,
+}
+
+impl Block {
+    /// The `c` payload bytes of this block (the header walk checked they exist).
+    fn payload<'a>(&self, src: &'a [u8]) -> &'a [u8] {
+        let start = self.offset + HEADER_LEN;
+        src.get(start..start + self.c).unwrap_or(&[])
+    }
+
+    /// A fault about this block: `"zlib block 2 at byte 1234: <what>"`.
+    fn fault(&self, what: impl std::fmt::Display) -> Fault {
+        Fault::new(format!(
+            "{} block {} at byte {}: {what}",
+            self.codec.name(),
+            self.index,
+            self.offset
+        ))
+    }
+}
+
+/// Reads a little-endian 3-byte size.
+fn le24(b: &[u8]) -> usize {
+    match b {
+        [b0, b1, b2, ..] => usize::from(*b0) | usize::from(*b1) << 8 | usize::from(*b2) << 16,
+        _ => 0,
+    }
+}
+
+/// Bytes as `"5a 4c 08"`, for messages.
+fn hex(bytes: &[u8]) -> String {
+    let words: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    words.join(" ")
+}
+
+/// Parses and checks the header of block `index` at `offset`: known algorithm, non-zero
+/// sizes, payload inside `src`. `total` is what the blocks before it hold, for messages.
+fn header_at(src: &[u8], offset: usize, index: usize, total: usize, expected: usize) -> Res<Block> {
+    let rest = src.get(offset..).unwrap_or(&[]);
+    if rest.len() < HEADER_LEN {
+        let what = if rest.is_empty() {
+            format!(
+                "object truncated: {index} block(s) in its {} stored bytes decompress to \
+                 {total} bytes, but {expected} are expected",
+                src.len()
+            )
+        } else {
+            format!(
+                "object truncated: block {index} at byte {offset} needs a 9-byte header, \
+                 only {} bytes remain (blocks so far hold {total} of {expected} bytes)",
+                rest.len()
+            )
+        };
+        return Err(Fault::new(what));
+    }
+    let tag = [rest[0], rest[1]];
+    let c = le24(&rest[3..6]);
+    let u = le24(&rest[6..9]);
+    let codec = match Codec::from_tag(tag) {
+        Some(codec) => codec,
+        None if &tag == b"CS" => {
+            return Err(Fault::new(format!(
+                "block {index} at byte {offset}: compression algorithm \"CS\" (ROOT's own \
+                 pre-zlib algorithm, written by ROOT versions before about 2000) is not \
+                 supported; rewrite the file with a recent ROOT (for example with `hadd`)"
+            )))
+        }
+        None => {
+            let plain = if index == 0 {
+                format!(
+                    "; the object is {} bytes stored for {expected} expected, so it should \
+                     be compressed, but this is not a ROOT block header",
+                    src.len()
+                )
+            } else {
+                String::new()
+            };
+            return Err(Fault::new(format!(
+                "block {index} at byte {offset}: unknown compression algorithm \"{}\" \
+                 (header bytes {}); ROOT writes ZL, XZ, L4 or ZS{plain}",
+                tag.escape_ascii(),
+                hex(&rest[..HEADER_LEN])
+            )));
+        }
+    };
+    let block = Block {
+        index,
+        offset,
+        codec,
+        c,
+        u,
+    };
+    if c == 0 || u == 0 {
+        return Err(block.fault(format!(
+            "zero-length block (compressed size {c}, uncompressed size {u}); ROOT never \
+             writes one"
+        )));
+    }
+    let room = rest.len() - HEADER_LEN;
+    if c > room {
+        return Err(block.fault(format!(
+            "compressed size {c} runs past the end of the object: only {room} bytes follow \
+             the header (object truncated?)"
+        )));
+    }
+    if codec == Codec::Lz4 && c <= LZ4_CHECKSUM_LEN {
+        return Err(block.fault(format!(
+            "compressed size {c} leaves no room for data after the 8-byte checksum"
+        )));
+    }
+    Ok(block)
+}
+
+/// Walks all block headers without decompressing: their `u` must add up to `expected`
+/// exactly and the last block must end where `src` ends. Returns the number of blocks.
+fn walk(src: &[u8], expected: usize) -> Res<usize> {
+    let mut offset = 0;
+    let mut total = 0;
+    let mut index = 0;
+    while total < expected {
+        let block = header_at(src, offset, index, total, expected)?;
+        let left = expected - total;
+        if block.u > left {
+            return Err(block.fault(format!(
+                "holds {} uncompressed bytes, but only {left} of the object's {expected} \
+                 remain after the blocks before it (wrong size in the header, or the \
+                 object's length is wrong)",
+                block.u
+            )));
+        }
+        total += block.u;
+        offset += HEADER_LEN + block.c;
+        index += 1;
+    }
+    if offset != src.len() {
+        return Err(Fault::new(format!(
+            "{} bytes of trailing garbage after the last block: {index} block(s) end at \
+             byte {offset} and hold all {expected} expected bytes, but the object is {} \
+             bytes long",
+            src.len() - offset,
+            src.len()
+        )));
+    }
+    Ok(index)
+}
+
+/// Decompresses one stored object `src` whose uncompressed length is `expected`,
+/// appending the bytes to `out`.
+///
+/// `src.len() == expected` means stored uncompressed (ROOT keeps an object plainly when
+/// compressing would not make it smaller), and the bytes are copied. Otherwise `src` must
+/// be a sequence of ROOT compression blocks whose uncompressed sizes add up to `expected`
+/// exactly. Returns the codec of the first block ([`Codec::None`] if uncompressed).
+///
+/// On error `out` is left as it was: its length is restored, and at most one block's
+/// uncompressed size (at most 16 MiB) has been reserved beyond it.
+pub fn decompress_into(src: &[u8], expected: usize, out: &mut Vec<u8>) -> Res<Codec> {
+    if src.len() == expected {
+        out.extend_from_slice(src);
+        return Ok(Codec::None);
+    }
+    let nblocks = walk(src, expected)?;
+    let start_len = out.len();
+    let mut first = Codec::None;
+    let mut offset = 0;
+    let mut total = 0;
+    for index in 0..nblocks {
+        let block = header_at(src, offset, index, total, expected)?;
+        if index == 0 {
+            first = block.codec;
+        }
+        let at = out.len();
+        out.resize(at + block.u, 0);
+        let dst = &mut out[at..];
+        let payload = block.payload(src);
+        let result = match block.codec {
+            Codec::Zlib => inflate_zlib(payload, dst),
+            Codec::Lzma => decode_xz(payload, dst),
+            Codec::Lz4 => decode_lz4(payload, dst),
+            Codec::Zstd => decode_zstd(payload, dst),
+            Codec::None => Err("not a compressed block".to_string()),
+        };
+        if let Err(what) = result {
+            out.truncate(start_len);
+            return Err(block.fault(what));
+        }
+        total += block.u;
+        offset += HEADER_LEN + block.c;
+    }
+    Ok(first)
+}
+
+/// Same as [`decompress_into`], into a new vector of length `expected`.
+pub fn decompress(src: &[u8], expected: usize) -> Res<Vec<u8>> {
+    let mut out = Vec::new();
+    decompress_into(src, expected, &mut out)?;
+    Ok(out)
+}
+
+/// Reads the algorithm of the first block header without decompressing (for
+/// `inspect`). `None` if `src` is shorter than a header or the algorithm is not one of
+/// `ZL`, `XZ`, `L4`, `ZS`; an object stored uncompressed usually gives `None`, so ask
+/// only when the stored length differs from the object's length.
+pub fn codec_of(src: &[u8]) -> Option<Codec> {
+    match src {
+        [a, b, _, _, _, _, _, _, _, ..] => Codec::from_tag([*a, *b]),
+        _ => None,
+    }
+}
+
+thread_local! {
+    /// One zlib inflater per thread, reset for each block: creating one costs more than
+    /// decompressing a small basket.
+    static INFLATER: RefCell<Option<Decompress>> = const { RefCell::new(None) };
+    /// One zstd decompression context per thread, for the same reason.
+    static ZSTD_DCTX: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { RefCell::new(None) };
+}
+
+/// Inflates the zlib stream `payload` into exactly `dst`, reusing this thread's inflater.
+fn inflate_zlib(payload: &[u8], dst: &mut [u8]) -> Result<(), String> {
+    let cached = INFLATER.try_with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => {
+            let inflater = slot.get_or_insert_with(|| Decompress::new(true));
+            inflater.reset(true);
+            Some(inflate_with(inflater, payload, dst))
+        }
+        Err(_) => None,
+    });
+    match cached {
+        Ok(Some(result)) => result,
+        // Thread-local storage being torn down, or re-entered: use a fresh inflater.
+        _ => inflate_with(&mut Decompress::new(true), payload, dst),
+    }
+}
+
+/// Runs a freshly reset inflater over `payload` into `dst`, demanding that the stream
+/// ends exactly at the end of `payload` having produced exactly `dst.len()` bytes.
+fn inflate_with(d: &mut Decompress, payload: &[u8], dst: &mut [u8]) -> Result<(), String> {
+    let (c, u) = (payload.len(), dst.len());
+    loop {
+        let (read, written) = (counter(d.total_in()), counter(d.total_out()));
+        let status = d
+            .decompress(
+                payload.get(read..).unwrap_or(&[]),
+                dst.get_mut(written..).unwrap_or(&mut []),
+                FlushDecompress::Finish,
+            )
+            .map_err(|e| zlib_error(&e, counter(d.total_out()), u))?;
+        let (now_read, now_written) = (counter(d.total_in()), counter(d.total_out()));
+        if status == Status::StreamEnd {
+            return ends_exactly(now_read, c, now_written, u);
+        }
+        if now_written == u {
+            // Output full but no end of stream: either more output, or a cut stream.
+            let mut probe = [0u8; 1];
+            let status = d
+                .decompress(
+                    payload.get(now_read..).unwrap_or(&[]),
+                    &mut probe,
+                    FlushDecompress::Finish,
+                )
+                .map_err(|e| zlib_error(&e, u, u))?;
+            if counter(d.total_out()) > u {
+                return Err(format!(
+                    "decompresses to more than the {u} bytes the header says"
+                ));
+            }
+            if status == Status::StreamEnd {
+                return ends_exactly(counter(d.total_in()), c, u, u);
+            }
+            return Err(format!("zlib stream is cut short: all {c} compressed bytes give {u} bytes but no end of stream"));
+        }
+        if (now_read, now_written) == (read, written) {
+            return Err(format!(
+                "zlib stream is cut short: its {c} compressed bytes give only {now_written} of \
+                 the {u} bytes the header says"
+            ));
+        }
+    }
+}
+
+/// Words for zlib's errors: `"corrupt zlib stream after 512 of 6000 bytes: invalid distance too far back"`.
+fn zlib_error(e: &flate2::DecompressError, written: usize, u: usize) -> String {
+    let what = e.message().unwrap_or("invalid data");
+    format!("corrupt zlib stream after {written} of {u} bytes: {what}")
+}
+
+/// Decodes the .xz stream `payload` into exactly `dst`.
+fn decode_xz(payload: &[u8], dst: &mut [u8]) -> Result<(), String> {
+    let (c, u) = (payload.len(), dst.len());
+    let mut s = Stream::new_stream_decoder(XZ_MEMLIMIT, 0)
+        .map_err(|e| format!("cannot start the xz decoder: {e}"))?;
+    loop {
+        let (read, written) = (counter(s.total_in()), counter(s.total_out()));
+        let status = s
+            .process(
+                payload.get(read..).unwrap_or(&[]),
+                dst.get_mut(written..).unwrap_or(&mut []),
+                Action::Finish,
+            )
+            .map_err(|e| xz_error(e, counter(s.total_out()), u))?;
+        let (now_read, now_written) = (counter(s.total_in()), counter(s.total_out()));
+        if status == xz2::stream::Status::StreamEnd {
+            return ends_exactly(now_read, c, now_written, u);
+        }
+        if now_written == u {
+            let mut probe = [0u8; 1];
+            let status = s
+                .process(
+                    payload.get(now_read..).unwrap_or(&[]),
+                    &mut probe,
+                    Action::Finish,
+                )
+                .map_err(|e| xz_error(e, u, u))?;
+            if counter(s.total_out()) > u {
+                return Err(format!(
+                    "decompresses to more than the {u} bytes the header says"
+                ));
+            }
+            if status == xz2::stream::Status::StreamEnd {
+                return ends_exactly(counter(s.total_in()), c, u, u);
+            }
+            return Err(format!("xz stream is cut short: all {c} compressed bytes give {u} bytes but no end of stream"));
+        }
+        if (now_read, now_written) == (read, written) {
+            return Err(format!(
+                "xz stream is cut short: its {c} compressed bytes give only {now_written} of \
+                 the {u} bytes the header says"
+            ));
+        }
+    }
+}
+
+/// Words for liblzma's errors.
+fn xz_error(e: xz2::stream::Error, written: usize, u: usize) -> String {
+    let what = match e {
+        xz2::stream::Error::Data => "corrupt data (or CRC mismatch)".to_string(),
+        xz2::stream::Error::Format => "not an xz stream (bad magic bytes)".to_string(),
+        xz2::stream::Error::Options => "unsupported xz options or corrupt header".to_string(),
+        xz2::stream::Error::MemLimit => format!(
+            "the stream asks for more than {} MiB of decoder memory (corrupt header?)",
+            XZ_MEMLIMIT >> 20
+        ),
+        other => other.to_string(),
+    };
+    format!("xz stream after {written} of {u} bytes: {what}")
+}
+
+/// Checks the checksum of the `L4` payload, then decodes its LZ4 block into exactly `dst`.
+fn decode_lz4(payload: &[u8], dst: &mut [u8]) -> Result<(), String> {
+    let u = dst.len();
+    let (sum, data) = payload.split_at(LZ4_CHECKSUM_LEN.min(payload.len()));
+    let stored = match <[u8; LZ4_CHECKSUM_LEN]>::try_from(sum) {
+        Ok(bytes) => u64::from_be_bytes(bytes),
+        Err(_) => return Err("no room for the 8-byte checksum".to_string()),
+    };
+    let computed = xxhash_rust::xxh64::xxh64(data, 0);
+    if stored != computed {
+        return Err(format!(
+            "checksum mismatch (stored 0x{stored:016x}, computed 0x{computed:016x})"
+        ));
+    }
+    match lz4_flex::block::decompress_into(data, dst) {
+        Ok(n) if n == u => Ok(()),
+        Ok(n) => Err(format!(
+            "decompressed to {n} bytes, but the header says {u}"
+        )),
+        Err(lz4_flex::block::DecompressError::OutputTooSmall { .. }) => Err(format!(
+            "decompresses to more than the {u} bytes the header says"
+        )),
+        Err(e) => Err(format!("corrupt lz4 block: {e}")),
+    }
+}
+
+/// Decodes the zstd frame `payload` into exactly `dst`, reusing this thread's context.
+fn decode_zstd(payload: &[u8], dst: &mut [u8]) -> Result<(), String> {
+    let u = dst.len();
+    // The frame header usually records its content size: a cheap first check.
+    if let Ok(Some(n)) = zstd::zstd_safe::get_frame_content_size(payload) {
+        if n != u as u64 {
+            return Err(format!(
+                "zstd frame says it holds {n} bytes, but the header says {u}"
+            ));
+        }
+    }
+    let run = |dctx: &mut zstd::bulk::Decompressor<'static>, dst: &mut [u8]| match dctx
+        .decompress_to_buffer(payload, dst)
+    {
+        Ok(n) if n == u => Ok(()),
+        Ok(n) => Err(format!(
+            "decompressed to {n} bytes, but the header says {u}"
+        )),
+        Err(e) if e.to_string().contains("Destination buffer is too small") => Err(format!(
+            "decompresses to more than the {u} bytes the header says ({e})"
+        )),
+        Err(e) => Err(format!("corrupt zstd frame: {e}")),
+    };
+    let cached = ZSTD_DCTX.try_with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => {
+            if slot.is_none() {
+                *slot = zstd::bulk::Decompressor::new().ok();
+            }
+            slot.as_mut().map(|dctx| run(dctx, &mut *dst))
+        }
+        Err(_) => None,
+    });
+    match cached {
+        Ok(Some(result)) => result,
+        _ => match zstd::bulk::Decompressor::new() {
+            Ok(mut dctx) => run(&mut dctx, dst),
+            Err(e) => Err(format!("cannot start the zstd decoder: {e}")),
+        },
+    }
+}
+
+/// A stream counter as `usize` (saturating: block sizes are below 2^24 anyway).
+fn counter(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// After a stream's end: it must have used all `c` compressed bytes and given `u` bytes.
+fn ends_exactly(read: usize, c: usize, written: usize, u: usize) -> Result<(), String> {
+    if written != u {
+        return Err(format!(
+            "stream ends after {written} bytes, but the header says {u}"
+        ));
+    }
+    if read != c {
+        return Err(format!(
+            "stream ends after {read} of its {c} compressed bytes ({} bytes of garbage follow it)",
+            c - read.min(c)
+        ));
+    }
+    Ok(())
+}
+
+// Golden inputs: validation/make_codec_fixtures.py (run with /work/venv/bin/python)
+// builds ROOT-framed objects with Python's zlib, lzma, lz4.block, zstandard and xxhash,
+// checks that uproot reads them back, and writes validation/data/codecs/*.bin with the
+// expected length, XXH64 and first bytes of each in expected.json.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/validation/data/codecs/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    struct Expected {
+        codec: Codec,
+        blocks: usize,
+        len: usize,
+        xxh64: u64,
+        head: Vec<u8>,
+    }
+
+    fn expected(name: &str) -> Expected {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/validation/data/codecs/expected.json"
+        ))
+        .expect("expected.json");
+        let all: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let e = &all[name];
+        let codec = match e["codec"].as_str() {
+            Some("zlib") => Codec::Zlib,
+            Some("lzma") => Codec::Lzma,
+            Some("lz4") => Codec::Lz4,
+            Some("zstd") => Codec::Zstd,
+            other => panic!("{name}: codec {other:?}"),
+        };
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len() / 2)
+                .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
+                .collect()
+        };
+        Expected {
+            codec,
+            blocks: e["blocks"].as_u64().expect("blocks") as usize,
+            len: e["uncompressed_len"].as_u64().expect("len") as usize,
+            xxh64: u64::from_str_radix(e["xxh64"].as_str().expect("xxh64"), 16).expect("hex"),
+            head: hex(e["head"].as_str().expect("head")),
+        }
+    }
+
+    /// Decodes fixture `name` and compares with its known answer.
+    fn known_answer(name: &str) {
+        let src = fixture(name);
+        let want = expected(name);
+        assert_eq!(codec_of(&src), Some(want.codec), "{name}");
+        assert_eq!(walk(&src, want.len), Ok(want.blocks), "{name}");
+        let mut out = Vec::new();
+        let codec = decompress_into(&src, want.len, &mut out).expect(name);
+        assert_eq!(codec, want.codec, "{name}");
+        assert_eq!(out.len(), want.len, "{name}");
+        assert_eq!(&out[..want.head.len()], &want.head[..], "{name}");
+        assert_eq!(xxhash_rust::xxh64::xxh64(&out, 0), want.xxh64, "{name}");
+        // Appending after existing bytes keeps them and gives the same answer.
+        let mut appended = b"prefix".to_vec();
+        decompress_into(&src, want.len, &mut appended).expect(name);
+        assert_eq!(&appended[..6], b"prefix");
+        assert_eq!(&appended[6..], &out[..], "{name}");
+    }
+
+    #[test]
+    fn zlib_known_answer() {
+        known_answer("zlib.bin");
+        known_answer("zlib_level4.bin");
+    }
+
+    #[test]
+    fn lzma_known_answer() {
+        known_answer("lzma.bin");
+    }
+
+    #[test]
+    fn lz4_known_answer() {
+        known_answer("lz4.bin");
+        known_answer("lz4_fast.bin");
+    }
+
+    #[test]
+    fn zstd_known_answer() {
+        known_answer("zstd.bin");
+    }
+
+    #[test]
+    fn multiblock_known_answers() {
+        known_answer("zlib_multiblock.bin");
+        known_answer("lzma_multiblock.bin");
+        known_answer("lz4_multiblock.bin");
+        known_answer("zstd_multiblock.bin");
+    }
+
+    #[test]
+    fn uncompressed_is_copied() {
+        let src = b"not compressed at all";
+        let mut out = vec![1u8];
+        assert_eq!(decompress_into(src, src.len(), &mut out), Ok(Codec::None));
+        assert_eq!(&out[1..], src);
+        assert_eq!(decompress(&[], 0), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn codec_names_and_sniffing() {
+        let names: Vec<_> = [
+            Codec::None,
+            Codec::Zlib,
+            Codec::Lzma,
+            Codec::Lz4,
+            Codec::Zstd,
+        ]
+        .iter()
+        .map(|c| c.name())
+        .collect();
+        assert_eq!(names, ["none", "zlib", "lzma", "lz4", "zstd"]);
+        assert_eq!(
+            codec_of(b"ZL\x08\x01\x00\x00\x01\x00\x00"),
+            Some(Codec::Zlib)
+        );
+        assert_eq!(
+            codec_of(b"ZS\x01\x01\x00\x00\x01\x00"),
+            None,
+            "8 bytes is too short"
+        );
+        assert_eq!(codec_of(b"CS\x08\x01\x00\x00\x01\x00\x00"), None);
+        assert_eq!(codec_of(b""), None);
+    }
+
+    /// Rewrites the 3-byte size at `at` (3 for c, 6 for u) of the header at `offset`.
+    fn set24(src: &mut [u8], offset: usize, at: usize, value: usize) {
+        src[offset + at..offset + at + 3].copy_from_slice(&(value as u32).to_le_bytes()[..3]);
+    }
+
+    fn fault(src: &[u8], expected: usize) -> String {
+        let mut out = Vec::new();
+        match decompress_into(src, expected, &mut out) {
+            Ok(codec) => panic!("decoded as {codec:?}, expected an error"),
+            Err(Fault(msg)) => {
+                assert!(out.is_empty(), "output not restored after: {msg}");
+                msg
+            }
+        }
+    }
+
+    #[test]
+    fn truncated_block_is_an_error() {
+        let src = fixture("zlib.bin");
+        let n = expected("zlib.bin").len;
+        let msg = fault(&src[..src.len() - 10], n);
+        assert!(
+            msg.starts_with("zlib block 0 at byte 0: compressed size"),
+            "{msg}"
+        );
+        assert!(msg.contains("runs past the end"), "{msg}");
+        let msg = fault(&src[..5], n);
+        assert!(msg.contains("object truncated"), "{msg}");
+
+        // Consistent header, stream cut short: the decoders must say so.
+        for name in ["zlib.bin", "lzma.bin", "lz4.bin", "zstd.bin"] {
+            let mut cut = fixture(name);
+            let c = le24(&cut[3..6]);
+            cut.truncate(cut.len() - 20);
+            set24(&mut cut, 0, 3, c - 20);
+            let want = expected(name);
+            let msg = fault(&cut, want.len);
+            let prefix = format!("{} block 0 at byte 0: ", want.codec.name());
+            assert!(msg.starts_with(&prefix), "{name}: {msg}");
+        }
+    }
+
+    #[test]
+    fn wrong_uncompressed_sizes_are_errors() {
+        let src = fixture("zlib_multiblock.bin");
+        let n = expected("zlib_multiblock.bin").len;
+        let msg = fault(&src, n + 1);
+        assert!(msg.contains("object truncated: 3 block(s)"), "{msg}");
+        let msg = fault(&src, n - 1);
+        assert!(msg.starts_with("zlib block 2 at byte "), "{msg}");
+        assert!(msg.contains("only 4320 of the object's"), "{msg}");
+
+        // A header that promises fewer or more bytes than the stream holds.
+        for name in ["zlib.bin", "lzma.bin", "lz4.bin", "zstd.bin"] {
+            let want = expected(name);
+            for delta in [-1i64, 1] {
+                let mut src = fixture(name);
+                let u = (want.len as i64 + delta) as usize;
+                set24(&mut src, 0, 6, u);
+                let msg = fault(&src, u);
+                assert!(
+                    msg.contains("more than the") || msg.contains("header says"),
+                    "{name} u{delta:+}: {msg}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lz4_checksum_mismatch_names_the_block() {
+        let mut src = fixture("lz4.bin");
+        let n = expected("lz4.bin").len;
+        src[HEADER_LEN + LZ4_CHECKSUM_LEN + 100] ^= 0x20;
+        let msg = fault(&src, n);
+        assert!(
+            msg.starts_with("lz4 block 0 at byte 0: checksum mismatch (stored 0x"),
+            "{msg}"
+        );
+
+        let mut src = fixture("lz4_multiblock.bin");
+        let n = expected("lz4_multiblock.bin").len;
+        let second = HEADER_LEN + le24(&src[3..6]);
+        src[second + HEADER_LEN + LZ4_CHECKSUM_LEN + 7] ^= 1;
+        let msg = fault(&src, n);
+        let want = format!("lz4 block 1 at byte {second}: checksum mismatch (stored 0x");
+        assert!(msg.starts_with(&want), "{msg}");
+        assert!(msg.contains(", computed 0x"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_and_unsupported_algorithms() {
+        let mut src = fixture("zlib.bin");
+        let n = expected("zlib.bin").len;
+        src[..2].copy_from_slice(b"QQ");
+        let msg = fault(&src, n);
+        assert!(
+            msg.starts_with("block 0 at byte 0: unknown compression algorithm \"QQ\""),
+            "{msg}"
+        );
+        src[..2].copy_from_slice(b"CS");
+        let msg = fault(&src, n);
+        assert!(
+            msg.contains("\"CS\"") && msg.contains("not supported"),
+            "{msg}"
+        );
+        src[..2].copy_from_slice(b"\x00\xff");
+        let msg = fault(&src, n);
+        assert!(msg.contains("\"\\x00\\xff\""), "{msg}");
+    }
+
+    #[test]
+    fn zero_length_block_and_trailing_garbage() {
+        let msg = fault(b"ZL\x08\x00\x00\x00\x10\x00\x00", 16);
+        assert!(
+            msg.starts_with("zlib block 0 at byte 0: zero-length block"),
+            "{msg}"
+        );
+
+        let mut src = fixture("zstd.bin");
+        let n = expected("zstd.bin").len;
+        src.extend_from_slice(&[0, 0, 0]);
+        let msg = fault(&src, n);
+        assert!(msg.starts_with("3 bytes of trailing garbage"), "{msg}");
+
+        // Garbage inside a block, after the end of its stream.
+        for name in ["zlib.bin", "lzma.bin", "zstd.bin"] {
+            let mut src = fixture(name);
+            let c = le24(&src[3..6]);
+            src.extend_from_slice(&[0, 0, 0, 0]);
+            set24(&mut src, 0, 3, c + 4);
+            let msg = fault(&src, expected(name).len);
+            assert!(msg.contains("block 0 at byte 0: "), "{name}: {msg}");
+        }
+    }
+
+    #[test]
+    fn absurd_expected_length_fails_without_allocating() {
+        let src = fixture("zlib.bin");
+        let mut head = src[..20].to_vec();
+        set24(&mut head, 0, 3, 11);
+        let mut out = Vec::new();
+        let err = decompress_into(&head, 3_000_000_000, &mut out).expect_err("must fail");
+        assert!(err.0.contains("object truncated"), "{}", err.0);
+        assert_eq!(out.capacity(), 0, "allocated before failing");
+    }
+
+    /// xorshift64*: a seeded, dependency-free source of test bytes.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// Decoding must return, not panic, and a success must have exactly `expected` bytes.
+    fn survives(src: &[u8], expected: usize) {
+        let mut out = vec![7u8; 3];
+        match decompress_into(src, expected, &mut out) {
+            Ok(_) => assert_eq!(out.len(), 3 + expected),
+            Err(_) => assert_eq!(out, [7, 7, 7]),
+        }
+    }
+
+    #[test]
+    fn byte_soup_never_panics() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let tags: [&[u8; 2]; 6] = [b"ZL", b"XZ", b"L4", b"ZS", b"CS", b"QQ"];
+        for _ in 0..3000 {
+            // Random bytes, sometimes behind a well-formed header.
+            let len = rng.below(200);
+            let mut src: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            let mut expected = rng.below(400);
+            if len >= HEADER_LEN && rng.below(2) == 0 {
+                src[..2].copy_from_slice(tags[rng.below(tags.len())]);
+                set24(&mut src, 0, 3, len - HEADER_LEN);
+                expected = 1 + rng.below(300);
+                set24(&mut src, 0, 6, expected);
+            }
+            survives(&src, expected);
+        }
+        // Mutated real blocks reach deep into each decoder.
+        for name in [
+            "zlib.bin",
+            "zlib_level4.bin",
+            "lzma.bin",
+            "lz4.bin",
+            "lz4_fast.bin",
+            "zstd.bin",
+        ] {
+            let good = fixture(name);
+            let n = expected(name).len;
+            for _ in 0..500 {
+                let mut src = good.clone();
+                for _ in 0..1 + rng.below(3) {
+                    let at = rng.below(src.len());
+                    src[at] ^= 1 << rng.below(8);
+                }
+                if rng.below(4) == 0 {
+                    src.truncate(rng.below(src.len()));
+                }
+                // Re-seal lz4 payloads so that the corruption gets past the checksum.
+                let sealed = HEADER_LEN + LZ4_CHECKSUM_LEN;
+                if name.starts_with("lz4") && src.len() > sealed && rng.below(4) != 0 {
+                    let sum = xxhash_rust::xxh64::xxh64(&src[sealed..], 0);
+                    src[HEADER_LEN..sealed].copy_from_slice(&sum.to_be_bytes());
+                }
+                survives(&src, n);
+            }
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! Interpretations: how the bytes of a branch's entries become numbers.
+//!
+//! Each branch gets one [`Interpretation`] with a readable name (shown by `inspect`): the
+//! element type as stored on disk (big-endian), and the shape of an entry (one value, a
+//! fixed array, or a variable-length list with an optional per-entry header). Decoding
+//! converts straight into the caller's `f32` or `f64` column.
+
+use super::{Fault, Res};
+
+/// Range and precision of a `Double32_t` or `Float16_t`, from the leaf title
+/// (`x/d[-2.71,10,30]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Packing {
+    /// No range given: `Double32_t` is stored as a float; `Float16_t` as a truncated
+    /// float with 12 mantissa bits.
+    Plain,
+    /// `[low, high, bits]` with low < high: an unsigned integer of `bits` bits scaled
+    /// onto the range, stored in 4 bytes.
+    Range { low: f64, high: f64, bits: u32 },
+    /// `[0, 0, bits]`: a float with its mantissa truncated to `bits` bits, stored as
+    /// an exponent byte and a 16-bit mantissa (3 bytes).
+    Truncated { bits: u32 },
+}
+
+/// The type of one stored number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Element {
+    Bool,
+    I8,
+    U8,
+    I16,
+    U16,
+    I32,
+    U32,
+    I64,
+    U64,
+    F32,
+    F64,
+    /// ROOT's `Double32_t`: read as f64.
+    Double32(Packing),
+    /// ROOT's `Float16_t`: read as f32.
+    Float16(Packing),
+}
+
+impl Element {
+    /// Bytes one value takes on disk.
+    pub fn size(&self) -> usize {
+        use Element::*;
+        match self {
+            Bool | I8 | U8 => 1,
+            I16 | U16 => 2,
+            I32 | U32 | F32 => 4,
+            I64 | U64 | F64 => 8,
+            Double32(p) => match p {
+                Packing::Truncated { .. } => 3,
+                _ => 4,
+            },
+            Float16(p) => match p {
+                Packing::Range { .. } => 4,
+                _ => 3,
+            },
+        }
+    }
+
+    /// The C++ type name, as ROOT users write it.
+    pub fn cpp_name(&self) -> &'static str {
+        use Element::*;
+        match self {
+            Bool => "bool",
+            I8 => "int8_t",
+            U8 => "uint8_t",
+            I16 => "int16_t",
+            U16 => "uint16_t",
+            I32 => "int32_t",
+            U32 => "uint32_t",
+            I64 => "int64_t",
+            U64 => "uint64_t",
+            F32 => "float",
+            F64 => "double",
+            Double32(_) => "Double32_t",
+            Float16(_) => "Float16_t",
+        }
+    }
+
+    /// Whether values are whole numbers (printed without a decimal point).
+    pub fn is_integer(&self) -> bool {
+        !matches!(self, Element::F32 | Element::F64 | Element::Double32(_) | Element::Float16(_))
+    }
+
+    fn describe(&self) -> String {
+        use Element::*;
+        let packing = |p: &Packing| match p {
+            Packing::Plain => String::new(),
+            Packing::Range { low, high, bits } => format!("[{low}, {high}, {bits} bits]"),
+            Packing::Truncated { bits } => format!("[{bits} mantissa bits]"),
+        };
+        match self {
+            Bool => "bool".into(),
+            I8 => "int8".into(),
+            U8 => "uint8".into(),
+            I16 => "int16".into(),
+            U16 => "uint16".into(),
+            I32 => "int32".into(),
+            U32 => "uint32".into(),
+            I64 => "int64".into(),
+            U64 => "uint64".into(),
+            F32 => "float32".into(),
+            F64 => "float64".into(),
+            Double32(p) => format!("Double32{} as float64", packing(p)),
+            Float16(p) => format!("Float16{} as float32", packing(p)),
+        }
+    }
+}
+
+/// The shape of one entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// One value per entry.
+    Scalar,
+    /// `n` values per entry (`x[3]`, or `x[2][3]` flattened to 6).
+    Fixed(usize),
+    /// A variable number of values per entry (count leaf `x[n]`, or `std::vector`),
+    /// each entry preceded by `header` bytes (0 for count-leaf arrays, 1 for pointer
+    /// arrays inside objects, 10 for `std::vector`), each item being `inner` values.
+    Jagged { header: usize, inner: usize },
+}
+
+/// How to read one column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interpretation {
+    pub element: Element,
+    pub shape: Shape,
+    /// For one leaf of a leaf list (`x/D:y/I`): where this leaf's bytes start inside
+    /// each entry, and the entry's total size. `None` for ordinary branches.
+    pub leaf_list: Option<(usize, usize)>,
+    /// Whether this is a `std::vector` (for display only).
+    pub vector: bool,
+}
+
+impl Interpretation {
+    /// A readable name: `float32`, `float32[3]`, `var * float32`, `vector<float32>`.
+    pub fn name(&self) -> String {
+        let e = self.element.describe();
+        let base = match self.shape {
+            Shape::Scalar => e,
+            Shape::Fixed(n) => format!("{e}[{n}]"),
+            Shape::Jagged { inner, .. } if self.vector => {
+                if inner > 1 {
+                    format!("vector<{e}[{inner}]>")
+                } else {
+                    format!("vector<{e}>")
+                }
+            }
+            Shape::Jagged { inner, .. } => {
+                if inner > 1 {
+                    format!("var * {e}[{inner}]")
+                } else {
+                    format!("var * {e}")
+                }
+            }
+        };
+        match self.leaf_list {
+            Some((off, size)) => format!("{base} (leaf list, bytes {off}..{} of {size})", off + self.element.size() * self.width()),
+            None => base,
+        }
+    }
+
+    /// Values per entry for fixed shapes (1 for scalars); for jagged, values per item.
+    pub fn width(&self) -> usize {
+        match self.shape {
+            Shape::Scalar => 1,
+            Shape::Fixed(n) => n,
+            Shape::Jagged { inner, .. } => inner,
+        }
+    }
+
+    /// Bytes of one entry when every entry has the same size.
+    pub fn fixed_entry_size(&self) -> Option<usize> {
+        match (self.leaf_list, self.shape) {
+            (Some((_, size)), _) => Some(size),
+            (None, Shape::Jagged { .. }) => None,
+            (None, _) => Some(self.element.size() * self.width()),
+        }
+    }
+}
+
+/// A number type a column can hold.
+pub trait Value: Copy + Send + Sync + Default + std::fmt::Debug + 'static {
+    fn from_f64(x: f64) -> Self;
+    fn from_f32(x: f32) -> Self;
+    fn from_i64(x: i64) -> Self;
+    fn from_u64(x: u64) -> Self;
+    fn to_f64(self) -> f64;
+}
+
+impl Value for f64 {
+    #[inline]
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    #[inline]
+    fn from_f32(x: f32) -> Self {
+        x as f64
+    }
+    #[inline]
+    fn from_i64(x: i64) -> Self {
+        x as f64
+    }
+    #[inline]
+    fn from_u64(x: u64) -> Self {
+        x as f64
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+impl Value for f32 {
+    #[inline]
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    #[inline]
+    fn from_f32(x: f32) -> Self {
+        x
+    }
+    #[inline]
+    fn from_i64(x: i64) -> Self {
+        x as f32
+    }
+    #[inline]
+    fn from_u64(x: u64) -> Self {
+        x as f32
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+/// Decodes `bytes` (a whole number of values of `el`) and appends them to `out`.
+pub fn decode<T: Value>(el: &Element, bytes: &[u8], out: &mut Vec<T>) {
+    let n = bytes.len() / el.size();
+    out.reserve(n);
+    macro_rules! each {
+        ($w:expr, $conv:expr) => {
+            out.extend(bytes.chunks_exact($w).map($conv))
+        };
+    }
+    use Element::*;
+    match el {
+        Bool => each!(1, |b: &[u8]| T::from_i64((b[0] != 0) as i64)),
+        I8 => each!(1, |b: &[u8]| T::from_i64(b[0] as i8 as i64)),
+        U8 => each!(1, |b: &[u8]| T::from_i64(b[0] as i64)),
+        I16 => each!(2, |b: &[u8]| T::from_i64(i16::from_be_bytes([b[0], b[1]]) as i64)),
+        U16 => each!(2, |b: &[u8]| T::from_i64(u16::from_be_bytes([b[0], b[1]]) as i64)),
+        I32 => each!(4, |b: &[u8]| T::from_i64(i32::from_be_bytes([b[0], b[1], b[2], b[3]]) as i64)),
+        U32 => each!(4, |b: &[u8]| T::from_i64(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as i64)),
+        I64 => each!(8, |b: &[u8]| T::from_i64(i64::from_be_bytes(arr8(b)))),
+        U64 => each!(8, |b: &[u8]| T::from_u64(u64::from_be_bytes(arr8(b)))),
+        F32 => each!(4, |b: &[u8]| T::from_f32(f32::from_be_bytes([b[0], b[1], b[2], b[3]]))),
+        F64 => each!(8, |b: &[u8]| T::from_f64(f64::from_be_bytes(arr8(b)))),
+        Double32(p) => match *p {
+            Packing::Plain => each!(4, |b: &[u8]| T::from_f64(f32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64)),
+            Packing::Range { low, high, bits } => {
+                // ROOT's TBufferFile::ReadWithFactor: value = raw / factor + low.
+                let factor = (1u64 << bits) as f64 / (high - low);
+                each!(4, |b: &[u8]| T::from_f64(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64 / factor + low))
+            }
+            Packing::Truncated { bits } => each!(3, |b: &[u8]| T::from_f64(truncated(b, bits) as f64)),
+        },
+        Float16(p) => match *p {
+            Packing::Range { low, high, bits } => {
+                // Computed in double precision and rounded once, as ROOT does.
+                let factor = (1u64 << bits) as f64 / (high - low);
+                each!(4, |b: &[u8]| T::from_f32((u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64 / factor + low) as f32))
+            }
+            Packing::Truncated { bits } => each!(3, |b: &[u8]| T::from_f32(truncated(b, bits))),
+            Packing::Plain => each!(3, |b: &[u8]| T::from_f32(truncated(b, 12))),
+        },
+    }
+}
+
+#[inline]
+fn arr8(b: &[u8]) -> [u8; 8] {
+    [b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]
+}
+
+/// A float stored as an exponent byte and a 16-bit mantissa holding `bits` mantissa
+/// bits and, above them, the sign (ROOT's TBufferFile::ReadWithNbits).
+#[inline]
+fn truncated(b: &[u8], bits: u32) -> f32 {
+    let exponent = b[0] as u32;
+    let mantissa = u16::from_be_bytes([b[1], b[2]]) as u32;
+    let bits = bits.min(22);
+    let mut word = exponent << 23;
+    word |= (mantissa & ((1 << (bits + 1)) - 1)) << (23 - bits);
+    let v = f32::from_bits(word);
+    if mantissa & (1 << (bits + 1)) != 0 {
+        -v
+    } else {
+        v
+    }
+}
+
+/// Parses the `[low, high, bits]` of a Double32_t/Float16_t title. `spec` is the text
+/// between the brackets. Accepts numbers and `pi` expressions (`2*pi`, `pi/2`).
+pub fn parse_packing(spec: &str) -> Res<Packing> {
+    let parts: Vec<&str> = spec.split(',').map(str::trim).collect();
+    if parts.len() < 2 || parts.len() > 3 {
+        return Err(Fault::new(format!(
+            "cannot read the range `[{spec}]`: expected [low, high] or [low, high, bits]"
+        )));
+    }
+    let low = number(parts[0])?;
+    let high = number(parts[1])?;
+    let bits = match parts.get(2) {
+        Some(b) => b
+            .parse::<u32>()
+            .map_err(|_| Fault::new(format!("bad bit count `{b}` in `[{spec}]`")))?,
+        None => 32,
+    };
+    let bits = if !(2..=32).contains(&bits) { 32 } else { bits };
+    if low == 0.0 && high == 0.0 {
+        return Ok(Packing::Truncated { bits });
+    }
+    if high <= low {
+        return Err(Fault::new(format!("range `[{spec}]` has high <= low")));
+    }
+    Ok(Packing::Range { low, high, bits })
+}
+
+fn number(s: &str) -> Res<f64> {
+    let s = s.trim();
+    if let Ok(v) = s.parse::<f64>() {
+        return Ok(v);
+    }
+    let pi = std::f64::consts::PI;
+    let lower = s.to_ascii_lowercase();
+    let (neg, body) = match lower.strip_prefix('-') {
+        Some(b) => (true, b.trim()),
+        None => (false, lower.as_str()),
+    };
+    let v = if body == "pi" {
+        Some(pi)
+    } else if let Some(k) = body.strip_suffix("*pi") {
+        k.trim().parse::<f64>().ok().map(|k| k * pi)
+    } else if let Some(k) = body.strip_prefix("pi/") {
+        k.trim().parse::<f64>().ok().map(|k| pi / k)
+    } else if let Some(k) = body.strip_prefix("pi*") {
+        k.trim().parse::<f64>().ok().map(|k| k * pi)
+    } else {
+        None
+    };
+    match v {
+        Some(v) => Ok(if neg { -v } else { v }),
+        None => Err(Fault::new(format!("cannot read `{s}` as a number in a Double32_t/Float16_t range"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_forms() {
+        assert_eq!(
+            parse_packing("-2.71,10,30").unwrap(),
+            Packing::Range { low: -2.71, high: 10.0, bits: 30 }
+        );
+        assert_eq!(parse_packing("0, 0, 12").unwrap(), Packing::Truncated { bits: 12 });
+        assert!(matches!(parse_packing("-pi, pi").unwrap(), Packing::Range { bits: 32, .. }));
+        assert!(parse_packing("1, 0, 8").is_err());
+    }
+
+    #[test]
+    fn decodes_big_endian_integers_and_floats() {
+        let mut out: Vec<f64> = Vec::new();
+        decode(&Element::I16, &[0xff, 0xfe, 0x00, 0x05], &mut out);
+        assert_eq!(out, vec![-2.0, 5.0]);
+        out.clear();
+        decode(&Element::F32, &1.5f32.to_be_bytes(), &mut out);
+        assert_eq!(out, vec![1.5]);
+    }
+
+    #[test]
+    fn range_packing_is_low_plus_scaled_integer() {
+        // [0, 8, 3 bits]: step 1, raw 5 -> 5.0
+        let mut out: Vec<f64> = Vec::new();
+        decode(
+            &Element::Double32(Packing::Range { low: 0.0, high: 8.0, bits: 3 }),
+            &5u32.to_be_bytes(),
+            &mut out,
+        );
+        assert_eq!(out, vec![5.0]);
+    }
+}

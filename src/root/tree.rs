@@ -1,0 +1,689 @@
+//! TTree, TBranch and TLeaf metadata, and the interpretation each branch gets.
+//!
+//! Each class is read member by member for the versions ROOT has written since 4.00
+//! (TTree 5 and 16 to 20, TBranch 8 and 10 to 13, TBranchElement 8 to 10, TLeaf 2),
+//! using the byte count every object carries: a newer version is read for the members
+//! we know and the rest is skipped by its length, never refused. Branches are kept in one
+//! flat list, parents before children, with their full names.
+
+use std::sync::Arc;
+
+use super::cursor::Header;
+use super::file::{Key, RootFile};
+use super::interp::{parse_packing, Element, Interpretation, Packing, Shape};
+use super::objects::{Obj, ObjReader};
+use super::{Fault, Res};
+use crate::error::nearest_first;
+use crate::{Error, Result};
+
+/// Where one basket of a branch is.
+#[derive(Debug, Clone)]
+pub struct BasketLoc {
+    /// First entry in the basket.
+    pub first: u64,
+    /// One past the last entry.
+    pub stop: u64,
+    /// Position of the basket's key in the file.
+    pub seek: u64,
+    /// Bytes on disk, key included.
+    pub bytes: u32,
+}
+
+/// A basket stored inside the TTree object itself (the last, unflushed basket of a
+/// tree written without a final flush).
+#[derive(Debug, Clone)]
+pub struct EmbeddedBasket {
+    pub nevbuf: u32,
+    /// Entry byte offsets (start of each entry), when entries differ in size.
+    pub offsets: Option<Vec<u32>>,
+    pub data: Vec<u8>,
+}
+
+/// One leaf of a branch.
+#[derive(Debug, Clone)]
+pub struct LeafInfo {
+    pub class: String,
+    pub name: String,
+    pub title: String,
+    /// Values per entry for fixed arrays (product of dimensions).
+    pub len: i32,
+    /// Bytes per value (fLenType).
+    pub len_type: i32,
+    pub offset: i32,
+    pub unsigned: bool,
+    /// Name of the count leaf for `x[n]` arrays.
+    pub count: Option<String>,
+    /// TLeafElement::fType: the streamer type code.
+    pub element_type: Option<i32>,
+}
+
+/// One branch, with its baskets and interpretation.
+#[derive(Debug, Clone)]
+pub struct BranchInfo {
+    /// Full name (`Muon_pt`, `event.muons.pt`).
+    pub name: String,
+    pub title: String,
+    pub class: String,
+    pub leaves: Vec<LeafInfo>,
+    pub entries: u64,
+    pub tot_bytes: u64,
+    pub zip_bytes: u64,
+    pub baskets: Vec<BasketLoc>,
+    pub embedded: Vec<EmbeddedBasket>,
+    /// Sub-branches (moved into the tree's flat list after parsing).
+    pub children: Vec<BranchInfo>,
+    /// TBranchElement members.
+    pub element: Option<ElementBranch>,
+    /// How to read it, or why it cannot be read.
+    pub interpretation: std::result::Result<Interpretation, String>,
+    /// Full name of the parent branch, for sub-branches.
+    pub parent: Option<String>,
+    /// For leaf lists: this column is leaf number `k` of branch `name` (and is named
+    /// `name.leaf`).
+    pub leaf_list_of: Option<String>,
+}
+
+/// The members TBranchElement adds.
+#[derive(Debug, Clone)]
+pub struct ElementBranch {
+    pub class_name: String,
+    pub parent_name: String,
+    pub id: i32,
+    pub btype: i32,
+    pub streamer_type: i32,
+}
+
+/// A tree's metadata, ready to read.
+#[derive(Debug, Clone)]
+pub struct Tree {
+    pub file: Arc<RootFile>,
+    /// Path of the tree inside the file (`dir/Events`).
+    pub path: String,
+    pub name: String,
+    pub title: String,
+    pub entries: u64,
+    /// Class version of the TTree object (for `inspect`).
+    pub version: i16,
+    /// Every branch, parents before children; leaf lists appear once per leaf as well.
+    pub branches: Vec<BranchInfo>,
+}
+
+impl Tree {
+    /// Reads the tree at `path` in `file` (`Events`, `dir/tree;2`).
+    pub fn open(file: Arc<RootFile>, path: &str) -> Result<Tree> {
+        let key = file.key(path)?;
+        if key.class != "TTree" && key.class != "TNtuple" && key.class != "TNtupleD" {
+            return Err(Error::Usage(format!(
+                "{}: `{path}` is a {}, not a TTree{}",
+                file.path().display(),
+                key.class,
+                if key.class == "ROOT::RNTuple" || key.class == "ROOT::Experimental::RNTuple" {
+                    " (RNTuple is not read yet; write a TTree, e.g. with uproot's mktree/extend)"
+                } else {
+                    ""
+                }
+            )));
+        }
+        Tree::from_key(file.clone(), path, &key).map_err(|e| e.context(format!("tree `{path}`")).at(file.path()))
+    }
+
+    fn from_key(file: Arc<RootFile>, path: &str, key: &Key) -> Res<Tree> {
+        let data = file.read_object(key)?;
+        let mut r = ObjReader::new(&data, key.keylen as usize);
+        let h = r.c.header()?;
+        if key.class != "TTree" {
+            // TNtuple(D) is a TTree followed by fNvar.
+            let _ = h;
+            let h2 = r.c.header()?;
+            return parse_ttree(&mut r, h2, file.clone(), path);
+        }
+        parse_ttree(&mut r, h, file.clone(), path)
+    }
+
+    /// The branch called `name`, or an error listing the nearest names.
+    pub fn branch(&self, name: &str) -> Result<&BranchInfo> {
+        if let Some(b) = self.branches.iter().find(|b| b.name == name) {
+            return Ok(b);
+        }
+        Err(Error::NotFound {
+            path: self.file.path().to_path_buf(),
+            what: format!("branch in tree `{}`", self.path),
+            name: name.to_string(),
+            available: nearest_first(name, self.branches.iter().map(|b| b.name.clone())),
+        })
+    }
+}
+
+fn parse_ttree(r: &mut ObjReader, h: Header, file: Arc<RootFile>, path: &str) -> Res<Tree> {
+    let v = h.version;
+    let (name, title) = r.c.tnamed()?;
+    r.c.skip_object("TAttLine")?;
+    r.c.skip_object("TAttFill")?;
+    r.c.skip_object("TAttMarker")?;
+    let c = &mut r.c;
+    let entries: f64;
+    if v <= 5 {
+        entries = c.f64()?;
+        c.skip(8 * 3 + 4 * 7)?;
+    } else if v >= 16 {
+        let e = c.i64()?;
+        entries = e as f64;
+        c.skip(8 * 3)?; // fTotBytes, fZipBytes, fSavedBytes
+        if v >= 18 {
+            c.skip(8)?; // fFlushedBytes
+        }
+        c.skip(8 + 4 * 3)?; // fWeight, fTimerInterval, fScanField, fUpdate
+        if v >= 17 {
+            c.skip(4)?; // fDefaultEntryOffsetLen
+        }
+        let nclusters = if v >= 19 { c.i32()? } else { 0 };
+        c.skip(8 * 4)?; // fMaxEntries, fMaxEntryLoop, fMaxVirtualSize, fAutoSave
+        if v >= 18 {
+            c.skip(8)?; // fAutoFlush
+        }
+        c.skip(8)?; // fEstimate
+        if v >= 19 {
+            let n = nclusters.max(0) as usize;
+            c.fast_array(n, |c| c.i64())?;
+            c.fast_array(n, |c| c.i64())?;
+        }
+        if v >= 20 {
+            c.skip_object("TIOFeatures")?;
+        }
+    } else {
+        return Err(Fault::new(format!(
+            "TTree class version {v} (ROOT 5.0x-5.1x) is not read yet; please report this file"
+        )));
+    }
+    if !(0.0..=1e15).contains(&entries) {
+        return Err(Fault::new(format!("corrupt entry count {entries}")));
+    }
+    let top = match r.object_any_array()? {
+        Some(v) => v,
+        None => return Err(Fault::new("missing branch list")),
+    };
+    // fLeaves, fAliases, fIndex..., fFriends and the rest are not needed: skip them.
+    if h.end.is_some() {
+        r.c.skip_to_end(&h, "TTree")?;
+    }
+    let mut branches = Vec::new();
+    for o in top {
+        if let Obj::Branch(b) = o {
+            flatten(*b, None, &mut branches);
+        }
+    }
+    let streamers = if branches.iter().any(|b| needs_streamers(b)) {
+        Some(file.streamers())
+    } else {
+        None
+    };
+    let mut out = Vec::with_capacity(branches.len());
+    for mut b in branches {
+        b.interpretation = interpret(&b, streamers.as_deref());
+        if b.leaves.len() > 1 {
+            // A leaf list: the branch itself, then one column per leaf (`branch.leaf`).
+            let cols: Vec<BranchInfo> = (0..b.leaves.len())
+                .map(|k| {
+                    let mut col = b.clone();
+                    col.name = format!("{}.{}", b.name, b.leaves[k].name);
+                    col.parent = Some(b.name.clone());
+                    col.leaf_list_of = Some(b.name.clone());
+                    col.interpretation = leaf_list_interp(&b, k);
+                    col
+                })
+                .collect();
+            b.interpretation = Err("a leaf list: read its leaves as `branch.leaf`".into());
+            out.push(b);
+            out.extend(cols);
+        } else {
+            out.push(b);
+        }
+    }
+    Ok(Tree {
+        file,
+        path: path.to_string(),
+        name,
+        title,
+        entries: entries as u64,
+        version: v,
+        branches: out,
+    })
+}
+
+impl ObjReader<'_> {
+    /// A TObjArray stored as a member (not through a pointer).
+    pub fn object_any_array(&mut self) -> Res<Option<Vec<Obj>>> {
+        Ok(Some(self.obj_array()?))
+    }
+}
+
+fn flatten(mut b: BranchInfo, parent: Option<String>, out: &mut Vec<BranchInfo>) {
+    let children = std::mem::take(&mut b.children);
+    b.parent = parent;
+    let me = b.name.clone();
+    out.push(b);
+    for c in children {
+        flatten(c, Some(me.clone()), out);
+    }
+}
+
+/// Reads a TBranch or subclass (the class tag is already read).
+pub fn parse_branch(r: &mut ObjReader, class: &str) -> Res<BranchInfo> {
+    let outer = r.c.header()?;
+    let mut b = if class == "TBranch" {
+        parse_tbranch(r, outer)?
+    } else {
+        let inner = r.c.header()?;
+        let mut b = parse_tbranch(r, inner)?;
+        if inner.end.is_some() {
+            r.c.skip_to_end(&inner, "TBranch")?;
+        }
+        if class == "TBranchElement" {
+            let class_name = r.c.tstring()?;
+            let parent_name = r.c.tstring()?;
+            let _clones = r.c.tstring()?;
+            let _checksum = r.c.u32()?;
+            if outer.version >= 10 {
+                r.c.i16()?;
+            } else {
+                r.c.i32()?;
+            }
+            let id = r.c.i32()?;
+            let btype = r.c.i32()?;
+            let streamer_type = r.c.i32()?;
+            b.element = Some(ElementBranch {
+                class_name,
+                parent_name,
+                id,
+                btype,
+                streamer_type,
+            });
+        }
+        b
+    };
+    b.class = class.to_string();
+    if outer.end.is_some() {
+        r.c.skip_to_end(&outer, class)?;
+    }
+    Ok(b)
+}
+
+fn parse_tbranch(r: &mut ObjReader, h: Header) -> Res<BranchInfo> {
+    let v = h.version;
+    if v < 8 || v == 9 {
+        return Err(Fault::new(format!("TBranch class version {v} is not read yet; please report this file")));
+    }
+    let (name, title) = r.c.tnamed()?;
+    r.c.skip_object("TAttFill")?;
+    let c = &mut r.c;
+    let _compress = c.i32()?;
+    let _basket_size = c.i32()?;
+    let _entry_offset_len = c.i32()?;
+    let write_basket = c.i32()?;
+    let (entries, tot, zip, max_baskets);
+    if v == 8 {
+        c.skip(4 * 2)?; // fEntryNumber, fOffset
+        max_baskets = c.i32()?;
+        c.skip(4)?; // fSplitLevel
+        entries = c.f64()?;
+        tot = c.f64()?;
+        zip = c.f64()?;
+    } else {
+        c.skip(8)?; // fEntryNumber
+        if v >= 13 {
+            c.skip_object("TIOFeatures")?;
+        }
+        c.skip(4)?; // fOffset
+        max_baskets = c.i32()?;
+        c.skip(4)?; // fSplitLevel
+        entries = c.i64()? as f64;
+        if v >= 11 {
+            c.skip(8)?; // fFirstEntry
+        }
+        tot = c.i64()? as f64;
+        zip = c.i64()? as f64;
+    }
+    if !(0.0..=1e15).contains(&entries) || max_baskets < 0 || write_basket < 0 || write_basket > max_baskets {
+        return Err(Fault::new(format!(
+            "branch `{name}`: corrupt counts (entries {entries}, baskets {write_basket}/{max_baskets})"
+        )));
+    }
+    let mut children = Vec::new();
+    for o in r.obj_array()? {
+        if let Obj::Branch(b) = o {
+            children.push(*b);
+        }
+    }
+    let mut leaves = Vec::new();
+    for o in r.obj_array()? {
+        if let Obj::Leaf(l) = o {
+            leaves.push(*l);
+        }
+    }
+    let mut embedded = Vec::new();
+    for o in r.obj_array()? {
+        if let Obj::Basket(bk) = o {
+            if bk.nevbuf > 0 {
+                embedded.push(*bk);
+            }
+        }
+    }
+    let n = max_baskets as usize;
+    let c = &mut r.c;
+    let bytes = c.fast_array(n, |c| c.i32())?;
+    let starts: Vec<i64> = if v == 8 {
+        c.fast_array(n, |c| c.i32().map(|x| x as i64))?
+    } else {
+        c.fast_array(n, |c| c.i64())?
+    };
+    let flag = c.u8()?;
+    let seeks: Vec<i64> = if flag == 0 {
+        Vec::new()
+    } else if flag == 2 || v >= 10 {
+        // 64-bit seeks from TBranch 10 on; ROOT 4's TBranch 8 flags them with 2.
+        c.counted(n, |c| c.i64())?
+    } else {
+        c.counted(n, |c| c.i32().map(|x| x as i64))?
+    };
+    let _file_name = c.tstring()?;
+    let entries = entries as u64;
+    let nb = write_basket as usize;
+    if bytes.len() < nb || starts.len() < nb || seeks.len() < nb {
+        return Err(Fault::new(format!("branch `{name}`: basket tables shorter than its {nb} baskets")));
+    }
+    let mut baskets = Vec::with_capacity(nb);
+    for i in 0..nb {
+        let first = starts[i];
+        let stop = if i + 1 < nb { starts[i + 1] } else if embedded.is_empty() { entries as i64 } else { starts.get(i + 1).copied().unwrap_or(entries as i64) };
+        if first < 0 || stop < first || seeks[i] <= 0 || bytes[i] <= 0 {
+            return Err(Fault::new(format!(
+                "branch `{name}`: basket {i} has a corrupt location (entries {first}..{stop}, seek {}, {} bytes)",
+                seeks[i], bytes[i]
+            )));
+        }
+        baskets.push(BasketLoc {
+            first: first as u64,
+            stop: stop as u64,
+            seek: seeks[i] as u64,
+            bytes: bytes[i] as u32,
+        });
+    }
+    Ok(BranchInfo {
+        name,
+        title,
+        class: "TBranch".into(),
+        leaves,
+        entries,
+        tot_bytes: tot.max(0.0) as u64,
+        zip_bytes: zip.max(0.0) as u64,
+        baskets,
+        embedded,
+        children,
+        element: None,
+        interpretation: Err(String::new()),
+        parent: None,
+        leaf_list_of: None,
+    })
+}
+
+/// Reads a TLeaf subclass (the class tag is already read).
+pub fn parse_leaf(r: &mut ObjReader, class: &str) -> Res<LeafInfo> {
+    let outer = r.c.header()?;
+    let inner = r.c.header()?;
+    let (name, title) = r.c.tnamed()?;
+    let len = r.c.i32()?;
+    let len_type = r.c.i32()?;
+    let offset = r.c.i32()?;
+    let _is_range = r.c.u8()?;
+    let unsigned = r.c.u8()? != 0;
+    let count = match r.object_any()? {
+        Obj::Leaf(l) => Some(l.name.clone()),
+        Obj::LeafRef(n) => Some(n),
+        _ => None,
+    };
+    if inner.end.is_some() {
+        r.c.skip_to_end(&inner, "TLeaf")?;
+    }
+    let element_type = if class == "TLeafElement" {
+        let _id = r.c.i32()?;
+        Some(r.c.i32()?)
+    } else {
+        None
+    };
+    if outer.end.is_some() {
+        r.c.skip_to_end(&outer, class)?;
+    }
+    Ok(LeafInfo {
+        class: class.to_string(),
+        name,
+        title,
+        len,
+        len_type,
+        offset,
+        unsigned,
+        count,
+        element_type,
+    })
+}
+
+/// Reads a TBasket stored inside its branch (key header, basket header, offsets, data).
+pub fn parse_basket_embedded(r: &mut ObjReader) -> Res<EmbeddedBasket> {
+    let c = &mut r.c;
+    let start = c.pos();
+    let _nbytes = c.i32()?;
+    let _version = c.i16()?;
+    let _objlen = c.i32()?;
+    let _datime = c.u32()?;
+    let keylen = c.i16()?;
+    if keylen < 19 {
+        return Err(Fault::new(format!("embedded basket with key length {keylen}")));
+    }
+    c.seek(start + keylen as usize - 19)?;
+    let _bversion = c.u16()?;
+    let _buffer_size = c.i32()?;
+    let nevbuf_size = c.i32()?;
+    let nevbuf = c.i32()?;
+    let last = c.i32()?;
+    let _flag = c.u8()?;
+    if nevbuf < 0 || last < keylen as i32 {
+        return Err(Fault::new(format!("embedded basket: corrupt header (entries {nevbuf}, fLast {last})")));
+    }
+    let border = (last - keylen as i32) as usize;
+    let mut offsets = None;
+    if (nevbuf_size as i64) * (nevbuf as i64) + keylen as i64 != last as i64 {
+        let _n = c.i32()?;
+        let offs = c.counted(nevbuf as usize, |c| c.i32())?;
+        offsets = Some(
+            offs.into_iter()
+                .map(|o| (o as i64 - keylen as i64).clamp(0, u32::MAX as i64) as u32)
+                .collect(),
+        );
+    }
+    c.skip(keylen as usize)?;
+    let data = c.take(border)?.to_vec();
+    Ok(EmbeddedBasket {
+        nevbuf: nevbuf as u32,
+        offsets,
+        data,
+    })
+}
+
+fn needs_streamers(b: &BranchInfo) -> bool {
+    b.leaves.iter().any(|l| matches!(l.element_type, Some(t) if t == 300 || t == 500 || t == 9 || t == 19 || t == 29 || t == 39))
+}
+
+/// Element type from a TLeaf class and its unsigned flag.
+fn leaf_element(leaf: &LeafInfo, title_type: Option<&str>) -> Res<Element> {
+    let u = leaf.unsigned;
+    Ok(match leaf.class.as_str() {
+        "TLeafO" => Element::Bool,
+        "TLeafB" => if u { Element::U8 } else { Element::I8 },
+        "TLeafS" => if u { Element::U16 } else { Element::I16 },
+        "TLeafI" => if u { Element::U32 } else { Element::I32 },
+        "TLeafL" | "TLeafG" => if u { Element::U64 } else { Element::I64 },
+        "TLeafF" => Element::F32,
+        "TLeafD" => Element::F64,
+        "TLeafD32" => Element::Double32(packing_from_title(title_type)?),
+        "TLeafF16" => Element::Float16(packing_from_title(title_type)?),
+        "TLeafC" => return Err(Fault::new("a string (TLeafC); only numbers are read")),
+        other => return Err(Fault::new(format!("leaf class {other} is not a number type rootgrad reads"))),
+    })
+}
+
+fn packing_from_title(t: Option<&str>) -> Res<Packing> {
+    match t.and_then(|t| t.find('[').map(|i| &t[i + 1..])) {
+        Some(rest) => parse_packing(rest.trim_end_matches(']')),
+        None => Ok(Packing::Plain),
+    }
+}
+
+/// Element type from a streamer type code (TVirtualStreamerInfo::EReadWrite, modulo
+/// the array offsets).
+fn code_element(code: i32, title: Option<&str>) -> Res<Element> {
+    Ok(match code {
+        1 => Element::I8,
+        2 => Element::I16,
+        3 | 6 => Element::I32,
+        4 | 16 => Element::I64,
+        5 => Element::F32,
+        8 => Element::F64,
+        9 => Element::Double32(packing_from_comment(title)?),
+        11 => Element::U8,
+        12 => Element::U16,
+        13 | 15 => Element::U32,
+        14 | 17 => Element::U64,
+        18 => Element::Bool,
+        19 => Element::Float16(packing_from_comment(title)?),
+        other => return Err(Fault::new(format!("streamer type {other} is not a number type rootgrad reads"))),
+    })
+}
+
+fn packing_from_comment(title: Option<&str>) -> Res<Packing> {
+    // A member comment such as `//[0, 1, 12]` carries the range.
+    match title.map(str::trim_start) {
+        Some(t) if t.starts_with('[') => match t.find(']') {
+            Some(end) => parse_packing(&t[1..end]),
+            None => Ok(Packing::Plain),
+        },
+        _ => Ok(Packing::Plain),
+    }
+}
+
+/// Element type of `vector<T>` from its C++ name.
+fn vector_element(type_name: &str) -> Res<Element> {
+    let inner = type_name
+        .trim()
+        .strip_prefix("vector<")
+        .or_else(|| type_name.trim().strip_prefix("std::vector<"))
+        .and_then(|s| s.strip_suffix('>'))
+        .ok_or_else(|| Fault::new(format!("`{type_name}` is not a std::vector of numbers")))?
+        .trim();
+    Ok(match inner {
+        "bool" => Element::Bool,
+        "char" | "Char_t" | "int8_t" | "signed char" => Element::I8,
+        "unsigned char" | "UChar_t" | "uint8_t" => Element::U8,
+        "short" | "Short_t" | "int16_t" => Element::I16,
+        "unsigned short" | "UShort_t" | "uint16_t" => Element::U16,
+        "int" | "Int_t" | "int32_t" => Element::I32,
+        "unsigned int" | "UInt_t" | "uint32_t" => Element::U32,
+        "long" | "Long_t" | "long long" | "Long64_t" | "int64_t" => Element::I64,
+        "unsigned long" | "ULong_t" | "unsigned long long" | "ULong64_t" | "uint64_t" => Element::U64,
+        "float" | "Float_t" => Element::F32,
+        "double" | "Double_t" => Element::F64,
+        "Double32_t" => Element::Double32(Packing::Plain),
+        "Float16_t" => Element::Float16(Packing::Plain),
+        other => return Err(Fault::new(format!("std::vector<{other}> is not a vector of numbers"))),
+    })
+}
+
+/// Decides how a branch's entries are read.
+fn interpret(b: &BranchInfo, streamers: Option<&super::objects::Streamers>) -> std::result::Result<Interpretation, String> {
+    let r = interpret_inner(b, streamers);
+    r.map_err(|e| e.0)
+}
+
+fn interpret_inner(b: &BranchInfo, streamers: Option<&super::objects::Streamers>) -> Res<Interpretation> {
+    let Some(leaf) = b.leaves.first() else {
+        return Err(Fault::new("no leaves (a parent of other branches)"));
+    };
+    if b.leaves.len() > 1 {
+        return Err(Fault::new("a leaf list"));
+    }
+    let plain = |element, shape| Interpretation { element, shape, leaf_list: None, vector: false };
+    let title_type = b.title.rsplit_once('/').map(|(_, t)| t);
+    if let Some(code) = leaf.element_type {
+        let el = b.element.as_ref();
+        let class_name = el.map(|e| e.class_name.as_str()).unwrap_or("");
+        let member = b.name.rsplit('.').next().unwrap_or(&b.name);
+        let member = member.split('[').next().unwrap_or(member);
+        let info = streamers.and_then(|s| s.element(class_name, member));
+        if code == -1 || code == 300 || code == 500 {
+            let type_name = if class_name.starts_with("vector<") || class_name.starts_with("std::vector<") {
+                class_name.to_string()
+            } else if let Some(i) = info {
+                i.type_name.clone()
+            } else if el.is_some_and(|e| e.btype == 3 || e.btype == 4) {
+                // The entry count of a split TClonesArray or collection.
+                return Ok(plain(Element::I32, Shape::Scalar));
+            } else {
+                return Err(Fault::new(format!("object of class `{class_name}` (not a number, array or vector of numbers)")));
+            };
+            let element = vector_element(&type_name)?;
+            return Ok(Interpretation { element, shape: Shape::Jagged { header: 10, inner: 1 }, leaf_list: None, vector: true });
+        }
+        let title = info.map(|i| i.title.as_str());
+        let (base, kind) = match code {
+            1..=19 => (code, 0),
+            21..=39 => (code - 20, 1),
+            41..=59 => (code - 40, 2),
+            _ => return Err(Fault::new(format!("streamer type {code} (an object or string member) is not a number"))),
+        };
+        let element = code_element(base, title)?;
+        let len = leaf.len.max(1) as usize;
+        let in_collection = el.is_some_and(|e| e.btype == 31 || e.btype == 41);
+        let shape = match (kind, leaf.count.is_some() || in_collection) {
+            (2, _) => Shape::Jagged { header: 1, inner: 1 },
+            (_, true) => Shape::Jagged { header: 0, inner: len },
+            (1, false) => Shape::Fixed(len),
+            _ if len > 1 => Shape::Fixed(len),
+            _ => Shape::Scalar,
+        };
+        return Ok(plain(element, shape));
+    }
+    let element = leaf_element(leaf, title_type)?;
+    let len = leaf.len.max(1) as usize;
+    let shape = if leaf.count.is_some() {
+        Shape::Jagged { header: 0, inner: len }
+    } else if len > 1 {
+        Shape::Fixed(len)
+    } else {
+        Shape::Scalar
+    };
+    Ok(plain(element, shape))
+}
+
+/// The interpretation of leaf `k` of a leaf-list branch.
+fn leaf_list_interp(b: &BranchInfo, k: usize) -> std::result::Result<Interpretation, String> {
+    let mut size = 0usize;
+    let mut mine = None;
+    let types: Vec<&str> = b.title.split(':').collect();
+    for (i, leaf) in b.leaves.iter().enumerate() {
+        if leaf.count.is_some() {
+            return Err("a leaf list with a variable-length leaf".into());
+        }
+        let t = types.get(i).and_then(|t| t.rsplit_once('/').map(|(_, ty)| ty));
+        let el = leaf_element(leaf, t).map_err(|e| e.0)?;
+        let n = leaf.len.max(1) as usize;
+        if i == k {
+            mine = Some((el, n, size));
+        }
+        size += el.size() * n;
+    }
+    let (element, n, offset) = mine.ok_or("leaf out of range")?;
+    Ok(Interpretation {
+        element,
+        shape: if n > 1 { Shape::Fixed(n) } else { Shape::Scalar },
+        leaf_list: Some((offset, size)),
+        vector: false,
+    })
+}

@@ -1,0 +1,148 @@
+//! Reader conformance on real files: every branch of ../shared/rootfiles/manifest.json
+//! (written by uproot 5.7 from files made by ROOT 4.00 to 6.36) is read by rootgrad and
+//! compared: entry count, value count, sum, first five and last values.
+//!
+//! When ../shared is absent the test says it skipped, unless ROOTGRAD_REQUIRE_SHARED=1
+//! (set by .ci/run), where a missing folder fails.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rootgrad::root::read::Layout;
+use rootgrad::root::{RootFile, Tree};
+use serde_json::Value as Json;
+
+/// Branches that cannot be read, with the reason (also listed in docs/formats.md).
+const EXPECTED_FAILURES: &[(&str, &str, &str)] = &[];
+
+fn shared_dir() -> Option<PathBuf> {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/rootfiles");
+    if d.join("manifest.json").exists() {
+        return Some(d);
+    }
+    if std::env::var("ROOTGRAD_REQUIRE_SHARED").as_deref() == Ok("1") {
+        panic!("ROOTGRAD_REQUIRE_SHARED=1 but {} has no manifest.json", d.display());
+    }
+    eprintln!("SKIPPED: {} not found", d.display());
+    None
+}
+
+/// A manifest number; NaN and infinities arrive as strings.
+fn num(j: &Json) -> f64 {
+    match j {
+        Json::String(s) => s.parse().unwrap_or(f64::NAN),
+        _ => j.as_f64().unwrap_or(f64::NAN),
+    }
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    if a.is_nan() || b.is_nan() {
+        return a.is_nan() && b.is_nan();
+    }
+    a == b || (a - b).abs() <= rel * a.abs().max(b.abs()).max(1e-300)
+}
+
+#[test]
+fn every_manifest_branch_matches_uproot() {
+    let Some(dir) = shared_dir() else { return };
+    // The manifest is Python's JSON, which writes NaN and Infinity bare; serde_json
+    // wants them quoted.
+    let text = std::fs::read_to_string(dir.join("manifest.json"))
+        .unwrap()
+        .replace("-Infinity", "\"-inf\"")
+        .replace("Infinity", "\"inf\"")
+        .replace("NaN", "\"nan\"");
+    let manifest: Json = serde_json::from_str(&text).unwrap();
+    let mut checked = 0;
+    let mut failures: Vec<String> = Vec::new();
+    for (fname, fv) in manifest.as_object().unwrap() {
+        let file = match RootFile::open(&dir.join(fname)) {
+            Ok(f) => Arc::new(f),
+            Err(e) => {
+                failures.push(format!("{fname}: open: {e}"));
+                continue;
+            }
+        };
+        for (tname, tv) in fv["trees"].as_object().unwrap() {
+            let tree = match Tree::open(file.clone(), tname) {
+                Ok(t) => t,
+                Err(e) => {
+                    failures.push(format!("{fname}:{tname}: {e}"));
+                    continue;
+                }
+            };
+            for (bname, bv) in tv["branches"].as_object().unwrap() {
+                if EXPECTED_FAILURES.iter().any(|(f, t, b)| *f == fname && *t == tname && *b == bname) {
+                    continue;
+                }
+                checked += 1;
+                if let Err(e) = check_branch(&tree, bname, bv) {
+                    failures.push(format!("{fname}:{tname}:{bname} ({}): {e}", bv["interpretation"]));
+                }
+            }
+        }
+    }
+    for f in failures.iter().take(60) {
+        eprintln!("MISMATCH {f}");
+    }
+    assert!(failures.is_empty(), "{} of {checked} branches differ from uproot", failures.len());
+    assert!(checked >= 2400, "only {checked} branches checked");
+}
+
+fn check_branch(tree: &Tree, name: &str, want: &Json) -> Result<(), String> {
+    let (values, entries) = read_flat(tree, name)?;
+    let n_entries = want["entries"].as_u64().unwrap() as usize;
+    if entries != n_entries {
+        return Err(format!("{entries} entries, uproot {n_entries}"));
+    }
+    let n_values = want["values"].as_u64().unwrap() as usize;
+    if values.len() != n_values {
+        return Err(format!("{} values, uproot {n_values}", values.len()));
+    }
+    let sum: f64 = values.iter().sum();
+    let want_sum = num(&want["sum"]);
+    if !close(sum, want_sum, 1e-9) {
+        return Err(format!("sum {sum}, uproot {want_sum}"));
+    }
+    let first = want["first"].as_array().unwrap();
+    for (i, w) in first.iter().enumerate() {
+        let w = num(w);
+        if !close(values[i], w, 1e-12) {
+            return Err(format!("value {i} is {}, uproot {w}", values[i]));
+        }
+    }
+    if !want["last"].is_null() {
+        let last = num(&want["last"]);
+        if !close(*values.last().unwrap(), last, 1e-12) {
+            return Err(format!("last value {}, uproot {last}", values.last().unwrap()));
+        }
+    }
+    Ok(())
+}
+
+/// All values of a branch flattened in entry order; a leaf list interleaves its leaves.
+fn read_flat(tree: &Tree, name: &str) -> Result<(Vec<f64>, usize), String> {
+    let b = tree.branch(name).map_err(|e| e.to_string())?;
+    if b.leaves.len() > 1 {
+        let cols: Vec<_> = b
+            .leaves
+            .iter()
+            .map(|l| rootgrad::root::read::read_column::<f64>(tree, &format!("{name}.{}", l.name), 0..u64::MAX))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        let n = cols[0].entries();
+        let mut out = Vec::new();
+        for i in 0..n {
+            for c in &cols {
+                out.extend_from_slice(c.entry(i));
+            }
+        }
+        return Ok((out, n));
+    }
+    let c = rootgrad::root::read::read_column::<f64>(tree, name, 0..u64::MAX).map_err(|e| e.to_string())?;
+    let n = c.entries();
+    if let Layout::Jagged { offsets } = &c.layout {
+        assert_eq!(*offsets.last().unwrap(), c.values.len());
+    }
+    Ok((c.values, n))
+}
