@@ -99,28 +99,37 @@ fn check_branch(tree: &Tree, name: &str, want: &Json) -> Result<(), String> {
     if values.len() != n_values {
         return Err(format!("{} values, uproot {n_values}", values.len()));
     }
+    // Float16_t with a range: ROOT (TBufferFile::ReadWithFactor) computes
+    // raw / factor + low in double precision and rounds once to float, as rootgrad
+    // does; uproot computes in single precision, so the two differ in the last bit
+    // of a float. Compare those at float precision.
+    let interp = want["interpretation"].as_str().unwrap_or("");
+    let rel = if interp.starts_with("AsFloat16") { 1e-6 } else { 1e-9 };
+    let rel_value = if interp.starts_with("AsFloat16") { 1e-6 } else { 1e-12 };
     let sum: f64 = values.iter().sum();
     let want_sum = num(&want["sum"]);
-    if !close(sum, want_sum, 1e-9) {
+    if !close(sum, want_sum, rel) {
         return Err(format!("sum {sum}, uproot {want_sum}"));
     }
     let first = want["first"].as_array().unwrap();
     for (i, w) in first.iter().enumerate() {
         let w = num(w);
-        if !close(values[i], w, 1e-12) {
+        if !close(values[i], w, rel_value) {
             return Err(format!("value {i} is {}, uproot {w}", values[i]));
         }
     }
     if !want["last"].is_null() {
         let last = num(&want["last"]);
-        if !close(*values.last().unwrap(), last, 1e-12) {
+        if !close(*values.last().unwrap(), last, rel_value) {
             return Err(format!("last value {}, uproot {last}", values.last().unwrap()));
         }
     }
     Ok(())
 }
 
-/// All values of a branch flattened in entry order; a leaf list interleaves its leaves.
+/// All values of a branch flattened in entry order. A leaf list gives its leaves one
+/// after the other (all x, then all y, ...): that is what the manifest holds, although
+/// its README describes interleaving; the sum and counts are the same either way.
 fn read_flat(tree: &Tree, name: &str) -> Result<(Vec<f64>, usize), String> {
     let b = tree.branch(name).map_err(|e| e.to_string())?;
     if b.leaves.len() > 1 {
@@ -131,12 +140,7 @@ fn read_flat(tree: &Tree, name: &str) -> Result<(Vec<f64>, usize), String> {
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?;
         let n = cols[0].entries();
-        let mut out = Vec::new();
-        for i in 0..n {
-            for c in &cols {
-                out.extend_from_slice(c.entry(i));
-            }
-        }
+        let out = cols.iter().flat_map(|c| c.values.iter().copied()).collect();
         return Ok((out, n));
     }
     let c = rootgrad::root::read::read_column::<f64>(tree, name, 0..u64::MAX).map_err(|e| e.to_string())?;

@@ -25,8 +25,8 @@ pub enum Obj {
     StreamerInfo(Box<ClassLayout>),
     Element(Box<ElementInfo>),
     Array(Vec<Obj>),
-    /// A previously read leaf, by name.
-    LeafRef(String),
+    /// A previously read leaf.
+    LeafRef(Box<LeafInfo>),
     /// Any other class, skipped.
     Other(String),
 }
@@ -35,7 +35,7 @@ pub enum Obj {
 pub struct ObjReader<'a> {
     pub c: Cursor<'a>,
     classes: HashMap<i64, String>,
-    leaves: HashMap<i64, String>,
+    leaves: HashMap<i64, LeafInfo>,
     depth: u32,
 }
 
@@ -87,7 +87,7 @@ impl<'a> ObjReader<'a> {
                 self.c.seek(end)?;
             }
             return Ok(match self.leaves.get(&(tag as i64)) {
-                Some(name) => Obj::LeafRef(name.clone()),
+                Some(leaf) => Obj::LeafRef(Box::new(leaf.clone())),
                 None => Obj::Other(String::from("reference")),
             });
         }
@@ -110,7 +110,7 @@ impl<'a> ObjReader<'a> {
         };
         let obj = self.object_of(&class, end)?;
         if let Obj::Leaf(l) = &obj {
-            self.leaves.insert(beg + MAP_OFFSET, l.name.clone());
+            self.leaves.insert(beg + MAP_OFFSET, (**l).clone());
         }
         match end {
             Some(end) if self.c.pos() <= end => self.c.seek(end)?,
@@ -149,7 +149,13 @@ impl<'a> ObjReader<'a> {
             "TObjArray" => Ok(Obj::Array(self.obj_array()?)),
             "TList" => Ok(Obj::Array(self.list()?)),
             "TStreamerInfo" => Ok(Obj::StreamerInfo(Box::new(self.streamer_info()?))),
-            c if c.starts_with("TStreamer") => Ok(Obj::Element(Box::new(self.streamer_element()?))),
+            c if c.starts_with("TStreamer") => match (self.streamer_element(), end) {
+                (Ok(e), Some(end)) if self.c.pos() <= end => Ok(Obj::Element(Box::new(e))),
+                (Ok(e), None) => Ok(Obj::Element(Box::new(e))),
+                // A layout this reader does not follow: skip the element by its length.
+                (_, Some(_)) => skip(self),
+                (Err(e), None) => Err(e),
+            },
             _ => skip(self),
         }
     }
@@ -237,7 +243,9 @@ impl<'a> ObjReader<'a> {
         }
         let type_name = self.c.tstring()?;
         self.c.skip_to_end(&h, "TStreamerElement")?;
-        self.c.skip_to_end(&outer, "TStreamerElement")?;
+        if outer.end.is_some() {
+            self.c.skip_to_end(&outer, "TStreamerElement")?;
+        }
         Ok(ElementInfo {
             name,
             title,

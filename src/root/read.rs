@@ -115,10 +115,23 @@ fn read_branch<T: Value>(tree: &Tree, b: &BranchInfo, interp: &Interpretation, r
         )));
     }
     let chosen: Vec<&(u64, u64, Source)> = spans.iter().filter(|(a, z, _)| *z > start && *a < stop).collect();
-    let pieces: Vec<Piece<T>> = chosen
+    let mut loaded: Vec<Loaded> = chosen.par_iter().map(|(_, _, src)| load(tree, b, src)).collect::<Res<_>>()?;
+    // Jagged baskets written without entry offsets are split with the count leaf.
+    if matches!(interp.shape, Shape::Jagged { .. }) && loaded.iter().any(|l| l.starts.is_none()) {
+        if let Some((first, counts)) = count_values(tree, b, &chosen)? {
+            for (l, (a, z, _)) in loaded.iter_mut().zip(&chosen) {
+                if l.starts.is_none() {
+                    let (i, j) = ((a - first) as usize, (z - first) as usize);
+                    let part = counts.get(i..j).ok_or_else(|| Fault::new("count leaf has fewer entries than the branch"))?;
+                    l.starts = Some(starts_from_counts(interp, part));
+                }
+            }
+        }
+    }
+    let pieces: Vec<Piece<T>> = loaded
         .par_iter()
-        .map(|(a, z, src)| {
-            let loaded = load(tree, b, src)?;
+        .zip(chosen.par_iter())
+        .map(|(loaded, (a, z, _))| {
             let n = (z - a) as usize;
             if loaded.entries != n {
                 return Err(Fault::new(format!(
@@ -128,7 +141,7 @@ fn read_branch<T: Value>(tree: &Tree, b: &BranchInfo, interp: &Interpretation, r
             }
             let lo = (start.max(*a) - a) as usize;
             let hi = (stop.min(*z) - a) as usize;
-            decode_entries(interp, &loaded, lo..hi).map_err(|e| e.context(format!("basket at entry {a}")))
+            decode_entries(interp, loaded, lo..hi).map_err(|e| e.context(format!("basket at entry {a}")))
         })
         .collect::<Res<_>>()?;
     let total: usize = pieces.iter().map(|p| p.values.len()).sum();
@@ -155,6 +168,46 @@ fn read_branch<T: Value>(tree: &Tree, b: &BranchInfo, interp: &Interpretation, r
         values,
         layout,
     })
+}
+
+/// For a jagged branch whose baskets carry no entry offsets,
+/// the values of its count leaf over the chosen baskets, with the first entry.
+fn count_values(tree: &Tree, b: &BranchInfo, chosen: &[&(u64, u64, Source)]) -> Res<Option<(u64, Vec<f64>)>> {
+    let Some(count) = b.leaves.first().and_then(|l| l.count.as_ref()) else {
+        return Ok(None);
+    };
+    let (Some(first), Some(last)) = (chosen.first(), chosen.last()) else {
+        return Ok(None);
+    };
+    let cb = tree
+        .branches
+        .iter()
+        .find(|x| x.name != b.name && x.leaves.iter().any(|l| &l.name == count))
+        .ok_or_else(|| Fault::new(format!("its count leaf `{count}` is not in the tree")))?;
+    let ci = cb.interpretation.clone().map_err(|e| Fault::new(format!("count leaf `{count}`: {e}")))?;
+    if !matches!(ci.shape, Shape::Scalar) {
+        return Err(Fault::new(format!("count leaf `{count}` is not one number per entry")));
+    }
+    let col: Column<f64> = read_branch(tree, cb, &ci, first.0..last.1)?;
+    Ok(Some((first.0, col.values)))
+}
+
+/// Entry start offsets in bytes from per-entry item counts.
+fn starts_from_counts(interp: &Interpretation, counts: &[f64]) -> Vec<u32> {
+    let (header, inner) = match interp.shape {
+        Shape::Jagged { header, inner } => (header, inner),
+        _ => (0, 1),
+    };
+    let item = interp.element.size() * inner;
+    let mut at = 0u64;
+    counts
+        .iter()
+        .map(|&n| {
+            let s = at.min(u32::MAX as u64) as u32;
+            at += header as u64 + (n.max(0.0) as u64).saturating_mul(item as u64);
+            s
+        })
+        .collect()
 }
 
 enum Source {

@@ -68,6 +68,9 @@ pub struct BranchInfo {
     pub entries: u64,
     pub tot_bytes: u64,
     pub zip_bytes: u64,
+    /// fEntryOffsetLen: 0 when baskets carry no entry offsets (then a jagged branch
+    /// is split with its count leaf's values).
+    pub entry_offset_len: i32,
     pub baskets: Vec<BasketLoc>,
     pub embedded: Vec<EmbeddedBasket>,
     /// Sub-branches (moved into the tree's flat list after parsing).
@@ -318,7 +321,7 @@ fn parse_tbranch(r: &mut ObjReader, h: Header) -> Res<BranchInfo> {
     let c = &mut r.c;
     let _compress = c.i32()?;
     let _basket_size = c.i32()?;
-    let _entry_offset_len = c.i32()?;
+    let entry_offset_len = c.i32()?;
     let write_basket = c.i32()?;
     let (entries, tot, zip, max_baskets);
     if v == 8 {
@@ -356,7 +359,8 @@ fn parse_tbranch(r: &mut ObjReader, h: Header) -> Res<BranchInfo> {
     }
     let mut leaves = Vec::new();
     for o in r.obj_array()? {
-        if let Obj::Leaf(l) = o {
+        // A leaf seen before (as another leaf's count) arrives as a reference.
+        if let Obj::Leaf(l) | Obj::LeafRef(l) = o {
             leaves.push(*l);
         }
     }
@@ -416,6 +420,7 @@ fn parse_tbranch(r: &mut ObjReader, h: Header) -> Res<BranchInfo> {
         entries,
         tot_bytes: tot.max(0.0) as u64,
         zip_bytes: zip.max(0.0) as u64,
+        entry_offset_len,
         baskets,
         embedded,
         children,
@@ -438,7 +443,7 @@ pub fn parse_leaf(r: &mut ObjReader, class: &str) -> Res<LeafInfo> {
     let unsigned = r.c.u8()? != 0;
     let count = match r.object_any()? {
         Obj::Leaf(l) => Some(l.name.clone()),
-        Obj::LeafRef(n) => Some(n),
+        Obj::LeafRef(l) => Some(l.name.clone()),
         _ => None,
     };
     if inner.end.is_some() {

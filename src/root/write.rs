@@ -303,7 +303,12 @@ fn check_output(path: &Path, overwrite: bool) -> Result<PathBuf> {
                 ),
             })
         }
-        Err(e) => return Err(Error::Io { path: folder, source: e }),
+        Err(e) => {
+            return Err(Error::Io {
+                path: folder,
+                source: e,
+            })
+        }
     }
     match fs::symlink_metadata(path) {
         Ok(m) if m.is_dir() => Err(Error::Usage(format!(
@@ -340,10 +345,7 @@ impl TempFile {
             .unwrap_or_default();
         loop {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let tmp = folder.join(format!(
-                ".{name}.rootgrad-tmp-{}-{n}",
-                std::process::id()
-            ));
+            let tmp = folder.join(format!(".{name}.rootgrad-tmp-{}-{n}", std::process::id()));
             match OpenOptions::new().write(true).create_new(true).open(&tmp) {
                 Ok(_) => {
                     return Ok(TempFile {
@@ -412,7 +414,11 @@ fn write_tmp(tmp: &Path, spec: &FriendSpec) -> Result<()> {
         path: tmp.to_path_buf(),
         source,
     };
-    let mut file = OpenOptions::new().read(true).write(true).open(tmp).map_err(io)?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(tmp)
+        .map_err(io)?;
     check_complete(&mut file).map_err(|e| match e {
         OxyFailure::Io(e) => io(e),
         OxyFailure::Other(msg) => fail(msg),
@@ -539,7 +545,9 @@ where
             }
         })
         .map_err(|e| {
-            OxyFailure::Other(format!("cannot start a thread to feed column `{name}`: {e}"))
+            OxyFailure::Other(format!(
+                "cannot start a thread to feed column `{name}`: {e}"
+            ))
         })?;
     Ok(rx.into_iter().flatten())
 }
@@ -725,7 +733,10 @@ mod tests {
                 "event",
                 FriendData::I64((0..n).map(|i| (i as i64 - 5) * 4_294_967_311).collect()),
             ),
-            col("selected", FriendData::Bool((0..n).map(|i| i % 3 == 0).collect())),
+            col(
+                "selected",
+                FriendData::Bool((0..n).map(|i| i % 3 == 0).collect()),
+            ),
         ]
     }
 
@@ -760,9 +771,7 @@ mod tests {
                 FriendData::F64(_) => FriendData::F64(b.as_iter::<f64>().unwrap().collect()),
                 FriendData::I32(_) => FriendData::I32(b.as_iter::<i32>().unwrap().collect()),
                 FriendData::I64(_) => FriendData::I64(b.as_iter::<i64>().unwrap().collect()),
-                FriendData::Bool(_) => {
-                    FriendData::Bool(b.as_iter_unchecked::<bool>().collect())
-                }
+                FriendData::Bool(_) => FriendData::Bool(b.as_iter_unchecked::<bool>().collect()),
             };
             assert_eq!(got, c.data, "column {}", c.name);
         }
@@ -911,7 +920,10 @@ mod tests {
             col("score", FriendData::I32(vec![1])),
         ];
         let msg = usage(write_friend(&spec(&out, &columns)));
-        assert!(msg.contains("`score`") && msg.contains("columns 1 and 3"), "{msg}");
+        assert!(
+            msg.contains("`score`") && msg.contains("columns 1 and 3"),
+            "{msg}"
+        );
         assert!(dir.names().is_empty());
     }
 
@@ -939,7 +951,10 @@ mod tests {
             col("b", FriendData::Bool(vec![true; 5])),
         ];
         let msg = usage(write_friend(&spec(&out, &columns)));
-        assert!(msg.contains("`b` has 5 entries") && msg.contains("`a` has 4"), "{msg}");
+        assert!(
+            msg.contains("`b` has 5 entries") && msg.contains("`a` has 4"),
+            "{msg}"
+        );
         assert!(dir.names().is_empty());
     }
 
@@ -988,7 +1003,9 @@ mod tests {
         let columns = all_types(1);
         match write_friend(&spec(&out, &columns)) {
             Err(e @ Error::Io { .. }) => {
-                let Error::Io { path, .. } = &e else { unreachable!() };
+                let Error::Io { path, .. } = &e else {
+                    unreachable!()
+                };
                 assert_eq!(path, &folder);
                 assert!(e.to_string().contains("does not exist"), "{e}");
             }

@@ -93,6 +93,7 @@ def make_file(path, entries, branches, chunk):
             for start in range(0, entries, chunk):
                 n = min(chunk, entries - start)
                 tree.extend({f"f{k}": branch_values(rng, k, n) for k in range(branches)})
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600
         os.replace(tmp, path)  # never leave a half-written file under the reused name
     finally:
         if os.path.exists(tmp):
