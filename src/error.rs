@@ -47,7 +47,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 fn not_found_message(what: &str, name: &str, available: &[String]) -> String {
     if available.is_empty() {
-        return format!("no {what} `{name}` (there are none)");
+        return format!("no {what} called `{name}` (there are none)");
     }
     let shown: Vec<&str> = available.iter().take(8).map(String::as_str).collect();
     let more = if available.len() > shown.len() {
@@ -56,7 +56,7 @@ fn not_found_message(what: &str, name: &str, available: &[String]) -> String {
         String::new()
     };
     format!(
-        "no {what} `{name}`; did you mean `{}`? available: {}{more}",
+        "no {what} called `{name}`; did you mean `{}`? available: {}{more}",
         shown[0],
         shown.join(", ")
     )

@@ -5,6 +5,7 @@
 //! one error a run may end with. See `../shared/DESIGN.md` for the layout.
 
 pub mod cli;
+pub mod cmd;
 pub mod error;
 pub mod root;
 

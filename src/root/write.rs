@@ -2,9 +2,9 @@
 //! a ROOT file of their own that `TTree::AddFriend` (or uproot, or a later rootgrad run)
 //! joins to the input by entry number.
 //!
-//! The bytes are written by oxyroot's writer (`oxyroot::WriterTree`), which is known to
-//! produce files ROOT and uproot read bit-exact for flat scalar branches, uncompressed,
-//! below its 32-bit seek-pointer limit. This module exists to put our own checks around
+//! The bytes are written by oxyroot's writer (`oxyroot::WriterTree`), whose files
+//! uproot reads back bit-exact for flat scalar branches (uncompressed, below its 32-bit
+//! seek-pointer limit; `validation/friend_uproot.py` checks every value and header). This module exists to put our own checks around
 //! it, because oxyroot itself checks little and panics on some problems:
 //!
 //! - every name (tree and columns) is a valid ROOT branch name, columns are unique, and
@@ -31,7 +31,9 @@
 //! - **baskets** are a fixed 32 KiB of values per branch (4095 `double`s, 8191 `float`s
 //!   or `int`s, 32767 `bool`s), streamed from an iterator, so oxyroot's own memory stays
 //!   a few MB for any entry count. When the entry count is a multiple of a basket's
-//!   capacity, the last basket on disk is empty; ROOT and uproot never load it.
+//!   capacity, the last basket on disk is empty (`fBasketEntry` ends `.., n, n`);
+//!   uproot reads such files right, and a reader that finds baskets through
+//!   `fBasketEntry` never needs to load it.
 //! - oxyroot needs the values as owned `'static` iterators; rather than copy each
 //!   column whole (which doubled peak memory: 493 MB for 10 million entries of five
 //!   columns), a scoped thread per column feeds it in chunks ([`feed`]), so writing
@@ -392,42 +394,30 @@ type TreeRecord = (u64, u64);
 
 /// Writes the whole file at `tmp` with oxyroot, then checks and fixes it.
 fn write_tmp(tmp: &Path, spec: &FriendSpec) -> Result<()> {
-    let fail = |msg: String| Error::Root {
-        path: spec.path.to_path_buf(),
-        msg: format!(
-            "writing friend tree `{}` (through {}): {msg}",
-            spec.tree,
-            tmp.display()
-        ),
+    // Errors name the output the user asked for; the temporary name is in the message
+    // of format errors only, since it is gone by the time the user reads it.
+    let to_error = |e: OxyFailure| match e {
+        OxyFailure::Io(source) => Error::Io {
+            path: spec.path.to_path_buf(),
+            source,
+        },
+        OxyFailure::Other(msg) => Error::Root {
+            path: spec.path.to_path_buf(),
+            msg: format!(
+                "writing friend tree `{}` (through {}): {msg}",
+                spec.tree,
+                tmp.display()
+            ),
+        },
     };
-    let record = match guarded(|| run_oxyroot(tmp, spec)) {
-        Ok(r) => r,
-        Err(OxyFailure::Io(e)) => {
-            return Err(Error::Io {
-                path: spec.path.to_path_buf(),
-                source: e,
-            })
-        }
-        Err(OxyFailure::Other(msg)) => return Err(fail(msg)),
+    let record = guarded(|| run_oxyroot(tmp, spec)).map_err(to_error)?;
+    let finish = || -> std::result::Result<(), OxyFailure> {
+        let mut file = OpenOptions::new().read(true).write(true).open(tmp)?;
+        check_complete(&mut file)?;
+        fix_bool_titles(&mut file, record, spec)?;
+        Ok(file.sync_all()?)
     };
-    let io = |source: std::io::Error| Error::Io {
-        path: tmp.to_path_buf(),
-        source,
-    };
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(tmp)
-        .map_err(io)?;
-    check_complete(&mut file).map_err(|e| match e {
-        OxyFailure::Io(e) => io(e),
-        OxyFailure::Other(msg) => fail(msg),
-    })?;
-    fix_bool_titles(&mut file, record, spec).map_err(|e| match e {
-        OxyFailure::Io(e) => io(e),
-        OxyFailure::Other(msg) => fail(msg),
-    })?;
-    file.sync_all().map_err(io)
+    finish().map_err(to_error)
 }
 
 /// Runs `f`, turning a panic (oxyroot `unwrap`s, `assert`s and `unimplemented!`s on
@@ -636,7 +626,12 @@ fn publish(tmp: &Path, path: &Path, overwrite: bool) -> Result<()> {
     };
     if !overwrite {
         match fs::hard_link(tmp, path) {
-            Ok(()) => return fs::remove_file(tmp).map_err(io),
+            Ok(()) => {
+                // The output is complete; a temporary name that cannot be removed
+                // is the caller's TempFile's to retry, not a failed write.
+                let _ = fs::remove_file(tmp);
+                return Ok(());
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return Err(Error::OutputExists {
                     path: path.to_path_buf(),

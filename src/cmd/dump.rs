@@ -1,0 +1,140 @@
+//! `rootgrad dump`: branch values entry by entry, like TTree::Scan, as CSV or JSON
+//! Lines. `x[1]` picks one element of an array branch.
+
+use std::io::Write;
+
+use crate::cli::DumpFormat;
+use crate::root::chain::open_tree;
+use crate::root::read::{read_column, Column};
+use crate::root::{Tree, TreeSpec};
+use crate::{Error, Result};
+
+/// What to print.
+pub struct DumpOptions {
+    pub branches: Vec<String>,
+    pub entry_start: u64,
+    pub entry_stop: Option<u64>,
+    pub format: DumpFormat,
+}
+
+/// One requested column: a branch and an optional element index.
+struct Pick {
+    label: String,
+    column: Column<f64>,
+    index: Option<usize>,
+    integer: bool,
+    /// Stored in single precision: printed as the shortest float32 text.
+    single: bool,
+}
+
+/// Splits `x[1]` into (`x`, Some(1)) when `x[1]` is not itself a branch name.
+fn split_index(tree: &Tree, name: &str) -> Result<(String, Option<usize>)> {
+    if tree.branches.iter().any(|b| b.name == name) {
+        return Ok((name.to_string(), None));
+    }
+    if let Some(open) = name.rfind('[') {
+        if let Some(inner) = name[open + 1..].strip_suffix(']') {
+            let idx = inner.trim().parse::<usize>().map_err(|_| {
+                Error::Usage(format!("`{name}`: the index in brackets must be a whole number, as in `x[1]`"))
+            })?;
+            return Ok((name[..open].to_string(), Some(idx)));
+        }
+    }
+    Ok((name.to_string(), None))
+}
+
+/// Runs `dump`.
+pub fn run(target: &str, opts: &DumpOptions, out: &mut dyn Write) -> Result<()> {
+    let spec = TreeSpec::parse(target);
+    let files = spec.files()?;
+    if files.len() != 1 {
+        return Err(Error::Usage(format!("`{target}` names {} files; dump reads one", files.len())));
+    }
+    let tree = open_tree(&files[0], spec.tree.as_deref())?;
+    let names: Vec<String> = if opts.branches.is_empty() {
+        tree.branches.iter().filter(|b| b.interpretation.is_ok()).map(|b| b.name.clone()).collect()
+    } else {
+        opts.branches.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    };
+    let stop = opts.entry_stop.unwrap_or(tree.entries).min(tree.entries);
+    if opts.entry_start > stop {
+        return Err(Error::Usage(format!(
+            "--entry-start {} is past --entry-stop {stop} (the tree has {} entries)",
+            opts.entry_start, tree.entries
+        )));
+    }
+    let mut picks = Vec::with_capacity(names.len());
+    for name in &names {
+        let (branch, index) = split_index(&tree, name)?;
+        let b = tree.branch(&branch)?;
+        let integer = b.interpretation.as_ref().map(|i| i.element.is_integer()).unwrap_or(false);
+        let single = b.interpretation.as_ref().is_ok_and(|i| {
+            matches!(i.element, crate::root::Element::F32 | crate::root::Element::Float16(_))
+        });
+        let column = read_column::<f64>(&tree, &branch, opts.entry_start..stop)?;
+        picks.push(Pick { label: name.clone(), column, index, integer, single });
+    }
+    let io = |source| Error::Io { path: "<output>".into(), source };
+    let fmt = |v: f64, integer: bool, single: bool| -> String {
+        if single && v.is_finite() {
+            format!("{}", v as f32)
+        } else if integer && v.is_finite() && v.abs() < 9.007e15 {
+            format!("{}", v as i64)
+        } else if v.is_nan() {
+            "nan".into()
+        } else {
+            format!("{v}")
+        }
+    };
+    let json_num = |v: f64, integer: bool, single: bool| -> String {
+        if v.is_finite() {
+            fmt(v, integer, single)
+        } else {
+            "null".into()
+        }
+    };
+    if opts.format == DumpFormat::Csv {
+        let header: Vec<&str> = std::iter::once("entry").chain(picks.iter().map(|p| p.label.as_str())).collect();
+        writeln!(out, "{}", header.join(",")).map_err(io)?;
+    }
+    let n = (stop - opts.entry_start) as usize;
+    let mut line = String::new();
+    for i in 0..n {
+        line.clear();
+        let entry = opts.entry_start + i as u64;
+        match opts.format {
+            DumpFormat::Csv => line.push_str(&entry.to_string()),
+            DumpFormat::Json => line.push_str(&format!("{{\"entry\": {entry}")),
+        }
+        for p in &picks {
+            let vals = p.column.entry(i);
+            let is_list = !matches!(p.column.layout, crate::root::read::Layout::Flat { width: 1 });
+            let text = match (p.index, opts.format) {
+                (Some(k), DumpFormat::Csv) => vals.get(k).map(|&v| fmt(v, p.integer, p.single)).unwrap_or_default(),
+                (Some(k), DumpFormat::Json) => vals.get(k).map(|&v| json_num(v, p.integer, p.single)).unwrap_or_else(|| "null".into()),
+                (None, DumpFormat::Csv) if is_list => {
+                    format!("[{}]", vals.iter().map(|&v| fmt(v, p.integer, p.single)).collect::<Vec<_>>().join(" "))
+                }
+                (None, DumpFormat::Json) if is_list => {
+                    format!("[{}]", vals.iter().map(|&v| json_num(v, p.integer, p.single)).collect::<Vec<_>>().join(", "))
+                }
+                (None, DumpFormat::Csv) => vals.first().map(|&v| fmt(v, p.integer, p.single)).unwrap_or_default(),
+                (None, DumpFormat::Json) => vals.first().map(|&v| json_num(v, p.integer, p.single)).unwrap_or_else(|| "null".into()),
+            };
+            match opts.format {
+                DumpFormat::Csv => {
+                    line.push(',');
+                    line.push_str(&text);
+                }
+                DumpFormat::Json => {
+                    line.push_str(&format!(", {}: {text}", serde_json::Value::String(p.label.clone())));
+                }
+            }
+        }
+        if opts.format == DumpFormat::Json {
+            line.push('}');
+        }
+        writeln!(out, "{line}").map_err(io)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! Benchmark helper for validation/bench/read_bench.py: reads every readable branch of
+//! `FILE.root:TREE` into memory as f32 and prints one JSON line with the entries, the
+//! branch count, the wall time of the read (open to last value) and the float64 sum of
+//! every value (to check against uproot). Threads: the default rayon pool
+//! (RAYON_NUM_THREADS).
+
+use std::time::Instant;
+
+use rootgrad::root::chain::open_tree;
+use rootgrad::root::read::read_columns;
+use rootgrad::root::TreeSpec;
+
+fn main() {
+    let arg = std::env::args().nth(1).unwrap_or_default();
+    let spec = TreeSpec::parse(&arg);
+    let run = || -> rootgrad::Result<(u64, usize, f64, f64)> {
+        let t0 = Instant::now();
+        let tree = open_tree(std::path::Path::new(&spec.pattern), spec.tree.as_deref())?;
+        let names: Vec<&str> = tree
+            .branches
+            .iter()
+            .filter(|b| b.interpretation.is_ok())
+            .map(|b| b.name.as_str())
+            .collect();
+        let cols = read_columns::<f32>(&tree, &names, 0..u64::MAX)?;
+        let seconds = t0.elapsed().as_secs_f64();
+        let sum: f64 = cols.iter().map(|c| c.values.iter().map(|&v| v as f64).sum::<f64>()).sum();
+        Ok((tree.entries, names.len(), seconds, sum))
+    };
+    match run() {
+        Ok((entries, branches, seconds, checksum)) => {
+            println!("{{\"entries\": {entries}, \"branches\": {branches}, \"seconds\": {seconds}, \"checksum\": {checksum}}}");
+        }
+        Err(e) => {
+            eprintln!("read_all: {e}");
+            std::process::exit(2);
+        }
+    }
+}
