@@ -389,7 +389,8 @@ pub fn parse_key(c: &mut Cursor) -> Res<Key> {
     let title = c.tstring()?;
     if nbytes < 0 || objlen < 0 || keylen <= 0 || (keylen as usize) < c.pos() - start {
         return Err(Fault::new(format!(
-            "corrupt key `{name}` (fNbytes {nbytes}, fObjlen {objlen}, fKeylen {keylen})"
+            "corrupt key `{}` (fNbytes {nbytes}, fObjlen {objlen}, fKeylen {keylen})",
+            printable(&name)
         )));
     }
     Ok(Key {
@@ -402,4 +403,14 @@ pub fn parse_key(c: &mut Cursor) -> Res<Key> {
         name,
         title,
     })
+}
+
+/// A name from a file made safe for a one-line message: control and non-ASCII
+/// characters escaped, long names cut.
+pub fn printable(s: &str) -> String {
+    let mut out: String = s.chars().take(48).flat_map(|c| c.escape_default()).collect();
+    if s.chars().count() > 48 {
+        out.push_str("...");
+    }
+    out
 }

@@ -1,0 +1,664 @@
+//! Seeded byte mutations of real ROOT files: the reader must answer every corrupt or
+//! truncated file with an `Err`, never a panic and never a hang.
+//!
+//! Each case takes one small file of ../shared/rootfiles (different writers and codecs),
+//! applies one mutation drawn from a xorshift64 stream (flip 1-8 bits; overwrite 1-64
+//! bytes with zeros, 0xFF, random bytes or an awkward big-endian integer; truncate),
+//! biased toward the bytes the reader trusts most: the header and top directory (first
+//! 512 bytes), the top directory's key list, the TTree key's object and the streamer
+//! infos. The mutated bytes go to a temporary file, which is opened, its trees listed and
+//! opened, and every readable branch read as `f64`. Each case runs on its own thread
+//! under `catch_unwind`, watched with a timeout.
+//!
+//! The campaign runs once and is shared by two tests: no panics or hangs, and every
+//! error message is one line naming the file. To rerun one case with the usual panic
+//! output, set `ROOTGRAD_MUTATION_CASE=<file name>#<case index>` (both are printed in
+//! the failure report) and run with `RUST_BACKTRACE=1`.
+//!
+//! When ../shared is absent the tests say they skipped, unless ROOTGRAD_REQUIRE_SHARED=1.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use rootgrad::root::chain::list_trees;
+use rootgrad::root::read::read_column;
+use rootgrad::root::{RootFile, Tree};
+
+/// Small files from different writers (ROOT 5.23 to 6.x, uproot) and codecs. The
+/// uncompressed ones let mutations reach the TTree, TBranch and basket parsers directly;
+/// in compressed files most mutations past the key header end at a checksum.
+const FILES: &[&str] = &[
+    "uproot-HZZ-zlib.root",
+    "uproot-HZZ-lz4.root",
+    "uproot-HZZ-lzma.root",
+    "uproot-HZZ-zstd.root",
+    "uproot-from-geant4.root",
+    "uproot-sample-5.23.02-zlib.root",
+    "uproot-sample-6.16.00-uncompressed.root",
+    "uproot-sample-6.20.04-uncompressed.root",
+    "uproot-HZZ-uncompressed.root",
+    "uproot-nesteddirs.root",
+    "uproot-leaflist.root",
+    "uproot-double32-float16.root",
+    "uproot-small-dy-withoffsets.root",
+    "uproot-small-flat-tree.root",
+    "uproot-stl_containers.root",
+    "uproot-mc10events.root",
+];
+
+/// Cases per file (override with ROOTGRAD_MUTATION_CASES_PER_FILE).
+const CASES_PER_FILE: usize = 500;
+/// The campaign's seed; case `i` of file `f` uses `splitmix64(BASE_SEED ^ f << 32 ^ i)`.
+const BASE_SEED: u64 = 0x726f_6f74_6772_6164; // "rootgrad"
+/// A case still running after this long is a hang.
+const CASE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Cases slower than this are listed in the report (a hint of a huge allocation).
+const SLOW: Duration = Duration::from_secs(1);
+
+fn shared_dir() -> Option<PathBuf> {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/rootfiles");
+    if d.is_dir() {
+        return Some(d);
+    }
+    if std::env::var("ROOTGRAD_REQUIRE_SHARED").as_deref() == Ok("1") {
+        panic!("ROOTGRAD_REQUIRE_SHARED=1 but {} is absent", d.display());
+    }
+    eprintln!("SKIPPED: {} not found", d.display());
+    None
+}
+
+// ---------------------------------------------------------------------------------------
+// Random numbers and mutations
+
+/// xorshift64 (Marsaglia 2003); never seeded with 0.
+struct XorShift(u64);
+
+impl XorShift {
+    fn new(seed: u64) -> XorShift {
+        XorShift(if seed == 0 { 0x9e37_79b9_7f4a_7c15 } else { seed })
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// Uniform in `0..n` (n > 0; the modulo bias is irrelevant here).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// Uniform in `lo..=hi`.
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
+    }
+}
+
+/// Spreads consecutive case numbers over the seed space.
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Byte ranges of a clean file worth aiming at.
+#[derive(Debug, Clone, Default)]
+struct Regions {
+    /// The top directory's key list (fSeekKeys, fNbytesKeys).
+    key_list: Option<(u64, u64)>,
+    /// Streamer infos (fSeekInfo, fNbytesInfo).
+    streamers: Option<(u64, u64)>,
+    /// Each tree's key: header and object (seek, nbytes).
+    trees: Vec<(u64, u64)>,
+}
+
+/// Big-endian fields of a byte slice, `None` past the end.
+struct Be<'a>(&'a [u8], usize);
+
+impl Be<'_> {
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let b = self.0.get(self.1..self.1 + N)?.try_into().ok()?;
+        self.1 += N;
+        Some(b)
+    }
+    fn i16(&mut self) -> Option<i16> {
+        self.take::<2>().map(i16::from_be_bytes)
+    }
+    fn i32(&mut self) -> Option<i32> {
+        self.take::<4>().map(i32::from_be_bytes)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take::<4>().map(u32::from_be_bytes)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        self.take::<8>().map(u64::from_be_bytes)
+    }
+    /// A 32- or 64-bit file offset.
+    fn seek(&mut self, big: bool) -> Option<u64> {
+        if big {
+            self.u64()
+        } else {
+            self.u32().map(u64::from)
+        }
+    }
+}
+
+/// Finds the key list and streamer region from the file header and top directory
+/// record (parsed here independently of the reader), and each tree's key with the
+/// reader itself.
+fn regions(path: &Path, bytes: &[u8]) -> Regions {
+    let mut r = Regions::default();
+    let header = || -> Option<((u64, u64), (u64, u64))> {
+        let mut c = Be(bytes, 4);
+        let version = c.i32()?;
+        let big = version >= 1_000_000;
+        let begin = c.i32()? as u64;
+        let _end = c.seek(big)?;
+        let _seek_free = c.seek(big)?;
+        let _nbytes_free = c.i32()?;
+        let _nfree = c.i32()?;
+        let nbytes_name = c.i32()? as u64;
+        let _units = c.take::<1>()?;
+        let _compress = c.i32()?;
+        let seek_info = c.seek(big)?;
+        let nbytes_info = c.i32()? as u64;
+        let mut d = Be(bytes, (begin + nbytes_name) as usize);
+        let dversion = d.i16()?;
+        let _ctime = d.u32()?;
+        let _mtime = d.u32()?;
+        let nbytes_keys = d.i32()? as u64;
+        let _nbytes_name = d.i32()?;
+        let dbig = dversion > 1000;
+        let _seek_dir = d.seek(dbig)?;
+        let _seek_parent = d.seek(dbig)?;
+        let seek_keys = d.seek(dbig)?;
+        Some(((seek_keys, nbytes_keys), (seek_info, nbytes_info)))
+    };
+    if let Some((keys, info)) = header() {
+        r.key_list = Some(keys);
+        r.streamers = Some(info);
+    }
+    let file = RootFile::open(path).expect("a clean file opens");
+    for t in list_trees(&file).expect("a clean file lists its trees") {
+        let k = file.key(&t).expect("a listed tree has a key");
+        r.trees.push((k.seek, k.nbytes as u64));
+    }
+    r
+}
+
+/// Draws one mutation and applies it; returns the mutated bytes and a description that
+/// names every changed byte range.
+fn mutate(clean: &[u8], regions: &Regions, rng: &mut XorShift) -> (Vec<u8>, String) {
+    let len = clean.len() as u64;
+    // Where: [lo, hi) of the clean file.
+    let clamp = |(s, n): (u64, u64)| (s.min(len), s.saturating_add(n.max(1)).min(len));
+    let pick = rng.below(100);
+    let (region, (lo, hi)) = match pick {
+        0..=34 => ("anywhere", (0, len)),
+        35..=54 => ("first 512 bytes", (0, len.min(512))),
+        55..=69 => match regions.key_list {
+            Some(k) => ("top key list", clamp(k)),
+            None => ("anywhere", (0, len)),
+        },
+        70..=91 if !regions.trees.is_empty() => {
+            let t = regions.trees[rng.below(regions.trees.len() as u64) as usize];
+            // Half the time aim at the key header and the start of the object, where
+            // the compression header and the TTree's first fields are.
+            if rng.below(2) == 0 {
+                ("TTree key header", clamp((t.0, t.1.min(128))))
+            } else {
+                ("TTree key object", clamp(t))
+            }
+        }
+        _ => match regions.streamers {
+            Some(s) => ("streamer infos", clamp(s)),
+            None => ("anywhere", (0, len)),
+        },
+    };
+    let (lo, hi) = if hi > lo { (lo, hi) } else { (0, len) };
+    let at = rng.range(lo, hi - 1);
+    let mut out = clean.to_vec();
+    let what = match rng.below(100) {
+        0..=29 => {
+            let n = rng.range(1, 8);
+            let mut bits = Vec::new();
+            for _ in 0..n {
+                // Bits near `at`: within 16 bytes, so a field gets several flips.
+                let pos = (at + rng.below(16)).min(len - 1);
+                let bit = rng.below(8);
+                out[pos as usize] ^= 1 << bit;
+                bits.push(format!("{pos}.{bit}"));
+            }
+            format!("flip bits (byte.bit) {}", bits.join(" "))
+        }
+        30..=69 => {
+            let n = rng.range(1, 64).min(len - at);
+            let kind = rng.below(3);
+            for b in &mut out[at as usize..(at + n) as usize] {
+                *b = match kind {
+                    0 => 0,
+                    1 => 0xff,
+                    _ => rng.next() as u8,
+                };
+            }
+            let name = ["zeros", "0xFF", "random bytes"][kind as usize];
+            format!("overwrite {n} bytes at {at} with {name}")
+        }
+        70..=84 => {
+            // An awkward integer, as a 2-, 4- or 8-byte big-endian field at `at`.
+            const AWKWARD: [i64; 10] = [0, 1, -1, 0x7fff, 0x8000, 0x7fff_ffff, -0x8000_0000, 0x4000_0000, 0xffff_ffff, i64::MAX];
+            let v = match rng.below(12) {
+                10 => len as i64,
+                11 => len as i64 + 1,
+                i => AWKWARD[i as usize],
+            };
+            let width = [2u64, 4, 8][rng.below(3) as usize].min(len - at);
+            let be = v.to_be_bytes();
+            out[at as usize..(at + width) as usize].copy_from_slice(&be[8 - width as usize..]);
+            format!("write {v:#x} as {width}-byte big-endian at {at}")
+        }
+        _ => {
+            out.truncate(at as usize);
+            format!("truncate to {at} bytes")
+        }
+    };
+    (out, format!("{what} ({region})"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Running one case
+
+/// What the reader made of one mutated file.
+#[derive(Debug, Default)]
+struct Exercised {
+    /// The furthest step reached: 0 open, 1 list trees, 2 open a tree, 3 read branches.
+    stage: usize,
+    trees: usize,
+    /// Branches read without error.
+    reads_ok: usize,
+    /// Every error message, from any step.
+    errors: Vec<String>,
+}
+
+/// Opens the file, lists and opens its trees, and reads every readable branch.
+fn exercise(path: &Path) -> Exercised {
+    let mut x = Exercised::default();
+    let file = match RootFile::open(path) {
+        Ok(f) => Arc::new(f),
+        Err(e) => {
+            x.errors.push(e.to_string());
+            return x;
+        }
+    };
+    x.stage = 1;
+    let trees = match list_trees(&file) {
+        Ok(t) => t,
+        Err(e) => {
+            x.errors.push(e.to_string());
+            return x;
+        }
+    };
+    for t in trees {
+        x.stage = x.stage.max(2);
+        let tree = match Tree::open(file.clone(), &t) {
+            Ok(t) => t,
+            Err(e) => {
+                x.errors.push(e.to_string());
+                continue;
+            }
+        };
+        x.trees += 1;
+        x.stage = 3;
+        let mut seen = HashSet::new();
+        for b in &tree.branches {
+            if b.interpretation.is_err() || !seen.insert(b.name.clone()) {
+                continue;
+            }
+            match read_column::<f64>(&tree, &b.name, 0..u64::MAX) {
+                Ok(_) => x.reads_ok += 1,
+                Err(e) => x.errors.push(e.to_string()),
+            }
+        }
+    }
+    x
+}
+
+/// One case: which file, which mutation.
+#[derive(Debug, Clone)]
+struct Case {
+    file: &'static str,
+    index: usize,
+    seed: u64,
+    mutation: String,
+}
+
+impl std::fmt::Display for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}#{} (seed {:#018x}): {}", self.file, self.index, self.seed, self.mutation)
+    }
+}
+
+#[derive(Debug)]
+enum Outcome {
+    Done { x: Exercised, took: Duration, path: PathBuf },
+    Panic { msg: String, location: String, backtrace: String },
+    Hang,
+}
+
+/// A panic seen by the campaign's hook.
+#[derive(Debug, Clone)]
+struct Seen {
+    msg: String,
+    location: String,
+    backtrace: String,
+}
+
+/// Panics recorded by the hook while the campaign runs (from case threads and from the
+/// rayon workers the reader uses).
+static SEEN: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
+
+fn payload_text(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(non-string panic payload)".into()
+    }
+}
+
+/// The frames of a backtrace that are in rootgrad's own code, one per line.
+fn rootgrad_frames(bt: &str) -> String {
+    let lines: Vec<&str> = bt.lines().collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if l.contains("rootgrad::") && !l.contains("validation::mutation") {
+            let at = lines.get(i + 1).map(|s| s.trim()).filter(|s| s.starts_with("at "));
+            out.push(format!("      {} {}", l.trim(), at.unwrap_or("")));
+        }
+    }
+    out.join("\n")
+}
+
+/// Writes the case's bytes to a temporary file, runs [`exercise`] on a thread under
+/// `catch_unwind`, and waits at most [`CASE_TIMEOUT`].
+fn run_case(bytes: &[u8], case: &Case) -> Outcome {
+    let path = std::env::temp_dir().join(format!(
+        "rootgrad-mutation-{}-{}-{}.root",
+        std::process::id(),
+        case.file.trim_end_matches(".root"),
+        case.index
+    ));
+    {
+        let mut f = std::fs::File::create(&path).expect("create temp file");
+        f.write_all(bytes).expect("write temp file");
+    }
+    let (tx, rx) = mpsc::channel();
+    let p = path.clone();
+    let spawned = std::thread::Builder::new()
+        .name(format!("mutcase-{}", case.index))
+        .stack_size(8 << 20)
+        .spawn(move || {
+            let t0 = Instant::now();
+            let r = catch_unwind(AssertUnwindSafe(|| exercise(&p)));
+            let _ = tx.send((r.map_err(|e| payload_text(&*e)), t0.elapsed()));
+        })
+        .expect("spawn case thread");
+    let out = match rx.recv_timeout(CASE_TIMEOUT) {
+        Ok((Ok(x), took)) => {
+            let _ = spawned.join();
+            Outcome::Done { x, took, path: path.clone() }
+        }
+        Ok((Err(msg), _)) => {
+            let _ = spawned.join();
+            let seen = SEEN.lock().map(|v| v.iter().rev().find(|s| s.msg == msg).cloned()).ok().flatten();
+            let (location, backtrace) = seen.map(|s| (s.location, s.backtrace)).unwrap_or_default();
+            Outcome::Panic { msg, location, backtrace }
+        }
+        // The thread is left running; it holds nothing but its own file handle.
+        Err(_) => Outcome::Hang,
+    };
+    let _ = std::fs::remove_file(&path);
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// The campaign
+
+#[derive(Debug, Default)]
+struct Report {
+    cases: usize,
+    /// Cases where every step succeeded.
+    clean: usize,
+    /// Cases with at least one `Err`.
+    with_errors: usize,
+    error_messages: usize,
+    reads_ok: usize,
+    /// Cases by the furthest step reached (open, list trees, open a tree, read).
+    stages: [usize; 4],
+    failures: Vec<(Case, Outcome)>,
+    slow: Vec<(Case, Duration)>,
+    /// Error messages that span lines or do not name the file.
+    bad_messages: Vec<(Case, String)>,
+    took: Duration,
+    /// Slowest case.
+    max_case: Duration,
+}
+
+fn cases_per_file() -> usize {
+    std::env::var("ROOTGRAD_MUTATION_CASES_PER_FILE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(CASES_PER_FILE)
+}
+
+/// Runs every case (or the one named by ROOTGRAD_MUTATION_CASE) on all cores.
+fn campaign(dir: &Path) -> Report {
+    let only = std::env::var("ROOTGRAD_MUTATION_CASE").ok();
+    let per_file = cases_per_file();
+    let mut cases: Vec<(usize, usize)> = Vec::new();
+    let mut clean: Vec<(Vec<u8>, Regions)> = Vec::new();
+    for (fi, name) in FILES.iter().enumerate() {
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        clean.push((bytes.clone(), regions(&path, &bytes)));
+        for ci in 0..per_file {
+            if only.as_deref().is_none_or(|o| o == format!("{name}#{ci}")) {
+                cases.push((fi, ci));
+            }
+        }
+    }
+    assert!(!cases.is_empty(), "no case matches ROOTGRAD_MUTATION_CASE={only:?}");
+
+    // Panics are recorded, not printed (one case's panic is not the test's panic); a
+    // single case named in the environment keeps the usual output.
+    let quiet = only.is_none();
+    let prev = Arc::new(std::panic::take_hook());
+    {
+        let prev = prev.clone();
+        std::panic::set_hook(Box::new(move |info| {
+            let name = std::thread::current().name().map(str::to_string);
+            let ours = name.as_deref().is_none_or(|n| n.starts_with("mutcase-"));
+            if !ours || !quiet {
+                prev(info);
+            }
+            if ours {
+                let bt = std::backtrace::Backtrace::force_capture().to_string();
+                let seen = Seen {
+                    msg: payload_text(info.payload()),
+                    location: info.location().map(|l| l.to_string()).unwrap_or_default(),
+                    backtrace: rootgrad_frames(&bt),
+                };
+                if let Ok(mut v) = SEEN.lock() {
+                    v.push(seen);
+                }
+            }
+        }));
+    }
+
+    let t0 = Instant::now();
+    let next = AtomicUsize::new(0);
+    let report = Mutex::new(Report::default());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(fi, ci)) = cases.get(i) else { break };
+                let seed = splitmix64(BASE_SEED ^ ((fi as u64) << 32) ^ ci as u64);
+                let mut rng = XorShift::new(seed);
+                let (bytes, mutation) = mutate(&clean[fi].0, &clean[fi].1, &mut rng);
+                let case = Case { file: FILES[fi], index: ci, seed, mutation };
+                if std::env::var_os("ROOTGRAD_MUTATION_VERBOSE").is_some() {
+                    eprintln!("case {case}");
+                }
+                let out = run_case(&bytes, &case);
+                let mut r = report.lock().unwrap();
+                r.cases += 1;
+                match out {
+                    Outcome::Done { x, took, path } => {
+                        r.reads_ok += x.reads_ok;
+                        r.stages[x.stage] += 1;
+                        r.error_messages += x.errors.len();
+                        if x.errors.is_empty() {
+                            r.clean += 1;
+                        } else {
+                            r.with_errors += 1;
+                        }
+                        let fname = path.file_name().unwrap().to_string_lossy().into_owned();
+                        for e in x.errors {
+                            if e.contains('\n') || !e.contains(&fname) {
+                                r.bad_messages.push((case.clone(), e));
+                            }
+                        }
+                        r.max_case = r.max_case.max(took);
+                        if took > SLOW {
+                            r.slow.push((case, took));
+                        }
+                    }
+                    other => r.failures.push((case, other)),
+                }
+            });
+        }
+    });
+    let mut report = report.into_inner().unwrap();
+    report.took = t0.elapsed();
+
+    let _ = std::panic::take_hook();
+    if let Ok(prev) = Arc::try_unwrap(prev) {
+        std::panic::set_hook(prev);
+    }
+    let key = |c: &Case| (c.file, c.index);
+    report.failures.sort_by_key(|(c, _)| key(c));
+    report.slow.sort_by_key(|(c, _)| key(c));
+    report.bad_messages.sort_by_key(|(c, _)| key(c));
+    eprintln!(
+        "mutation: {} cases ({} files) in {:.1} s on {workers} threads: {} read cleanly, {} gave errors \
+         ({} error messages, {} branches read; furthest step reached: open {}, list {}, open tree {}, read {}), {} panics or hangs, slowest case {:.2} s, {} over {:?}",
+        report.cases,
+        FILES.len(),
+        report.took.as_secs_f64(),
+        report.clean,
+        report.with_errors,
+        report.error_messages,
+        report.reads_ok,
+        report.stages[0],
+        report.stages[1],
+        report.stages[2],
+        report.stages[3],
+        report.failures.len(),
+        report.max_case.as_secs_f64(),
+        report.slow.len(),
+        SLOW,
+    );
+    for (c, t) in &report.slow {
+        eprintln!("SLOW {:.2} s: {c}", t.as_secs_f64());
+    }
+    report
+}
+
+/// The campaign, run once for both tests that look at it.
+fn shared_report() -> Option<&'static Report> {
+    static REPORT: OnceLock<Option<Report>> = OnceLock::new();
+    REPORT.get_or_init(|| shared_dir().map(|d| campaign(&d))).as_ref()
+}
+
+#[test]
+fn mutated_files_never_panic_or_hang() {
+    let Some(r) = shared_report() else { return };
+    let mut text = String::new();
+    for (c, o) in r.failures.iter().take(20) {
+        match o {
+            Outcome::Panic { msg, location, backtrace } => {
+                text += &format!("PANIC {c}\n    {msg}\n    at {location}\n{backtrace}\n");
+            }
+            Outcome::Hang => text += &format!("HANG (> {CASE_TIMEOUT:?}) {c}\n"),
+            Outcome::Done { .. } => {}
+        }
+    }
+    assert!(
+        r.failures.is_empty(),
+        "{} of {} mutated files made the reader panic or hang (first 20):\n{text}",
+        r.failures.len(),
+        r.cases
+    );
+    assert!(r.cases >= 3000 || std::env::var_os("ROOTGRAD_MUTATION_CASE").is_some() || cases_per_file() < CASES_PER_FILE);
+}
+
+#[test]
+fn mutated_file_errors_are_one_line_and_name_the_file() {
+    let Some(r) = shared_report() else { return };
+    let mut text = String::new();
+    for (c, e) in r.bad_messages.iter().take(20) {
+        text += &format!("{c}\n    {e:?}\n");
+    }
+    assert!(
+        r.bad_messages.is_empty(),
+        "{} error messages span lines or do not name the file (first 20):\n{text}",
+        r.bad_messages.len()
+    );
+}
+
+#[test]
+fn non_root_inputs_are_refused() {
+    let Some(dir) = shared_dir() else { return };
+    let real = std::fs::read(dir.join("uproot-HZZ-zlib.root")).unwrap();
+    let mut rng = XorShift::new(BASE_SEED);
+    let random: Vec<u8> = (0..100).map(|_| rng.next() as u8).collect();
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0\x1f\xf3\xffa";
+    let inputs: [(&str, &[u8]); 5] = [
+        ("empty", &[]),
+        ("hello", b"hello"),
+        ("random", &random),
+        ("png", png),
+        ("first-63-bytes", &real[..63]),
+    ];
+    let mut bad = Vec::new();
+    for (name, bytes) in inputs {
+        let path = std::env::temp_dir().join(format!("rootgrad-nonroot-{}-{name}.root", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        let r = catch_unwind(|| RootFile::open(&path).map(|_| ()));
+        let _ = std::fs::remove_file(&path);
+        match r {
+            Ok(Err(e)) => {
+                let msg = e.to_string();
+                if !(msg.contains("not a ROOT file") || msg.contains("truncated")) || msg.contains('\n') {
+                    bad.push(format!("{name}: unhelpful error {msg:?}"));
+                }
+            }
+            Ok(Ok(())) => bad.push(format!("{name}: opened as a ROOT file")),
+            Err(p) => bad.push(format!("{name}: panicked: {}", payload_text(&*p))),
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
