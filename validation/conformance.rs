@@ -21,7 +21,10 @@ fn shared_dir() -> Option<PathBuf> {
         return Some(d);
     }
     if std::env::var("ROOTGRAD_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("ROOTGRAD_REQUIRE_SHARED=1 but {} has no manifest.json", d.display());
+        panic!(
+            "ROOTGRAD_REQUIRE_SHARED=1 but {} has no manifest.json",
+            d.display()
+        );
     }
     eprintln!("SKIPPED: {} not found", d.display());
     None
@@ -72,12 +75,18 @@ fn every_manifest_branch_matches_uproot() {
                 }
             };
             for (bname, bv) in tv["branches"].as_object().unwrap() {
-                if EXPECTED_FAILURES.iter().any(|(f, t, b)| *f == fname && *t == tname && *b == bname) {
+                if EXPECTED_FAILURES
+                    .iter()
+                    .any(|(f, t, b)| *f == fname && *t == tname && *b == bname)
+                {
                     continue;
                 }
                 checked += 1;
                 if let Err(e) = check_branch(&tree, bname, bv) {
-                    failures.push(format!("{fname}:{tname}:{bname} ({}): {e}", bv["interpretation"]));
+                    failures.push(format!(
+                        "{fname}:{tname}:{bname} ({}): {e}",
+                        bv["interpretation"]
+                    ));
                 }
             }
         }
@@ -85,7 +94,11 @@ fn every_manifest_branch_matches_uproot() {
     for f in failures.iter().take(60) {
         eprintln!("MISMATCH {f}");
     }
-    assert!(failures.is_empty(), "{} of {checked} branches differ from uproot", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} branches differ from uproot",
+        failures.len()
+    );
     assert!(checked >= 2400, "only {checked} branches checked");
 }
 
@@ -104,8 +117,16 @@ fn check_branch(tree: &Tree, name: &str, want: &Json) -> Result<(), String> {
     // does; uproot computes in single precision, so the two differ in the last bit
     // of a float. Compare those at float precision.
     let interp = want["interpretation"].as_str().unwrap_or("");
-    let rel = if interp.starts_with("AsFloat16") { 1e-6 } else { 1e-9 };
-    let rel_value = if interp.starts_with("AsFloat16") { 1e-6 } else { 1e-12 };
+    let rel = if interp.starts_with("AsFloat16") {
+        1e-6
+    } else {
+        1e-9
+    };
+    let rel_value = if interp.starts_with("AsFloat16") {
+        1e-6
+    } else {
+        1e-12
+    };
     let sum: f64 = values.iter().sum();
     let want_sum = num(&want["sum"]);
     if !close(sum, want_sum, rel) {
@@ -121,7 +142,10 @@ fn check_branch(tree: &Tree, name: &str, want: &Json) -> Result<(), String> {
     if !want["last"].is_null() {
         let last = num(&want["last"]);
         if !close(*values.last().unwrap(), last, rel_value) {
-            return Err(format!("last value {}, uproot {last}", values.last().unwrap()));
+            return Err(format!(
+                "last value {}, uproot {last}",
+                values.last().unwrap()
+            ));
         }
     }
     Ok(())
@@ -136,14 +160,21 @@ fn read_flat(tree: &Tree, name: &str) -> Result<(Vec<f64>, usize), String> {
         let cols: Vec<_> = b
             .leaves
             .iter()
-            .map(|l| rootgrad::root::read::read_column::<f64>(tree, &format!("{name}.{}", l.name), 0..u64::MAX))
+            .map(|l| {
+                rootgrad::root::read::read_column::<f64>(
+                    tree,
+                    &format!("{name}.{}", l.name),
+                    0..u64::MAX,
+                )
+            })
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?;
         let n = cols[0].entries();
         let out = cols.iter().flat_map(|c| c.values.iter().copied()).collect();
         return Ok((out, n));
     }
-    let c = rootgrad::root::read::read_column::<f64>(tree, name, 0..u64::MAX).map_err(|e| e.to_string())?;
+    let c = rootgrad::root::read::read_column::<f64>(tree, name, 0..u64::MAX)
+        .map_err(|e| e.to_string())?;
     let n = c.entries();
     if let Layout::Jagged { offsets } = &c.layout {
         assert_eq!(*offsets.last().unwrap(), c.values.len());

@@ -26,6 +26,7 @@ use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rootgrad::root::chain::list_trees;
+use rootgrad::root::file::Key;
 use rootgrad::root::read::read_column;
 use rootgrad::root::{RootFile, Tree};
 
@@ -80,7 +81,11 @@ struct XorShift(u64);
 
 impl XorShift {
     fn new(seed: u64) -> XorShift {
-        XorShift(if seed == 0 { 0x9e37_79b9_7f4a_7c15 } else { seed })
+        XorShift(if seed == 0 {
+            0x9e37_79b9_7f4a_7c15
+        } else {
+            seed
+        })
     }
 
     fn next(&mut self) -> u64 {
@@ -122,6 +127,26 @@ struct Regions {
     trees: Vec<(u64, u64)>,
 }
 
+/// A clean file with one compressed object (a TTree or the streamer infos) stored
+/// again, uncompressed, after the file's end, and the pointers to it moved there.
+/// Mutations of its bytes reach the object parsers instead of stopping at a codec's
+/// checksum.
+#[derive(Debug, Clone)]
+struct Inlined {
+    what: String,
+    bytes: Vec<u8>,
+    /// Where the uncompressed object starts, and its length.
+    at: u64,
+    len: u64,
+}
+
+/// One clean file and what to aim at in it.
+struct Base {
+    bytes: Vec<u8>,
+    regions: Regions,
+    inlined: Vec<Inlined>,
+}
+
 /// Big-endian fields of a byte slice, `None` past the end.
 struct Be<'a>(&'a [u8], usize);
 
@@ -153,81 +178,244 @@ impl Be<'_> {
     }
 }
 
-/// Finds the key list and streamer region from the file header and top directory
-/// record (parsed here independently of the reader), and each tree's key with the
-/// reader itself.
-fn regions(path: &Path, bytes: &[u8]) -> Regions {
-    let mut r = Regions::default();
-    let header = || -> Option<((u64, u64), (u64, u64))> {
-        let mut c = Be(bytes, 4);
-        let version = c.i32()?;
-        let big = version >= 1_000_000;
-        let begin = c.i32()? as u64;
-        let _end = c.seek(big)?;
-        let _seek_free = c.seek(big)?;
-        let _nbytes_free = c.i32()?;
-        let _nfree = c.i32()?;
-        let nbytes_name = c.i32()? as u64;
-        let _units = c.take::<1>()?;
-        let _compress = c.i32()?;
-        let seek_info = c.seek(big)?;
-        let nbytes_info = c.i32()? as u64;
-        let mut d = Be(bytes, (begin + nbytes_name) as usize);
-        let dversion = d.i16()?;
-        let _ctime = d.u32()?;
-        let _mtime = d.u32()?;
-        let nbytes_keys = d.i32()? as u64;
-        let _nbytes_name = d.i32()?;
-        let dbig = dversion > 1000;
-        let _seek_dir = d.seek(dbig)?;
-        let _seek_parent = d.seek(dbig)?;
-        let seek_keys = d.seek(dbig)?;
-        Some(((seek_keys, nbytes_keys), (seek_info, nbytes_info)))
+/// The file header's fields this test needs (parsed here independently of the reader).
+struct Header {
+    big: bool,
+    /// Offset of fSeekInfo in the header (fNbytesInfo follows it).
+    seek_info_at: usize,
+    seek_info: u64,
+    nbytes_info: u64,
+    seek_keys: u64,
+    nbytes_keys: u64,
+}
+
+fn header(bytes: &[u8]) -> Option<Header> {
+    let mut c = Be(bytes, 4);
+    let version = c.i32()?;
+    let big = version >= 1_000_000;
+    let begin = c.i32()? as u64;
+    let _end = c.seek(big)?;
+    let _seek_free = c.seek(big)?;
+    let _nbytes_free = c.i32()?;
+    let _nfree = c.i32()?;
+    let nbytes_name = c.i32()? as u64;
+    let _units = c.take::<1>()?;
+    let _compress = c.i32()?;
+    let seek_info_at = c.1;
+    let seek_info = c.seek(big)?;
+    let nbytes_info = c.i32()? as u64;
+    let mut d = Be(bytes, (begin + nbytes_name) as usize);
+    let dversion = d.i16()?;
+    let _ctime = d.u32()?;
+    let _mtime = d.u32()?;
+    let nbytes_keys = d.i32()? as u64;
+    let _nbytes_name = d.i32()?;
+    let dbig = dversion > 1000;
+    let _seek_dir = d.seek(dbig)?;
+    let _seek_parent = d.seek(dbig)?;
+    let seek_keys = d.seek(dbig)?;
+    Some(Header {
+        big,
+        seek_info_at,
+        seek_info,
+        nbytes_info,
+        seek_keys,
+        nbytes_keys,
+    })
+}
+
+/// Where a moved object's new place must be written.
+enum Pointer {
+    /// The copy of the key's header in its directory's key list.
+    KeyList,
+    /// fSeekInfo and fNbytesInfo in the file header.
+    Header { at: usize, big: bool },
+}
+
+/// Stores `key`'s object uncompressed after the end of `clean` (see [`Inlined`]).
+/// `None` when the object is stored uncompressed already or its pointer is not found.
+fn inline_object(
+    clean: &[u8],
+    file: &RootFile,
+    key: &Key,
+    pointer: Pointer,
+    what: &str,
+) -> Option<Inlined> {
+    let keylen = key.keylen as usize;
+    if key.nbytes as usize - keylen == key.objlen as usize {
+        return None;
+    }
+    let obj = file.read_object(key).ok()?;
+    let seek = key.seek as usize;
+    let old_header = clean.get(seek..seek + keylen)?;
+    let new_seek = clean.len() as u64;
+    let nbytes = (keylen + obj.len()) as u32;
+    // A key header: fNbytes i32, fVersion i16, fObjlen i32, fDatime u32, fKeylen i16,
+    // fCycle i16, then fSeekKey (u64 when fVersion > 1000, else u32).
+    let patch = |h: &mut [u8]| {
+        h[0..4].copy_from_slice(&nbytes.to_be_bytes());
+        if i16::from_be_bytes([h[4], h[5]]) > 1000 {
+            h[18..26].copy_from_slice(&new_seek.to_be_bytes());
+        } else {
+            h[18..22].copy_from_slice(&(new_seek as u32).to_be_bytes());
+        }
     };
-    if let Some((keys, info)) = header() {
-        r.key_list = Some(keys);
-        r.streamers = Some(info);
+    let mut bytes = clean.to_vec();
+    match pointer {
+        Pointer::KeyList => {
+            let copies: Vec<usize> = (0..clean.len() - keylen)
+                .filter(|&i| i != seek && &clean[i..i + keylen] == old_header)
+                .collect();
+            if copies.is_empty() {
+                return None;
+            }
+            for i in copies {
+                patch(&mut bytes[i..i + keylen]);
+            }
+        }
+        Pointer::Header { at, big } => {
+            if big {
+                bytes[at..at + 8].copy_from_slice(&new_seek.to_be_bytes());
+                bytes[at + 8..at + 12].copy_from_slice(&nbytes.to_be_bytes());
+            } else {
+                bytes[at..at + 4].copy_from_slice(&(new_seek as u32).to_be_bytes());
+                bytes[at + 4..at + 8].copy_from_slice(&nbytes.to_be_bytes());
+            }
+        }
+    }
+    let mut h = old_header.to_vec();
+    patch(&mut h);
+    bytes.extend_from_slice(&h);
+    bytes.extend_from_slice(&obj);
+    Some(Inlined {
+        what: format!("{what} stored uncompressed at {}", new_seek + keylen as u64),
+        bytes,
+        at: new_seek + keylen as u64,
+        len: obj.len() as u64,
+    })
+}
+
+/// Reads a clean file's regions and builds its inlined variants, keeping only those
+/// the reader reads exactly as it reads the clean file.
+fn base(path: &Path) -> Base {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut regions = Regions::default();
+    let head = header(&bytes);
+    if let Some(h) = &head {
+        regions.key_list = Some((h.seek_keys, h.nbytes_keys));
+        regions.streamers = Some((h.seek_info, h.nbytes_info));
     }
     let file = RootFile::open(path).expect("a clean file opens");
+    let mut candidates = Vec::new();
     for t in list_trees(&file).expect("a clean file lists its trees") {
         let k = file.key(&t).expect("a listed tree has a key");
-        r.trees.push((k.seek, k.nbytes as u64));
+        regions.trees.push((k.seek, k.nbytes as u64));
+        candidates.extend(inline_object(
+            &bytes,
+            &file,
+            &k,
+            Pointer::KeyList,
+            &format!("TTree `{t}`"),
+        ));
     }
-    r
+    if let Some(h) = &head {
+        if let Ok(k) = file.key_at(h.seek_info) {
+            let p = Pointer::Header {
+                at: h.seek_info_at,
+                big: h.big,
+            };
+            candidates.extend(inline_object(&bytes, &file, &k, p, "streamer infos"));
+        }
+    }
+    let summary = |x: &Exercised| (x.errors.clone(), x.reads_ok, x.trees);
+    let want = summary(&exercise(path));
+    let mut inlined = Vec::new();
+    for c in candidates {
+        let tmp = std::env::temp_dir().join(format!(
+            "rootgrad-mutation-{}-inlined-{}",
+            std::process::id(),
+            path.file_name().unwrap().to_string_lossy()
+        ));
+        std::fs::write(&tmp, &c.bytes).expect("write temp file");
+        let mut got = summary(&exercise(&tmp));
+        let _ = std::fs::remove_file(&tmp);
+        // Error messages name the file; compare them without it.
+        for e in &mut got.0 {
+            *e = e.replace(&tmp.display().to_string(), &path.display().to_string());
+        }
+        if got == want {
+            inlined.push(c);
+        } else {
+            eprintln!(
+                "mutation: {}: not using {} (it reads differently: {:?} vs {:?})",
+                path.display(),
+                c.what,
+                got,
+                want
+            );
+        }
+    }
+    if std::env::var_os("ROOTGRAD_MUTATION_VERBOSE").is_some() {
+        let names: Vec<&str> = inlined.iter().map(|i| i.what.as_str()).collect();
+        eprintln!("mutation: {}: inlined {names:?}", path.display());
+    }
+    Base {
+        bytes,
+        regions,
+        inlined,
+    }
 }
 
 /// Draws one mutation and applies it; returns the mutated bytes and a description that
 /// names every changed byte range.
-fn mutate(clean: &[u8], regions: &Regions, rng: &mut XorShift) -> (Vec<u8>, String) {
-    let len = clean.len() as u64;
-    // Where: [lo, hi) of the clean file.
-    let clamp = |(s, n): (u64, u64)| (s.min(len), s.saturating_add(n.max(1)).min(len));
+fn mutate(base: &Base, rng: &mut XorShift) -> (Vec<u8>, String) {
+    let regions = &base.regions;
     let pick = rng.below(100);
-    let (region, (lo, hi)) = match pick {
-        0..=34 => ("anywhere", (0, len)),
-        35..=54 => ("first 512 bytes", (0, len.min(512))),
-        55..=69 => match regions.key_list {
-            Some(k) => ("top key list", clamp(k)),
-            None => ("anywhere", (0, len)),
-        },
-        70..=91 if !regions.trees.is_empty() => {
-            let t = regions.trees[rng.below(regions.trees.len() as u64) as usize];
-            // Half the time aim at the key header and the start of the object, where
-            // the compression header and the TTree's first fields are.
-            if rng.below(2) == 0 {
-                ("TTree key header", clamp((t.0, t.1.min(128))))
-            } else {
-                ("TTree key object", clamp(t))
+    let (mut out, region, (lo, hi)) = if pick >= 75 && !base.inlined.is_empty() {
+        let v = &base.inlined[rng.below(base.inlined.len() as u64) as usize];
+        // Half the time aim at the object's first bytes: its class header, byte counts
+        // and versions.
+        let n = if rng.below(2) == 0 {
+            v.len.min(256)
+        } else {
+            v.len
+        };
+        (v.bytes.clone(), v.what.clone(), (v.at, v.at + n.max(1)))
+    } else {
+        let clean = &base.bytes;
+        let len = clean.len() as u64;
+        let clamp = |(s, n): (u64, u64)| (s.min(len), s.saturating_add(n.max(1)).min(len));
+        let (region, range) = match pick % 75 {
+            0..=24 => ("anywhere", (0, len)),
+            25..=39 => ("first 512 bytes", (0, len.min(512))),
+            40..=51 => match regions.key_list {
+                Some(k) => ("top key list", clamp(k)),
+                None => ("anywhere", (0, len)),
+            },
+            52..=69 if !regions.trees.is_empty() => {
+                let t = regions.trees[rng.below(regions.trees.len() as u64) as usize];
+                // Half the time aim at the key header and the start of the object,
+                // where the compression header and the TTree's first fields are.
+                if rng.below(2) == 0 {
+                    ("TTree key header", clamp((t.0, t.1.min(128))))
+                } else {
+                    ("TTree key object", clamp(t))
+                }
             }
-        }
-        _ => match regions.streamers {
-            Some(s) => ("streamer infos", clamp(s)),
-            None => ("anywhere", (0, len)),
-        },
+            _ => match regions.streamers {
+                Some(s) => ("streamer infos", clamp(s)),
+                None => ("anywhere", (0, len)),
+            },
+        };
+        (clean.clone(), region.to_string(), range)
     };
-    let (lo, hi) = if hi > lo { (lo, hi) } else { (0, len) };
+    let len = out.len() as u64;
+    let (lo, hi) = if hi > lo && hi <= len {
+        (lo, hi)
+    } else {
+        (0, len)
+    };
     let at = rng.range(lo, hi - 1);
-    let mut out = clean.to_vec();
     let what = match rng.below(100) {
         0..=29 => {
             let n = rng.range(1, 8);
@@ -256,7 +444,18 @@ fn mutate(clean: &[u8], regions: &Regions, rng: &mut XorShift) -> (Vec<u8>, Stri
         }
         70..=84 => {
             // An awkward integer, as a 2-, 4- or 8-byte big-endian field at `at`.
-            const AWKWARD: [i64; 10] = [0, 1, -1, 0x7fff, 0x8000, 0x7fff_ffff, -0x8000_0000, 0x4000_0000, 0xffff_ffff, i64::MAX];
+            const AWKWARD: [i64; 10] = [
+                0,
+                1,
+                -1,
+                0x7fff,
+                0x8000,
+                0x7fff_ffff,
+                -0x8000_0000,
+                0x4000_0000,
+                0xffff_ffff,
+                i64::MAX,
+            ];
             let v = match rng.below(12) {
                 10 => len as i64,
                 11 => len as i64 + 1,
@@ -344,14 +543,26 @@ struct Case {
 
 impl std::fmt::Display for Case {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}#{} (seed {:#018x}): {}", self.file, self.index, self.seed, self.mutation)
+        write!(
+            f,
+            "{}#{} (seed {:#018x}): {}",
+            self.file, self.index, self.seed, self.mutation
+        )
     }
 }
 
 #[derive(Debug)]
 enum Outcome {
-    Done { x: Exercised, took: Duration, path: PathBuf },
-    Panic { msg: String, location: String, backtrace: String },
+    Done {
+        x: Exercised,
+        took: Duration,
+        path: PathBuf,
+    },
+    Panic {
+        msg: String,
+        location: String,
+        backtrace: String,
+    },
     Hang,
 }
 
@@ -383,7 +594,10 @@ fn rootgrad_frames(bt: &str) -> String {
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {
         if l.contains("rootgrad::") && !l.contains("validation::mutation") {
-            let at = lines.get(i + 1).map(|s| s.trim()).filter(|s| s.starts_with("at "));
+            let at = lines
+                .get(i + 1)
+                .map(|s| s.trim())
+                .filter(|s| s.starts_with("at "));
             out.push(format!("      {} {}", l.trim(), at.unwrap_or("")));
         }
     }
@@ -417,13 +631,25 @@ fn run_case(bytes: &[u8], case: &Case) -> Outcome {
     let out = match rx.recv_timeout(CASE_TIMEOUT) {
         Ok((Ok(x), took)) => {
             let _ = spawned.join();
-            Outcome::Done { x, took, path: path.clone() }
+            Outcome::Done {
+                x,
+                took,
+                path: path.clone(),
+            }
         }
         Ok((Err(msg), _)) => {
             let _ = spawned.join();
-            let seen = SEEN.lock().map(|v| v.iter().rev().find(|s| s.msg == msg).cloned()).ok().flatten();
+            let seen = SEEN
+                .lock()
+                .map(|v| v.iter().rev().find(|s| s.msg == msg).cloned())
+                .ok()
+                .flatten();
             let (location, backtrace) = seen.map(|s| (s.location, s.backtrace)).unwrap_or_default();
-            Outcome::Panic { msg, location, backtrace }
+            Outcome::Panic {
+                msg,
+                location,
+                backtrace,
+            }
         }
         // The thread is left running; it holds nothing but its own file handle.
         Err(_) => Outcome::Hang,
@@ -467,18 +693,19 @@ fn campaign(dir: &Path) -> Report {
     let only = std::env::var("ROOTGRAD_MUTATION_CASE").ok();
     let per_file = cases_per_file();
     let mut cases: Vec<(usize, usize)> = Vec::new();
-    let mut clean: Vec<(Vec<u8>, Regions)> = Vec::new();
+    let mut bases: Vec<Base> = Vec::new();
     for (fi, name) in FILES.iter().enumerate() {
-        let path = dir.join(name);
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        clean.push((bytes.clone(), regions(&path, &bytes)));
+        bases.push(base(&dir.join(name)));
         for ci in 0..per_file {
             if only.as_deref().is_none_or(|o| o == format!("{name}#{ci}")) {
                 cases.push((fi, ci));
             }
         }
     }
-    assert!(!cases.is_empty(), "no case matches ROOTGRAD_MUTATION_CASE={only:?}");
+    assert!(
+        !cases.is_empty(),
+        "no case matches ROOTGRAD_MUTATION_CASE={only:?}"
+    );
 
     // Panics are recorded, not printed (one case's panic is not the test's panic); a
     // single case named in the environment keeps the usual output.
@@ -509,7 +736,9 @@ fn campaign(dir: &Path) -> Report {
     let t0 = Instant::now();
     let next = AtomicUsize::new(0);
     let report = Mutex::new(Report::default());
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8);
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
@@ -517,8 +746,13 @@ fn campaign(dir: &Path) -> Report {
                 let Some(&(fi, ci)) = cases.get(i) else { break };
                 let seed = splitmix64(BASE_SEED ^ ((fi as u64) << 32) ^ ci as u64);
                 let mut rng = XorShift::new(seed);
-                let (bytes, mutation) = mutate(&clean[fi].0, &clean[fi].1, &mut rng);
-                let case = Case { file: FILES[fi], index: ci, seed, mutation };
+                let (bytes, mutation) = mutate(&bases[fi], &mut rng);
+                let case = Case {
+                    file: FILES[fi],
+                    index: ci,
+                    seed,
+                    mutation,
+                };
                 if std::env::var_os("ROOTGRAD_MUTATION_VERBOSE").is_some() {
                     eprintln!("case {case}");
                 }
@@ -590,7 +824,9 @@ fn campaign(dir: &Path) -> Report {
 /// The campaign, run once for both tests that look at it.
 fn shared_report() -> Option<&'static Report> {
     static REPORT: OnceLock<Option<Report>> = OnceLock::new();
-    REPORT.get_or_init(|| shared_dir().map(|d| campaign(&d))).as_ref()
+    REPORT
+        .get_or_init(|| shared_dir().map(|d| campaign(&d)))
+        .as_ref()
 }
 
 #[test]
@@ -599,7 +835,11 @@ fn mutated_files_never_panic_or_hang() {
     let mut text = String::new();
     for (c, o) in r.failures.iter().take(20) {
         match o {
-            Outcome::Panic { msg, location, backtrace } => {
+            Outcome::Panic {
+                msg,
+                location,
+                backtrace,
+            } => {
                 text += &format!("PANIC {c}\n    {msg}\n    at {location}\n{backtrace}\n");
             }
             Outcome::Hang => text += &format!("HANG (> {CASE_TIMEOUT:?}) {c}\n"),
@@ -612,7 +852,11 @@ fn mutated_files_never_panic_or_hang() {
         r.failures.len(),
         r.cases
     );
-    assert!(r.cases >= 3000 || std::env::var_os("ROOTGRAD_MUTATION_CASE").is_some() || cases_per_file() < CASES_PER_FILE);
+    assert!(
+        r.cases >= 3000
+            || std::env::var_os("ROOTGRAD_MUTATION_CASE").is_some()
+            || cases_per_file() < CASES_PER_FILE
+    );
 }
 
 #[test]
@@ -635,7 +879,8 @@ fn non_root_inputs_are_refused() {
     let real = std::fs::read(dir.join("uproot-HZZ-zlib.root")).unwrap();
     let mut rng = XorShift::new(BASE_SEED);
     let random: Vec<u8> = (0..100).map(|_| rng.next() as u8).collect();
-    let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0\x1f\xf3\xffa";
+    let png: &[u8] =
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0\x1f\xf3\xffa";
     let inputs: [(&str, &[u8]); 5] = [
         ("empty", &[]),
         ("hello", b"hello"),
@@ -645,14 +890,19 @@ fn non_root_inputs_are_refused() {
     ];
     let mut bad = Vec::new();
     for (name, bytes) in inputs {
-        let path = std::env::temp_dir().join(format!("rootgrad-nonroot-{}-{name}.root", std::process::id()));
+        let path = std::env::temp_dir().join(format!(
+            "rootgrad-nonroot-{}-{name}.root",
+            std::process::id()
+        ));
         std::fs::write(&path, bytes).unwrap();
         let r = catch_unwind(|| RootFile::open(&path).map(|_| ()));
         let _ = std::fs::remove_file(&path);
         match r {
             Ok(Err(e)) => {
                 let msg = e.to_string();
-                if !(msg.contains("not a ROOT file") || msg.contains("truncated")) || msg.contains('\n') {
+                if !(msg.contains("not a ROOT file") || msg.contains("truncated"))
+                    || msg.contains('\n')
+                {
                     bad.push(format!("{name}: unhelpful error {msg:?}"));
                 }
             }

@@ -19,7 +19,8 @@ fn data_dir() -> PathBuf {
 }
 
 fn expected() -> Json {
-    serde_json::from_str(&std::fs::read_to_string(data_dir().join("expected.json")).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(data_dir().join("expected.json")).unwrap())
+        .unwrap()
 }
 
 fn check_file(name: &str) {
@@ -27,11 +28,24 @@ fn check_file(name: &str) {
     let fe = &exp[name];
     let file = Arc::new(RootFile::open(&data_dir().join(name)).unwrap());
     let tree = Tree::open(file, fe["tree"].as_str().unwrap()).unwrap();
-    assert_eq!(tree.entries, fe["entries"].as_u64().unwrap(), "{name}: entries");
+    assert_eq!(
+        tree.entries,
+        fe["entries"].as_u64().unwrap(),
+        "{name}: entries"
+    );
     for (bname, be) in fe["branches"].as_object().unwrap() {
-        let col = read_column::<f64>(&tree, bname, 0..u64::MAX).unwrap_or_else(|e| panic!("{name}:{bname}: {e}"));
-        assert_eq!(col.entries() as u64, be["entries"].as_u64().unwrap(), "{name}:{bname}: entries");
-        assert_eq!(col.values.len() as u64, be["values"].as_u64().unwrap(), "{name}:{bname}: values");
+        let col = read_column::<f64>(&tree, bname, 0..u64::MAX)
+            .unwrap_or_else(|e| panic!("{name}:{bname}: {e}"));
+        assert_eq!(
+            col.entries() as u64,
+            be["entries"].as_u64().unwrap(),
+            "{name}:{bname}: entries"
+        );
+        assert_eq!(
+            col.values.len() as u64,
+            be["values"].as_u64().unwrap(),
+            "{name}:{bname}: values"
+        );
         let mut h = xxhash_rust::xxh64::Xxh64::new(0);
         for v in &col.values {
             h.update(&v.to_le_bytes());
@@ -89,7 +103,13 @@ fn entry_ranges_are_slices_of_the_whole() {
     let file = Arc::new(RootFile::open(&data_dir().join("many-baskets.root")).unwrap());
     let tree = Tree::open(file, "t").unwrap();
     let all = read_column::<f64>(&tree, "x", 0..u64::MAX).unwrap();
-    for (a, z) in [(0u64, 1u64), (37, 4_213), (99_990, 100_000), (50_000, 50_000), (120_000, 130_000)] {
+    for (a, z) in [
+        (0u64, 1u64),
+        (37, 4_213),
+        (99_990, 100_000),
+        (50_000, 50_000),
+        (120_000, 130_000),
+    ] {
         let part = read_column::<f64>(&tree, "x", a..z).unwrap();
         let (a, z) = (a.min(100_000) as usize, z.min(100_000) as usize);
         assert_eq!(part.values, all.values[a..z], "range {a}..{z}");

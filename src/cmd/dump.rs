@@ -35,7 +35,9 @@ fn split_index(tree: &Tree, name: &str) -> Result<(String, Option<usize>)> {
     if let Some(open) = name.rfind('[') {
         if let Some(inner) = name[open + 1..].strip_suffix(']') {
             let idx = inner.trim().parse::<usize>().map_err(|_| {
-                Error::Usage(format!("`{name}`: the index in brackets must be a whole number, as in `x[1]`"))
+                Error::Usage(format!(
+                    "`{name}`: the index in brackets must be a whole number, as in `x[1]`"
+                ))
             })?;
             return Ok((name[..open].to_string(), Some(idx)));
         }
@@ -48,13 +50,24 @@ pub fn run(target: &str, opts: &DumpOptions, out: &mut dyn Write) -> Result<()> 
     let spec = TreeSpec::parse(target);
     let files = spec.files()?;
     if files.len() != 1 {
-        return Err(Error::Usage(format!("`{target}` names {} files; dump reads one", files.len())));
+        return Err(Error::Usage(format!(
+            "`{target}` names {} files; dump reads one",
+            files.len()
+        )));
     }
     let tree = open_tree(&files[0], spec.tree.as_deref())?;
     let names: Vec<String> = if opts.branches.is_empty() {
-        tree.branches.iter().filter(|b| b.interpretation.is_ok()).map(|b| b.name.clone()).collect()
+        tree.branches
+            .iter()
+            .filter(|b| b.interpretation.is_ok())
+            .map(|b| b.name.clone())
+            .collect()
     } else {
-        opts.branches.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+        opts.branches
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
     };
     let stop = opts.entry_stop.unwrap_or(tree.entries).min(tree.entries);
     if opts.entry_start > stop {
@@ -67,14 +80,30 @@ pub fn run(target: &str, opts: &DumpOptions, out: &mut dyn Write) -> Result<()> 
     for name in &names {
         let (branch, index) = split_index(&tree, name)?;
         let b = tree.branch(&branch)?;
-        let integer = b.interpretation.as_ref().map(|i| i.element.is_integer()).unwrap_or(false);
+        let integer = b
+            .interpretation
+            .as_ref()
+            .map(|i| i.element.is_integer())
+            .unwrap_or(false);
         let single = b.interpretation.as_ref().is_ok_and(|i| {
-            matches!(i.element, crate::root::Element::F32 | crate::root::Element::Float16(_))
+            matches!(
+                i.element,
+                crate::root::Element::F32 | crate::root::Element::Float16(_)
+            )
         });
         let column = read_column::<f64>(&tree, &branch, opts.entry_start..stop)?;
-        picks.push(Pick { label: name.clone(), column, index, integer, single });
+        picks.push(Pick {
+            label: name.clone(),
+            column,
+            index,
+            integer,
+            single,
+        });
     }
-    let io = |source| Error::Io { path: "<output>".into(), source };
+    let io = |source| Error::Io {
+        path: "<output>".into(),
+        source,
+    };
     let fmt = |v: f64, integer: bool, single: bool| -> String {
         if single && v.is_finite() {
             format!("{}", v as f32)
@@ -94,7 +123,9 @@ pub fn run(target: &str, opts: &DumpOptions, out: &mut dyn Write) -> Result<()> 
         }
     };
     if opts.format == DumpFormat::Csv {
-        let header: Vec<&str> = std::iter::once("entry").chain(picks.iter().map(|p| p.label.as_str())).collect();
+        let header: Vec<&str> = std::iter::once("entry")
+            .chain(picks.iter().map(|p| p.label.as_str()))
+            .collect();
         writeln!(out, "{}", header.join(",")).map_err(io)?;
     }
     let n = (stop - opts.entry_start) as usize;
@@ -108,18 +139,45 @@ pub fn run(target: &str, opts: &DumpOptions, out: &mut dyn Write) -> Result<()> 
         }
         for p in &picks {
             let vals = p.column.entry(i);
-            let is_list = !matches!(p.column.layout, crate::root::read::Layout::Flat { width: 1 });
+            let is_list = !matches!(
+                p.column.layout,
+                crate::root::read::Layout::Flat { width: 1 }
+            );
             let text = match (p.index, opts.format) {
-                (Some(k), DumpFormat::Csv) => vals.get(k).map(|&v| fmt(v, p.integer, p.single)).unwrap_or_default(),
-                (Some(k), DumpFormat::Json) => vals.get(k).map(|&v| json_num(v, p.integer, p.single)).unwrap_or_else(|| "null".into()),
+                (Some(k), DumpFormat::Csv) => vals
+                    .get(k)
+                    .map(|&v| fmt(v, p.integer, p.single))
+                    .unwrap_or_default(),
+                (Some(k), DumpFormat::Json) => vals
+                    .get(k)
+                    .map(|&v| json_num(v, p.integer, p.single))
+                    .unwrap_or_else(|| "null".into()),
                 (None, DumpFormat::Csv) if is_list => {
-                    format!("[{}]", vals.iter().map(|&v| fmt(v, p.integer, p.single)).collect::<Vec<_>>().join(" "))
+                    format!(
+                        "[{}]",
+                        vals.iter()
+                            .map(|&v| fmt(v, p.integer, p.single))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )
                 }
                 (None, DumpFormat::Json) if is_list => {
-                    format!("[{}]", vals.iter().map(|&v| json_num(v, p.integer, p.single)).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "[{}]",
+                        vals.iter()
+                            .map(|&v| json_num(v, p.integer, p.single))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 }
-                (None, DumpFormat::Csv) => vals.first().map(|&v| fmt(v, p.integer, p.single)).unwrap_or_default(),
-                (None, DumpFormat::Json) => vals.first().map(|&v| json_num(v, p.integer, p.single)).unwrap_or_else(|| "null".into()),
+                (None, DumpFormat::Csv) => vals
+                    .first()
+                    .map(|&v| fmt(v, p.integer, p.single))
+                    .unwrap_or_default(),
+                (None, DumpFormat::Json) => vals
+                    .first()
+                    .map(|&v| json_num(v, p.integer, p.single))
+                    .unwrap_or_else(|| "null".into()),
             };
             match opts.format {
                 DumpFormat::Csv => {
@@ -127,7 +185,10 @@ pub fn run(target: &str, opts: &DumpOptions, out: &mut dyn Write) -> Result<()> 
                     line.push_str(&text);
                 }
                 DumpFormat::Json => {
-                    line.push_str(&format!(", {}: {text}", serde_json::Value::String(p.label.clone())));
+                    line.push_str(&format!(
+                        ", {}: {text}",
+                        serde_json::Value::String(p.label.clone())
+                    ));
                 }
             }
         }

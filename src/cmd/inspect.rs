@@ -82,8 +82,16 @@ fn report_tree(t: &Tree) -> TreeReport {
                 },
                 readable: b.interpretation.is_ok(),
                 baskets: b.baskets.len() + b.embedded.len(),
-                compressed_bytes: if b.leaf_list_of.is_some() { 0 } else { b.zip_bytes },
-                uncompressed_bytes: if b.leaf_list_of.is_some() { 0 } else { b.tot_bytes },
+                compressed_bytes: if b.leaf_list_of.is_some() {
+                    0
+                } else {
+                    b.zip_bytes
+                },
+                uncompressed_bytes: if b.leaf_list_of.is_some() {
+                    0
+                } else {
+                    b.tot_bytes
+                },
             })
             .collect(),
     }
@@ -110,27 +118,65 @@ pub fn run(target: &str, json: bool, out: &mut dyn Write) -> Result<()> {
             trees,
         });
     }
-    let io = |source| Error::Io { path: Path::new("<stdout>").into(), source };
+    let io = |source| Error::Io {
+        path: Path::new("<stdout>").into(),
+        source,
+    };
     if json {
         serde_json::to_writer_pretty(&mut *out, &reports).map_err(|e| io(e.into()))?;
         writeln!(out).map_err(io)?;
         return Ok(());
     }
     for f in &reports {
-        writeln!(out, "{} (ROOT {}, {} bytes)", f.file, f.root_version, f.bytes).map_err(io)?;
+        writeln!(
+            out,
+            "{} (ROOT {}, {} bytes)",
+            f.file, f.root_version, f.bytes
+        )
+        .map_err(io)?;
         if f.trees.is_empty() {
             writeln!(out, "  no TTree in this file").map_err(io)?;
         }
         for t in &f.trees {
-            writeln!(out, "  tree {} \"{}\": {} entries, {} branches", t.path, t.title, t.entries, t.branches.len()).map_err(io)?;
-            let w = t.branches.iter().map(|b| b.name.len()).max().unwrap_or(4).clamp(4, 40);
-            let wt = t.branches.iter().map(|b| b.cpp_type.len()).max().unwrap_or(4).clamp(4, 28);
-            writeln!(out, "    {:w$}  {:wt$}  {:>12}  {:>12}  {:>7}  interpretation", "branch", "type", "compressed", "uncompressed", "baskets").map_err(io)?;
+            writeln!(
+                out,
+                "  tree {} \"{}\": {} entries, {} branches",
+                t.path,
+                t.title,
+                t.entries,
+                t.branches.len()
+            )
+            .map_err(io)?;
+            let w = t
+                .branches
+                .iter()
+                .map(|b| b.name.len())
+                .max()
+                .unwrap_or(4)
+                .clamp(4, 40);
+            let wt = t
+                .branches
+                .iter()
+                .map(|b| b.cpp_type.len())
+                .max()
+                .unwrap_or(4)
+                .clamp(4, 28);
+            writeln!(
+                out,
+                "    {:w$}  {:wt$}  {:>12}  {:>12}  {:>7}  interpretation",
+                "branch", "type", "compressed", "uncompressed", "baskets"
+            )
+            .map_err(io)?;
             for b in &t.branches {
                 writeln!(
                     out,
                     "    {:w$}  {:wt$}  {:>12}  {:>12}  {:>7}  {}",
-                    b.name, b.cpp_type, b.compressed_bytes, b.uncompressed_bytes, b.baskets, b.interpretation
+                    b.name,
+                    b.cpp_type,
+                    b.compressed_bytes,
+                    b.uncompressed_bytes,
+                    b.baskets,
+                    b.interpretation
                 )
                 .map_err(io)?;
             }

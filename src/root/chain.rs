@@ -34,7 +34,11 @@ impl TreeSpec {
             let t = &t[1..];
             return TreeSpec {
                 pattern: f.to_string(),
-                tree: if t.is_empty() { None } else { Some(t.to_string()) },
+                tree: if t.is_empty() {
+                    None
+                } else {
+                    Some(t.to_string())
+                },
             };
         }
         TreeSpec {
@@ -50,7 +54,8 @@ impl TreeSpec {
         if !has_glob {
             return Ok(vec![PathBuf::from(&self.pattern)]);
         }
-        let paths = glob::glob(&self.pattern).map_err(|e| Error::Usage(format!("bad file pattern `{}`: {e}", self.pattern)))?;
+        let paths = glob::glob(&self.pattern)
+            .map_err(|e| Error::Usage(format!("bad file pattern `{}`: {e}", self.pattern)))?;
         let mut out: Vec<PathBuf> = paths.filter_map(|p| p.ok()).collect();
         out.sort();
         if out.is_empty() {
@@ -95,7 +100,9 @@ pub fn open_tree(path: &Path, tree: Option<&str>) -> Result<Tree> {
 pub fn list_trees(file: &RootFile) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for (path, key) in file.walk().map_err(|e| e.at(file.path()))? {
-        if (key.class == "TTree" || key.class == "TNtuple" || key.class == "TNtupleD") && !out.contains(&path) {
+        if (key.class == "TTree" || key.class == "TNtuple" || key.class == "TNtupleD")
+            && !out.contains(&path)
+        {
             out.push(path);
         }
     }
@@ -162,7 +169,13 @@ impl Chain {
         let mut out: Vec<String> = self
             .trees
             .first()
-            .map(|t| t.branches.iter().filter(|b| b.interpretation.is_ok()).map(|b| b.name.clone()).collect())
+            .map(|t| {
+                t.branches
+                    .iter()
+                    .filter(|b| b.interpretation.is_ok())
+                    .map(|b| b.name.clone())
+                    .collect()
+            })
             .unwrap_or_default();
         for f in &self.friends {
             out.extend(f.branch_names());
@@ -171,20 +184,31 @@ impl Chain {
     }
 
     fn has(&self, name: &str) -> bool {
-        self.trees.first().is_some_and(|t| t.branches.iter().any(|b| b.name == name))
+        self.trees
+            .first()
+            .is_some_and(|t| t.branches.iter().any(|b| b.name == name))
     }
 
     /// Reads `name` over `range` of the chain's entries, from the chain or, if it does
     /// not have it, from the first friend that does.
     pub fn read<T: Value>(&self, name: &str, range: Range<u64>) -> Result<Column<T>> {
         if !self.has(name) {
-            if let Some(f) = self.friends.iter().find(|f| f.has(name) || f.friends.iter().any(|g| g.has(name))) {
+            if let Some(f) = self
+                .friends
+                .iter()
+                .find(|f| f.has(name) || f.friends.iter().any(|g| g.has(name)))
+            {
                 return f.read(name, range);
             }
             let first = self.trees.first();
             return Err(Error::NotFound {
-                path: first.map(|t| t.file.path().to_path_buf()).unwrap_or_default(),
-                what: format!("branch in tree `{}`", first.map(|t| t.path.as_str()).unwrap_or("?")),
+                path: first
+                    .map(|t| t.file.path().to_path_buf())
+                    .unwrap_or_default(),
+                what: format!(
+                    "branch in tree `{}`",
+                    first.map(|t| t.path.as_str()).unwrap_or("?")
+                ),
                 name: name.to_string(),
                 available: nearest_first(name, self.branch_names()),
             });

@@ -241,7 +241,11 @@ impl<'a> Cursor<'a> {
 
     /// An array written with a leading "is array" byte then `n` values, as ROOT writes
     /// pointer members such as TBranch::fBasketBytes.
-    pub fn fast_array<T>(&mut self, n: usize, mut read: impl FnMut(&mut Self) -> Res<T>) -> Res<Vec<T>> {
+    pub fn fast_array<T>(
+        &mut self,
+        n: usize,
+        mut read: impl FnMut(&mut Self) -> Res<T>,
+    ) -> Res<Vec<T>> {
         let flag = self.u8()?;
         if flag == 0 {
             return Ok(Vec::new());
@@ -251,7 +255,11 @@ impl<'a> Cursor<'a> {
 
     /// `n` values in a row, with the count checked against the bytes left before any
     /// allocation.
-    pub fn counted<T>(&mut self, n: usize, mut read: impl FnMut(&mut Self) -> Res<T>) -> Res<Vec<T>> {
+    pub fn counted<T>(
+        &mut self,
+        n: usize,
+        mut read: impl FnMut(&mut Self) -> Res<T>,
+    ) -> Res<Vec<T>> {
         if n > self.remaining() {
             return Err(Fault::new(format!(
                 "array of {n} values at position {} is longer than the {} bytes left",

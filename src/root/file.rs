@@ -124,9 +124,13 @@ impl RootFile {
 
     fn read_header(&mut self) -> Res<()> {
         if self.len < 64 {
-            let head = self.read_at(0, self.len.min(4) as usize).unwrap_or_default();
+            let head = self
+                .read_at(0, self.len.min(4) as usize)
+                .unwrap_or_default();
             if head.as_slice() != &MAGIC[..head.len().min(4)] || head.is_empty() {
-                return Err(Fault::new("not a ROOT file (it does not start with `root`)"));
+                return Err(Fault::new(
+                    "not a ROOT file (it does not start with `root`)",
+                ));
             }
             return Err(Fault::new(format!(
                 "truncated: only {} bytes, too short for a ROOT file header",
@@ -168,7 +172,9 @@ impl RootFile {
             )));
         }
         if nbytes_name <= 0 || begin == 0 {
-            return Err(Fault::new("corrupt file header (bad fBEGIN or fNbytesName)"));
+            return Err(Fault::new(
+                "corrupt file header (bad fBEGIN or fNbytesName)",
+            ));
         }
         // The top directory's record follows the file's own key and name.
         let dir_at = begin + nbytes_name as u64;
@@ -264,9 +270,17 @@ impl RootFile {
         Ok(out)
     }
 
-    fn walk_into(&self, prefix: &str, keys: &[Key], depth: usize, out: &mut Vec<(String, Key)>) -> Res<()> {
+    fn walk_into(
+        &self,
+        prefix: &str,
+        keys: &[Key],
+        depth: usize,
+        out: &mut Vec<(String, Key)>,
+    ) -> Res<()> {
         if depth > MAX_DEPTH {
-            return Err(Fault::new("directories nest too deep (a loop in a corrupt file?)"));
+            return Err(Fault::new(
+                "directories nest too deep (a loop in a corrupt file?)",
+            ));
         }
         for k in keys {
             let path = format!("{prefix}{}", k.name);
@@ -306,8 +320,16 @@ impl RootFile {
             let Some(k) = found else {
                 let available = nearest_first(
                     part,
-                    keys.iter()
-                        .map(|k| format!("{walked}{}", if last && cycle.is_some() { k.label() } else { k.name.clone() })),
+                    keys.iter().map(|k| {
+                        format!(
+                            "{walked}{}",
+                            if last && cycle.is_some() {
+                                k.label()
+                            } else {
+                                k.name.clone()
+                            }
+                        )
+                    }),
                 );
                 return Err(Error::NotFound {
                     path: self.path.clone(),
@@ -348,7 +370,12 @@ impl RootFile {
     pub fn read_object(&self, key: &Key) -> Res<Vec<u8>> {
         let stored = (key.nbytes as u64)
             .checked_sub(key.keylen as u64)
-            .ok_or_else(|| Fault::new(format!("key `{}`: fNbytes {} is smaller than fKeylen {}", key.name, key.nbytes, key.keylen)))?;
+            .ok_or_else(|| {
+                Fault::new(format!(
+                    "key `{}`: fNbytes {} is smaller than fKeylen {}",
+                    key.name, key.nbytes, key.keylen
+                ))
+            })?;
         let raw = self
             .read_at(key.seek + key.keylen as u64, stored as usize)
             .map_err(|e| e.context(format!("key `{}`", key.label())))?;
@@ -360,7 +387,11 @@ impl RootFile {
     pub fn streamers(&self) -> Arc<super::objects::Streamers> {
         self.streamers
             .get_or_init(|| {
-                Arc::new(super::objects::Streamers::read(self, self.seek_info, self.nbytes_info))
+                Arc::new(super::objects::Streamers::read(
+                    self,
+                    self.seek_info,
+                    self.nbytes_info,
+                ))
             })
             .clone()
     }
@@ -408,7 +439,11 @@ pub fn parse_key(c: &mut Cursor) -> Res<Key> {
 /// A name from a file made safe for a one-line message: control and non-ASCII
 /// characters escaped, long names cut.
 pub fn printable(s: &str) -> String {
-    let mut out: String = s.chars().take(48).flat_map(|c| c.escape_default()).collect();
+    let mut out: String = s
+        .chars()
+        .take(48)
+        .flat_map(|c| c.escape_default())
+        .collect();
     if s.chars().count() > 48 {
         out.push_str("...");
     }

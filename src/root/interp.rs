@@ -84,7 +84,10 @@ impl Element {
 
     /// Whether values are whole numbers (printed without a decimal point).
     pub fn is_integer(&self) -> bool {
-        !matches!(self, Element::F32 | Element::F64 | Element::Double32(_) | Element::Float16(_))
+        !matches!(
+            self,
+            Element::F32 | Element::F64 | Element::Double32(_) | Element::Float16(_)
+        )
     }
 
     fn describe(&self) -> String {
@@ -160,7 +163,10 @@ impl Interpretation {
             }
         };
         match self.leaf_list {
-            Some((off, size)) => format!("{base} (leaf list, bytes {off}..{} of {size})", off + self.element.size() * self.width()),
+            Some((off, size)) => format!(
+                "{base} (leaf list, bytes {off}..{} of {size})",
+                off + self.element.size() * self.width()
+            ),
             None => base,
         }
     }
@@ -251,28 +257,48 @@ pub fn decode<T: Value>(el: &Element, bytes: &[u8], out: &mut Vec<T>) {
         Bool => each!(1, |b: &[u8]| T::from_i64((b[0] != 0) as i64)),
         I8 => each!(1, |b: &[u8]| T::from_i64(b[0] as i8 as i64)),
         U8 => each!(1, |b: &[u8]| T::from_i64(b[0] as i64)),
-        I16 => each!(2, |b: &[u8]| T::from_i64(i16::from_be_bytes([b[0], b[1]]) as i64)),
-        U16 => each!(2, |b: &[u8]| T::from_i64(u16::from_be_bytes([b[0], b[1]]) as i64)),
-        I32 => each!(4, |b: &[u8]| T::from_i64(i32::from_be_bytes([b[0], b[1], b[2], b[3]]) as i64)),
-        U32 => each!(4, |b: &[u8]| T::from_i64(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as i64)),
+        I16 => each!(2, |b: &[u8]| T::from_i64(
+            i16::from_be_bytes([b[0], b[1]]) as i64
+        )),
+        U16 => each!(2, |b: &[u8]| T::from_i64(
+            u16::from_be_bytes([b[0], b[1]]) as i64
+        )),
+        I32 => each!(4, |b: &[u8]| T::from_i64(
+            i32::from_be_bytes([b[0], b[1], b[2], b[3]]) as i64
+        )),
+        U32 => each!(4, |b: &[u8]| T::from_i64(
+            u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as i64
+        )),
         I64 => each!(8, |b: &[u8]| T::from_i64(i64::from_be_bytes(arr8(b)))),
         U64 => each!(8, |b: &[u8]| T::from_u64(u64::from_be_bytes(arr8(b)))),
-        F32 => each!(4, |b: &[u8]| T::from_f32(f32::from_be_bytes([b[0], b[1], b[2], b[3]]))),
+        F32 => each!(4, |b: &[u8]| T::from_f32(f32::from_be_bytes([
+            b[0], b[1], b[2], b[3]
+        ]))),
         F64 => each!(8, |b: &[u8]| T::from_f64(f64::from_be_bytes(arr8(b)))),
         Double32(p) => match *p {
-            Packing::Plain => each!(4, |b: &[u8]| T::from_f64(f32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64)),
+            Packing::Plain => {
+                each!(4, |b: &[u8]| T::from_f64(
+                    f32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64
+                ))
+            }
             Packing::Range { low, high, bits } => {
                 // ROOT's TBufferFile::ReadWithFactor: value = raw / factor + low.
                 let factor = (1u64 << bits) as f64 / (high - low);
-                each!(4, |b: &[u8]| T::from_f64(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64 / factor + low))
+                each!(4, |b: &[u8]| T::from_f64(
+                    u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64 / factor + low
+                ))
             }
-            Packing::Truncated { bits } => each!(3, |b: &[u8]| T::from_f64(truncated(b, bits) as f64)),
+            Packing::Truncated { bits } => {
+                each!(3, |b: &[u8]| T::from_f64(truncated(b, bits) as f64))
+            }
         },
         Float16(p) => match *p {
             Packing::Range { low, high, bits } => {
                 // Computed in double precision and rounded once, as ROOT does.
                 let factor = (1u64 << bits) as f64 / (high - low);
-                each!(4, |b: &[u8]| T::from_f32((u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64 / factor + low) as f32))
+                each!(4, |b: &[u8]| T::from_f32(
+                    (u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64 / factor + low) as f32
+                ))
             }
             Packing::Truncated { bits } => each!(3, |b: &[u8]| T::from_f32(truncated(b, bits))),
             Packing::Plain => each!(3, |b: &[u8]| T::from_f32(truncated(b, 12))),
@@ -353,7 +379,9 @@ fn number(s: &str) -> Res<f64> {
     };
     match v {
         Some(v) => Ok(if neg { -v } else { v }),
-        None => Err(Fault::new(format!("cannot read `{s}` as a number in a Double32_t/Float16_t range"))),
+        None => Err(Fault::new(format!(
+            "cannot read `{s}` as a number in a Double32_t/Float16_t range"
+        ))),
     }
 }
 
@@ -365,10 +393,20 @@ mod tests {
     fn packing_forms() {
         assert_eq!(
             parse_packing("-2.71,10,30").unwrap(),
-            Packing::Range { low: -2.71, high: 10.0, bits: 30 }
+            Packing::Range {
+                low: -2.71,
+                high: 10.0,
+                bits: 30
+            }
         );
-        assert_eq!(parse_packing("0, 0, 12").unwrap(), Packing::Truncated { bits: 12 });
-        assert!(matches!(parse_packing("-pi, pi").unwrap(), Packing::Range { bits: 32, .. }));
+        assert_eq!(
+            parse_packing("0, 0, 12").unwrap(),
+            Packing::Truncated { bits: 12 }
+        );
+        assert!(matches!(
+            parse_packing("-pi, pi").unwrap(),
+            Packing::Range { bits: 32, .. }
+        ));
         assert!(parse_packing("1, 0, 8").is_err());
     }
 
@@ -387,7 +425,11 @@ mod tests {
         // [0, 8, 3 bits]: step 1, raw 5 -> 5.0
         let mut out: Vec<f64> = Vec::new();
         decode(
-            &Element::Double32(Packing::Range { low: 0.0, high: 8.0, bits: 3 }),
+            &Element::Double32(Packing::Range {
+                low: 0.0,
+                high: 8.0,
+                bits: 3,
+            }),
             &5u32.to_be_bytes(),
             &mut out,
         );

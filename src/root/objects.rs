@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 
 use super::cursor::{Cursor, CLASS_MASK, MAP_OFFSET, NEW_CLASS_TAG};
-use super::tree::{parse_basket_embedded, parse_branch, parse_leaf, BranchInfo, EmbeddedBasket, LeafInfo};
+use super::tree::{
+    parse_basket_embedded, parse_branch, parse_leaf, BranchInfo, EmbeddedBasket, LeafInfo,
+};
 use super::{Fault, Res};
 
 /// Objects nest at most this deep (corrupt data cannot recurse forever).
@@ -65,19 +67,20 @@ impl<'a> ObjReader<'a> {
         let beg_pos = self.c.pos();
         let beg = self.c.displacement();
         let first = self.c.u32()?;
-        let (tag, end, start) = if first & super::cursor::BYTE_COUNT_MASK == 0 || first == NEW_CLASS_TAG {
-            (first, None, 0)
-        } else {
-            let count = (first & !super::cursor::BYTE_COUNT_MASK) as usize;
-            let end = beg_pos + 4 + count;
-            if end > self.c.data().len() {
-                return Err(Fault::new(format!(
+        let (tag, end, start) =
+            if first & super::cursor::BYTE_COUNT_MASK == 0 || first == NEW_CLASS_TAG {
+                (first, None, 0)
+            } else {
+                let count = (first & !super::cursor::BYTE_COUNT_MASK) as usize;
+                let end = beg_pos + 4 + count;
+                if end > self.c.data().len() {
+                    return Err(Fault::new(format!(
                     "object at position {beg_pos} claims {count} bytes, past the end of the record"
                 )));
-            }
-            let start = self.c.displacement();
-            (self.c.u32()?, Some(end), start)
-        };
+                }
+                let start = self.c.displacement();
+                (self.c.u32()?, Some(end), start)
+            };
         if tag & CLASS_MASK == 0 {
             // A reference to an object read before (or null).
             if tag == 0 {
@@ -303,7 +306,10 @@ impl Streamers {
                 .collect())
         };
         match go() {
-            Ok(classes) => Streamers { classes, problem: None },
+            Ok(classes) => Streamers {
+                classes,
+                problem: None,
+            },
             Err(e) => Streamers {
                 classes: Vec::new(),
                 problem: Some(e.0),

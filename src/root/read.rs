@@ -77,7 +77,10 @@ pub fn read_column<T: Value>(tree: &Tree, name: &str, range: Range<u64>) -> Resu
     let b = tree.branch(name)?;
     let interp = b.interpretation.clone().map_err(|why| Error::Root {
         path: tree.file.path().to_path_buf(),
-        msg: format!("tree `{}`, branch `{name}` cannot be read as numbers: {why}", tree.path),
+        msg: format!(
+            "tree `{}`, branch `{name}` cannot be read as numbers: {why}",
+            tree.path
+        ),
     })?;
     read_branch(tree, b, &interp, range).map_err(|e| {
         e.context(format!("tree `{}`, branch `{name}`", tree.path))
@@ -86,14 +89,23 @@ pub fn read_column<T: Value>(tree: &Tree, name: &str, range: Range<u64>) -> Resu
 }
 
 /// Reads several branches, in parallel across branches and baskets.
-pub fn read_columns<T: Value>(tree: &Tree, names: &[&str], range: Range<u64>) -> Result<Vec<Column<T>>> {
+pub fn read_columns<T: Value>(
+    tree: &Tree,
+    names: &[&str],
+    range: Range<u64>,
+) -> Result<Vec<Column<T>>> {
     names
         .par_iter()
         .map(|n| read_column(tree, n, range.clone()))
         .collect()
 }
 
-fn read_branch<T: Value>(tree: &Tree, b: &BranchInfo, interp: &Interpretation, range: Range<u64>) -> Res<Column<T>> {
+fn read_branch<T: Value>(
+    tree: &Tree,
+    b: &BranchInfo,
+    interp: &Interpretation,
+    range: Range<u64>,
+) -> Res<Column<T>> {
     let stop = range.end.min(tree.entries);
     let start = range.start.min(stop);
     // Every basket with its entry range: those in their own keys, then embedded ones.
@@ -114,15 +126,23 @@ fn read_branch<T: Value>(tree: &Tree, b: &BranchInfo, interp: &Interpretation, r
             tree.entries
         )));
     }
-    let chosen: Vec<&(u64, u64, Source)> = spans.iter().filter(|(a, z, _)| *z > start && *a < stop).collect();
-    let mut loaded: Vec<Loaded> = chosen.par_iter().map(|(_, _, src)| load(tree, b, src)).collect::<Res<_>>()?;
+    let chosen: Vec<&(u64, u64, Source)> = spans
+        .iter()
+        .filter(|(a, z, _)| *z > start && *a < stop)
+        .collect();
+    let mut loaded: Vec<Loaded> = chosen
+        .par_iter()
+        .map(|(_, _, src)| load(tree, b, src))
+        .collect::<Res<_>>()?;
     // Jagged baskets written without entry offsets are split with the count leaf.
     if matches!(interp.shape, Shape::Jagged { .. }) && loaded.iter().any(|l| l.starts.is_none()) {
         if let Some((first, counts)) = count_values(tree, b, &chosen)? {
             for (l, (a, z, _)) in loaded.iter_mut().zip(&chosen) {
                 if l.starts.is_none() {
                     let (i, j) = ((a - first) as usize, (z - first) as usize);
-                    let part = counts.get(i..j).ok_or_else(|| Fault::new("count leaf has fewer entries than the branch"))?;
+                    let part = counts.get(i..j).ok_or_else(|| {
+                        Fault::new("count leaf has fewer entries than the branch")
+                    })?;
                     l.starts = Some(starts_from_counts(interp, part));
                 }
             }
@@ -141,7 +161,8 @@ fn read_branch<T: Value>(tree: &Tree, b: &BranchInfo, interp: &Interpretation, r
             }
             let lo = (start.max(*a) - a) as usize;
             let hi = (stop.min(*z) - a) as usize;
-            decode_entries(interp, loaded, lo..hi).map_err(|e| e.context(format!("basket at entry {a}")))
+            decode_entries(interp, loaded, lo..hi)
+                .map_err(|e| e.context(format!("basket at entry {a}")))
         })
         .collect::<Res<_>>()?;
     let total: usize = pieces.iter().map(|p| p.values.len()).sum();
@@ -158,7 +179,9 @@ fn read_branch<T: Value>(tree: &Tree, b: &BranchInfo, interp: &Interpretation, r
             }
             Layout::Jagged { offsets }
         }
-        _ => Layout::Flat { width: interp.width() },
+        _ => Layout::Flat {
+            width: interp.width(),
+        },
     };
     for p in pieces {
         values.extend_from_slice(&p.values);
@@ -172,7 +195,11 @@ fn read_branch<T: Value>(tree: &Tree, b: &BranchInfo, interp: &Interpretation, r
 
 /// For a jagged branch whose baskets carry no entry offsets,
 /// the values of its count leaf over the chosen baskets, with the first entry.
-fn count_values(tree: &Tree, b: &BranchInfo, chosen: &[&(u64, u64, Source)]) -> Res<Option<(u64, Vec<f64>)>> {
+fn count_values(
+    tree: &Tree,
+    b: &BranchInfo,
+    chosen: &[&(u64, u64, Source)],
+) -> Res<Option<(u64, Vec<f64>)>> {
     let Some(count) = b.leaves.first().and_then(|l| l.count.as_ref()) else {
         return Ok(None);
     };
@@ -184,9 +211,14 @@ fn count_values(tree: &Tree, b: &BranchInfo, chosen: &[&(u64, u64, Source)]) -> 
         .iter()
         .find(|x| x.name != b.name && x.leaves.iter().any(|l| &l.name == count))
         .ok_or_else(|| Fault::new(format!("its count leaf `{count}` is not in the tree")))?;
-    let ci = cb.interpretation.clone().map_err(|e| Fault::new(format!("count leaf `{count}`: {e}")))?;
+    let ci = cb
+        .interpretation
+        .clone()
+        .map_err(|e| Fault::new(format!("count leaf `{count}`: {e}")))?;
     if !matches!(ci.shape, Shape::Scalar) {
-        return Err(Fault::new(format!("count leaf `{count}` is not one number per entry")));
+        return Err(Fault::new(format!(
+            "count leaf `{count}` is not one number per entry"
+        )));
     }
     let col: Column<f64> = read_branch(tree, cb, &ci, first.0..last.1)?;
     Ok(Some((first.0, col.values)))
@@ -231,7 +263,11 @@ fn load(tree: &Tree, b: &BranchInfo, src: &Source) -> Res<Loaded> {
             let mut c = Cursor::new(&raw, 0);
             let key = parse_key(&mut c)?;
             let keylen = key.keylen as usize;
-            if keylen < 19 || keylen > raw.len() || key.nbytes as usize > raw.len() || (key.nbytes as usize) < keylen {
+            if keylen < 19
+                || keylen > raw.len()
+                || key.nbytes as usize > raw.len()
+                || (key.nbytes as usize) < keylen
+            {
                 return Err(Fault::new(format!(
                     "basket key at offset {} is corrupt (fKeylen {keylen}, fNbytes {}, {} bytes expected)",
                     loc.seek, key.nbytes, loc.bytes
@@ -244,7 +280,10 @@ fn load(tree: &Tree, b: &BranchInfo, src: &Source) -> Res<Loaded> {
             let nevbuf = c.i32()?;
             let last = c.i32()?;
             if nevbuf < 0 || (last as i64) < keylen as i64 {
-                return Err(Fault::new(format!("basket at offset {}: corrupt header (entries {nevbuf}, fLast {last})", loc.seek)));
+                return Err(Fault::new(format!(
+                    "basket at offset {}: corrupt header (entries {nevbuf}, fLast {last})",
+                    loc.seek
+                )));
             }
             let data = compress::decompress(&raw[keylen..key.nbytes as usize], key.objlen as usize)
                 .map_err(|e| e.context(format!("basket at offset {}", loc.seek)))?;
@@ -260,7 +299,11 @@ fn load(tree: &Tree, b: &BranchInfo, src: &Source) -> Res<Loaded> {
                 let mut oc = Cursor::new(&data[border..], 0);
                 let _n = oc.i32()?;
                 let offs = oc.counted(nevbuf as usize, |c| c.i32())?;
-                Some(offs.into_iter().map(|o| (o as i64 - keylen as i64).clamp(0, u32::MAX as i64) as u32).collect())
+                Some(
+                    offs.into_iter()
+                        .map(|o| (o as i64 - keylen as i64).clamp(0, u32::MAX as i64) as u32)
+                        .collect(),
+                )
             } else {
                 None
             };
@@ -282,17 +325,29 @@ fn decode_entries<T: Value>(interp: &Interpretation, l: &Loaded, r: Range<usize>
     match interp.shape {
         Shape::Jagged { header, .. } => {
             let Some(starts) = &l.starts else {
-                return Err(Fault::new("variable-length entries but the basket has no entry offsets"));
+                return Err(Fault::new(
+                    "variable-length entries but the basket has no entry offsets",
+                ));
             };
             counts.reserve(r.len());
             for e in r {
                 let a = starts[e] as usize;
-                let z = if e + 1 < l.entries { starts[e + 1] as usize } else { l.data.len() };
+                let z = if e + 1 < l.entries {
+                    starts[e + 1] as usize
+                } else {
+                    l.data.len()
+                };
                 if a > z || z > l.data.len() {
-                    return Err(Fault::new(format!("entry {e}: corrupt byte offsets {a}..{z}")));
+                    return Err(Fault::new(format!(
+                        "entry {e}: corrupt byte offsets {a}..{z}"
+                    )));
                 }
                 let body = &l.data[a..z];
-                let body = if body.len() >= header { &body[header..] } else { &[][..] };
+                let body = if body.len() >= header {
+                    &body[header..]
+                } else {
+                    &[][..]
+                };
                 if body.len() % el.size() != 0 {
                     return Err(Fault::new(format!(
                         "entry {e}: {} bytes is not a whole number of {}-byte values",

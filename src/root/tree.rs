@@ -127,7 +127,8 @@ impl Tree {
                 }
             )));
         }
-        Tree::from_key(file.clone(), path, &key).map_err(|e| e.context(format!("tree `{path}`")).at(file.path()))
+        Tree::from_key(file.clone(), path, &key)
+            .map_err(|e| e.context(format!("tree `{path}`")).at(file.path()))
     }
 
     fn from_key(file: Arc<RootFile>, path: &str, key: &Key) -> Res<Tree> {
@@ -314,7 +315,9 @@ pub fn parse_branch(r: &mut ObjReader, class: &str) -> Res<BranchInfo> {
 fn parse_tbranch(r: &mut ObjReader, h: Header) -> Res<BranchInfo> {
     let v = h.version;
     if v < 8 || v == 9 {
-        return Err(Fault::new(format!("TBranch class version {v} is not read yet; please report this file")));
+        return Err(Fault::new(format!(
+            "TBranch class version {v} is not read yet; please report this file"
+        )));
     }
     let (name, title) = r.c.tnamed()?;
     r.c.skip_object("TAttFill")?;
@@ -346,7 +349,11 @@ fn parse_tbranch(r: &mut ObjReader, h: Header) -> Res<BranchInfo> {
         tot = c.i64()? as f64;
         zip = c.i64()? as f64;
     }
-    if !(0.0..=1e15).contains(&entries) || max_baskets < 0 || write_basket < 0 || write_basket > max_baskets {
+    if !(0.0..=1e15).contains(&entries)
+        || max_baskets < 0
+        || write_basket < 0
+        || write_basket > max_baskets
+    {
         return Err(Fault::new(format!(
             "branch `{name}`: corrupt counts (entries {entries}, baskets {write_basket}/{max_baskets})"
         )));
@@ -393,12 +400,20 @@ fn parse_tbranch(r: &mut ObjReader, h: Header) -> Res<BranchInfo> {
     let entries = entries as u64;
     let nb = write_basket as usize;
     if bytes.len() < nb || starts.len() < nb || seeks.len() < nb {
-        return Err(Fault::new(format!("branch `{name}`: basket tables shorter than its {nb} baskets")));
+        return Err(Fault::new(format!(
+            "branch `{name}`: basket tables shorter than its {nb} baskets"
+        )));
     }
     let mut baskets = Vec::with_capacity(nb);
     for i in 0..nb {
         let first = starts[i];
-        let stop = if i + 1 < nb { starts[i + 1] } else if embedded.is_empty() { entries as i64 } else { starts.get(i + 1).copied().unwrap_or(entries as i64) };
+        let stop = if i + 1 < nb {
+            starts[i + 1]
+        } else if embedded.is_empty() {
+            entries as i64
+        } else {
+            starts.get(i + 1).copied().unwrap_or(entries as i64)
+        };
         if first < 0 || stop < first || seeks[i] <= 0 || bytes[i] <= 0 {
             return Err(Fault::new(format!(
                 "branch `{name}`: basket {i} has a corrupt location (entries {first}..{stop}, seek {}, {} bytes)",
@@ -481,7 +496,9 @@ pub fn parse_basket_embedded(r: &mut ObjReader) -> Res<EmbeddedBasket> {
     let _datime = c.u32()?;
     let keylen = c.i16()?;
     if keylen < 19 {
-        return Err(Fault::new(format!("embedded basket with key length {keylen}")));
+        return Err(Fault::new(format!(
+            "embedded basket with key length {keylen}"
+        )));
     }
     c.seek(start + keylen as usize - 19)?;
     let _bversion = c.u16()?;
@@ -491,7 +508,9 @@ pub fn parse_basket_embedded(r: &mut ObjReader) -> Res<EmbeddedBasket> {
     let last = c.i32()?;
     let _flag = c.u8()?;
     if nevbuf < 0 || last < keylen as i32 {
-        return Err(Fault::new(format!("embedded basket: corrupt header (entries {nevbuf}, fLast {last})")));
+        return Err(Fault::new(format!(
+            "embedded basket: corrupt header (entries {nevbuf}, fLast {last})"
+        )));
     }
     let border = (last - keylen as i32) as usize;
     let mut offsets = None;
@@ -522,16 +541,44 @@ fn leaf_element(leaf: &LeafInfo, title_type: Option<&str>) -> Res<Element> {
     let u = leaf.unsigned;
     Ok(match leaf.class.as_str() {
         "TLeafO" => Element::Bool,
-        "TLeafB" => if u { Element::U8 } else { Element::I8 },
-        "TLeafS" => if u { Element::U16 } else { Element::I16 },
-        "TLeafI" => if u { Element::U32 } else { Element::I32 },
-        "TLeafL" | "TLeafG" => if u { Element::U64 } else { Element::I64 },
+        "TLeafB" => {
+            if u {
+                Element::U8
+            } else {
+                Element::I8
+            }
+        }
+        "TLeafS" => {
+            if u {
+                Element::U16
+            } else {
+                Element::I16
+            }
+        }
+        "TLeafI" => {
+            if u {
+                Element::U32
+            } else {
+                Element::I32
+            }
+        }
+        "TLeafL" | "TLeafG" => {
+            if u {
+                Element::U64
+            } else {
+                Element::I64
+            }
+        }
         "TLeafF" => Element::F32,
         "TLeafD" => Element::F64,
         "TLeafD32" => Element::Double32(packing_from_title(title_type)?),
         "TLeafF16" => Element::Float16(packing_from_title(title_type)?),
         "TLeafC" => return Err(Fault::new("a string (TLeafC); only numbers are read")),
-        other => return Err(Fault::new(format!("leaf class {other} is not a number type rootgrad reads"))),
+        other => {
+            return Err(Fault::new(format!(
+                "leaf class {other} is not a number type rootgrad reads"
+            )))
+        }
     })
 }
 
@@ -559,7 +606,11 @@ fn code_element(code: i32, title: Option<&str>) -> Res<Element> {
         14 | 17 => Element::U64,
         18 => Element::Bool,
         19 => Element::Float16(packing_from_comment(title)?),
-        other => return Err(Fault::new(format!("streamer type {other} is not a number type rootgrad reads"))),
+        other => {
+            return Err(Fault::new(format!(
+                "streamer type {other} is not a number type rootgrad reads"
+            )))
+        }
     })
 }
 
@@ -592,29 +643,46 @@ fn vector_element(type_name: &str) -> Res<Element> {
         "int" | "Int_t" | "int32_t" => Element::I32,
         "unsigned int" | "UInt_t" | "uint32_t" => Element::U32,
         "long" | "Long_t" | "long long" | "Long64_t" | "int64_t" => Element::I64,
-        "unsigned long" | "ULong_t" | "unsigned long long" | "ULong64_t" | "uint64_t" => Element::U64,
+        "unsigned long" | "ULong_t" | "unsigned long long" | "ULong64_t" | "uint64_t" => {
+            Element::U64
+        }
         "float" | "Float_t" => Element::F32,
         "double" | "Double_t" => Element::F64,
         "Double32_t" => Element::Double32(Packing::Plain),
         "Float16_t" => Element::Float16(Packing::Plain),
-        other => return Err(Fault::new(format!("std::vector<{other}> is not a vector of numbers"))),
+        other => {
+            return Err(Fault::new(format!(
+                "std::vector<{other}> is not a vector of numbers"
+            )))
+        }
     })
 }
 
 /// Decides how a branch's entries are read.
-fn interpret(b: &BranchInfo, streamers: Option<&super::objects::Streamers>) -> std::result::Result<Interpretation, String> {
+fn interpret(
+    b: &BranchInfo,
+    streamers: Option<&super::objects::Streamers>,
+) -> std::result::Result<Interpretation, String> {
     let r = interpret_inner(b, streamers);
     r.map_err(|e| e.0)
 }
 
-fn interpret_inner(b: &BranchInfo, streamers: Option<&super::objects::Streamers>) -> Res<Interpretation> {
+fn interpret_inner(
+    b: &BranchInfo,
+    streamers: Option<&super::objects::Streamers>,
+) -> Res<Interpretation> {
     let Some(leaf) = b.leaves.first() else {
         return Err(Fault::new("no leaves (a parent of other branches)"));
     };
     if b.leaves.len() > 1 {
         return Err(Fault::new("a leaf list"));
     }
-    let plain = |element, shape| Interpretation { element, shape, leaf_list: None, vector: false };
+    let plain = |element, shape| Interpretation {
+        element,
+        shape,
+        leaf_list: None,
+        vector: false,
+    };
     let title_type = b.title.rsplit_once('/').map(|(_, t)| t);
     if let Some(code) = leaf.element_type {
         let el = b.element.as_ref();
@@ -623,32 +691,53 @@ fn interpret_inner(b: &BranchInfo, streamers: Option<&super::objects::Streamers>
         let member = member.split('[').next().unwrap_or(member);
         let info = streamers.and_then(|s| s.element(class_name, member));
         if code == -1 || code == 300 || code == 500 {
-            let type_name = if class_name.starts_with("vector<") || class_name.starts_with("std::vector<") {
-                class_name.to_string()
-            } else if let Some(i) = info {
-                i.type_name.clone()
-            } else if el.is_some_and(|e| e.btype == 3 || e.btype == 4) {
-                // The entry count of a split TClonesArray or collection.
-                return Ok(plain(Element::I32, Shape::Scalar));
-            } else {
-                return Err(Fault::new(format!("object of class `{class_name}` (not a number, array or vector of numbers)")));
-            };
+            let type_name =
+                if class_name.starts_with("vector<") || class_name.starts_with("std::vector<") {
+                    class_name.to_string()
+                } else if let Some(i) = info {
+                    i.type_name.clone()
+                } else if el.is_some_and(|e| e.btype == 3 || e.btype == 4) {
+                    // The entry count of a split TClonesArray or collection.
+                    return Ok(plain(Element::I32, Shape::Scalar));
+                } else {
+                    return Err(Fault::new(format!(
+                        "object of class `{class_name}` (not a number, array or vector of numbers)"
+                    )));
+                };
             let element = vector_element(&type_name)?;
-            return Ok(Interpretation { element, shape: Shape::Jagged { header: 10, inner: 1 }, leaf_list: None, vector: true });
+            return Ok(Interpretation {
+                element,
+                shape: Shape::Jagged {
+                    header: 10,
+                    inner: 1,
+                },
+                leaf_list: None,
+                vector: true,
+            });
         }
         let title = info.map(|i| i.title.as_str());
         let (base, kind) = match code {
             1..=19 => (code, 0),
             21..=39 => (code - 20, 1),
             41..=59 => (code - 40, 2),
-            _ => return Err(Fault::new(format!("streamer type {code} (an object or string member) is not a number"))),
+            _ => {
+                return Err(Fault::new(format!(
+                    "streamer type {code} (an object or string member) is not a number"
+                )))
+            }
         };
         let element = code_element(base, title)?;
         let len = leaf.len.max(1) as usize;
         let in_collection = el.is_some_and(|e| e.btype == 31 || e.btype == 41);
         let shape = match (kind, leaf.count.is_some() || in_collection) {
-            (2, _) => Shape::Jagged { header: 1, inner: 1 },
-            (_, true) => Shape::Jagged { header: 0, inner: len },
+            (2, _) => Shape::Jagged {
+                header: 1,
+                inner: 1,
+            },
+            (_, true) => Shape::Jagged {
+                header: 0,
+                inner: len,
+            },
             (1, false) => Shape::Fixed(len),
             _ if len > 1 => Shape::Fixed(len),
             _ => Shape::Scalar,
@@ -658,7 +747,10 @@ fn interpret_inner(b: &BranchInfo, streamers: Option<&super::objects::Streamers>
     let element = leaf_element(leaf, title_type)?;
     let len = leaf.len.max(1) as usize;
     let shape = if leaf.count.is_some() {
-        Shape::Jagged { header: 0, inner: len }
+        Shape::Jagged {
+            header: 0,
+            inner: len,
+        }
     } else if len > 1 {
         Shape::Fixed(len)
     } else {
@@ -676,7 +768,9 @@ fn leaf_list_interp(b: &BranchInfo, k: usize) -> std::result::Result<Interpretat
         if leaf.count.is_some() {
             return Err("a leaf list with a variable-length leaf".into());
         }
-        let t = types.get(i).and_then(|t| t.rsplit_once('/').map(|(_, ty)| ty));
+        let t = types
+            .get(i)
+            .and_then(|t| t.rsplit_once('/').map(|(_, ty)| ty));
         let el = leaf_element(leaf, t).map_err(|e| e.0)?;
         let n = leaf.len.max(1) as usize;
         if i == k {
@@ -687,7 +781,11 @@ fn leaf_list_interp(b: &BranchInfo, k: usize) -> std::result::Result<Interpretat
     let (element, n, offset) = mine.ok_or("leaf out of range")?;
     Ok(Interpretation {
         element,
-        shape: if n > 1 { Shape::Fixed(n) } else { Shape::Scalar },
+        shape: if n > 1 {
+            Shape::Fixed(n)
+        } else {
+            Shape::Scalar
+        },
         leaf_list: Some((offset, size)),
         vector: false,
     })

@@ -24,7 +24,10 @@ fn main() {
             .collect();
         let cols = read_columns::<f32>(&tree, &names, 0..u64::MAX)?;
         let seconds = t0.elapsed().as_secs_f64();
-        let sum: f64 = cols.iter().map(|c| c.values.iter().map(|&v| v as f64).sum::<f64>()).sum();
+        let sum: f64 = cols
+            .iter()
+            .map(|c| c.values.iter().map(|&v| v as f64).sum::<f64>())
+            .sum();
         Ok((tree.entries, names.len(), seconds, sum))
     };
     match run() {
