@@ -15,6 +15,7 @@ pub mod compress;
 pub mod cursor;
 pub mod file;
 pub mod interp;
+pub mod members;
 pub mod objects;
 pub mod read;
 pub mod tree;

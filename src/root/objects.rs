@@ -39,6 +39,12 @@ pub struct ObjReader<'a> {
     classes: HashMap<i64, String>,
     leaves: HashMap<i64, LeafInfo>,
     depth: u32,
+    /// The file, for its streamer infos when a class version has no hand-written
+    /// reader.
+    pub file: Option<&'a super::RootFile>,
+    /// Read every TTree and TBranch through the file's streamer infos, even known
+    /// versions (tests use it to check that path against the hand-written one).
+    pub force_layouts: bool,
 }
 
 impl<'a> ObjReader<'a> {
@@ -49,6 +55,8 @@ impl<'a> ObjReader<'a> {
             classes: HashMap::new(),
             leaves: HashMap::new(),
             depth: 0,
+            file: None,
+            force_layouts: false,
         }
     }
 
@@ -236,7 +244,7 @@ impl<'a> ObjReader<'a> {
         let (name, title) = self.c.tnamed()?;
         let etype = self.c.i32()?;
         let _size = self.c.i32()?;
-        let _array_length = self.c.i32()?;
+        let array_length = self.c.i32()?;
         let _array_dim = self.c.i32()?;
         if h.version == 1 {
             let n = self.c.i32()?.clamp(0, 5) as usize;
@@ -254,6 +262,7 @@ impl<'a> ObjReader<'a> {
             title,
             etype,
             type_name,
+            array_length: array_length.max(0) as usize,
         })
     }
 }
@@ -275,6 +284,8 @@ pub struct ElementInfo {
     pub etype: i32,
     /// The C++ type as written, e.g. `vector<float>`.
     pub type_name: String,
+    /// Elements of a fixed-size array member (0 otherwise).
+    pub array_length: usize,
 }
 
 /// The class layouts a file carries (its TStreamerInfo list).
@@ -315,6 +326,13 @@ impl Streamers {
                 problem: Some(e.0),
             },
         }
+    }
+
+    /// The layout of `class` at class version `version`.
+    pub fn layout(&self, class: &str, version: i16) -> Option<&ClassLayout> {
+        self.classes
+            .iter()
+            .find(|c| c.name == class && c.version == version as i32)
     }
 
     /// The member `member` of class `class` (highest version first).

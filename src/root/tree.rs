@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::cursor::Header;
 use super::file::{Key, RootFile};
 use super::interp::{parse_packing, Element, Interpretation, Packing, Shape};
+use super::members::{read_members, Member};
 use super::objects::{Obj, ObjReader};
 use super::{Fault, Res};
 use crate::error::nearest_first;
@@ -114,6 +115,17 @@ pub struct Tree {
 impl Tree {
     /// Reads the tree at `path` in `file` (`Events`, `dir/tree;2`).
     pub fn open(file: Arc<RootFile>, path: &str) -> Result<Tree> {
+        Tree::open_inner(file, path, false)
+    }
+
+    /// Like [`Tree::open`], but reads the TTree and TBranch objects through the class
+    /// layouts the file carries even for versions with a hand-written reader. The
+    /// tests use it to check the path that reads versions without one.
+    pub fn open_with_file_layouts(file: Arc<RootFile>, path: &str) -> Result<Tree> {
+        Tree::open_inner(file, path, true)
+    }
+
+    fn open_inner(file: Arc<RootFile>, path: &str, force_layouts: bool) -> Result<Tree> {
         let key = file.key(path)?;
         if key.class != "TTree" && key.class != "TNtuple" && key.class != "TNtupleD" {
             return Err(Error::Usage(format!(
@@ -127,17 +139,18 @@ impl Tree {
                 }
             )));
         }
-        Tree::from_key(file.clone(), path, &key)
+        Tree::from_key(file.clone(), path, &key, force_layouts)
             .map_err(|e| e.context(format!("tree `{path}`")).at(file.path()))
     }
 
-    fn from_key(file: Arc<RootFile>, path: &str, key: &Key) -> Res<Tree> {
+    fn from_key(file: Arc<RootFile>, path: &str, key: &Key, force_layouts: bool) -> Res<Tree> {
         let data = file.read_object(key)?;
         let mut r = ObjReader::new(&data, key.keylen as usize);
+        r.file = Some(&file);
+        r.force_layouts = force_layouts;
         let h = r.c.header()?;
         if key.class != "TTree" {
             // TNtuple(D) is a TTree followed by fNvar.
-            let _ = h;
             let h2 = r.c.header()?;
             return parse_ttree(&mut r, h2, file.clone(), path);
         }
@@ -160,52 +173,20 @@ impl Tree {
 
 fn parse_ttree(r: &mut ObjReader, h: Header, file: Arc<RootFile>, path: &str) -> Res<Tree> {
     let v = h.version;
-    let (name, title) = r.c.tnamed()?;
-    r.c.skip_object("TAttLine")?;
-    r.c.skip_object("TAttFill")?;
-    r.c.skip_object("TAttMarker")?;
-    let c = &mut r.c;
-    let entries: f64;
-    if v <= 5 {
-        entries = c.f64()?;
-        c.skip(8 * 3 + 4 * 7)?;
-    } else if v >= 16 {
-        let e = c.i64()?;
-        entries = e as f64;
-        c.skip(8 * 3)?; // fTotBytes, fZipBytes, fSavedBytes
-        if v >= 18 {
-            c.skip(8)?; // fFlushedBytes
-        }
-        c.skip(8 + 4 * 3)?; // fWeight, fTimerInterval, fScanField, fUpdate
-        if v >= 17 {
-            c.skip(4)?; // fDefaultEntryOffsetLen
-        }
-        let nclusters = if v >= 19 { c.i32()? } else { 0 };
-        c.skip(8 * 4)?; // fMaxEntries, fMaxEntryLoop, fMaxVirtualSize, fAutoSave
-        if v >= 18 {
-            c.skip(8)?; // fAutoFlush
-        }
-        c.skip(8)?; // fEstimate
-        if v >= 19 {
-            let n = nclusters.max(0) as usize;
-            c.fast_array(n, |c| c.i64())?;
-            c.fast_array(n, |c| c.i64())?;
-        }
-        if v >= 20 {
-            c.skip_object("TIOFeatures")?;
-        }
-    } else {
-        return Err(Fault::new(format!(
-            "TTree class version {v} (ROOT 5.0x-5.1x) is not read yet; please report this file"
-        )));
-    }
+    let known = v == 5 || (16..=20).contains(&v);
+    let (name, title, entries, top) =
+        match file_layout(r, "TTree", v).filter(|_| !known || r.force_layouts) {
+            Some(layout) => ttree_from_layout(r, &layout)?,
+            None if known || v > 20 => ttree_by_hand(r, v)?,
+            None => {
+                return Err(Fault::new(format!(
+                "TTree class version {v} is not known here and the file carries no layout for it"
+            )))
+            }
+        };
     if !(0.0..=1e15).contains(&entries) {
         return Err(Fault::new(format!("corrupt entry count {entries}")));
     }
-    let top = match r.object_any_array()? {
-        Some(v) => v,
-        None => return Err(Fault::new("missing branch list")),
-    };
     // fLeaves, fAliases, fIndex..., fFriends and the rest are not needed: skip them.
     if h.end.is_some() {
         r.c.skip_to_end(&h, "TTree")?;
@@ -254,11 +235,61 @@ fn parse_ttree(r: &mut ObjReader, h: Header, file: Arc<RootFile>, path: &str) ->
     })
 }
 
-impl ObjReader<'_> {
-    /// A TObjArray stored as a member (not through a pointer).
-    pub fn object_any_array(&mut self) -> Res<Option<Vec<Obj>>> {
-        Ok(Some(self.obj_array()?))
+type TreeMembers = (String, String, f64, Vec<Obj>);
+
+/// TTree 5 (ROOT 4) and 16 to 20 (ROOT 5.2x to 6.38), member by member up to the
+/// branch list; newer versions are read as 20.
+fn ttree_by_hand(r: &mut ObjReader, v: i16) -> Res<TreeMembers> {
+    let (name, title) = r.c.tnamed()?;
+    r.c.skip_object("TAttLine")?;
+    r.c.skip_object("TAttFill")?;
+    r.c.skip_object("TAttMarker")?;
+    let c = &mut r.c;
+    let entries: f64;
+    if v <= 5 {
+        entries = c.f64()?;
+        c.skip(8 * 3 + 4 * 7)?;
+    } else {
+        entries = c.i64()? as f64;
+        c.skip(8 * 3)?; // fTotBytes, fZipBytes, fSavedBytes
+        if v >= 18 {
+            c.skip(8)?; // fFlushedBytes
+        }
+        c.skip(8 + 4 * 3)?; // fWeight, fTimerInterval, fScanField, fUpdate
+        if v >= 17 {
+            c.skip(4)?; // fDefaultEntryOffsetLen
+        }
+        let nclusters = if v >= 19 { c.i32()? } else { 0 };
+        c.skip(8 * 4)?; // fMaxEntries, fMaxEntryLoop, fMaxVirtualSize, fAutoSave
+        if v >= 18 {
+            c.skip(8)?; // fAutoFlush
+        }
+        c.skip(8)?; // fEstimate
+        if v >= 19 {
+            let n = nclusters.max(0) as usize;
+            c.fast_array(n, |c| c.i64())?;
+            c.fast_array(n, |c| c.i64())?;
+        }
+        if v >= 20 {
+            c.skip_object("TIOFeatures")?;
+        }
     }
+    let top = r.obj_array()?;
+    Ok((name, title, entries, top))
+}
+
+/// TTree read through the file's streamer info for its version.
+fn ttree_from_layout(r: &mut ObjReader, layout: &super::objects::ClassLayout) -> Res<TreeMembers> {
+    let (mut name, mut title, mut entries, mut top) =
+        (String::new(), String::new(), -1.0, Vec::new());
+    read_members(r, layout, "fBranches", |k, m| match (k, m) {
+        ("fName", Member::Str(s)) => name = s,
+        ("fTitle", Member::Str(s)) => title = s,
+        ("fEntries", m) => entries = m.number().unwrap_or(-1.0),
+        ("fBranches", Member::Objects(o)) => top = o,
+        _ => {}
+    })?;
+    Ok((name, title, entries, top))
 }
 
 fn flatten(mut b: BranchInfo, parent: Option<String>, out: &mut Vec<BranchInfo>) {
@@ -312,83 +343,99 @@ pub fn parse_branch(r: &mut ObjReader, class: &str) -> Res<BranchInfo> {
     Ok(b)
 }
 
+/// TBranch's members as read, before they are checked and turned into a
+/// [`BranchInfo`].
+#[derive(Default)]
+struct RawBranch {
+    name: String,
+    title: String,
+    entry_offset_len: i64,
+    write_basket: i64,
+    max_baskets: i64,
+    entries: f64,
+    tot: f64,
+    zip: f64,
+    children: Vec<Obj>,
+    leaves: Vec<Obj>,
+    baskets: Vec<Obj>,
+    bytes: Vec<i64>,
+    starts: Vec<i64>,
+    seeks: Vec<i64>,
+}
+
+/// The file's own layout of `class` at `version`, when the reader has the file.
+fn file_layout(r: &ObjReader, class: &str, version: i16) -> Option<super::objects::ClassLayout> {
+    r.file
+        .and_then(|f| f.streamers().layout(class, version).cloned())
+}
+
 fn parse_tbranch(r: &mut ObjReader, h: Header) -> Res<BranchInfo> {
     let v = h.version;
-    if v < 8 || v == 9 {
-        return Err(Fault::new(format!(
-            "TBranch class version {v} is not read yet; please report this file"
-        )));
-    }
-    let (name, title) = r.c.tnamed()?;
+    let known = v == 8 || (10..=13).contains(&v);
+    let raw = match file_layout(r, "TBranch", v).filter(|_| !known || r.force_layouts) {
+        Some(layout) => tbranch_from_layout(r, &layout)?,
+        None if known || v > 13 => tbranch_by_hand(r, v)?,
+        None => {
+            return Err(Fault::new(format!(
+                "TBranch class version {v} is not known here and the file carries no layout for it"
+            )))
+        }
+    };
+    finish_branch(raw)
+}
+
+/// TBranch 8 (ROOT 4) and 10 to 13 (ROOT 5.2x to 6.38), member by member; newer
+/// versions are read as 13.
+fn tbranch_by_hand(r: &mut ObjReader, v: i16) -> Res<RawBranch> {
+    let mut b = RawBranch::default();
+    (b.name, b.title) = r.c.tnamed()?;
     r.c.skip_object("TAttFill")?;
     let c = &mut r.c;
     let _compress = c.i32()?;
     let _basket_size = c.i32()?;
-    let entry_offset_len = c.i32()?;
-    let write_basket = c.i32()?;
-    let (entries, tot, zip, max_baskets);
+    b.entry_offset_len = c.i32()? as i64;
+    b.write_basket = c.i32()? as i64;
     if v == 8 {
         c.skip(4 * 2)?; // fEntryNumber, fOffset
-        max_baskets = c.i32()?;
+        b.max_baskets = c.i32()? as i64;
         c.skip(4)?; // fSplitLevel
-        entries = c.f64()?;
-        tot = c.f64()?;
-        zip = c.f64()?;
+        b.entries = c.f64()?;
+        b.tot = c.f64()?;
+        b.zip = c.f64()?;
     } else {
         c.skip(8)?; // fEntryNumber
         if v >= 13 {
             c.skip_object("TIOFeatures")?;
         }
         c.skip(4)?; // fOffset
-        max_baskets = c.i32()?;
+        b.max_baskets = c.i32()? as i64;
         c.skip(4)?; // fSplitLevel
-        entries = c.i64()? as f64;
+        b.entries = c.i64()? as f64;
         if v >= 11 {
             c.skip(8)?; // fFirstEntry
         }
-        tot = c.i64()? as f64;
-        zip = c.i64()? as f64;
+        b.tot = c.i64()? as f64;
+        b.zip = c.i64()? as f64;
     }
-    if !(0.0..=1e15).contains(&entries)
-        || max_baskets < 0
-        || write_basket < 0
-        || write_basket > max_baskets
-    {
+    if b.max_baskets < 0 || b.max_baskets as usize > r.c.remaining() {
         return Err(Fault::new(format!(
-            "branch `{name}`: corrupt counts (entries {entries}, baskets {write_basket}/{max_baskets})"
+            "branch `{}`: corrupt basket count {}",
+            b.name, b.max_baskets
         )));
     }
-    let mut children = Vec::new();
-    for o in r.obj_array()? {
-        if let Obj::Branch(b) = o {
-            children.push(*b);
-        }
-    }
-    let mut leaves = Vec::new();
-    for o in r.obj_array()? {
-        // A leaf seen before (as another leaf's count) arrives as a reference.
-        if let Obj::Leaf(l) | Obj::LeafRef(l) = o {
-            leaves.push(*l);
-        }
-    }
-    let mut embedded = Vec::new();
-    for o in r.obj_array()? {
-        if let Obj::Basket(bk) = o {
-            if bk.nevbuf > 0 {
-                embedded.push(*bk);
-            }
-        }
-    }
-    let n = max_baskets as usize;
+    b.children = r.obj_array()?;
+    b.leaves = r.obj_array()?;
+    b.baskets = r.obj_array()?;
+    let n = b.max_baskets as usize;
     let c = &mut r.c;
-    let bytes = c.fast_array(n, |c| c.i32())?;
-    let starts: Vec<i64> = if v == 8 {
+    b.bytes = c.fast_array(n, |c| c.i32().map(|x| x as i64))?;
+    b.starts = if v == 8 {
         c.fast_array(n, |c| c.i32().map(|x| x as i64))?
     } else {
         c.fast_array(n, |c| c.i64())?
     };
     let flag = c.u8()?;
-    let seeks: Vec<i64> = if flag == 0 {
+    b.seeks = if flag == 0 {
         Vec::new()
     } else if flag == 2 || v >= 10 {
         // 64-bit seeks from TBranch 10 on; ROOT 4's TBranch 8 flags them with 2.
@@ -397,8 +444,75 @@ fn parse_tbranch(r: &mut ObjReader, h: Header) -> Res<BranchInfo> {
         c.counted(n, |c| c.i32().map(|x| x as i64))?
     };
     let _file_name = c.tstring()?;
+    Ok(b)
+}
+
+/// TBranch read through the file's streamer info for its version.
+fn tbranch_from_layout(r: &mut ObjReader, layout: &super::objects::ClassLayout) -> Res<RawBranch> {
+    let mut b = RawBranch::default();
+    read_members(r, layout, "fBasketSeek", |k, m| {
+        let num = m.number();
+        match (k, m) {
+            ("fName", Member::Str(s)) => b.name = s,
+            ("fTitle", Member::Str(s)) => b.title = s,
+            ("fEntryOffsetLen", _) => b.entry_offset_len = num.unwrap_or(0.0) as i64,
+            ("fWriteBasket", _) => b.write_basket = num.unwrap_or(0.0) as i64,
+            ("fMaxBaskets", _) => b.max_baskets = num.unwrap_or(0.0) as i64,
+            ("fEntries", _) => b.entries = num.unwrap_or(-1.0),
+            ("fTotBytes", _) => b.tot = num.unwrap_or(0.0),
+            ("fZipBytes", _) => b.zip = num.unwrap_or(0.0),
+            ("fBranches", Member::Objects(o)) => b.children = o,
+            ("fLeaves", Member::Objects(o)) => b.leaves = o,
+            ("fBaskets", Member::Objects(o)) => b.baskets = o,
+            ("fBasketBytes", Member::Ints(v)) => b.bytes = v,
+            ("fBasketEntry", Member::Ints(v)) => b.starts = v,
+            ("fBasketSeek", Member::Ints(v)) => b.seeks = v,
+            _ => {}
+        }
+    })?;
+    Ok(b)
+}
+
+/// Checks a branch's tables and builds its basket list.
+fn finish_branch(raw: RawBranch) -> Res<BranchInfo> {
+    let RawBranch {
+        name,
+        title,
+        children,
+        leaves,
+        baskets: basket_objs,
+        ..
+    } = raw;
+    let (entries, write_basket) = (raw.entries, raw.write_basket);
+    if !(0.0..=1e15).contains(&entries)
+        || raw.max_baskets < 0
+        || write_basket < 0
+        || write_basket > raw.max_baskets
+    {
+        return Err(Fault::new(format!(
+            "branch `{name}`: corrupt counts (entries {entries}, baskets {write_basket}/{})",
+            raw.max_baskets
+        )));
+    }
+    let children = children.into_iter().filter_map(|o| match o {
+        Obj::Branch(b) => Some(*b),
+        _ => None,
+    });
+    // A leaf seen before (as another leaf's count) arrives as a reference.
+    let leaves = leaves.into_iter().filter_map(|o| match o {
+        Obj::Leaf(l) | Obj::LeafRef(l) => Some(*l),
+        _ => None,
+    });
+    let embedded: Vec<EmbeddedBasket> = basket_objs
+        .into_iter()
+        .filter_map(|o| match o {
+            Obj::Basket(b) if b.nevbuf > 0 => Some(*b),
+            _ => None,
+        })
+        .collect();
     let entries = entries as u64;
     let nb = write_basket as usize;
+    let (bytes, starts, seeks) = (&raw.bytes, &raw.starts, &raw.seeks);
     if bytes.len() < nb || starts.len() < nb || seeks.len() < nb {
         return Err(Fault::new(format!(
             "branch `{name}`: basket tables shorter than its {nb} baskets"
@@ -414,7 +528,8 @@ fn parse_tbranch(r: &mut ObjReader, h: Header) -> Res<BranchInfo> {
         } else {
             starts.get(i + 1).copied().unwrap_or(entries as i64)
         };
-        if first < 0 || stop < first || seeks[i] <= 0 || bytes[i] <= 0 {
+        if first < 0 || stop < first || seeks[i] <= 0 || bytes[i] <= 0 || bytes[i] > u32::MAX as i64
+        {
             return Err(Fault::new(format!(
                 "branch `{name}`: basket {i} has a corrupt location (entries {first}..{stop}, seek {}, {} bytes)",
                 seeks[i], bytes[i]
@@ -431,14 +546,14 @@ fn parse_tbranch(r: &mut ObjReader, h: Header) -> Res<BranchInfo> {
         name,
         title,
         class: "TBranch".into(),
-        leaves,
+        leaves: leaves.collect(),
         entries,
-        tot_bytes: tot.max(0.0) as u64,
-        zip_bytes: zip.max(0.0) as u64,
-        entry_offset_len,
+        tot_bytes: raw.tot.max(0.0) as u64,
+        zip_bytes: raw.zip.max(0.0) as u64,
+        entry_offset_len: raw.entry_offset_len.clamp(0, i32::MAX as i64) as i32,
         baskets,
         embedded,
-        children,
+        children: children.collect(),
         element: None,
         interpretation: Err(String::new()),
         parent: None,
