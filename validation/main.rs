@@ -1,11 +1,17 @@
 //! rootgrad's integration tests: one test binary, one module per concern.
 //!
+//! - `chain`: several files of one tree as one chain (globs, ranges across the file
+//!   boundary, jagged offsets), friends joined by entry number or refused, error messages.
+//! - `cli`: the `rootgrad` binary as a user meets it: `inspect` and `dump` output against
+//!   the library, one-line errors with exit code 2, and `dump -o` written atomically.
 //! - `conformance`: every numeric branch of the real ROOT files in ../shared/rootfiles
 //!   against what uproot reads (../shared/rootfiles/manifest.json).
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
 //! - `uproot_files`: files uproot wrote with each codec, a >16 MiB basket, 1,000 baskets
 //!   per branch and no entries, read back bit for bit.
 
+mod chain;
+mod cli;
 mod conformance;
 mod mutation;
 mod uproot_files;
