@@ -435,7 +435,6 @@ fn a_friend_of_a_friend_reads_through_the_chain() {
 }
 
 #[test]
-#[ignore = "bug: Chain::read looks for a branch in friends and their friends only (two levels), while branch_names lists every level, so a third-level friend's branch is `not found; did you mean` itself (src/root/chain.rs)"]
 fn a_friend_three_levels_down_reads_through_the_chain() {
     let dir = TempDir::new("fofof");
     let chain = friends_of_friends(&dir);

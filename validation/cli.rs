@@ -625,7 +625,6 @@ fn error_entry_start_past_entry_stop() {
 }
 
 #[test]
-#[ignore = "bug: the --entry-start/--entry-stop error (src/cmd/dump.rs) does not name the file or tree"]
 fn error_entry_start_past_entry_stop_names_the_file() {
     fails_naming(
         &["dump", &zlib(), "--entry-start", "10", "--entry-stop", "5"],
@@ -752,7 +751,6 @@ fn a_failing_dump_leaves_no_output_and_no_temporary_file() {
 }
 
 #[test]
-#[ignore = "bug: `dump -o DIR/OUT` into a missing folder names the temporary file `DIR/.OUT.rootgrad-tmp-<pid>`, not OUT (src/cmd/mod.rs write_atomically)"]
 fn dump_output_into_a_missing_folder_names_the_output() {
     let dir = TempDir::new("output-nofolder");
     let out = dir.join("no-such-folder/out.csv");

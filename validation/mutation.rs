@@ -2,18 +2,24 @@
 //! truncated file with an `Err`, never a panic and never a hang.
 //!
 //! Each case takes one small file of ../shared/rootfiles (different writers and codecs),
-//! applies one mutation drawn from a xorshift64 stream (flip 1-8 bits; overwrite 1-64
-//! bytes with zeros, 0xFF, random bytes or an awkward big-endian integer; truncate),
-//! biased toward the bytes the reader trusts most: the header and top directory (first
-//! 512 bytes), the top directory's key list, the TTree key's object and the streamer
-//! infos. The mutated bytes go to a temporary file, which is opened, its trees listed and
-//! opened, and every readable branch read as `f64`. Each case runs on its own thread
-//! under `catch_unwind`, watched with a timeout.
+//! applies one mutation drawn from a xorshift64 stream: flip 1-8 bits, overwrite 1-64
+//! bytes with zeros, 0xFF or random bytes, or truncate, biased toward the bytes the
+//! reader trusts most (the header and top directory in the first 512 bytes, the top key
+//! list, the TTree key and object, the streamer infos); or set one known integer field
+//! (header, directory, key, TBasket, compression block, a TTree's fEntries and
+//! fBasketSeek) to an awkward value. Compressed TTree and streamer objects are also
+//! stored again uncompressed after the file's end, with their pointers moved, so that
+//! mutations reach the object parsers instead of stopping at a codec's checksum. The
+//! mutated bytes go to a temporary file, which is opened, its trees listed and opened,
+//! and every readable branch read as `f64`. Each case runs on its own thread under
+//! `catch_unwind`, watched with a timeout.
 //!
 //! The campaign runs once and is shared by two tests: no panics or hangs, and every
 //! error message is one line naming the file. To rerun one case with the usual panic
 //! output, set `ROOTGRAD_MUTATION_CASE=<file name>#<case index>` (both are printed in
-//! the failure report) and run with `RUST_BACKTRACE=1`.
+//! the failure report) and run with `RUST_BACKTRACE=1`. To explore further, raise
+//! ROOTGRAD_MUTATION_CASES_PER_FILE or change ROOTGRAD_MUTATION_SEED (a rerun of one case
+//! needs the same seed).
 //!
 //! When ../shared is absent the tests say they skipped, unless ROOTGRAD_REQUIRE_SHARED=1.
 
@@ -54,7 +60,8 @@ const FILES: &[&str] = &[
 
 /// Cases per file (override with ROOTGRAD_MUTATION_CASES_PER_FILE).
 const CASES_PER_FILE: usize = 500;
-/// The campaign's seed; case `i` of file `f` uses `splitmix64(BASE_SEED ^ f << 32 ^ i)`.
+/// The campaign's seed; case `i` of file `f` uses `splitmix64(seed ^ f << 32 ^ i)`.
+/// ROOTGRAD_MUTATION_SEED (decimal or 0x-hex) explores elsewhere.
 const BASE_SEED: u64 = 0x726f_6f74_6772_6164; // "rootgrad"
 /// A case still running after this long is a hang.
 const CASE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -145,37 +152,75 @@ struct Base {
     bytes: Vec<u8>,
     regions: Regions,
     inlined: Vec<Inlined>,
+    fields: Vec<Field>,
 }
 
-/// Big-endian fields of a byte slice, `None` past the end.
-struct Be<'a>(&'a [u8], usize);
+/// One integer field of a clean file: where, how wide, and what it is.
+#[derive(Debug, Clone)]
+struct Field {
+    at: u64,
+    width: u8,
+    /// Little-endian (the sizes in a compression block header); ROOT is big-endian.
+    le: bool,
+    name: String,
+    /// In which inlined variant (`None`: the file as written).
+    variant: Option<usize>,
+}
 
-impl Be<'_> {
-    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let b = self.0.get(self.1..self.1 + N)?.try_into().ok()?;
-        self.1 += N;
-        Some(b)
+// Record layouts as (field, width in bytes); width 0 is a file offset, 8 bytes in the
+// 64-bit form of the record and 4 otherwise.
+#[rustfmt::skip]
+const FILE_HEADER: &[(&str, usize)] = &[
+    ("fVersion", 4), ("fBEGIN", 4), ("fEND", 0), ("fSeekFree", 0), ("fNbytesFree", 4),
+    ("nfree", 4), ("fNbytesName", 4), ("fUnits", 1), ("fCompress", 4), ("fSeekInfo", 0),
+    ("fNbytesInfo", 4),
+];
+#[rustfmt::skip]
+const DIRECTORY: &[(&str, usize)] = &[
+    ("fVersion", 2), ("fDatimeC", 4), ("fDatimeM", 4), ("fNbytesKeys", 4), ("fNbytesName", 4),
+    ("fSeekDir", 0), ("fSeekParent", 0), ("fSeekKeys", 0),
+];
+#[rustfmt::skip]
+const KEY: &[(&str, usize)] = &[
+    ("fNbytes", 4), ("fVersion", 2), ("fObjlen", 4), ("fDatime", 4), ("fKeylen", 2),
+    ("fCycle", 2), ("fSeekKey", 0), ("fSeekPdir", 0), ("class name length", 1),
+];
+/// The TBasket fields in the last 19 bytes of a basket's key header (a flag byte ends it).
+#[rustfmt::skip]
+const BASKET: &[(&str, usize)] = &[
+    ("fVersion", 2), ("fBufferSize", 4), ("fNevBufSize", 4), ("fNevBuf", 4), ("fLast", 4),
+];
+
+/// Where each field of a record at `at` is: (name, offset, width).
+fn layout(
+    at: usize,
+    table: &[(&'static str, usize)],
+    big: bool,
+) -> Vec<(&'static str, usize, usize)> {
+    let mut a = at;
+    let mut out = Vec::new();
+    for &(name, w) in table {
+        let w = match w {
+            0 if big => 8,
+            0 => 4,
+            w => w,
+        };
+        out.push((name, a, w));
+        a += w;
     }
-    fn i16(&mut self) -> Option<i16> {
-        self.take::<2>().map(i16::from_be_bytes)
-    }
-    fn i32(&mut self) -> Option<i32> {
-        self.take::<4>().map(i32::from_be_bytes)
-    }
-    fn u32(&mut self) -> Option<u32> {
-        self.take::<4>().map(u32::from_be_bytes)
-    }
-    fn u64(&mut self) -> Option<u64> {
-        self.take::<8>().map(u64::from_be_bytes)
-    }
-    /// A 32- or 64-bit file offset.
-    fn seek(&mut self, big: bool) -> Option<u64> {
-        if big {
-            self.u64()
-        } else {
-            self.u32().map(u64::from)
-        }
-    }
+    out
+}
+
+/// The big-endian unsigned integer of `width` bytes at `at`.
+fn be(bytes: &[u8], at: usize, width: usize) -> Option<u64> {
+    let b = bytes.get(at..at.checked_add(width)?)?;
+    Some(b.iter().fold(0u64, |v, &x| v << 8 | x as u64))
+}
+
+/// The value of field `name` of a record laid out by [`layout`].
+fn get(bytes: &[u8], rec: &[(&str, usize, usize)], name: &str) -> Option<u64> {
+    let &(_, at, w) = rec.iter().find(|f| f.0 == name)?;
+    be(bytes, at, w)
 }
 
 /// The file header's fields this test needs (parsed here independently of the reader).
@@ -189,39 +234,100 @@ struct Header {
     nbytes_keys: u64,
 }
 
+/// The file header and the top directory record: big form or not, and their fields.
+fn records(
+    bytes: &[u8],
+) -> Option<(
+    bool,
+    Vec<(&'static str, usize, usize)>,
+    Vec<(&'static str, usize, usize)>,
+)> {
+    let big = be(bytes, 4, 4)? >= 1_000_000;
+    let head = layout(4, FILE_HEADER, big);
+    let dir_at = (get(bytes, &head, "fBEGIN")? + get(bytes, &head, "fNbytesName")?) as usize;
+    let dir = layout(dir_at, DIRECTORY, be(bytes, dir_at, 2)? > 1000);
+    Some((big, head, dir))
+}
+
 fn header(bytes: &[u8]) -> Option<Header> {
-    let mut c = Be(bytes, 4);
-    let version = c.i32()?;
-    let big = version >= 1_000_000;
-    let begin = c.i32()? as u64;
-    let _end = c.seek(big)?;
-    let _seek_free = c.seek(big)?;
-    let _nbytes_free = c.i32()?;
-    let _nfree = c.i32()?;
-    let nbytes_name = c.i32()? as u64;
-    let _units = c.take::<1>()?;
-    let _compress = c.i32()?;
-    let seek_info_at = c.1;
-    let seek_info = c.seek(big)?;
-    let nbytes_info = c.i32()? as u64;
-    let mut d = Be(bytes, (begin + nbytes_name) as usize);
-    let dversion = d.i16()?;
-    let _ctime = d.u32()?;
-    let _mtime = d.u32()?;
-    let nbytes_keys = d.i32()? as u64;
-    let _nbytes_name = d.i32()?;
-    let dbig = dversion > 1000;
-    let _seek_dir = d.seek(dbig)?;
-    let _seek_parent = d.seek(dbig)?;
-    let seek_keys = d.seek(dbig)?;
+    let (big, head, dir) = records(bytes)?;
     Some(Header {
         big,
-        seek_info_at,
-        seek_info,
-        nbytes_info,
-        seek_keys,
-        nbytes_keys,
+        seek_info_at: head.iter().find(|f| f.0 == "fSeekInfo")?.1,
+        seek_info: get(bytes, &head, "fSeekInfo")?,
+        nbytes_info: get(bytes, &head, "fNbytesInfo")?,
+        seek_keys: get(bytes, &dir, "fSeekKeys")?,
+        nbytes_keys: get(bytes, &dir, "fNbytesKeys")?,
     })
+}
+
+/// The integer fields the reader trusts: the file header, the top directory record,
+/// every key header of the top key list, each tree's key (and its compression block
+/// header), and the keys and TBasket headers of some baskets.
+fn fields(bytes: &[u8], file: &RootFile, trees: &[Tree]) -> Vec<Field> {
+    let mut all: Vec<(usize, usize, bool, String)> = Vec::new();
+    let record = |all: &mut Vec<_>, at: usize, table, big, what: &str| {
+        for (name, a, w) in layout(at, table, big) {
+            all.push((a, w, false, format!("{what} {name}")));
+        }
+    };
+    // A key header at `at`; returns its fKeylen.
+    let key = |all: &mut Vec<_>, at: usize, what: &str| {
+        record(all, at, KEY, be(bytes, at + 4, 2).unwrap_or(0) > 1000, what);
+        be(bytes, at + 14, 2).unwrap_or(0) as usize
+    };
+    // A compression block header: "ZL", method, compressed and uncompressed sizes.
+    let block = |all: &mut Vec<_>, a: usize, what: &str| {
+        all.push((a, 2, false, format!("{what} compression tag")));
+        all.push((a + 2, 1, false, format!("{what} compression method")));
+        all.push((a + 3, 3, true, format!("{what} compressed size")));
+        all.push((a + 6, 3, true, format!("{what} uncompressed size")));
+    };
+    if let Some((_, head, dir)) = records(bytes) {
+        for (name, a, w) in head.into_iter().chain(dir.iter().copied()) {
+            all.push((a, w, false, format!("header or top directory {name}")));
+        }
+        // The top key list: its own key, the count, then one key header per key.
+        if let Some(mut a) = get(bytes, &dir, "fSeekKeys").map(|s| s as usize) {
+            a += key(&mut all, a, "key list's own key");
+            all.push((a, 4, false, "key list nkeys".into()));
+            let n = be(bytes, a, 4).unwrap_or(0).min(200);
+            a += 4;
+            for i in 0..n {
+                match key(&mut all, a, &format!("key list entry {i}")) {
+                    0 => break,
+                    kl => a += kl,
+                }
+            }
+        }
+    }
+    // Each tree's key, its compression block header, and a few baskets.
+    for t in trees {
+        if let Ok(k) = file.key(&t.path) {
+            let what = format!("TTree `{}`", t.path);
+            let kl = key(&mut all, k.seek as usize, &format!("{what} key"));
+            block(&mut all, k.seek as usize + kl, &what);
+        }
+        for b in t.branches.iter().filter(|b| !b.baskets.is_empty()).take(6) {
+            for (i, loc) in b.baskets.iter().enumerate().take(2) {
+                let what = format!("branch `{}` basket {i}", b.name);
+                let a = loc.seek as usize;
+                let kl = key(&mut all, a, &format!("{what} key"));
+                record(&mut all, a + kl.saturating_sub(19), BASKET, false, &what);
+                block(&mut all, a + kl, &what);
+            }
+        }
+    }
+    all.into_iter()
+        .filter(|(a, w, _, _)| a + w <= bytes.len())
+        .map(|(at, w, le, name)| Field {
+            at: at as u64,
+            width: w as u8,
+            le,
+            name,
+            variant: None,
+        })
+        .collect()
 }
 
 /// Where a moved object's new place must be written.
@@ -305,9 +411,11 @@ fn base(path: &Path) -> Base {
         regions.key_list = Some((h.seek_keys, h.nbytes_keys));
         regions.streamers = Some((h.seek_info, h.nbytes_info));
     }
-    let file = RootFile::open(path).expect("a clean file opens");
+    let file = Arc::new(RootFile::open(path).expect("a clean file opens"));
     let mut candidates = Vec::new();
+    let mut trees = Vec::new();
     for t in list_trees(&file).expect("a clean file lists its trees") {
+        trees.extend(Tree::open(file.clone(), &t).ok());
         let k = file.key(&t).expect("a listed tree has a key");
         regions.trees.push((k.seek, k.nbytes as u64));
         candidates.extend(inline_object(
@@ -355,20 +463,85 @@ fn base(path: &Path) -> Base {
             );
         }
     }
+    let mut fields = fields(&bytes, &file, &trees);
+    fields.extend(object_fields(&bytes, &inlined, &file, &trees));
     if std::env::var_os("ROOTGRAD_MUTATION_VERBOSE").is_some() {
         let names: Vec<&str> = inlined.iter().map(|i| i.what.as_str()).collect();
         eprintln!("mutation: {}: inlined {names:?}", path.display());
+        for f in &fields {
+            eprintln!("mutation: {}: field {f:?}", path.display());
+        }
     }
     Base {
         bytes,
         regions,
         inlined,
+        fields,
     }
+}
+
+/// Fields inside each TTree object, where it can be mutated without a codec in the way
+/// (stored uncompressed, or in an inlined variant): fEntries, fBasketSeek and
+/// fBasketBytes, found by their values (a value that occurs more than four times is
+/// skipped as ambiguous).
+fn object_fields(bytes: &[u8], inlined: &[Inlined], file: &RootFile, trees: &[Tree]) -> Vec<Field> {
+    let mut out = Vec::new();
+    for t in trees {
+        let Ok(k) = file.key(&t.path) else { continue };
+        let mut objects: Vec<(Option<usize>, &[u8], usize)> = Vec::new();
+        if k.nbytes as usize - k.keylen as usize == k.objlen as usize {
+            let a = k.seek as usize + k.keylen as usize;
+            objects.push((None, &bytes[a..a + k.objlen as usize], a));
+        }
+        let prefix = format!("TTree `{}` stored", t.path);
+        for (i, v) in inlined
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.what.starts_with(&prefix))
+        {
+            objects.push((Some(i), &v.bytes[v.at as usize..], v.at as usize));
+        }
+        for (variant, obj, base_at) in objects {
+            let mut look = |needle: Vec<u8>, name: String| {
+                let hits: Vec<usize> = (0..obj.len().saturating_sub(needle.len()))
+                    .filter(|&i| obj[i..i + needle.len()] == needle[..])
+                    .collect();
+                if hits.len() <= 4 {
+                    for h in hits {
+                        out.push(Field {
+                            at: (base_at + h) as u64,
+                            width: needle.len() as u8,
+                            le: false,
+                            name: format!("TTree `{}` {name}", t.path),
+                            variant,
+                        });
+                    }
+                }
+            };
+            look(t.entries.to_be_bytes().to_vec(), "fEntries".into());
+            for b in t.branches.iter().filter(|b| !b.baskets.is_empty()).take(12) {
+                for (i, loc) in b.baskets.iter().enumerate().take(3) {
+                    look(
+                        loc.seek.to_be_bytes().to_vec(),
+                        format!("branch `{}` fBasketSeek[{i}]", b.name),
+                    );
+                    look(
+                        loc.bytes.to_be_bytes().to_vec(),
+                        format!("branch `{}` fBasketBytes[{i}]", b.name),
+                    );
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Draws one mutation and applies it; returns the mutated bytes and a description that
 /// names every changed byte range.
 fn mutate(base: &Base, rng: &mut XorShift) -> (Vec<u8>, String) {
+    if rng.below(100) < 20 && !base.fields.is_empty() {
+        return mutate_field(base, rng);
+    }
     let regions = &base.regions;
     let pick = rng.below(100);
     let (mut out, region, (lo, hi)) = if pick >= 75 && !base.inlined.is_empty() {
@@ -429,7 +602,7 @@ fn mutate(base: &Base, rng: &mut XorShift) -> (Vec<u8>, String) {
             }
             format!("flip bits (byte.bit) {}", bits.join(" "))
         }
-        30..=69 => {
+        30..=79 => {
             let n = rng.range(1, 64).min(len - at);
             let kind = rng.below(3);
             for b in &mut out[at as usize..(at + n) as usize] {
@@ -442,36 +615,61 @@ fn mutate(base: &Base, rng: &mut XorShift) -> (Vec<u8>, String) {
             let name = ["zeros", "0xFF", "random bytes"][kind as usize];
             format!("overwrite {n} bytes at {at} with {name}")
         }
-        70..=84 => {
-            // An awkward integer, as a 2-, 4- or 8-byte big-endian field at `at`.
-            const AWKWARD: [i64; 10] = [
-                0,
-                1,
-                -1,
-                0x7fff,
-                0x8000,
-                0x7fff_ffff,
-                -0x8000_0000,
-                0x4000_0000,
-                0xffff_ffff,
-                i64::MAX,
-            ];
-            let v = match rng.below(12) {
-                10 => len as i64,
-                11 => len as i64 + 1,
-                i => AWKWARD[i as usize],
-            };
-            let width = [2u64, 4, 8][rng.below(3) as usize].min(len - at);
-            let be = v.to_be_bytes();
-            out[at as usize..(at + width) as usize].copy_from_slice(&be[8 - width as usize..]);
-            format!("write {v:#x} as {width}-byte big-endian at {at}")
-        }
         _ => {
             out.truncate(at as usize);
             format!("truncate to {at} bytes")
         }
     };
     (out, format!("{what} ({region})"))
+}
+
+/// Sets one known integer field to an awkward value.
+fn mutate_field(base: &Base, rng: &mut XorShift) -> (Vec<u8>, String) {
+    let f = &base.fields[rng.below(base.fields.len() as u64) as usize];
+    let (at, w) = (f.at as usize, f.width as usize);
+    let (mut out, inlined) = match f.variant {
+        Some(i) => (
+            base.inlined[i].bytes.clone(),
+            format!(" ({})", base.inlined[i].what),
+        ),
+        None => (base.bytes.clone(), String::new()),
+    };
+    let old = match f.le {
+        true => out[at..at + w]
+            .iter()
+            .rev()
+            .fold(0, |v, &x| v << 8 | x as u64),
+        false => be(&out, at, w).unwrap_or(0),
+    };
+    let bits = 8 * w as u32;
+    let mask = u64::MAX >> (64 - bits);
+    let len = out.len() as u64;
+    let v = match rng.below(12) {
+        0 => 0,
+        1 => 1,
+        2 => u64::MAX,        // -1
+        3 => mask >> 1,       // the largest signed value
+        4 => (mask >> 1) + 1, // the smallest signed value
+        5 => len,
+        6 => len + 1,
+        7 => old.wrapping_add(1),
+        8 => old.wrapping_sub(1),
+        9 => old.wrapping_mul(2),
+        10 => old.wrapping_add(1 << rng.below(bits as u64)),
+        _ => rng.next(),
+    } & mask;
+    if f.le {
+        out[at..at + w].copy_from_slice(&v.to_le_bytes()[..w]);
+    } else {
+        out[at..at + w].copy_from_slice(&v.to_be_bytes()[8 - w..]);
+    }
+    (
+        out,
+        format!(
+            "set {} at {at} ({w} bytes) from {old:#x} to {v:#x}{inlined}",
+            f.name
+        ),
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -558,16 +756,12 @@ enum Outcome {
         took: Duration,
         path: PathBuf,
     },
-    Panic {
-        msg: String,
-        location: String,
-        backtrace: String,
-    },
+    Panic(Seen),
     Hang,
 }
 
-/// A panic seen by the campaign's hook.
-#[derive(Debug, Clone)]
+/// A panic: its message, where, and the frames of rootgrad's code that led there.
+#[derive(Debug, Clone, Default)]
 struct Seen {
     msg: String,
     location: String,
@@ -639,17 +833,15 @@ fn run_case(bytes: &[u8], case: &Case) -> Outcome {
         }
         Ok((Err(msg), _)) => {
             let _ = spawned.join();
+            // The hook saw it first, on this thread or on a rayon worker.
             let seen = SEEN
                 .lock()
-                .map(|v| v.iter().rev().find(|s| s.msg == msg).cloned())
                 .ok()
-                .flatten();
-            let (location, backtrace) = seen.map(|s| (s.location, s.backtrace)).unwrap_or_default();
-            Outcome::Panic {
+                .and_then(|v| v.iter().rev().find(|s| s.msg == msg).cloned());
+            Outcome::Panic(seen.unwrap_or(Seen {
                 msg,
-                location,
-                backtrace,
-            }
+                ..Seen::default()
+            }))
         }
         // The thread is left running; it holds nothing but its own file handle.
         Err(_) => Outcome::Hang,
@@ -681,6 +873,17 @@ struct Report {
     max_case: Duration,
 }
 
+fn base_seed() -> u64 {
+    match std::env::var("ROOTGRAD_MUTATION_SEED") {
+        Ok(s) => match s.strip_prefix("0x") {
+            Some(h) => u64::from_str_radix(h, 16),
+            None => s.parse(),
+        }
+        .expect("ROOTGRAD_MUTATION_SEED is a number"),
+        Err(_) => BASE_SEED,
+    }
+}
+
 fn cases_per_file() -> usize {
     std::env::var("ROOTGRAD_MUTATION_CASES_PER_FILE")
         .ok()
@@ -692,6 +895,7 @@ fn cases_per_file() -> usize {
 fn campaign(dir: &Path) -> Report {
     let only = std::env::var("ROOTGRAD_MUTATION_CASE").ok();
     let per_file = cases_per_file();
+    let base_seed = base_seed();
     let mut cases: Vec<(usize, usize)> = Vec::new();
     let mut bases: Vec<Base> = Vec::new();
     for (fi, name) in FILES.iter().enumerate() {
@@ -744,7 +948,7 @@ fn campaign(dir: &Path) -> Report {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&(fi, ci)) = cases.get(i) else { break };
-                let seed = splitmix64(BASE_SEED ^ ((fi as u64) << 32) ^ ci as u64);
+                let seed = splitmix64(base_seed ^ ((fi as u64) << 32) ^ ci as u64);
                 let mut rng = XorShift::new(seed);
                 let (bytes, mutation) = mutate(&bases[fi], &mut rng);
                 let case = Case {
@@ -797,7 +1001,7 @@ fn campaign(dir: &Path) -> Report {
     report.slow.sort_by_key(|(c, _)| key(c));
     report.bad_messages.sort_by_key(|(c, _)| key(c));
     eprintln!(
-        "mutation: {} cases ({} files) in {:.1} s on {workers} threads: {} read cleanly, {} gave errors \
+        "mutation: {} cases ({} files, seed {base_seed:#x}) in {:.1} s on {workers} threads: {} read cleanly, {} gave errors \
          ({} error messages, {} branches read; furthest step reached: open {}, list {}, open tree {}, read {}), {} panics or hangs, slowest case {:.2} s, {} over {:?}",
         report.cases,
         FILES.len(),
@@ -832,25 +1036,37 @@ fn shared_report() -> Option<&'static Report> {
 #[test]
 fn mutated_files_never_panic_or_hang() {
     let Some(r) = shared_report() else { return };
-    let mut text = String::new();
-    for (c, o) in r.failures.iter().take(20) {
-        match o {
-            Outcome::Panic {
-                msg,
-                location,
-                backtrace,
-            } => {
-                text += &format!("PANIC {c}\n    {msg}\n    at {location}\n{backtrace}\n");
-            }
-            Outcome::Hang => text += &format!("HANG (> {CASE_TIMEOUT:?}) {c}\n"),
-            Outcome::Done { .. } => {}
+    // One bug usually panics in many cases: list the distinct places first, each with
+    // its first case and how many cases hit it, then the first 20 cases.
+    let place = |o: &Outcome| match o {
+        Outcome::Panic(p) => format!("PANIC at {}: {}", p.location, p.msg),
+        _ => format!("HANG (> {CASE_TIMEOUT:?})"),
+    };
+    let mut places: Vec<(String, usize, &Case, &Outcome)> = Vec::new();
+    for (c, o) in &r.failures {
+        let p = place(o);
+        match places.iter_mut().find(|x| x.0 == p) {
+            Some(x) => x.1 += 1,
+            None => places.push((p, 1, c, o)),
         }
+    }
+    let mut text = String::new();
+    for (p, n, c, o) in &places {
+        text += &format!("{p}\n    {n} cases, first {c}\n");
+        if let Outcome::Panic(Seen { backtrace, .. }) = o {
+            text += &format!("{backtrace}\n");
+        }
+    }
+    text += "first 20 cases:\n";
+    for (c, o) in r.failures.iter().take(20) {
+        text += &format!("  {c}\n    {}\n", place(o));
     }
     assert!(
         r.failures.is_empty(),
-        "{} of {} mutated files made the reader panic or hang (first 20):\n{text}",
+        "{} of {} mutated files made the reader panic or hang, in {} places:\n{text}",
         r.failures.len(),
-        r.cases
+        r.cases,
+        places.len()
     );
     assert!(
         r.cases >= 3000
@@ -871,6 +1087,57 @@ fn mutated_file_errors_are_one_line_and_name_the_file() {
         "{} error messages span lines or do not name the file (first 20):\n{text}",
         r.bad_messages.len()
     );
+}
+
+/// Mutations the campaign once found panicking or giving a bad message, pinned so they
+/// stay fixed: (file, what went wrong, byte edits as (offset, new bytes)).
+const PINNED: &[(&str, &str, &[(usize, &[u8])])] = &[
+    (
+        "uproot-small-flat-tree.root",
+        "fBEGIN = -1 overflowed `fBEGIN + fNbytesName` in RootFile::read_header",
+        &[(8, &[0xff, 0xff, 0xff, 0xff])],
+    ),
+    (
+        "uproot-mc10events.root",
+        "a key list entry named `Event;` was listed as a tree, then refused as a bad cycle \
+         by a message without the file name",
+        &[(181435, b";")],
+    ),
+];
+
+#[test]
+fn pinned_mutations_give_errors_naming_the_file() {
+    let Some(dir) = shared_dir() else { return };
+    let mut bad = Vec::new();
+    for (i, (file, what, edits)) in PINNED.iter().enumerate() {
+        let mut bytes = std::fs::read(dir.join(file)).unwrap();
+        for (at, new) in edits.iter() {
+            bytes[*at..*at + new.len()].copy_from_slice(new);
+        }
+        let case = Case {
+            file,
+            index: 1_000_000 + i,
+            seed: 0,
+            mutation: what.to_string(),
+        };
+        match run_case(&bytes, &case) {
+            Outcome::Done { x, path, .. } => {
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                for e in x
+                    .errors
+                    .iter()
+                    .filter(|e| e.contains('\n') || !e.contains(&name))
+                {
+                    bad.push(format!("{file}: {what}: message {e:?}"));
+                }
+            }
+            Outcome::Panic(p) => {
+                bad.push(format!("{file}: {what}: PANIC {} {}", p.msg, p.location))
+            }
+            Outcome::Hang => bad.push(format!("{file}: {what}: HANG")),
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
 #[test]

@@ -56,6 +56,7 @@ pub fn run(target: &str, opts: &DumpOptions, out: &mut dyn Write) -> Result<()> 
         )));
     }
     let tree = open_tree(&files[0], spec.tree.as_deref())?;
+    let place = format!("{}:{}", files[0].display(), tree.path);
     let names: Vec<String> = if opts.branches.is_empty() {
         tree.branches
             .iter()
@@ -69,11 +70,23 @@ pub fn run(target: &str, opts: &DumpOptions, out: &mut dyn Write) -> Result<()> 
             .filter(|s| !s.is_empty())
             .collect()
     };
+    if names.is_empty() {
+        return Err(Error::Usage(format!(
+            "{place}: no branches to print; name them with --branches a,b or leave the flag out for all"
+        )));
+    }
     let stop = opts.entry_stop.unwrap_or(tree.entries).min(tree.entries);
     if opts.entry_start > stop {
+        let why = match opts.entry_stop {
+            Some(s) if s < opts.entry_start => format!("is past --entry-stop {s}"),
+            _ => format!(
+                "is past the last entry (the tree has {} entries)",
+                tree.entries
+            ),
+        };
         return Err(Error::Usage(format!(
-            "--entry-start {} is past --entry-stop {stop} (the tree has {} entries)",
-            opts.entry_start, tree.entries
+            "{place}: --entry-start {} {why}",
+            opts.entry_start
         )));
     }
     let mut picks = Vec::with_capacity(names.len());

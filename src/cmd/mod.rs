@@ -38,11 +38,17 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
     };
-    r?;
-    out.flush().map_err(|source| Error::Io {
-        path: "<stdout>".into(),
-        source,
-    })
+    let r = r.and_then(|_| {
+        out.flush().map_err(|source| Error::Io {
+            path: "<stdout>".into(),
+            source,
+        })
+    });
+    match r {
+        // The reader of our output went away (`rootgrad dump ... | head`): stop quietly.
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
 }
 
 /// Writes an output file under a temporary name in the same folder and renames it
@@ -62,6 +68,13 @@ pub fn write_atomically(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
+    if !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "{}: the folder {} does not exist; create it first",
+            path.display(),
+            dir.display()
+        )));
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -189,15 +189,16 @@ impl Chain {
             .is_some_and(|t| t.branches.iter().any(|b| b.name == name))
     }
 
+    /// Whether this chain or any friend, at any depth, has the branch.
+    fn has_anywhere(&self, name: &str) -> bool {
+        self.has(name) || self.friends.iter().any(|f| f.has_anywhere(name))
+    }
+
     /// Reads `name` over `range` of the chain's entries, from the chain or, if it does
     /// not have it, from the first friend that does.
     pub fn read<T: Value>(&self, name: &str, range: Range<u64>) -> Result<Column<T>> {
         if !self.has(name) {
-            if let Some(f) = self
-                .friends
-                .iter()
-                .find(|f| f.has(name) || f.friends.iter().any(|g| g.has(name)))
-            {
+            if let Some(f) = self.friends.iter().find(|f| f.has_anywhere(name)) {
                 return f.read(name, range);
             }
             let first = self.trees.first();

@@ -145,7 +145,7 @@ impl RootFile {
             ));
         }
         let version = c.i32()?;
-        let begin = c.i32()? as u64;
+        let begin = c.i32()?;
         let big = version >= 1_000_000;
         let end = if big { c.u64()? } else { c.u32()? as u64 };
         let (_seek_free, _nbytes_free, _nfree) = if big {
@@ -171,13 +171,13 @@ impl RootFile {
                 self.len
             )));
         }
-        if nbytes_name <= 0 || begin == 0 {
-            return Err(Fault::new(
-                "corrupt file header (bad fBEGIN or fNbytesName)",
-            ));
+        if nbytes_name <= 0 || begin <= 0 {
+            return Err(Fault::new(format!(
+                "corrupt file header (fBEGIN {begin}, fNbytesName {nbytes_name})"
+            )));
         }
         // The top directory's record follows the file's own key and name.
-        let dir_at = begin + nbytes_name as u64;
+        let dir_at = begin as u64 + nbytes_name as u64;
         self.top = self.read_directory(dir_at)?;
         Ok(())
     }
@@ -296,14 +296,11 @@ impl RootFile {
     /// Finds a key by path: `tree`, `dir/sub/tree`, `tree;2`. Without a cycle the
     /// highest cycle wins. A missing key lists those that exist, nearest first.
     pub fn key(&self, path: &str) -> Result<Key> {
+        // `name;2` selects a cycle; a `;` not followed by a number is part of the name.
         let (name_path, cycle) = match path.rsplit_once(';') {
             Some((p, c)) => match c.parse::<i16>() {
                 Ok(c) => (p, Some(c)),
-                Err(_) => {
-                    return Err(Error::Usage(format!(
-                        "`{path}`: the cycle after `;` must be a number, as in `tree;2`"
-                    )))
-                }
+                Err(_) => (path, None),
             },
             None => (path, None),
         };
