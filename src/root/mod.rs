@@ -14,6 +14,7 @@ pub mod chain;
 pub mod compress;
 pub mod cursor;
 pub mod file;
+pub mod identify;
 pub mod interp;
 pub mod members;
 pub mod objects;
