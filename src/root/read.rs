@@ -186,15 +186,7 @@ fn read_branch<T: Value>(
     }
     // The counts come from bytes in memory, so `total` values fit in memory too.
     let mut values = vec![T::default(); total];
-    let mut chunks: Vec<&mut [T]> = Vec::with_capacity(counts.len());
-    let mut rest: &mut [T] = &mut values;
-    for c in &counts {
-        let (chunk, tail) = std::mem::take(&mut rest)
-            .split_at_mut_checked(c.iter().sum())
-            .ok_or_else(|| Fault::new("internal: basket slices exceed the column"))?;
-        chunks.push(chunk);
-        rest = tail;
-    }
+    let chunks = split_by(&mut values, counts.iter().map(|c| c.iter().sum()))?;
     loaded
         .par_iter()
         .zip(chosen.par_iter())
@@ -311,20 +303,27 @@ fn read_flat<T: Value>(
         ))
     })?;
     let mut values = vec![T::default(); total];
-    let mut chunks: Vec<&mut [T]> = Vec::with_capacity(counts.len());
-    let mut rest: &mut [T] = &mut values;
-    for &n in &counts {
+    let chunks = split_by(&mut values, counts.iter().copied())?;
+    chosen
+        .par_iter()
+        .zip(chunks.into_par_iter())
+        .try_for_each(|(span, out)| decode_flat_basket(tree, b, interp, span, &range, out))?;
+    Ok(values)
+}
+
+/// Splits `values` into consecutive disjoint slices of the given sizes, one per basket,
+/// so that baskets can be decoded into the column in parallel.
+fn split_by<T>(values: &mut [T], sizes: impl Iterator<Item = usize>) -> Res<Vec<&mut [T]>> {
+    let mut chunks = Vec::new();
+    let mut rest = values;
+    for n in sizes {
         let (chunk, tail) = std::mem::take(&mut rest)
             .split_at_mut_checked(n)
             .ok_or_else(|| Fault::new("internal: basket slices exceed the column"))?;
         chunks.push(chunk);
         rest = tail;
     }
-    chosen
-        .par_iter()
-        .zip(chunks.into_par_iter())
-        .try_for_each(|(span, out)| decode_flat_basket(tree, b, interp, span, &range, out))?;
-    Ok(values)
+    Ok(chunks)
 }
 
 /// The number of values `entries` fixed-size entries decode to (as `decode_flat` writes
