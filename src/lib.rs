@@ -7,6 +7,9 @@
 pub mod cli;
 pub mod cmd;
 pub mod error;
+pub mod loss;
+pub mod nn;
+pub mod optim;
 pub mod root;
 
 pub use error::{Error, Result};

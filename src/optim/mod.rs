@@ -1,0 +1,1 @@
+//! Optimisers with PyTorch's update rules, learning-rate schedules, gradient clipping.
