@@ -163,7 +163,7 @@ fn sgd_loop<T: Real, const WD: bool, const MOM: bool, const FIRST: bool, const N
     for i in 0..n {
         let mut d = g[i];
         if WD {
-            d = d + wd * p[i];
+            d += wd * p[i];
         }
         if MOM {
             let b = if FIRST {
@@ -174,7 +174,7 @@ fn sgd_loop<T: Real, const WD: bool, const MOM: bool, const FIRST: bool, const N
             buf[i] = b;
             d = if NEST { d + momentum * b } else { b };
         }
-        p[i] = p[i] + neg_lr * d;
+        p[i] += neg_lr * d;
     }
 }
 
@@ -185,7 +185,7 @@ pub fn sgd_naive<T: Real>(params: &mut [T], grads: &[T], momentum_buffer: &mut [
     for i in 0..n {
         let mut d = grads[i];
         if h.weight_decay != 0.0 {
-            d = d + T::from_f64(h.weight_decay) * params[i];
+            d += T::from_f64(h.weight_decay) * params[i];
         }
         if h.momentum != 0.0 {
             if h.first {
@@ -195,12 +195,12 @@ pub fn sgd_naive<T: Real>(params: &mut [T], grads: &[T], momentum_buffer: &mut [
                     + T::from_f64(1.0 - h.dampening) * d;
             }
             if h.nesterov {
-                d = d + T::from_f64(h.momentum) * momentum_buffer[i];
+                d += T::from_f64(h.momentum) * momentum_buffer[i];
             } else {
                 d = momentum_buffer[i];
             }
         }
-        params[i] = params[i] + T::from_f64(-h.lr) * d;
+        params[i] += T::from_f64(-h.lr) * d;
     }
 }
 
@@ -266,7 +266,7 @@ fn adam_loop<T: Real, const L2: bool, const DECOUPLED: bool, const AMS: bool>(
     for i in 0..n {
         let mut pi = p[i];
         if DECOUPLED {
-            pi = pi * decay;
+            pi *= decay;
         }
         let d = if L2 { g[i] + wd * pi } else { g[i] };
         let mi = lerp1.at(m[i], d);
@@ -305,9 +305,9 @@ pub fn adam_naive<T: Real>(
         let mut d = grads[i];
         if h.weight_decay != 0.0 {
             if h.decoupled {
-                params[i] = params[i] * T::from_f64(1.0 - h.lr * h.weight_decay);
+                params[i] *= T::from_f64(1.0 - h.lr * h.weight_decay);
             } else {
-                d = d + T::from_f64(h.weight_decay) * params[i];
+                d += T::from_f64(h.weight_decay) * params[i];
             }
         }
         exp_avg[i] = lerp(exp_avg[i], d, T::from_f64(1.0 - h.beta1));
@@ -319,7 +319,7 @@ pub fn adam_naive<T: Real>(
             exp_avg_sq[i]
         };
         let denom = second.sqrt() / T::from_f64(bias_correction2_sqrt) + T::from_f64(h.eps);
-        params[i] = params[i] + T::from_f64(-step_size) * exp_avg[i] / denom;
+        params[i] += T::from_f64(-step_size) * exp_avg[i] / denom;
     }
 }
 
@@ -369,7 +369,7 @@ fn adamax_loop<T: Real, const WD: bool>(
         m[i] = mi;
         let ui = (u[i] * beta2).max(d.abs() + eps);
         u[i] = ui;
-        p[i] = p[i] + neg_clr * mi / ui;
+        p[i] += neg_clr * mi / ui;
     }
 }
 
@@ -387,11 +387,11 @@ pub fn adamax_naive<T: Real>(
     for i in 0..n {
         let mut d = grads[i];
         if h.weight_decay != 0.0 {
-            d = d + T::from_f64(h.weight_decay) * params[i];
+            d += T::from_f64(h.weight_decay) * params[i];
         }
         exp_avg[i] = lerp(exp_avg[i], d, T::from_f64(1.0 - h.beta1));
         exp_inf[i] = (exp_inf[i] * T::from_f64(h.beta2)).max(d.abs() + T::from_f64(h.eps));
-        params[i] = params[i] + T::from_f64(-clr) * exp_avg[i] / exp_inf[i];
+        params[i] += T::from_f64(-clr) * exp_avg[i] / exp_inf[i];
     }
 }
 
@@ -442,7 +442,7 @@ fn adadelta_loop<T: Real, const WD: bool>(
         let std = (si + eps).sqrt();
         let delta = (a[i] + eps).sqrt() / std * d;
         a[i] = a[i] * rho + one_minus_rho * delta * delta;
-        p[i] = p[i] + neg_lr * delta;
+        p[i] += neg_lr * delta;
     }
 }
 
@@ -459,13 +459,13 @@ pub fn adadelta_naive<T: Real>(
     for i in 0..n {
         let mut d = grads[i];
         if h.weight_decay != 0.0 {
-            d = d + T::from_f64(h.weight_decay) * params[i];
+            d += T::from_f64(h.weight_decay) * params[i];
         }
         square_avg[i] = square_avg[i] * T::from_f64(h.rho) + T::from_f64(1.0 - h.rho) * d * d;
         let std = (square_avg[i] + T::from_f64(h.eps)).sqrt();
         let delta = (acc_delta[i] + T::from_f64(h.eps)).sqrt() / std * d;
         acc_delta[i] = acc_delta[i] * T::from_f64(h.rho) + T::from_f64(1.0 - h.rho) * delta * delta;
-        params[i] = params[i] + T::from_f64(-h.lr) * delta;
+        params[i] += T::from_f64(-h.lr) * delta;
     }
 }
 
@@ -541,9 +541,9 @@ fn rmsprop_loop<T: Real, const WD: bool, const CENTERED: bool, const MOM: bool>(
         if MOM {
             let bi = b[i] * momentum + d / avg;
             b[i] = bi;
-            p[i] = p[i] + neg_lr * bi;
+            p[i] += neg_lr * bi;
         } else {
-            p[i] = p[i] + neg_lr * d / avg;
+            p[i] += neg_lr * d / avg;
         }
     }
 }
@@ -562,7 +562,7 @@ pub fn rmsprop_naive<T: Real>(
     for i in 0..n {
         let mut d = grads[i];
         if h.weight_decay != 0.0 {
-            d = d + T::from_f64(h.weight_decay) * params[i];
+            d += T::from_f64(h.weight_decay) * params[i];
         }
         square_avg[i] = square_avg[i] * T::from_f64(h.alpha) + T::from_f64(1.0 - h.alpha) * d * d;
         let mut avg = if h.centered {
@@ -571,12 +571,12 @@ pub fn rmsprop_naive<T: Real>(
         } else {
             square_avg[i].sqrt()
         };
-        avg = avg + T::from_f64(h.eps);
+        avg += T::from_f64(h.eps);
         if h.momentum > 0.0 {
             momentum_buffer[i] = momentum_buffer[i] * T::from_f64(h.momentum) + d / avg;
-            params[i] = params[i] + T::from_f64(-h.lr) * momentum_buffer[i];
+            params[i] += T::from_f64(-h.lr) * momentum_buffer[i];
         } else {
-            params[i] = params[i] + T::from_f64(-h.lr) * d / avg;
+            params[i] += T::from_f64(-h.lr) * d / avg;
         }
     }
 }
