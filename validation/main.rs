@@ -6,6 +6,8 @@
 //!   the library, one-line errors with exit code 2, and `dump -o` written atomically.
 //! - `conformance`: every numeric branch of the real ROOT files in ../shared/rootfiles
 //!   against what uproot reads (../shared/rootfiles/manifest.json).
+//! - `optim`: three steps of every optimiser, the schedules and gradient clipping against
+//!   torch.optim in f64 (relative 1e-12) and f32 (1e-5) (validation/torch_optim.py).
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
 //! - `uproot_files`: files uproot wrote with each codec, a >16 MiB basket, 1,000 baskets
 //!   per branch and no entries, read back bit for bit.
@@ -14,4 +16,5 @@ mod chain;
 mod cli;
 mod conformance;
 mod mutation;
+mod optim;
 mod uproot_files;
