@@ -88,6 +88,7 @@ pub trait Gemm: Real {
     /// # Safety
     /// The caller guarantees the layouts fit the pointers' allocations.
     #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
     unsafe fn raw(
         m: usize,
         k: usize,
