@@ -8,6 +8,8 @@
 //!   against what uproot reads (../shared/rootfiles/manifest.json).
 //! - `optim`: three steps of every optimiser, the schedules and gradient clipping against
 //!   torch.optim in f64 (relative 1e-12) and f32 (1e-5) (validation/torch_optim.py).
+//! - `loss`: every loss term and its gradient against PyTorch autograd by name, f64
+//!   (relative 1e-10) and f32 (1e-5) (validation/torch_loss.py).
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
 //! - `uproot_files`: files uproot wrote with each codec, a >16 MiB basket, 1,000 baskets
 //!   per branch and no entries, read back bit for bit.
@@ -15,6 +17,7 @@
 mod chain;
 mod cli;
 mod conformance;
+mod loss;
 mod mutation;
 mod optim;
 mod uproot_files;

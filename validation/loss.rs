@@ -1,0 +1,304 @@
+//! Every loss term and its gradient against PyTorch autograd, by name.
+//!
+//! Golden values from validation/torch_loss.py (float64 torch, each term written with
+//! torch ops as docs/maths/losses.md defines it, gradients by autograd), in
+//! validation/data/torch/loss.json: a classification batch of 64 events and a domain
+//! batch of 48 (signed MC weights, sWeights some negative), a training background of 500
+//! masses with signed weights for the equal-population mass bins.
+//!
+//! Tolerances: our f64 path agrees with torch's float64 to a relative 1e-10 per term: the
+//! loss value, and each gradient element with |ours - torch| <= 1e-10 max(|ours|,
+//! |torch|, 1e-6 max_j |torch_j|) (the floor keeps an element that cancelled to almost
+//! nothing from being measured against itself). The histograms and the mass bin edges
+//! are compared too (edges to 1e-15, from the same algorithm in numpy). Our f32 path,
+//! which training runs, is compared with the same goldens at a relative 1e-5 of each
+//! tensor's largest magnitude. The worst difference is printed per term by name.
+
+use std::path::PathBuf;
+
+use rootgrad::loss::*;
+use rootgrad_kernels::Real;
+use serde_json::Value as Json;
+
+const F64_RTOL: f64 = 1e-10;
+const F32_RTOL: f64 = 1e-5;
+
+fn golden() -> Json {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("validation/data/torch/loss.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("loss.json parses")
+}
+
+fn vec_f64(j: &Json) -> Vec<f64> {
+    j.as_array()
+        .unwrap_or_else(|| panic!("not an array: {j}"))
+        .iter()
+        .map(|v| v.as_f64().expect("number"))
+        .collect()
+}
+
+fn num(j: &Json) -> f64 {
+    j.as_f64().unwrap_or_else(|| panic!("not a number: {j}"))
+}
+
+fn cast<T: Real>(v: &[f64]) -> Vec<T> {
+    v.iter().map(|&x| T::from_f64(x)).collect()
+}
+
+/// Worst relative difference of `ours` from `want` (see the module doc); panics naming
+/// `what` beyond `rtol`. `f32_style` measures every element against the tensor's largest
+/// magnitude instead.
+fn compare(what: &str, ours: &[f64], want: &[f64], rtol: f64, f32_style: bool) -> f64 {
+    assert_eq!(ours.len(), want.len(), "{what}: length");
+    let max = want.iter().fold(0.0f64, |m, w| m.max(w.abs()));
+    let floor = if f32_style { max } else { 1e-6 * max };
+    let mut worst = 0.0f64;
+    for (i, (&o, &w)) in ours.iter().zip(want).enumerate() {
+        let scale = o.abs().max(w.abs()).max(floor);
+        let rel = if scale == 0.0 {
+            0.0
+        } else {
+            (o - w).abs() / scale
+        };
+        assert!(
+            rel <= rtol,
+            "{what}[{i}]: ours {o:e}, torch {w:e}, relative difference {rel:.3e} > {rtol:e}"
+        );
+        worst = worst.max(rel);
+    }
+    worst
+}
+
+fn compare_value(what: &str, ours: f64, want: f64, rtol: f64) -> f64 {
+    compare(what, &[ours], &[want], rtol, false)
+}
+
+/// The batches of the golden file, in precision T.
+struct Inputs<T> {
+    z: Vec<T>,
+    y: Vec<T>,
+    w: Vec<T>,
+    mass: Vec<T>,
+    p: Vec<T>,
+    target: Vec<T>,
+    dom_z: Vec<T>,
+    dom_zd: Vec<T>,
+    dom_label: Vec<T>,
+    dom_w: Vec<T>,
+}
+
+fn inputs<T: Real>(g: &Json) -> Inputs<T> {
+    let c = &g["classification_batch"];
+    let d = &g["domain_batch"];
+    let m = &g["terms"]["mass_adversary"];
+    Inputs {
+        z: cast(&vec_f64(&c["z"])),
+        y: cast(&vec_f64(&c["y"])),
+        w: cast(&vec_f64(&c["w"])),
+        mass: cast(&vec_f64(&c["mass"])),
+        p: cast(&vec_f64(&m["p"])),
+        target: cast(&vec_f64(&m["target"])),
+        dom_z: cast(&vec_f64(&d["z"])),
+        dom_zd: cast(&vec_f64(&d["z_d"])),
+        dom_label: cast(&vec_f64(&d["label"])),
+        dom_w: cast(&vec_f64(&d["w"])),
+    }
+}
+
+fn flatness_config(g: &Json) -> FlatnessConfig {
+    let t = &g["training_background"];
+    let (mass, w) = (vec_f64(&t["mass"]), vec_f64(&t["w"]));
+    let m = t["mass_bins"].as_u64().expect("mass_bins") as usize;
+    let edges = equal_population_edges(&mass, Some(&w), m).expect("edges");
+    let hist = HistogramConfig::new("bins", g["bins"].as_u64().expect("bins") as usize).unwrap();
+    FlatnessConfig::new(hist, edges, &mass, &w).expect("flatness config")
+}
+
+/// Computes every term on the golden batches in precision T and compares it with the
+/// goldens; returns (term, worst value difference, worst gradient difference).
+fn run<T: Real>(g: &Json, rtol: f64, f32_style: bool) -> Vec<(String, f64, f64)> {
+    let x = inputs::<T>(g);
+    let terms = &g["terms"];
+    let c = &g["classification_batch"];
+    let d = &g["domain_batch"];
+    let mut out = Vec::new();
+    let mut check = |name: &str, loss: f64, grad: Vec<T>, key: &str| {
+        let t = &terms[name];
+        let v = compare_value(&format!("{name} loss"), loss, num(&t["loss"]), rtol);
+        let grad: Vec<f64> = grad.iter().map(|v| v.to_f64()).collect();
+        let what = format!("{name} {key}");
+        let gr = compare(&what, &grad, &vec_f64(&t[key]), rtol, f32_style);
+        out.push((name.to_string(), v, gr));
+    };
+
+    // classification
+    let n = x.z.len();
+    let set = Normalisation::new(
+        "training set",
+        c["n_set"].as_u64().unwrap() as usize,
+        num(&c["w_set"]),
+    )
+    .unwrap();
+    let bn = set.batch("classification batch", n).unwrap();
+    let loss = bce_forward(&x.z, &x.y, &x.w, &bn);
+    let mut dz = vec![T::ZERO; n];
+    bce_backward(&mut dz, &x.z, &x.y, &x.w, &bn, 1.0);
+    check("classification", loss, dz, "dz");
+
+    // histogram and domain, on the domain batch
+    let dn = DomainNorm::new(
+        Normalisation::new(
+            "data",
+            d["n_data"].as_u64().unwrap() as usize,
+            num(&d["w_data"]),
+        )
+        .unwrap(),
+        Normalisation::new("mc", d["n_mc"].as_u64().unwrap() as usize, num(&d["w_mc"])).unwrap(),
+    );
+    let dom = dn.batch(&x.dom_label).expect("domain batch");
+    let cfg = HistogramConfig::new("bins", g["bins"].as_u64().unwrap() as usize).unwrap();
+    let mut hist = Histograms::new(&cfg);
+    let nd = x.dom_z.len();
+    let loss = histogram_forward(&mut hist, &x.dom_z, &x.dom_w, &x.dom_label, &cfg, &dom);
+    let mut dz = vec![T::ZERO; nd];
+    histogram_backward(
+        &mut dz,
+        &x.dom_z,
+        &x.dom_w,
+        &x.dom_label,
+        &hist,
+        &cfg,
+        &dom,
+        1.0,
+    );
+    let h = &terms["histogram"];
+    compare(
+        "histogram h_data",
+        &hist.data,
+        &vec_f64(&h["h_data"]),
+        rtol,
+        f32_style,
+    );
+    compare(
+        "histogram h_mc",
+        &hist.mc,
+        &vec_f64(&h["h_mc"]),
+        rtol,
+        f32_style,
+    );
+    check("histogram", loss, dz, "dz");
+
+    let loss = domain_forward(&x.dom_zd, &x.dom_w, &x.dom_label, &dom);
+    let mut dz = vec![T::ZERO; nd];
+    domain_backward(&mut dz, &x.dom_zd, &x.dom_w, &x.dom_label, &dom, 1.0);
+    check("domain", loss, dz, "dz");
+
+    // mass adversary
+    let m = &terms["mass_adversary"];
+    let bkg = Normalisation::new(
+        "background",
+        m["n_bkg"].as_u64().unwrap() as usize,
+        num(&m["w_bkg"]),
+    )
+    .unwrap();
+    let loss = mass_mse_forward(&x.p, &x.target, &x.y, &x.w, &bkg);
+    let mut dp = vec![T::ZERO; n];
+    mass_mse_backward(&mut dp, &x.p, &x.target, &x.y, &x.w, &bkg, 1.0);
+    check("mass_adversary", loss, dp, "dp");
+
+    // flatness: the full batch, then the batch without the events of mass bin 2
+    let fcfg = flatness_config(g);
+    for name in ["flatness", "flatness_without_mass_bin_2"] {
+        let keep: Vec<bool> = match terms[name].get("keep") {
+            Some(k) => k
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b.as_bool().unwrap())
+                .collect(),
+            None => vec![true; n],
+        };
+        let pick = |v: &[T]| -> Vec<T> { (0..n).filter(|&i| keep[i]).map(|i| v[i]).collect() };
+        let (z, y, w, mass) = (pick(&x.z), pick(&x.y), pick(&x.w), pick(&x.mass));
+        let fb = FlatnessBatch::new(&fcfg, &y, &mass).expect("flatness batch");
+        let mut fh = FlatnessHistograms::new(&fcfg);
+        let loss = flatness_forward(&mut fh, &z, &w, &fb, &fcfg);
+        let mut dz_kept = vec![T::ZERO; z.len()];
+        flatness_backward(&mut dz_kept, &z, &w, &fb, &fh, &fcfg, 1.0);
+        let mut dz = vec![T::ZERO; n];
+        let mut k = 0;
+        for i in 0..n {
+            if keep[i] {
+                dz[i] = dz_kept[k];
+                k += 1;
+            }
+        }
+        let t = &terms[name];
+        compare(
+            &format!("{name} h_bins"),
+            &fh.bins,
+            &vec_f64(&t["h_bins"]),
+            rtol,
+            f32_style,
+        );
+        compare(
+            &format!("{name} h_all"),
+            &fh.all,
+            &vec_f64(&t["h_all"]),
+            rtol,
+            f32_style,
+        );
+        check(name, loss, dz, "dz");
+    }
+    out
+}
+
+/// validation/torch_loss.py: every term and gradient, f64, relative 1e-10.
+#[test]
+fn loss_terms_match_torch_f64() {
+    let g = golden();
+    for (name, v, gr) in run::<f64>(&g, F64_RTOL, false) {
+        println!("loss golden f64 {name}: value rel diff {v:.2e}, gradient rel diff {gr:.2e} (tolerance {F64_RTOL:e})");
+    }
+}
+
+/// validation/torch_loss.py: the f32 path against the float64 goldens, relative 1e-5 of
+/// each tensor's largest magnitude.
+#[test]
+fn loss_terms_match_torch_f32() {
+    let g = golden();
+    for (name, v, gr) in run::<f32>(&g, F32_RTOL, true) {
+        println!("loss golden f32 {name}: value rel diff {v:.2e}, gradient rel diff {gr:.2e} (tolerance {F32_RTOL:e})");
+    }
+}
+
+/// validation/torch_loss.py: the equal-population edges and the per-bin training
+/// background count and weight, against the same algorithm in numpy.
+#[test]
+fn equal_population_edges_match_numpy() {
+    let g = golden();
+    let t = &g["training_background"];
+    let (mass, w) = (vec_f64(&t["mass"]), vec_f64(&t["w"]));
+    let m = t["mass_bins"].as_u64().unwrap() as usize;
+    let edges = equal_population_edges(&mass, Some(&w), m).unwrap();
+    compare(
+        "mass bin edges",
+        edges.edges(),
+        &vec_f64(&t["edges"]),
+        1e-15,
+        false,
+    );
+    let cfg = flatness_config(&g);
+    let n_bin = vec_f64(&t["n_bin"]);
+    let w_bin = vec_f64(&t["w_bin"]);
+    for k in 0..m {
+        assert_eq!(cfg.bin_norm(k).n_set(), n_bin[k], "mass bin {k} count");
+        compare(
+            &format!("mass bin {k} weight"),
+            &[cfg.bin_norm(k).w_set()],
+            &[w_bin[k]],
+            1e-12,
+            false,
+        );
+    }
+}
