@@ -583,9 +583,9 @@ pub fn rmsprop_naive<T: Real>(
 
 // ----------------------------------------------------------------------------- clipping
 
-/// Sum of squares of `x`, accumulated in f64 (torch accumulates its CPU norms in double
-/// too) over 8 interleaved partial sums combined in a fixed order, so the result depends
-/// only on `x`, never on threads.
+/// Sum of squares of `x`, accumulated in f64 (also for f32 input) over 8 interleaved
+/// partial sums combined in a fixed order, so the result depends only on `x`, never on
+/// threads.
 pub fn sum_squares<T: Real>(x: &[T]) -> f64 {
     let mut acc = [0.0f64; 8];
     let chunks = x.chunks_exact(8);
