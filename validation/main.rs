@@ -6,6 +6,8 @@
 //!   the library, one-line errors with exit code 2, and `dump -o` written atomically.
 //! - `conformance`: every numeric branch of the real ROOT files in ../shared/rootfiles
 //!   against what uproot reads (../shared/rootfiles/manifest.json).
+//! - `nn`: the network's gradients (shared layers, classifier, both reversal heads) against
+//!   finite differences and PyTorch by tensor name; 1 vs 2 threads bit for bit.
 //! - `optim`: three steps of every optimiser, the schedules and gradient clipping against
 //!   torch.optim in f64 (relative 1e-12) and f32 (1e-5) (validation/torch_optim.py).
 //! - `loss`: every loss term and its gradient against PyTorch autograd by name, f64
@@ -19,5 +21,6 @@ mod cli;
 mod conformance;
 mod loss;
 mod mutation;
+mod nn;
 mod optim;
 mod uproot_files;

@@ -1,0 +1,165 @@
+//! Dense layer pieces, forward beside backward: the affine map `out = inp W^T + b` and
+//! the element-wise activation (fused with the bias add, from `rootgrad_kernels::act`).
+//!
+//! Forward, for a batch of B rows:
+//!   out[i,o] = sum_k inp[i,k] W[o,k] + b[o]                     (linear_forward)
+//!   y[i,o]   = act(pre[i,o]),  pre = inp W^T + b                (act_forward)
+//! Backward, given dout = dL/dout (B, OUT):
+//!   dW[o,k] += sum_i dout[i,o] inp[i,k]     i.e. dW += dout^T inp
+//!   dinp[i,k] += sum_o dout[i,o] W[o,k]     i.e. dinp += dout W
+//!   db[o]   += sum_i dout[i,o]              (column sums of dout)
+//!   dpre[i,o] = dy[i,o] act'(pre[i,o])      (act_backward; also adds db += sum_i dpre)
+//! Each matrix product is one strided [`gemm`] call (a transpose is a swap of strides);
+//! the backward products use beta = 1, so they add into the gradients as every backward
+//! in rootgrad does. The maths is derived in docs/maths/network.md.
+
+use rootgrad_kernels::gemm::{gemm, Gemm, Layout};
+use rootgrad_kernels::{act, Act, Real};
+
+/// One strided product; the layouts were checked against the sizes by the caller, so a
+/// failure here is a bug in rootgrad, not in anyone's input.
+#[allow(clippy::too_many_arguments)]
+fn mm<T: Gemm>(
+    alpha: T,
+    a: &[T],
+    la: Layout,
+    b: &[T],
+    lb: Layout,
+    beta: T,
+    c: &mut [T],
+    lc: Layout,
+) {
+    if let Err(e) = gemm(alpha, a, la, b, lb, beta, c, lc) {
+        panic!("rootgrad nn: internal shape error: {}", e.0);
+    }
+}
+
+/// `out = inp W^T (+ b)`. With `bias = None` the bias is left for [`act_forward`] to add
+/// fused with the activation (how the network uses it). `out`'s old contents are ignored.
+#[allow(clippy::too_many_arguments)]
+pub fn linear_forward<T: Gemm>(
+    out: &mut [T],
+    inp: &[T],
+    weight: &[T],
+    bias: Option<&[T]>,
+    b: usize,
+    inp_dim: usize,
+    out_dim: usize,
+) {
+    // inp is (B, IN), weight is (OUT, IN), bias is (OUT), out is (B, OUT)
+    assert_eq!(inp.len(), b * inp_dim, "linear_forward: inp");
+    assert_eq!(weight.len(), out_dim * inp_dim, "linear_forward: weight");
+    assert_eq!(out.len(), b * out_dim, "linear_forward: out");
+    // out = 1 * inp (B, IN) x W^T (IN, OUT) + 0 * out
+    mm(
+        T::ONE,
+        inp,
+        Layout::row_major(b, inp_dim),
+        weight,
+        Layout::row_major(out_dim, inp_dim).t(),
+        T::ZERO,
+        out,
+        Layout::row_major(b, out_dim),
+    );
+    if let Some(bias) = bias {
+        assert_eq!(bias.len(), out_dim, "linear_forward: bias");
+        for row in out.chunks_exact_mut(out_dim) {
+            for (o, &bo) in row.iter_mut().zip(bias) {
+                *o += bo;
+            }
+        }
+    }
+}
+
+/// Adds the gradients of `out = inp W^T + b` given `dout = dL/dout`:
+/// `dweight += dout^T inp`, `dinp += dout W` (skipped when `dinp` is None: the first
+/// layer's input needs no gradient), `dbias += column sums of dout` (skipped when None:
+/// [`act_backward`] already added them).
+#[allow(clippy::too_many_arguments)]
+pub fn linear_backward<T: Gemm>(
+    dinp: Option<&mut [T]>,
+    dweight: &mut [T],
+    dbias: Option<&mut [T]>,
+    dout: &[T],
+    inp: &[T],
+    weight: &[T],
+    b: usize,
+    inp_dim: usize,
+    out_dim: usize,
+) {
+    // dout is (B, OUT), inp is (B, IN), weight is (OUT, IN); dinp (B, IN), dweight (OUT, IN)
+    assert_eq!(dout.len(), b * out_dim, "linear_backward: dout");
+    assert_eq!(inp.len(), b * inp_dim, "linear_backward: inp");
+    assert_eq!(weight.len(), out_dim * inp_dim, "linear_backward: weight");
+    assert_eq!(dweight.len(), out_dim * inp_dim, "linear_backward: dweight");
+    let l_dout = Layout::row_major(b, out_dim);
+    // dL/dW[o,k] = sum_i dout[i,o] inp[i,k]: dweight += dout^T (OUT, B) x inp (B, IN)
+    mm(
+        T::ONE,
+        dout,
+        l_dout.t(),
+        inp,
+        Layout::row_major(b, inp_dim),
+        T::ONE,
+        dweight,
+        Layout::row_major(out_dim, inp_dim),
+    );
+    if let Some(dinp) = dinp {
+        assert_eq!(dinp.len(), b * inp_dim, "linear_backward: dinp");
+        // dL/dinp[i,k] = sum_o dout[i,o] W[o,k]: dinp += dout (B, OUT) x W (OUT, IN)
+        mm(
+            T::ONE,
+            dout,
+            l_dout,
+            weight,
+            Layout::row_major(out_dim, inp_dim),
+            T::ONE,
+            dinp,
+            Layout::row_major(b, inp_dim),
+        );
+    }
+    if let Some(dbias) = dbias {
+        assert_eq!(dbias.len(), out_dim, "linear_backward: dbias");
+        // dL/db[o] = sum_i dout[i,o]: dbias (1, OUT) += ones (1, B) x dout (B, OUT), the
+        // row of ones being one element read with stride 0.
+        let one = [T::ONE];
+        let ones = Layout {
+            rows: 1,
+            cols: b,
+            rs: 0,
+            cs: 0,
+        };
+        mm(
+            T::ONE,
+            &one,
+            ones,
+            dout,
+            l_dout,
+            T::ONE,
+            dbias,
+            Layout::row_major(1, out_dim),
+        );
+    }
+}
+
+/// `pre += b` (row by row), then `y = act(pre)`. `y`'s old contents are ignored.
+pub fn act_forward<T: Real>(y: &mut [T], pre: &mut [T], bias: &[T], out_dim: usize, a: Act) {
+    // pre is (B, OUT), bias is (OUT), y is (B, OUT)
+    act::bias_act_forward_naive(pre, y, bias, out_dim, a);
+}
+
+/// `dpre = dy * act'(pre)` (overwritten: dpre has this one contribution) and
+/// `dbias += sum_i dpre[i, :]`, rows in order.
+pub fn act_backward<T: Real>(
+    dpre: &mut [T],
+    dbias: &mut [T],
+    dy: &[T],
+    pre: &[T],
+    y: &[T],
+    out_dim: usize,
+    a: Act,
+) {
+    // dy, pre, y, dpre are (B, OUT), dbias is (OUT)
+    // dL/dpre = dL/dy * act'(pre), written with y = act(pre) where that is cheaper
+    act::act_backward_naive(dpre, dbias, dy, pre, y, out_dim, a);
+}
