@@ -6,18 +6,21 @@
 //! `dbias[j] += sum_i dpre[i,j]`. The `*_naive` versions are the reference.
 //!
 //! The fast versions ([`bias_act_forward`], [`act_backward`], [`add_scaled`],
-//! [`sum_rows_into`]) compute the same formulas in the same order, so they agree with
-//! their naive twins bit for bit (the tests check equality, exp-based activations
-//! included: both call the same `exp`/`tanh`, and Rust never fuses a multiply and an add
-//! on its own). What makes them fast: the `match` on the activation happens once, outside
-//! the loop, and each arm runs a loop monomorphised for that activation; the per-element
-//! formulas are selects (compare + blend), not branches; the element-wise work runs over
-//! flat blocks of about [`BLOCK`] elements, so it vectorises whatever the number of
-//! columns, while the bias add and the bias-gradient sum walk the same block row by row
-//! (still in row order, so `dbias` is deterministic); and each loop is compiled three
-//! times (AVX-512, AVX2 + FMA, baseline) with the variant picked at run time by CPU
-//! feature. The loops of identity, relu and leaky_relu vectorise; the exp- and
-//! tanh-based ones call libm once per element (no fast exp approximation is used).
+//! [`sum_rows_into`]) compute the same formulas in the same order as their naive twins,
+//! so they agree bit for bit (Rust never fuses a multiply and an add on its own), with
+//! one exception: in f32, elu, selu, sigmoid and silu call [`exp_f32`], a vectorisable
+//! exp with relative error <= [`EXP_F32_MAX_REL`] = 1.2e-7 (measured 8.0e-8), instead
+//! of libm's; f64 (the finite-difference path) keeps libm's exp and stays bit-identical.
+//! tanh calls libm in both precisions. What makes them fast: the `match` on the
+//! activation happens once, outside the loop, and each arm runs a loop monomorphised for
+//! that activation; the per-element formulas are selects (compare + blend), not
+//! branches; the element-wise work runs over flat blocks of about [`BLOCK`] elements, so
+//! it vectorises whatever the number of columns, while the bias add and the bias-gradient
+//! sum walk the same block row by row (in row order, so `dbias` is deterministic); and
+//! each loop is compiled three times (AVX-512, AVX2 + FMA, baseline) with the variant
+//! picked at run time by CPU feature. All loops vectorise except tanh's forward (one libm
+//! call per element); the variants give the same bits, as no step depends on the
+//! instruction set.
 
 use crate::Real;
 
@@ -236,8 +239,8 @@ macro_rules! multiversion {
 /// [`sigmoid`] with one exp and a select instead of a branch; equal to it bit for bit
 /// (`e^-|x|` is `e^-x` for x >= 0 and `e^x` below, the two quotients are the two arms).
 #[inline(always)]
-fn sigmoid_select<T: Real>(x: T) -> T {
-    let e = (-x.abs()).exp();
+fn sigmoid_select<T: Real>(x: T, exp: impl Fn(T) -> T) -> T {
+    let e = exp(-x.abs());
     let d = T::ONE + e;
     let pos = T::ONE / d;
     let neg = e / d;
@@ -340,13 +343,38 @@ multiversion!(
     ) => backward_body
 );
 
-/// Fast [`bias_act_forward_naive`], equal to it bit for bit: `pre` (rows, cols) gets the
-/// bias added, `out` (rows, cols) receives act(pre); `out`'s old contents are ignored.
-/// Panics only on mismatched lengths (a programming error).
+/// Fast [`bias_act_forward_naive`]: `pre` (rows, cols) gets the bias added, `out`
+/// (rows, cols) receives act(pre); `out`'s old contents are ignored. Equal to the naive
+/// twin bit for bit, except f32 elu/selu/sigmoid/silu, which use [`exp_f32`] (relative
+/// error <= [`EXP_F32_MAX_REL`]) instead of libm's exp. Panics only on mismatched lengths
+/// (a programming error).
 pub fn bias_act_forward<T: Real>(pre: &mut [T], out: &mut [T], bias: &[T], cols: usize, act: Act) {
     // pre is (rows, cols), out is (rows, cols), bias is (cols)
     assert_eq!(pre.len(), out.len());
     assert!(cols > 0 && pre.len().is_multiple_of(cols) && bias.len() == cols);
+    if uses_exp(act) {
+        if let (Some(p), Some(o), Some(b)) = (as_f32_mut(pre), as_f32_mut(out), as_f32(bias)) {
+            return forward_with(p, o, b, cols, act, exp_f32);
+        }
+    }
+    forward_with(pre, out, bias, cols, act, |x: T| x.exp())
+}
+
+/// Whether act's formulas call exp.
+fn uses_exp(act: Act) -> bool {
+    matches!(act, Act::Elu(_) | Act::Selu | Act::Sigmoid | Act::Silu)
+}
+
+/// The forward with the exp to use; the `match` runs once, each arm a monomorphised loop.
+#[inline(always)]
+fn forward_with<T: Real, E: Fn(T) -> T + Copy>(
+    pre: &mut [T],
+    out: &mut [T],
+    bias: &[T],
+    cols: usize,
+    act: Act,
+    exp: E,
+) {
     let zero = T::ZERO;
     let one = T::ONE;
     match act {
@@ -366,7 +394,7 @@ pub fn bias_act_forward<T: Real>(pre: &mut [T], out: &mut [T], bias: &[T], cols:
             let a = T::from_f64(a);
             forward_isa(pre, out, bias, cols, |x: T| {
                 // alpha (e^x - 1) on the negative side; computed everywhere, then selected.
-                let neg = a * (x.exp() - one);
+                let neg = a * (exp(x) - one);
                 if x > zero {
                     x
                 } else {
@@ -379,7 +407,7 @@ pub fn bias_act_forward<T: Real>(pre: &mut [T], out: &mut [T], bias: &[T], cols:
             let sa = s * T::from_f64(SELU_ALPHA);
             forward_isa(pre, out, bias, cols, |x: T| {
                 let pos = s * x;
-                let neg = sa * (x.exp() - one);
+                let neg = sa * (exp(x) - one);
                 if x > zero {
                     pos
                 } else {
@@ -388,13 +416,14 @@ pub fn bias_act_forward<T: Real>(pre: &mut [T], out: &mut [T], bias: &[T], cols:
             })
         }
         Act::Tanh => forward_isa(pre, out, bias, cols, |x: T| x.tanh()),
-        Act::Sigmoid => forward_isa(pre, out, bias, cols, sigmoid_select::<T>),
-        Act::Silu => forward_isa(pre, out, bias, cols, |x: T| x * sigmoid_select(x)),
+        Act::Sigmoid => forward_isa(pre, out, bias, cols, |x: T| sigmoid_select(x, exp)),
+        Act::Silu => forward_isa(pre, out, bias, cols, |x: T| x * sigmoid_select(x, exp)),
     }
 }
 
-/// Fast [`act_backward_naive`], equal to it bit for bit: `dpre` (rows, cols) is
-/// overwritten with `dout * act'(pre)`, `dbias[j] += sum_i dpre[i,j]` in row order.
+/// Fast [`act_backward_naive`]: `dpre` (rows, cols) is overwritten with
+/// `dout * act'(pre)`, `dbias[j] += sum_i dpre[i,j]` in row order. Equal to the naive twin
+/// bit for bit, except f32 silu, whose derivative recomputes sigmoid with [`exp_f32`].
 pub fn act_backward<T: Real>(
     dpre: &mut [T],
     dbias: &mut [T],
@@ -407,6 +436,33 @@ pub fn act_backward<T: Real>(
     // dpre, dout, pre, out are (rows, cols), dbias is (cols)
     assert!(dpre.len() == dout.len() && dout.len() == pre.len() && pre.len() == out.len());
     assert!(cols > 0 && pre.len().is_multiple_of(cols) && dbias.len() == cols);
+    if act == Act::Silu {
+        if let (Some(dp), Some(db), Some(d), Some(p), Some(o)) = (
+            as_f32_mut(dpre),
+            as_f32_mut(dbias),
+            as_f32(dout),
+            as_f32(pre),
+            as_f32(out),
+        ) {
+            return backward_with(dp, db, d, p, o, cols, act, exp_f32);
+        }
+    }
+    backward_with(dpre, dbias, dout, pre, out, cols, act, |x: T| x.exp())
+}
+
+/// The backward with the exp to use; the `match` runs once, each arm a monomorphised loop.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn backward_with<T: Real, E: Fn(T) -> T + Copy>(
+    dpre: &mut [T],
+    dbias: &mut [T],
+    dout: &[T],
+    pre: &[T],
+    out: &[T],
+    cols: usize,
+    act: Act,
+    exp: E,
+) {
     let zero = T::ZERO;
     let one = T::ONE;
     match act {
@@ -464,7 +520,7 @@ pub fn act_backward<T: Real>(
         }),
         // s + x s (1 - s), s recomputed from x (y / x would lose precision near 0).
         Act::Silu => backward_isa(dpre, dbias, dout, pre, out, cols, |x: T, _: T| {
-            let s = sigmoid_select(x);
+            let s = sigmoid_select(x, exp);
             s + x * s * (one - s)
         }),
     }
@@ -535,3 +591,8 @@ pub fn sum_rows_into_naive<T: Real>(dst: &mut [T], src: &[T], cols: usize) {
 #[cfg(test)]
 #[path = "act_tests.rs"]
 mod tests;
+
+#[path = "act_exp.rs"]
+mod exp;
+use exp::{as_f32, as_f32_mut};
+pub use exp::{exp_f32, EXP_F32_MAX_REL};
