@@ -9,7 +9,7 @@
 //! copy is skipped), and their first layer's input gradient goes through
 //! [`grl_backward`] into the shared layer's gradient.
 
-use rootgrad_kernels::Real;
+use rootgrad_kernels::{act, Real};
 
 /// `out = inp`.
 pub fn grl_forward<T: Real>(out: &mut [T], inp: &[T]) {
@@ -21,8 +21,5 @@ pub fn grl_forward<T: Real>(out: &mut [T], inp: &[T]) {
 pub fn grl_backward<T: Real>(dinp: &mut [T], dout: &[T], lambda: T) {
     // dinp, dout are (B, C)
     // d out / d inp is the identity, replaced going backward by -lambda times it
-    assert_eq!(dinp.len(), dout.len());
-    for (di, &d) in dinp.iter_mut().zip(dout) {
-        *di += -lambda * d;
-    }
+    act::add_scaled(dinp, dout, -lambda);
 }

@@ -50,17 +50,25 @@ pub fn linear_forward<T: Gemm>(
     assert_eq!(inp.len(), b * inp_dim, "linear_forward: inp");
     assert_eq!(weight.len(), out_dim * inp_dim, "linear_forward: weight");
     assert_eq!(out.len(), b * out_dim, "linear_forward: out");
-    // out = 1 * inp (B, IN) x W^T (IN, OUT) + 0 * out
-    mm(
-        T::ONE,
-        inp,
-        Layout::row_major(b, inp_dim),
-        weight,
-        Layout::row_major(out_dim, inp_dim).t(),
-        T::ZERO,
-        out,
-        Layout::row_major(b, out_dim),
-    );
+    if out_dim == 1 {
+        // one output unit (the classifier and head outputs): out[i] = inp[i,:] . w, a
+        // matrix-vector product that gemm would pay a full packing of inp for
+        for (o, row) in out.iter_mut().zip(inp.chunks_exact(inp_dim)) {
+            *o = dot(row, weight);
+        }
+    } else {
+        // out = 1 * inp (B, IN) x W^T (IN, OUT) + 0 * out
+        mm(
+            T::ONE,
+            inp,
+            Layout::row_major(b, inp_dim),
+            weight,
+            Layout::row_major(out_dim, inp_dim).t(),
+            T::ZERO,
+            out,
+            Layout::row_major(b, out_dim),
+        );
+    }
     if let Some(bias) = bias {
         assert_eq!(bias.len(), out_dim, "linear_forward: bias");
         for row in out.chunks_exact_mut(out_dim) {
@@ -92,6 +100,9 @@ pub fn linear_backward<T: Gemm>(
     assert_eq!(inp.len(), b * inp_dim, "linear_backward: inp");
     assert_eq!(weight.len(), out_dim * inp_dim, "linear_backward: weight");
     assert_eq!(dweight.len(), out_dim * inp_dim, "linear_backward: dweight");
+    if out_dim == 1 {
+        return linear_backward_one(dinp, dweight, dbias, dout, inp, weight, inp_dim);
+    }
     let l_dout = Layout::row_major(b, out_dim);
     // dL/dW[o,k] = sum_i dout[i,o] inp[i,k]: dweight += dout^T (OUT, B) x inp (B, IN)
     mm(
@@ -142,10 +153,67 @@ pub fn linear_backward<T: Gemm>(
     }
 }
 
+/// `a . b`, summed in eight interleaved lanes (a fixed order that vectorises).
+#[inline]
+fn dot<T: Real>(a: &[T], b: &[T]) -> T {
+    let mut lanes = [T::ZERO; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (a8.remainder(), b8.remainder());
+    for (x, y) in a8.zip(b8) {
+        for l in 0..8 {
+            lanes[l] += x[l] * y[l];
+        }
+    }
+    let mut s = T::ZERO;
+    for (x, y) in ra.iter().zip(rb) {
+        s += *x * *y;
+    }
+    for l in lanes {
+        s += l;
+    }
+    s
+}
+
+/// [`linear_backward`] for one output unit, without gemm's packing: the same sums,
+/// rows in order.
+fn linear_backward_one<T: Real>(
+    dinp: Option<&mut [T]>,
+    dweight: &mut [T],
+    dbias: Option<&mut [T]>,
+    dout: &[T],
+    inp: &[T],
+    weight: &[T],
+    inp_dim: usize,
+) {
+    // dout is (B, 1), inp is (B, IN), weight is (1, IN)
+    for (&g, row) in dout.iter().zip(inp.chunks_exact(inp_dim)) {
+        // dL/dW[0,k] += dout[i] inp[i,k]
+        for (dw, &x) in dweight.iter_mut().zip(row) {
+            *dw += g * x;
+        }
+    }
+    if let Some(dinp) = dinp {
+        assert_eq!(dinp.len(), inp.len(), "linear_backward: dinp");
+        for (&g, drow) in dout.iter().zip(dinp.chunks_exact_mut(inp_dim)) {
+            // dL/dinp[i,k] += dout[i] W[0,k]
+            for (di, &w) in drow.iter_mut().zip(weight) {
+                *di += g * w;
+            }
+        }
+    }
+    if let Some(dbias) = dbias {
+        assert_eq!(dbias.len(), 1, "linear_backward: dbias");
+        // dL/db += sum_i dout[i]
+        for &g in dout {
+            dbias[0] += g;
+        }
+    }
+}
+
 /// `pre += b` (row by row), then `y = act(pre)`. `y`'s old contents are ignored.
 pub fn act_forward<T: Real>(y: &mut [T], pre: &mut [T], bias: &[T], out_dim: usize, a: Act) {
     // pre is (B, OUT), bias is (OUT), y is (B, OUT)
-    act::bias_act_forward_naive(pre, y, bias, out_dim, a);
+    act::bias_act_forward(pre, y, bias, out_dim, a);
 }
 
 /// `dpre = dy * act'(pre)` (overwritten: dpre has this one contribution) and
@@ -161,5 +229,5 @@ pub fn act_backward<T: Real>(
 ) {
     // dy, pre, y, dpre are (B, OUT), dbias is (OUT)
     // dL/dpre = dL/dy * act'(pre), written with y = act(pre) where that is cheaper
-    act::act_backward_naive(dpre, dbias, dy, pre, y, out_dim, a);
+    act::act_backward(dpre, dbias, dy, pre, y, out_dim, a);
 }

@@ -339,9 +339,8 @@ impl Network {
                     let lo = bi * REDUCE_BLOCK;
                     let n = dst.len();
                     for g in chunk_grads {
-                        for (d, &v) in dst.iter_mut().zip(&g[lo..lo + n]) {
-                            *d += v;
-                        }
+                        // dst += 1 * g, exact (no fused multiply-add in add_scaled)
+                        rootgrad_kernels::act::add_scaled(dst, &g[lo..lo + n], T::ONE);
                     }
                 });
             start += count;
