@@ -1,7 +1,7 @@
 //! Every loss term and its gradient against PyTorch autograd, by name.
 //!
 //! Golden values from validation/torch_loss.py (float64 torch, each term written with
-//! torch ops as docs/maths/losses.md defines it, gradients by autograd), in
+//! torch ops as docs/maths.md (losses) defines it, gradients by autograd), in
 //! validation/data/torch/loss.json: a classification batch of 64 events and a domain
 //! batch of 48 (signed MC weights, sWeights some negative), a training background of 500
 //! masses with signed weights for the equal-population mass bins.

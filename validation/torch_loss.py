@@ -7,7 +7,7 @@ predictions) and a domain batch of 48 events (20 data events with sWeights, some
 negative; 28 simulated events with signed MC weights; the classifier's logits and a
 domain head's logits), plus a training background of 500 masses with signed weights from
 which equal-population mass bins are placed. Every term is written with torch ops exactly
-as docs/maths/losses.md defines it, and autograd gives the reference gradients:
+as docs/maths.md (losses) defines it, and autograd gives the reference gradients:
 
 - classification: L_C = N/(|B| W) sum w (softplus(z) - y z), softplus in the stable form
   (also checked here against F.binary_cross_entropy_with_logits); dL_C/dz.

@@ -15,7 +15,7 @@
 //! centered) into a const generic, so each inner loop is one branch-free pass the
 //! compiler vectorises. The `*_naive` twins are literal per-element transcriptions of
 //! torch's algorithm with the options tested inside the loop; the tests require the two
-//! to agree bit for bit. docs/maths/optimisers.md writes every rule out.
+//! to agree bit for bit. docs/maths.md (optimisers) writes every rule out.
 
 use crate::Real;
 

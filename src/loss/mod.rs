@@ -33,7 +33,7 @@
 //! the total loss with respect to the term (1 for L_C, lambda_H for L_H, ...), so one
 //! gradient buffer collects every term without temporaries. The histogram terms take
 //! logits and apply the sigmoid chain ds/dz = s (1 - s) inside. The derivations, with
-//! these functions' variable names, are in docs/maths/losses.md.
+//! these functions' variable names, are in docs/maths.md (losses).
 //!
 //! The total loss is L = L_C + lambda_H L_H + L_D + L_M + lambda_F L_F ([`LossTerms`]):
 //! L_D and L_M are descended by their own heads and reach the shared layers through a

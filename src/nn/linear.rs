@@ -11,7 +11,7 @@
 //!   dpre[i,o] = dy[i,o] act'(pre[i,o])      (act_backward; also adds db += sum_i dpre)
 //! Each matrix product is one strided [`gemm`] call (a transpose is a swap of strides);
 //! the backward products use beta = 1, so they add into the gradients as every backward
-//! in rootgrad does. The maths is derived in docs/maths/network.md.
+//! in rootgrad does. The maths is derived in docs/maths.md (the network).
 
 use rootgrad_kernels::gemm::{gemm, Gemm, Layout};
 use rootgrad_kernels::{act, Act, Real};

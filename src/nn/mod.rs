@@ -13,7 +13,7 @@
 //!   and both heads over fixed 512-row chunks on rayon, gradients summed in chunk order
 //!   (bit-identical for any thread count).
 //!
-//! The maths, with these names, is in docs/maths/network.md.
+//! The maths, with these names, is in docs/maths.md (the network).
 
 mod chunk;
 pub mod dropout;

@@ -5,7 +5,7 @@
 //! Each bad value is a [`crate::Error::Usage`] naming the optimiser, the key, the value
 //! and the fix. The checks follow `torch.optim`'s constructors, a little stricter where
 //! torch accepts values that cannot train (eps = 0, betas, rho, alpha and momentum of 1
-//! or more, infinite values); see docs/maths/optimisers.md.
+//! or more, infinite values); see docs/maths.md (optimisers).
 
 use serde::Deserialize;
 

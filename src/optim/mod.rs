@@ -9,7 +9,7 @@
 //! (`rootgrad_kernels::optim`) updates every parameter of the network in one pass. The
 //! learning rate is passed to every [`Optimizer::step`], so a [`Schedule`] drives it.
 //! The rules, with the code's names and where torch's conventions matter, are in
-//! docs/maths/optimisers.md; validation/optim.rs checks three steps of each against
+//! docs/maths.md (optimisers); validation/optim.rs checks three steps of each against
 //! torch.optim (validation/torch_optim.py).
 
 mod clip;
