@@ -85,6 +85,9 @@ pub(crate) struct Scratch<T> {
     pub dgrl: [Vec<T>; 2],
     /// A cache to recompute a chunk's forward into, for workspaces that keep none.
     pub cache: Option<Cache<T>>,
+    /// The upstream gradients of the classifier, domain and mass outputs for one
+    /// chunk, which the fused step ([`super::step`]) fills from the loss.
+    pub up: [Vec<T>; 3],
 }
 
 impl<T: Real> Scratch<T> {
@@ -117,6 +120,7 @@ impl<T: Real> Scratch<T> {
                 vec![T::ZERO; cap * grl_width(1)],
             ],
             cache: recompute.then(|| Cache::new(layers, wires, cap, dropout)),
+            up: [vec![T::ZERO; cap], vec![T::ZERO; cap], vec![T::ZERO; cap]],
         }
     }
 }

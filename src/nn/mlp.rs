@@ -66,10 +66,10 @@ pub struct Upstream<'a, T> {
 pub struct Network {
     spec: NetworkSpec,
     table: ParamTable,
-    wires: Vec<Wire>,
-    classifier: usize,
-    domain_out: Option<usize>,
-    mass_out: Option<usize>,
+    pub(super) wires: Vec<Wire>,
+    pub(super) classifier: usize,
+    pub(super) domain_out: Option<usize>,
+    pub(super) mass_out: Option<usize>,
 }
 
 impl Network {
@@ -132,7 +132,7 @@ impl Network {
         self.table.len()
     }
 
-    fn layers(&self) -> &[Dense] {
+    pub(super) fn layers(&self) -> &[Dense] {
         self.table.layers()
     }
 
@@ -153,14 +153,14 @@ impl Network {
             .sum()
     }
 
-    fn dropout_of(&self, mode: Mode) -> Option<(f64, DropoutKey)> {
+    pub(super) fn dropout_of(&self, mode: Mode) -> Option<(f64, DropoutKey)> {
         match mode {
             Mode::Train(key) if self.spec.dropout > 0.0 => Some((self.spec.dropout, key)),
             _ => None,
         }
     }
 
-    fn check_len(&self, what: &str, got: usize, want: usize) -> Result<()> {
+    pub(super) fn check_len(&self, what: &str, got: usize, want: usize) -> Result<()> {
         if got != want {
             return Err(Error::Usage(format!(
                 "network: {what} has {got} values but {want} are needed"
@@ -331,18 +331,8 @@ impl Network {
                     }
                     give(pool, s);
                 });
-            // grad[e] += g_start[e] + ... in chunk order, blocks of elements in parallel
-            let chunk_grads = &grads[..count];
-            grad.par_chunks_mut(REDUCE_BLOCK)
-                .enumerate()
-                .for_each(|(bi, dst)| {
-                    let lo = bi * REDUCE_BLOCK;
-                    let n = dst.len();
-                    for g in chunk_grads {
-                        // dst += 1 * g, exact (no fused multiply-add in add_scaled)
-                        rootgrad_kernels::act::add_scaled(dst, &g[lo..lo + n], T::ONE);
-                    }
-                });
+            // grad[e] += g_start[e] + ... in chunk order
+            reduce_in_order(grad, &grads[..count]);
             start += count;
         }
         Ok(())
@@ -352,12 +342,36 @@ impl Network {
 /// Elements per parallel block of the chunk-gradient sum.
 const REDUCE_BLOCK: usize = 4096;
 
-fn n_chunks(batch: usize) -> usize {
+/// `grad[e] += g_0[e] + g_1[e] + ...`, the chunk gradients added in chunk order element
+/// by element (blocks of elements in parallel when there is enough work), so the sum is
+/// the same bit for bit whatever the thread count.
+pub(super) fn reduce_in_order<T: Real>(grad: &mut [T], chunk_grads: &[Vec<T>]) {
+    let add_block = |lo: usize, dst: &mut [T]| {
+        let n = dst.len();
+        for g in chunk_grads {
+            // dst += 1 * g, exact (no fused multiply-add in add_scaled)
+            rootgrad_kernels::act::add_scaled(dst, &g[lo..lo + n], T::ONE);
+        }
+    };
+    if grad.len() * chunk_grads.len() <= SERIAL_REDUCE {
+        // small: waking the pool costs more than the adds
+        add_block(0, grad);
+    } else {
+        grad.par_chunks_mut(REDUCE_BLOCK)
+            .enumerate()
+            .for_each(|(bi, dst)| add_block(bi * REDUCE_BLOCK, dst));
+    }
+}
+
+/// Below this many additions the chunk-gradient sum runs on the calling thread.
+const SERIAL_REDUCE: usize = 1 << 18;
+
+pub(super) fn n_chunks(batch: usize) -> usize {
     batch.div_ceil(CHUNK_ROWS)
 }
 
 /// A scratch from the pool, or a new one (at most one per thread ever exists).
-fn take<T: Real>(
+pub(super) fn take<T: Real>(
     pool: &Mutex<Vec<Scratch<T>>>,
     layers: &[Dense],
     wires: &[Wire],
@@ -371,7 +385,7 @@ fn take<T: Real>(
     }
 }
 
-fn give<T>(pool: &Mutex<Vec<Scratch<T>>>, s: Scratch<T>) {
+pub(super) fn give<T>(pool: &Mutex<Vec<Scratch<T>>>, s: Scratch<T>) {
     if let Ok(mut p) = pool.lock() {
         p.push(s);
     }
@@ -381,7 +395,7 @@ fn give<T>(pool: &Mutex<Vec<Scratch<T>>>, s: Scratch<T>) {
 /// to recompute), per-thread scratch, and the chunk gradient buffers of one wave.
 /// Allocate once per batch size and reuse across steps.
 pub struct Workspace<T> {
-    batch: usize,
+    pub(super) batch: usize,
     num_params: usize,
     /// Classifier logits z, one per row.
     pub z: Vec<T>,
@@ -390,8 +404,8 @@ pub struct Workspace<T> {
     /// Mass-head outputs m (empty without a mass head).
     pub mass: Vec<T>,
     caches: Option<Vec<Cache<T>>>,
-    pool: Mutex<Vec<Scratch<T>>>,
-    grads: Vec<Vec<T>>,
+    pub(super) pool: Mutex<Vec<Scratch<T>>>,
+    pub(super) grads: Vec<Vec<T>>,
     last_mode: Option<Mode>,
 }
 
@@ -451,7 +465,7 @@ impl<T: Real> Workspace<T> {
         self.caches.is_some()
     }
 
-    fn check_for(&self, net: &Network) -> Result<()> {
+    pub(super) fn check_for(&self, net: &Network) -> Result<()> {
         if self.num_params != net.num_params() {
             return Err(Error::Usage(
                 "network: this workspace was made for another network".into(),

@@ -12,6 +12,8 @@
 //! - [`mlp`]: [`Network`] and its [`Workspace`]: forward and backward of the classifier
 //!   and both heads over fixed 512-row chunks on rayon, gradients summed in chunk order
 //!   (bit-identical for any thread count).
+//! - [`step`]: the fused pass, forward, row-local loss gradient and backward chunk by
+//!   chunk ([`Network::forward_backward`], [`Network::train_step_bce`]), the same bits.
 //!
 //! The maths, with these names, is in docs/maths.md (the network).
 
@@ -24,6 +26,7 @@ pub mod mlp;
 pub mod params;
 pub mod rng;
 pub mod spec;
+pub mod step;
 
 pub use dropout::DropoutKey;
 pub use init::Init;
@@ -31,6 +34,9 @@ pub use mlp::{Mode, Network, Upstream, Workspace, CHUNK_ROWS};
 pub use params::{ParamTable, Tensor};
 pub use rootgrad_kernels::Act;
 pub use spec::{HeadSpec, NetworkSpec};
+pub use step::{ChunkOutputs, ChunkUpstream};
 
 #[cfg(test)]
 mod layer_tests;
+#[cfg(test)]
+mod step_tests;

@@ -1,0 +1,224 @@
+//! The fused training pass: forward, loss gradient and backward of each 512-row chunk in
+//! one go, on the thread that owns the chunk, while its activations are still in cache.
+//!
+//! [`Network::forward`] then [`Network::backward`] run the whole batch forward before
+//! any of it backward, so at large batches the activations of the first chunks have left
+//! the cache (or were never kept, and are recomputed) by the time backward reads them.
+//! [`Network::forward_backward`] instead runs, per chunk: the chunk's forward into the
+//! thread's own scratch cache, then a caller's closure that turns the chunk's outputs
+//! into the upstream gradients dL/dz (and dL/dz_d, dL/dm for the heads), then the
+//! chunk's backward into its own gradient buffer. The chunk gradients are summed in
+//! chunk order exactly as [`Network::backward`] sums them, so the result is the same bit
+//! for bit for any thread count, and bit for bit the same as forward then backward when
+//! the closure computes the same per-row values.
+//!
+//! The closure must be row-local: the gradient of row i may depend on row i's outputs
+//! and on constants fixed before the pass (the set-level normalisation N / (|B| W) of
+//! [`crate::loss`]), not on other rows. Weighted BCE is; the histogram losses are not
+//! (their gradient needs the whole batch's histograms) and go through forward, loss,
+//! backward instead.
+
+use rayon::prelude::*;
+use rootgrad_kernels::act::sigmoid;
+use rootgrad_kernels::gemm::Gemm;
+use rootgrad_kernels::Real;
+
+use super::chunk::{backward_chunk, forward_chunk};
+use super::mlp::{give, n_chunks, reduce_in_order, take};
+use super::{Mode, Network, Workspace, CHUNK_ROWS};
+use crate::loss::{bce_forward, BatchNorm};
+use crate::{Error, Result};
+
+/// One chunk's outputs, handed to the loss-gradient closure.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkOutputs<'a, T> {
+    /// Index of the chunk's first row in the batch.
+    pub row0: usize,
+    /// Classifier logits z of the chunk's rows.
+    pub z: &'a [T],
+    /// Domain logits z_d of the chunk's rows (empty without a domain head).
+    pub domain: &'a [T],
+    /// Mass outputs m of the chunk's rows (empty without a mass head).
+    pub mass: &'a [T],
+}
+
+/// Where the closure writes the upstream gradients of the chunk's rows. Each slice
+/// arrives zeroed and as long as the chunk (empty for an absent head); the closure adds
+/// into it, as every loss backward does.
+#[derive(Debug)]
+pub struct ChunkUpstream<'a, T> {
+    /// dL/dz.
+    pub dz: &'a mut [T],
+    /// dL/dz_d, before the reversal.
+    pub ddomain: &'a mut [T],
+    /// dL/dm, before the reversal.
+    pub dmass: &'a mut [T],
+}
+
+impl Network {
+    /// Adds dL/dparams into `grad` for the batch `x`, running forward, `loss_grad` and
+    /// backward chunk by chunk (see the module doc). Leaves the outputs of the whole
+    /// batch in `ws.z`, `ws.domain` and `ws.mass`, so the caller can evaluate the loss
+    /// afterwards. `lambdas` are lambda_G and lambda_M of the reversal layers.
+    ///
+    /// A workspace made by [`Workspace::for_fused`] keeps no activations of its own (this
+    /// pass needs one chunk's per thread); any workspace for this batch size works.
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward_backward<T, F>(
+        &self,
+        grad: &mut [T],
+        ws: &mut Workspace<T>,
+        params: &[T],
+        x: &[T],
+        mode: Mode,
+        lambdas: (f64, f64),
+        loss_grad: F,
+    ) -> Result<()>
+    where
+        T: Gemm,
+        F: Fn(&ChunkOutputs<T>, &mut ChunkUpstream<T>) + Sync,
+    {
+        self.check_len("the gradient buffer", grad.len(), self.num_params())?;
+        self.check_len("the parameter buffer", params.len(), self.num_params())?;
+        self.check_len("the input batch", x.len(), ws.batch * self.spec().inputs)?;
+        ws.check_for(self)?;
+        for (name, l) in [("lambda_domain", lambdas.0), ("lambda_mass", lambdas.1)] {
+            if !l.is_finite() {
+                return Err(Error::Usage(format!("{name} = {l} is not a finite number")));
+            }
+        }
+        let dropout = self.dropout_of(mode);
+        let (layers, wires, inputs) = (self.layers(), &self.wires[..], self.spec().inputs);
+        let lambdas = [T::from_f64(lambdas.0), T::from_f64(lambdas.1)];
+        let outs = [Some(self.classifier), self.domain_out, self.mass_out];
+        let batch = ws.batch;
+        let nc = n_chunks(batch);
+        let wave = ws.grads.len();
+        let Workspace {
+            z,
+            domain,
+            mass,
+            pool,
+            grads,
+            ..
+        } = ws;
+        let mut zs = z.chunks_mut(CHUNK_ROWS);
+        let mut ds = domain.chunks_mut(CHUNK_ROWS);
+        let mut ms = mass.chunks_mut(CHUNK_ROWS);
+        let mut start = 0;
+        while start < nc {
+            let count = wave.min(nc - start);
+            let jobs: Vec<_> = grads[..count]
+                .iter_mut()
+                .enumerate()
+                .map(|(k, g)| (start + k, g, [zs.next(), ds.next(), ms.next()]))
+                .collect();
+            jobs.into_par_iter().for_each(|(c, g, dst)| {
+                let row0 = c * CHUNK_ROWS;
+                let rows = CHUNK_ROWS.min(batch - row0);
+                let xc = &x[row0 * inputs..(row0 + rows) * inputs];
+                let mut s = take(pool, layers, wires, true, dropout.is_some());
+                let Some(mut cache) = s.cache.take() else {
+                    return;
+                };
+                forward_chunk(&mut cache, params, xc, layers, wires, dropout, row0, rows);
+                // the chunk's outputs: copied out for the caller, and read by the loss
+                let mut out: [&[T]; 3] = [&[], &[], &[]];
+                for ((o, l), dst) in out.iter_mut().zip(outs).zip(dst) {
+                    if let Some(l) = l {
+                        let y = &cache.y[l][..rows];
+                        if let Some(dst) = dst {
+                            dst.copy_from_slice(y);
+                        }
+                        *o = y;
+                    }
+                }
+                let mut bufs = std::mem::take(&mut s.up);
+                let [uz, ud, um] = &mut bufs;
+                let mut up = ChunkUpstream {
+                    dz: &mut uz[..rows],
+                    ddomain: &mut ud[..if outs[1].is_some() { rows } else { 0 }],
+                    dmass: &mut um[..if outs[2].is_some() { rows } else { 0 }],
+                };
+                up.dz.fill(T::ZERO);
+                up.ddomain.fill(T::ZERO);
+                up.dmass.fill(T::ZERO);
+                let chunk = ChunkOutputs {
+                    row0,
+                    z: out[0],
+                    domain: out[1],
+                    mass: out[2],
+                };
+                // dL/d(outputs) of this chunk's rows, from the caller's loss
+                loss_grad(&chunk, &mut up);
+                let mut seeds = [(0, None); 3];
+                let ups: [&[T]; 3] = [up.dz, up.ddomain, up.dmass];
+                for (seed, (l, u)) in seeds.iter_mut().zip(outs.iter().zip(ups)) {
+                    if let Some(l) = l {
+                        *seed = (*l, Some(u));
+                    }
+                }
+                g.fill(T::ZERO);
+                backward_chunk(g, &mut s, &cache, params, xc, layers, wires, seeds, lambdas);
+                s.cache = Some(cache);
+                s.up = bufs;
+                give(pool, s);
+            });
+            // grad[e] += g_start[e] + ... in chunk order
+            reduce_in_order(grad, &grads[..count]);
+            start += count;
+        }
+        Ok(())
+    }
+
+    /// One fused pass of the weighted BCE classifier loss: adds dL_C/dparams into `grad`
+    /// and returns L_C, for labels `y` and signed weights `w` of the batch `x`, with the
+    /// training set's normalisation `norm` (for this batch's size). The per-row gradient
+    /// is [`crate::loss::bce_backward`]'s, row by row:
+    /// `dz_i += (N / (|B| W)) w_i (sigmoid(z_i) - y_i)`, the same bits; L_C is
+    /// [`crate::loss::bce_forward`] of the logits left in `ws.z`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_step_bce<T: Gemm>(
+        &self,
+        grad: &mut [T],
+        ws: &mut Workspace<T>,
+        params: &[T],
+        x: &[T],
+        y: &[T],
+        w: &[T],
+        norm: &BatchNorm,
+        mode: Mode,
+    ) -> Result<f64> {
+        let batch = ws.batch;
+        self.check_len("the labels", y.len(), batch)?;
+        self.check_len("the weights", w.len(), batch)?;
+        if norm.batch_len() != batch {
+            return Err(Error::Usage(format!(
+                "network: the loss normalisation is for batches of {} events, this batch \
+                 has {batch}",
+                norm.batch_len()
+            )));
+        }
+        // dL/dL_C * N / (|B| W), written as bce_backward writes it (scale 1)
+        let c = T::from_f64(1.0 * norm.factor());
+        self.forward_backward(grad, ws, params, x, mode, (0.0, 0.0), |o, up| {
+            let (yc, wc) = (&y[o.row0..], &w[o.row0..]);
+            for (i, (dz, &z)) in up.dz.iter_mut().zip(o.z).enumerate() {
+                // dl_i/dz_i = sigmoid(z_i) - y_i   (softplus' = sigmoid)
+                let dl = sigmoid(z) - yc[i];
+                // dL_C/dl_i = norm * w_i
+                *dz += c * wc[i] * dl;
+            }
+        })?;
+        Ok(bce_forward(&ws.z, y, w, norm))
+    }
+}
+
+impl<T: Real> Workspace<T> {
+    /// A workspace for [`Network::forward_backward`]: outputs and per-thread scratch
+    /// only, no batch-wide activation cache (the same as `with_caching(net, batch,
+    /// false)`).
+    pub fn for_fused(net: &Network, batch: usize) -> Workspace<T> {
+        Workspace::with_caching(net, batch, false)
+    }
+}
