@@ -57,12 +57,7 @@ fn upstream_of<T: Gemm>(k: &[Vec<T>; 3], z: &[T], zd: &[T], m: &[T], row0: usize
 type GradZ<T> = (Vec<T>, Vec<T>);
 
 /// (gradient, z) from forward, upstream, backward run separately, and from the fused pass.
-fn both<T: Gemm>(
-    net: &Network,
-    batch: usize,
-    mode: Mode,
-    heads: bool,
-) -> (GradZ<T>, GradZ<T>) {
+fn both<T: Gemm>(net: &Network, batch: usize, mode: Mode, heads: bool) -> (GradZ<T>, GradZ<T>) {
     let params = net.new_params::<T>(Init::HeNormal, 3);
     let x = randn::<T>(1, batch * 7);
     let k = [
