@@ -16,7 +16,7 @@ use rootgrad_kernels::Real;
 
 use super::dropout::{dropout_backward, dropout_forward, DropoutKey};
 use super::grl::grl_backward;
-use super::linear::{act_backward, act_forward, linear_backward, linear_forward};
+use super::linear::{act_backward, act_forward, linear_backward_into, linear_forward, Accumulate};
 use super::params::Dense;
 
 /// Where a dense layer's input comes from.
@@ -88,6 +88,8 @@ pub(crate) struct Scratch<T> {
     /// The upstream gradients of the classifier, domain and mass outputs for one
     /// chunk, which the fused step ([`super::step`]) fills from the loss.
     pub up: [Vec<T>; 3],
+    /// Per layer, whether backward has written its dy yet (first write overwrites).
+    pub written: Vec<bool>,
 }
 
 impl<T: Real> Scratch<T> {
@@ -121,6 +123,7 @@ impl<T: Real> Scratch<T> {
             ],
             cache: recompute.then(|| Cache::new(layers, wires, cap, dropout)),
             up: [vec![T::ZERO; cap], vec![T::ZERO; cap], vec![T::ZERO; cap]],
+            written: Vec::with_capacity(layers.len()),
         }
     }
 }
@@ -203,13 +206,16 @@ pub(crate) fn backward_chunk<T: Gemm>(
     lambdas: [T; 2],
 ) {
     let rows = cache.rows;
-    for (dy, d) in s.dy.iter_mut().zip(layers) {
-        dy[..rows * d.out].fill(T::ZERO);
-    }
+    // written[l]: whether dy[l] holds its first contribution yet; the first one
+    // overwrites (no zeroing pass), later ones add
+    let written = &mut s.written;
+    written.clear();
+    written.resize(layers.len(), false);
     // dL/dz, dL/dz_d, dL/dm from the losses seed the three output units
     for (l, seed) in seeds {
         if let Some(g) = seed {
             s.dy[l][..rows].copy_from_slice(g);
+            written[l] = true;
         }
     }
     for l in (0..layers.len()).rev() {
@@ -219,6 +225,10 @@ pub(crate) fn backward_chunk<T: Gemm>(
         let (gw, gb) = d.slices_mut(grad);
         let (w, _) = d.slices(params);
         let (dy_before, dy_rest) = s.dy.split_at_mut(l);
+        if !written[l] {
+            // nothing downstream of this layer's output: dL/dy = 0
+            dy_rest[0][..n_out].fill(T::ZERO);
+        }
         let mut dy: &[T] = &dy_rest[0][..n_out];
         if cache.dropped && wire.hidden {
             // dL/d(act) = dL/dh * mask
@@ -240,12 +250,18 @@ pub(crate) fn backward_chunk<T: Gemm>(
         match (wire.src, wire.grl) {
             (Src::X, _) => {
                 // dL/dW += dpre^T x; the features need no gradient
-                linear_backward(None, gw, None, dpre, inp, w, rows, d.inp, d.out);
+                linear_backward_into(None, gw, None, dpre, inp, w, rows, d.inp, d.out);
             }
             (Src::Layer(j), None) => {
                 // dL/dW += dpre^T inp; dL/d(output of layer j) += dpre W
-                linear_backward(
-                    Some(&mut dy_before[j][..n_in]),
+                let into = if written[j] {
+                    Accumulate::Add
+                } else {
+                    Accumulate::Overwrite
+                };
+                written[j] = true;
+                linear_backward_into(
+                    Some((&mut dy_before[j][..n_in], into)),
                     gw,
                     None,
                     dpre,
@@ -259,8 +275,12 @@ pub(crate) fn backward_chunk<T: Gemm>(
             (Src::Layer(j), Some(h)) => {
                 // dL/dW += dpre^T inp; dL/d(GRL output) = dpre W
                 let dgrl = &mut s.dgrl[h][..n_in];
-                dgrl.fill(T::ZERO);
-                linear_backward(Some(&mut *dgrl), gw, None, dpre, inp, w, rows, d.inp, d.out);
+                let into = Some((&mut *dgrl, Accumulate::Overwrite));
+                linear_backward_into(into, gw, None, dpre, inp, w, rows, d.inp, d.out);
+                if !written[j] {
+                    dy_before[j][..n_in].fill(T::ZERO);
+                    written[j] = true;
+                }
                 // through the reversal: dL/d(output of layer j) += -lambda * dL/d(GRL output)
                 grl_backward(&mut dy_before[j][..n_in], dgrl, lambdas[h]);
             }

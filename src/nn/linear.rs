@@ -95,6 +95,32 @@ pub fn linear_backward<T: Gemm>(
     inp_dim: usize,
     out_dim: usize,
 ) {
+    let dinp = dinp.map(|d| (d, Accumulate::Add));
+    linear_backward_into(dinp, dweight, dbias, dout, inp, weight, b, inp_dim, out_dim);
+}
+
+/// Whether a backward adds into an input gradient or writes it (its first
+/// contribution, which saves zeroing the buffer and reading it back; `0 + x` and `x`
+/// are the same number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accumulate {
+    Add,
+    Overwrite,
+}
+
+/// [`linear_backward`] with the choice of adding into `dinp` or overwriting it.
+#[allow(clippy::too_many_arguments)]
+pub fn linear_backward_into<T: Gemm>(
+    dinp: Option<(&mut [T], Accumulate)>,
+    dweight: &mut [T],
+    dbias: Option<&mut [T]>,
+    dout: &[T],
+    inp: &[T],
+    weight: &[T],
+    b: usize,
+    inp_dim: usize,
+    out_dim: usize,
+) {
     // dout is (B, OUT), inp is (B, IN), weight is (OUT, IN); dinp (B, IN), dweight (OUT, IN)
     assert_eq!(dout.len(), b * out_dim, "linear_backward: dout");
     assert_eq!(inp.len(), b * inp_dim, "linear_backward: inp");
@@ -115,16 +141,21 @@ pub fn linear_backward<T: Gemm>(
         dweight,
         Layout::row_major(out_dim, inp_dim),
     );
-    if let Some(dinp) = dinp {
+    if let Some((dinp, into)) = dinp {
         assert_eq!(dinp.len(), b * inp_dim, "linear_backward: dinp");
-        // dL/dinp[i,k] = sum_o dout[i,o] W[o,k]: dinp += dout (B, OUT) x W (OUT, IN)
+        // dL/dinp[i,k] = sum_o dout[i,o] W[o,k]: dinp (+)= dout (B, OUT) x W (OUT, IN)
+        let beta = if into == Accumulate::Add {
+            T::ONE
+        } else {
+            T::ZERO
+        };
         mm(
             T::ONE,
             dout,
             l_dout,
             weight,
             Layout::row_major(out_dim, inp_dim),
-            T::ONE,
+            beta,
             dinp,
             Layout::row_major(b, inp_dim),
         );
@@ -177,7 +208,7 @@ fn dot<T: Real>(a: &[T], b: &[T]) -> T {
 /// [`linear_backward`] for one output unit, without gemm's packing: the same sums,
 /// rows in order.
 fn linear_backward_one<T: Real>(
-    dinp: Option<&mut [T]>,
+    dinp: Option<(&mut [T], Accumulate)>,
     dweight: &mut [T],
     dbias: Option<&mut [T]>,
     dout: &[T],
@@ -192,12 +223,16 @@ fn linear_backward_one<T: Real>(
             *dw += g * x;
         }
     }
-    if let Some(dinp) = dinp {
+    if let Some((dinp, into)) = dinp {
         assert_eq!(dinp.len(), inp.len(), "linear_backward: dinp");
         for (&g, drow) in dout.iter().zip(dinp.chunks_exact_mut(inp_dim)) {
-            // dL/dinp[i,k] += dout[i] W[0,k]
+            // dL/dinp[i,k] (+)= dout[i] W[0,k]
             for (di, &w) in drow.iter_mut().zip(weight) {
-                *di += g * w;
+                *di = if into == Accumulate::Add {
+                    *di + g * w
+                } else {
+                    g * w
+                };
             }
         }
     }

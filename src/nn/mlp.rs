@@ -407,6 +407,9 @@ pub struct Workspace<T> {
     pub(super) pool: Mutex<Vec<Scratch<T>>>,
     pub(super) grads: Vec<Vec<T>>,
     last_mode: Option<Mode>,
+    /// Per-row loss contributions written by the fused pass's closure (f64; empty
+    /// until the first [`Network::forward_backward`]).
+    pub(super) row_loss: Vec<f64>,
 }
 
 impl<T: Real> Workspace<T> {
@@ -452,6 +455,7 @@ impl<T: Real> Workspace<T> {
             pool: Mutex::new(Vec::new()),
             grads: (0..wave).map(|_| vec![T::ZERO; net.num_params()]).collect(),
             last_mode: None,
+            row_loss: Vec::new(),
         }
     }
 

@@ -26,7 +26,7 @@ use rootgrad_kernels::Real;
 use super::chunk::{backward_chunk, forward_chunk};
 use super::mlp::{give, n_chunks, reduce_in_order, take};
 use super::{Mode, Network, Workspace, CHUNK_ROWS};
-use crate::loss::{bce_forward, BatchNorm};
+use crate::loss::{softplus, BatchNorm};
 use crate::{Error, Result};
 
 /// One chunk's outputs, handed to the loss-gradient closure.
@@ -53,6 +53,9 @@ pub struct ChunkUpstream<'a, T> {
     pub ddomain: &'a mut [T],
     /// dL/dm, before the reversal.
     pub dmass: &'a mut [T],
+    /// Each row's contribution to the loss value, for the caller to sum in row order
+    /// afterwards ([`Workspace::row_loss`]); zeroed, in f64.
+    pub loss: &'a mut [f64],
 }
 
 impl Network {
@@ -94,14 +97,17 @@ impl Network {
         let batch = ws.batch;
         let nc = n_chunks(batch);
         let wave = ws.grads.len();
+        ws.row_loss.resize(batch, 0.0);
         let Workspace {
             z,
             domain,
             mass,
             pool,
             grads,
+            row_loss,
             ..
         } = ws;
+        let mut ls = row_loss.chunks_mut(CHUNK_ROWS);
         let mut zs = z.chunks_mut(CHUNK_ROWS);
         let mut ds = domain.chunks_mut(CHUNK_ROWS);
         let mut ms = mass.chunks_mut(CHUNK_ROWS);
@@ -111,9 +117,12 @@ impl Network {
             let jobs: Vec<_> = grads[..count]
                 .iter_mut()
                 .enumerate()
-                .map(|(k, g)| (start + k, g, [zs.next(), ds.next(), ms.next()]))
+                .map(|(k, g)| {
+                    let outs = [zs.next(), ds.next(), ms.next()];
+                    (start + k, g, outs, ls.next())
+                })
                 .collect();
-            jobs.into_par_iter().for_each(|(c, g, dst)| {
+            jobs.into_par_iter().for_each(|(c, g, dst, loss)| {
                 let row0 = c * CHUNK_ROWS;
                 let rows = CHUNK_ROWS.min(batch - row0);
                 let xc = &x[row0 * inputs..(row0 + rows) * inputs];
@@ -139,7 +148,9 @@ impl Network {
                     dz: &mut uz[..rows],
                     ddomain: &mut ud[..if outs[1].is_some() { rows } else { 0 }],
                     dmass: &mut um[..if outs[2].is_some() { rows } else { 0 }],
+                    loss: loss.unwrap_or_default(),
                 };
+                up.loss.fill(0.0);
                 up.dz.fill(T::ZERO);
                 up.ddomain.fill(T::ZERO);
                 up.dmass.fill(T::ZERO);
@@ -176,7 +187,8 @@ impl Network {
     /// training set's normalisation `norm` (for this batch's size). The per-row gradient
     /// is [`crate::loss::bce_backward`]'s, row by row:
     /// `dz_i += (N / (|B| W)) w_i (sigmoid(z_i) - y_i)`, the same bits; L_C is
-    /// [`crate::loss::bce_forward`] of the logits left in `ws.z`.
+    /// [`crate::loss::bce_forward`]'s value, the same bits: each row's `w_i l_i` is
+    /// computed in the chunk's pass, in parallel, and summed in row order in f64.
     #[allow(clippy::too_many_arguments)]
     pub fn train_step_bce<T: Gemm>(
         &self,
@@ -204,13 +216,21 @@ impl Network {
         self.forward_backward(grad, ws, params, x, mode, (0.0, 0.0), |o, up| {
             let (yc, wc) = (&y[o.row0..], &w[o.row0..]);
             for (i, (dz, &z)) in up.dz.iter_mut().zip(o.z).enumerate() {
+                // l_i = softplus(z_i) - y_i z_i; the loss sums w_i l_i in f64
+                let l = softplus(z) - yc[i] * z;
+                up.loss[i] = wc[i].to_f64() * l.to_f64();
                 // dl_i/dz_i = sigmoid(z_i) - y_i   (softplus' = sigmoid)
                 let dl = sigmoid(z) - yc[i];
                 // dL_C/dl_i = norm * w_i
                 *dz += c * wc[i] * dl;
             }
         })?;
-        Ok(bce_forward(&ws.z, y, w, norm))
+        // L_C = N / (|B| W) * sum_i w_i l_i, summed in row order as bce_forward sums
+        let mut sum = 0.0f64;
+        for &v in ws.row_loss() {
+            sum += v;
+        }
+        Ok(norm.factor() * sum)
     }
 }
 
@@ -220,5 +240,11 @@ impl<T: Real> Workspace<T> {
     /// false)`).
     pub fn for_fused(net: &Network, batch: usize) -> Workspace<T> {
         Workspace::with_caching(net, batch, false)
+    }
+
+    /// The per-row loss contributions the last [`Network::forward_backward`]'s closure
+    /// wrote ([`ChunkUpstream::loss`]), one per row of the batch.
+    pub fn row_loss(&self) -> &[f64] {
+        &self.row_loss
     }
 }

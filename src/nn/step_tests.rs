@@ -224,3 +224,27 @@ fn fused_pass_refuses_mismatched_inputs() {
     let r = net.train_step_bce(&mut grad, &mut ws, &params, &x, &y, &w, &bn, Mode::Eval);
     assert!(r.is_err());
 }
+
+#[test]
+fn overwriting_the_input_gradient_equals_adding_into_zeros() {
+    use super::linear::{linear_backward_into, Accumulate};
+    for (b, inp, out) in [(7, 5, 1), (13, 9, 6), (33, 17, 20)] {
+        let (dout, x, w) = (
+            randn::<f64>(10, b * out),
+            randn::<f64>(11, b * inp),
+            randn::<f64>(12, out * inp),
+        );
+        let run = |start: f64, into: Accumulate| {
+            let mut dinp = vec![start; b * inp];
+            let mut dw = vec![0.0; out * inp];
+            let d = Some((&mut dinp[..], into));
+            linear_backward_into(d, &mut dw, None, &dout, &x, &w, b, inp, out);
+            (dinp, dw)
+        };
+        // NaN-poisoned: the old contents must not be read
+        let (d_over, w_over) = run(f64::NAN, Accumulate::Overwrite);
+        let (d_add, w_add) = run(0.0, Accumulate::Add);
+        assert_eq!(bits(&d_over), bits(&d_add), "dinp, {b}x{inp}->{out}");
+        assert_eq!(bits(&w_over), bits(&w_add), "dweight, {b}x{inp}->{out}");
+    }
+}
