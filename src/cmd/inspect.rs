@@ -153,14 +153,14 @@ pub fn run(target: &str, json: bool, out: &mut dyn Write) -> Result<()> {
                 .map(|b| b.name.len())
                 .max()
                 .unwrap_or(4)
-                .clamp(4, 40);
+                .clamp("branch".len(), 40);
             let wt = t
                 .branches
                 .iter()
                 .map(|b| b.cpp_type.len())
                 .max()
                 .unwrap_or(4)
-                .clamp(4, 28);
+                .clamp("type".len(), 28);
             writeln!(
                 out,
                 "    {:w$}  {:wt$}  {:>12}  {:>12}  {:>7}  interpretation",
