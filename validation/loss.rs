@@ -14,8 +14,6 @@
 //! which training runs, is compared with the same goldens at a relative 1e-5 of each
 //! tensor's largest magnitude. The worst difference is printed per term by name.
 
-use std::path::PathBuf;
-
 use rootgrad::loss::*;
 use rootgrad_kernels::Real;
 use serde_json::Value as Json;
@@ -24,18 +22,10 @@ const F64_RTOL: f64 = 1e-10;
 const F32_RTOL: f64 = 1e-5;
 
 fn golden() -> Json {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("validation/data/torch/loss.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).expect("loss.json parses")
+    crate::torch_golden::load("loss.json")
 }
 
-fn vec_f64(j: &Json) -> Vec<f64> {
-    j.as_array()
-        .unwrap_or_else(|| panic!("not an array: {j}"))
-        .iter()
-        .map(|v| v.as_f64().expect("number"))
-        .collect()
-}
+use crate::torch_golden::vec_f64;
 
 fn num(j: &Json) -> f64 {
     j.as_f64().unwrap_or_else(|| panic!("not a number: {j}"))
@@ -49,24 +39,9 @@ fn cast<T: Real>(v: &[f64]) -> Vec<T> {
 /// `what` beyond `rtol`. `f32_style` measures every element against the tensor's largest
 /// magnitude instead.
 fn compare(what: &str, ours: &[f64], want: &[f64], rtol: f64, f32_style: bool) -> f64 {
-    assert_eq!(ours.len(), want.len(), "{what}: length");
-    let max = want.iter().fold(0.0f64, |m, w| m.max(w.abs()));
+    let max = crate::torch_golden::max_abs(want);
     let floor = if f32_style { max } else { 1e-6 * max };
-    let mut worst = 0.0f64;
-    for (i, (&o, &w)) in ours.iter().zip(want).enumerate() {
-        let scale = o.abs().max(w.abs()).max(floor);
-        let rel = if scale == 0.0 {
-            0.0
-        } else {
-            (o - w).abs() / scale
-        };
-        assert!(
-            rel <= rtol,
-            "{what}[{i}]: ours {o:e}, torch {w:e}, relative difference {rel:.3e} > {rtol:e}"
-        );
-        worst = worst.max(rel);
-    }
-    worst
+    crate::torch_golden::compare_rel(what, ours, want, rtol, floor)
 }
 
 fn compare_value(what: &str, ours: f64, want: f64, rtol: f64) -> f64 {

@@ -15,6 +15,7 @@
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
 //! - `uproot_files`: files uproot wrote with each codec, a >16 MiB basket, 1,000 baskets
 //!   per branch and no entries, read back bit for bit.
+//! - `torch_golden`: loading the PyTorch goldens and the shared relative comparison.
 
 mod chain;
 mod cli;
@@ -23,4 +24,5 @@ mod loss;
 mod mutation;
 mod nn;
 mod optim;
+mod torch_golden;
 mod uproot_files;

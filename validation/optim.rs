@@ -16,8 +16,6 @@
 //! 1.4e-5 of itself). Every failure names the case, the step or state buffer, and the
 //! index.
 
-use std::path::PathBuf;
-
 use rootgrad::optim::{
     clip_grad_norm, dann_lambda, ganin_lr, Optimizer, OptimizerConfig, Schedule, ScheduleConfig,
 };
@@ -28,44 +26,21 @@ const F64_RTOL: f64 = 1e-12;
 const F32_RTOL: f64 = 1e-5;
 
 fn golden() -> Json {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("validation/data/torch/optim.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).expect("optim.json parses")
+    crate::torch_golden::load("optim.json")
 }
 
-fn vec_f64(j: &Json) -> Vec<f64> {
-    j.as_array()
-        .expect("array")
-        .iter()
-        .map(|v| v.as_f64().expect("number"))
-        .collect()
-}
+use crate::torch_golden::vec_f64;
 
 /// Largest relative difference of `ours` from `want`; panics naming `what` beyond `rtol`.
 /// f32 values are measured against at least 1e-3 of the tensor's largest magnitude.
 fn compare<T: Real>(what: &str, ours: &[T], want: &[f64], rtol: f64) -> f64 {
-    assert_eq!(ours.len(), want.len(), "{what}: length");
     let floor = if std::mem::size_of::<T>() == 4 {
-        1e-3 * want.iter().fold(0.0f64, |m, w| m.max(w.abs()))
+        1e-3 * crate::torch_golden::max_abs(want)
     } else {
         0.0
     };
-    let mut worst = 0.0f64;
-    for (i, (o, w)) in ours.iter().zip(want).enumerate() {
-        let o = o.to_f64();
-        let scale = o.abs().max(w.abs()).max(floor);
-        let rel = if scale == 0.0 {
-            0.0
-        } else {
-            (o - w).abs() / scale
-        };
-        assert!(
-            rel <= rtol,
-            "{what}[{i}]: ours {o:e}, torch {w:e}, relative difference {rel:.3e} > {rtol:e}"
-        );
-        worst = worst.max(rel);
-    }
-    worst
+    let ours: Vec<f64> = ours.iter().map(|o| o.to_f64()).collect();
+    crate::torch_golden::compare_rel(what, &ours, want, rtol, floor)
 }
 
 /// Runs one golden case in precision T; returns the worst relative difference.

@@ -14,17 +14,10 @@ use serde_json::Value;
 use super::{cast, reference_spec, rel_err, run, Probe};
 
 fn golden() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/validation/data/torch/nn.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    crate::torch_golden::load("nn.json")
 }
 
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
+use crate::torch_golden::vec_f64 as floats;
 
 fn act(v: &Value) -> Act {
     let a = v.as_array().unwrap();
