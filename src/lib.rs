@@ -7,7 +7,9 @@
 pub mod cli;
 pub mod cmd;
 pub mod error;
+pub mod expr;
 pub mod loss;
+pub mod metrics;
 pub mod nn;
 pub mod optim;
 pub mod root;

@@ -1,0 +1,1 @@
+//! The expression language for features, cuts, weights and fold variables (being written).

@@ -1,0 +1,1 @@
+//! Metrics over scores, labels and signed weights (being written).
