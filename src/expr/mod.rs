@@ -1,1 +1,226 @@
-//! The expression language for features, cuts, weights and fold variables (being written).
+//! The expression language for features, cuts, weights and fold variables: small, safe
+//! formulas over branches such as `log(pfRelIso03_chg + 1e-3)`, `genPartFlav == 1`,
+//! `event % 5` or `Jet_pt[0] ?? -1`. The user's reference is `docs/expressions.md`.
+//!
+//! An expression is parsed once ([`Expr::parse`]: tokens in `lexer.rs`, the tree in
+//! `parser.rs`, operators and functions in `ast.rs`), checked against the branches a tree
+//! has ([`Expr::check`]), and then evaluated column by column over chunks of entries
+//! (`eval.rs`): every node becomes one `Vec<f64>` over the chunk, never a walk of the tree
+//! per entry. Only the branches the expression names are read ([`read_for`]).
+//!
+//! ```no_run
+//! use rootgrad::expr::{read_for, Expr};
+//! use rootgrad::root::{Chain, TreeSpec};
+//! # fn main() -> rootgrad::Result<()> {
+//! let chain = Chain::open(&TreeSpec::parse("ttbar.root:Events"))?;
+//! let feature = Expr::parse("log((Muon_pfRelIso03_chg[0] ?? 0) + 1e-3)")?;
+//! let weight = Expr::parse("genWeight * puWeight")?;
+//! let cols = read_for(&[&feature, &weight], &chain, 0..100_000)?; // checks names first
+//! let x: Vec<f64> = cols.eval(&feature)?;
+//! let w: Vec<f64> = cols.eval(&weight)?;
+//! # Ok(()) }
+//! ```
+//!
+//! Every error is [`Error::Usage`]: parse errors name the expression and the column and
+//! end with the expression and a caret under the place; evaluation errors name the
+//! expression, the branch and, for a missing array element, the entry and its length.
+
+mod ast;
+mod eval;
+mod lexer;
+mod parser;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_eval;
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use ast::Node;
+use eval::{const_value, Eval};
+use parser::CONSTANTS;
+
+use crate::error::nearest_first;
+use crate::root::{Chain, Column};
+use crate::{Error, Result};
+
+/// A parse error at 1-based character `col` of `src`: one line saying what and where,
+/// then the expression and a caret under the place.
+pub(crate) fn syntax_error(src: &str, col: usize, msg: &str) -> Error {
+    let pad = " ".repeat(col.saturating_sub(1));
+    Error::Usage(format!(
+        "expression `{src}` at column {col}: {msg}\n    {src}\n    {pad}^"
+    ))
+}
+
+/// The columns an expression reads from: each branch's [`Column<f64>`] over the same
+/// entries.
+pub trait Columns {
+    /// The column of branch `name`, if there is one.
+    fn column(&self, name: &str) -> Option<&Column<f64>>;
+}
+
+impl Columns for HashMap<String, Column<f64>> {
+    fn column(&self, name: &str) -> Option<&Column<f64>> {
+        self.get(name)
+    }
+}
+
+/// Columns read over one entry range, with the range they cover: what [`read_for`]
+/// returns and what [`ColumnSet::eval`] evaluates over.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnSet {
+    pub columns: HashMap<String, Column<f64>>,
+    /// Number of entries each column holds.
+    pub entries: usize,
+    /// Global (chain) entry number of the first entry, for messages.
+    pub first_entry: u64,
+}
+
+impl Columns for ColumnSet {
+    fn column(&self, name: &str) -> Option<&Column<f64>> {
+        self.columns.get(name)
+    }
+}
+
+impl ColumnSet {
+    /// Evaluates `expr` over every entry of the set.
+    pub fn eval(&self, expr: &Expr) -> Result<Vec<f64>> {
+        expr.eval(self, self.entries, self.first_entry)
+    }
+}
+
+/// Reads, once each, every branch that any of `exprs` names, over `range` of the chain's
+/// entries (clamped to the entries it has). Each expression is first checked against
+/// [`Chain::branch_names`], so a misspelt branch fails before anything is read.
+pub fn read_for(exprs: &[&Expr], chain: &Chain, range: Range<u64>) -> Result<ColumnSet> {
+    let available = chain.branch_names();
+    for e in exprs {
+        e.check(&available)?;
+    }
+    let mut names: Vec<String> = exprs.iter().flat_map(|e| e.branches()).collect();
+    names.sort();
+    names.dedup();
+    let stop = range.end.min(chain.entries());
+    let start = range.start.min(stop);
+    let columns: Vec<Column<f64>> = names
+        .par_iter()
+        .map(|n| chain.read::<f64>(n, start..stop))
+        .collect::<Result<_>>()?;
+    Ok(ColumnSet {
+        columns: names.into_iter().zip(columns).collect(),
+        entries: (stop - start) as usize,
+        first_entry: start,
+    })
+}
+
+/// A parsed expression: its source text and its tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    src: String,
+    root: Node,
+}
+
+impl Expr {
+    /// Parses `src`. A mistake is an [`Error::Usage`] naming the expression and the
+    /// column, with a caret line under it.
+    pub fn parse(src: &str) -> Result<Expr> {
+        let toks = lexer::tokenize(src)?;
+        let root = parser::parse_tokens(src, &toks)?;
+        Ok(Expr {
+            src: src.to_string(),
+            root,
+        })
+    }
+
+    /// The text the expression was parsed from.
+    pub fn source(&self) -> &str {
+        &self.src
+    }
+
+    /// The branches the expression reads, sorted, each once.
+    pub fn branches(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.root
+            .visit_branches(&mut |n, _| out.push(n.to_string()));
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The value, if the expression reads no branch (`2 * pi`).
+    pub fn constant(&self) -> Option<f64> {
+        const_value(&self.root)
+    }
+
+    /// Checks that every branch the expression reads is in `available`, and that no
+    /// bare constant name (`pi`, `true`, `false`) is also a branch there (the
+    /// constant would silently win; backticks name the branch). The error lists the
+    /// nearest available names.
+    pub fn check(&self, available: &[String]) -> Result<()> {
+        let mut missing: Option<String> = None;
+        self.root.visit_branches(&mut |n, _| {
+            if missing.is_none() && !available.iter().any(|a| a == n) {
+                missing = Some(n.to_string());
+            }
+        });
+        if let Some(name) = missing {
+            let near = nearest_first(&name, available.iter().cloned());
+            let shown: Vec<&str> = near.iter().take(8).map(String::as_str).collect();
+            let msg = match shown.first() {
+                None => format!("no branch called `{name}` (the tree has none)"),
+                Some(best) => format!(
+                    "no branch called `{name}`; did you mean `{best}`? available: {}{}",
+                    shown.join(", "),
+                    if near.len() > shown.len() {
+                        format!(", ... ({} in all)", near.len())
+                    } else {
+                        String::new()
+                    }
+                ),
+            };
+            return Err(Error::Usage(format!("expression `{}`: {msg}", self.src)));
+        }
+        for (c, v) in CONSTANTS {
+            if available.iter().any(|a| a == c) && mentions_constant(&self.root, c) {
+                return Err(Error::Usage(format!(
+                    "expression `{}`: `{c}` is the constant {v}, but the tree also has a branch \
+                         `{c}`; write `` `{c}` `` (in backticks) for the branch, or the number {v} \
+                         for the constant",
+                    self.src
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Evaluates over `n` entries whose first global entry number is `first_entry`
+    /// (used in messages). `cols` gives each branch in [`Expr::branches`] as a
+    /// [`Column<f64>`] over exactly those entries.
+    pub fn eval(&self, cols: &dyn Columns, n: usize, first_entry: u64) -> Result<Vec<f64>> {
+        Eval::new(&self.src, cols, n, first_entry).run(&self.root)
+    }
+}
+
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.src)
+    }
+}
+
+fn mentions_constant(node: &Node, name: &str) -> bool {
+    match node {
+        Node::Const(c, _) => *c == name,
+        Node::Num(_) | Node::Branch { .. } => false,
+        Node::Index { default, .. } => default
+            .as_deref()
+            .is_some_and(|d| mentions_constant(d, name)),
+        Node::Unary(_, a) => mentions_constant(a, name),
+        Node::Binary(_, a, b) => mentions_constant(a, name) || mentions_constant(b, name),
+        Node::Select(c, a, b) => [c, a, b].iter().any(|x| mentions_constant(x, name)),
+        Node::Call(_, args) => args.iter().any(|x| mentions_constant(x, name)),
+    }
+}

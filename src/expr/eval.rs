@@ -1,0 +1,409 @@
+//! Column-wise evaluation: each node of the tree becomes one vector over the chunk's
+//! entries (or one number, when nothing below it reads a branch), computed by a loop over
+//! slices that the compiler specialises per operator. Nothing is allocated per entry;
+//! an operator reuses the buffer of its left operand.
+//!
+//! Missing array elements (`Jet_pt[0]` in an entry with no jets, and no `?? default`)
+//! are not an error at once: they are marked, and the mark travels with the values.
+//! `c ? a : b`, `where(c, a, b)`, `&&` and `||` keep only the marks of the side each
+//! entry actually uses, so `nJet > 0 && Jet_pt[0] > 30` and
+//! `nJet > 0 ? Jet_pt[0] : -1` work as they would in C. A mark that reaches the result
+//! is an error naming the first such entry.
+
+use super::ast::{truth, BinOp, Func, Node, UnOp};
+use super::Columns;
+use crate::root::{Column, Layout};
+use crate::{Error, Result};
+
+/// The values of a node: one number for every entry, or one per entry.
+pub(crate) enum Vals {
+    One(f64),
+    Many(Vec<f64>),
+}
+
+impl Vals {
+    #[inline(always)]
+    fn at(&self, i: usize) -> f64 {
+        match self {
+            Vals::One(x) => *x,
+            Vals::Many(v) => v[i],
+        }
+    }
+}
+
+/// Values plus, when some entry is missing an element, one mark per entry: 0 where the
+/// value is good, `r + 1` where it is missing for reason `r` (an index into
+/// `Eval::reasons`).
+struct Val {
+    v: Vals,
+    miss: Option<Vec<u32>>,
+}
+
+impl Val {
+    fn clean(v: Vals) -> Val {
+        Val { v, miss: None }
+    }
+}
+
+/// The value of `node` if it reads no branch.
+pub(crate) fn const_value(node: &Node) -> Option<f64> {
+    let c = const_value;
+    Some(match node {
+        Node::Num(x) | Node::Const(_, x) => *x,
+        Node::Branch { .. } | Node::Index { .. } => return None,
+        Node::Unary(op, a) => op.apply(c(a)?),
+        Node::Binary(op, a, b) => op.apply(c(a)?, c(b)?),
+        Node::Select(k, a, b) => {
+            let (k, a, b) = (c(k)?, c(a)?, c(b)?);
+            if truth(k) {
+                a
+            } else {
+                b
+            }
+        }
+        Node::Call(f, args) => match args.as_slice() {
+            [a] => f.apply1(c(a)?),
+            [a, b] => f.apply2(c(a)?, c(b)?),
+            [a, b, d] => f.apply3(c(a)?, c(b)?, c(d)?),
+            _ => return None,
+        },
+    })
+}
+
+/// One evaluation of one expression over one chunk.
+pub(crate) struct Eval<'a> {
+    pub src: &'a str,
+    pub cols: &'a dyn Columns,
+    pub n: usize,
+    pub first_entry: u64,
+    /// Why entries are missing: (branch, the index expression as written).
+    reasons: Vec<(String, String, usize)>,
+}
+
+impl<'a> Eval<'a> {
+    pub(crate) fn new(src: &'a str, cols: &'a dyn Columns, n: usize, first_entry: u64) -> Self {
+        Eval {
+            src,
+            cols,
+            n,
+            first_entry,
+            reasons: Vec::new(),
+        }
+    }
+
+    fn err(&self, msg: String) -> Error {
+        Error::Usage(format!("expression `{}`: {msg}", self.src))
+    }
+
+    /// Evaluates the whole tree into one value per entry.
+    pub(crate) fn run(&mut self, node: &Node) -> Result<Vec<f64>> {
+        let val = self.node(node)?;
+        if let Some(miss) = &val.miss {
+            if let Some(i) = miss.iter().position(|&m| m != 0) {
+                let (name, text, _) = &self.reasons[miss[i] as usize - 1];
+                let len = self.cols.column(name).map_or(0, |c| c.entry(i).len());
+                let entry = self.first_entry + i as u64;
+                let what = if len == 1 { "element" } else { "elements" };
+                return Err(self.err(format!(
+                    "entry {entry}: branch `{name}` has {len} {what} there, so `{text}` does not exist; \
+                     give a default with `{text} ?? -1` (any number), or cut such entries away"
+                )));
+            }
+        }
+        Ok(match val.v {
+            Vals::One(x) => vec![x; self.n],
+            Vals::Many(v) => v,
+        })
+    }
+
+    fn column(&self, name: &str) -> Result<&'a Column<f64>> {
+        let col = self.cols.column(name).ok_or_else(|| {
+            self.err(format!(
+                "no column for branch `{name}` was given; read it first (see `expr::read_for`)"
+            ))
+        })?;
+        let ok = match &col.layout {
+            Layout::Flat { width } => col.values.len() == self.n * width,
+            Layout::Jagged { offsets } => {
+                offsets.len() == self.n + 1
+                    && offsets.windows(2).all(|w| w[0] <= w[1])
+                    && offsets.last().is_some_and(|&z| z <= col.values.len())
+            }
+        };
+        if !ok {
+            return Err(self.err(format!(
+                "the column of branch `{name}` does not hold {} entries ({} values, layout {:?})",
+                self.n,
+                col.values.len(),
+                col.layout
+            )));
+        }
+        Ok(col)
+    }
+
+    fn node(&mut self, node: &Node) -> Result<Val> {
+        Ok(match node {
+            Node::Num(x) | Node::Const(_, x) => Val::clean(Vals::One(*x)),
+            Node::Branch { name, .. } => {
+                let col = self.column(name)?;
+                match &col.layout {
+                    Layout::Flat { width: 1 } => Val::clean(Vals::Many(col.values.clone())),
+                    Layout::Flat { width } => {
+                        return Err(self.err(format!(
+                            "branch `{name}` holds {width} values per entry (a fixed-size array); \
+                             pick one with an index, e.g. `{name}[0]`"
+                        )))
+                    }
+                    Layout::Jagged { .. } => {
+                        return Err(self.err(format!(
+                            "branch `{name}` holds a variable number of values per entry; \
+                             pick one with an index, e.g. `{name}[0] ?? -1`"
+                        )))
+                    }
+                }
+            }
+            Node::Index {
+                name,
+                index,
+                text,
+                default,
+            } => self.index(name, *index, text, default.as_deref())?,
+            Node::Unary(op, a) => {
+                let a = self.node(a)?;
+                Val {
+                    v: unary(*op, a.v),
+                    miss: a.miss,
+                }
+            }
+            Node::Binary(op, a, b) => {
+                let a = self.node(a)?;
+                let b = self.node(b)?;
+                let mut miss = a.miss;
+                // `&&` and `||` only need their right side where the left does not decide.
+                match op {
+                    BinOp::And => merge(&mut miss, b.miss, |i| truth(a.v.at(i))),
+                    BinOp::Or => merge(&mut miss, b.miss, |i| !truth(a.v.at(i))),
+                    _ => merge(&mut miss, b.miss, |_| true),
+                }
+                Val {
+                    v: binary(*op, a.v, b.v),
+                    miss,
+                }
+            }
+            Node::Select(c, a, b) => self.select(c, a, b)?,
+            Node::Call(Func::Where, args) if args.len() == 3 => {
+                self.select(&args[0], &args[1], &args[2])?
+            }
+            Node::Call(f, args) => {
+                let mut vals = Vec::with_capacity(args.len());
+                let mut miss = None;
+                for a in args {
+                    let v = self.node(a)?;
+                    merge(&mut miss, v.miss, |_| true);
+                    vals.push(v.v);
+                }
+                Val {
+                    v: call(*f, vals, self.n),
+                    miss,
+                }
+            }
+        })
+    }
+
+    fn select(&mut self, c: &Node, a: &Node, b: &Node) -> Result<Val> {
+        let c = self.node(c)?;
+        let a = self.node(a)?;
+        let b = self.node(b)?;
+        let mut miss = c.miss;
+        merge(&mut miss, a.miss, |i| truth(c.v.at(i)));
+        merge(&mut miss, b.miss, |i| !truth(c.v.at(i)));
+        let v = match (&c.v, a.v, b.v) {
+            (Vals::One(k), a, b) => {
+                if truth(*k) {
+                    a
+                } else {
+                    b
+                }
+            }
+            (Vals::Many(k), a, b) => Vals::Many(
+                (0..self.n)
+                    .map(|i| if truth(k[i]) { a.at(i) } else { b.at(i) })
+                    .collect(),
+            ),
+        };
+        Ok(Val { v, miss })
+    }
+
+    fn index(&mut self, name: &str, k: usize, text: &str, default: Option<&Node>) -> Result<Val> {
+        let col = self.column(name)?;
+        let offsets = match &col.layout {
+            Layout::Flat { width: 1 } => {
+                return Err(self.err(format!(
+                    "branch `{name}` holds one value per entry, so `{text}` cannot index it; write `{name}`"
+                )))
+            }
+            Layout::Flat { width } if k >= *width => {
+                return Err(self.err(format!(
+                    "branch `{name}` is a fixed-size array of {width} values per entry, so `{text}` \
+                     is out of range; indices run from 0 to {}",
+                    width - 1
+                )))
+            }
+            Layout::Flat { width } => {
+                let v: Vec<f64> = col.values.iter().skip(k).step_by(*width).copied().collect();
+                return Ok(Val::clean(Vals::Many(v)));
+            }
+            Layout::Jagged { offsets } => offsets,
+        };
+        let mut out = vec![0.0; self.n];
+        let mut short = Vec::new();
+        for (i, (o, w)) in out.iter_mut().zip(offsets.windows(2)).enumerate() {
+            if w[0] + k < w[1] {
+                *o = col.values[w[0] + k];
+            } else {
+                short.push(i);
+            }
+        }
+        if short.is_empty() {
+            return Ok(Val::clean(Vals::Many(out)));
+        }
+        let Some(default) = default else {
+            self.reasons.push((name.to_string(), text.to_string(), k));
+            let mut miss = vec![0u32; self.n];
+            let mark = self.reasons.len() as u32;
+            for &i in &short {
+                miss[i] = mark;
+                out[i] = f64::NAN;
+            }
+            return Ok(Val {
+                v: Vals::Many(out),
+                miss: Some(miss),
+            });
+        };
+        let d = self.node(default)?;
+        let mut miss = None;
+        if let Some(dm) = d.miss {
+            // The default's own missing marks matter only where the default is used.
+            let mut m = vec![0u32; self.n];
+            for &i in &short {
+                m[i] = dm[i];
+            }
+            miss = Some(m);
+        }
+        for &i in &short {
+            out[i] = d.v.at(i);
+        }
+        Ok(Val {
+            v: Vals::Many(out),
+            miss,
+        })
+    }
+}
+
+/// Adds the marks of `other` to `into` at the entries where `keep(i)` holds.
+fn merge(into: &mut Option<Vec<u32>>, other: Option<Vec<u32>>, keep: impl Fn(usize) -> bool) {
+    let Some(other) = other else { return };
+    match into {
+        None => {
+            let mut m = other;
+            for (i, x) in m.iter_mut().enumerate() {
+                if *x != 0 && !keep(i) {
+                    *x = 0;
+                }
+            }
+            *into = Some(m);
+        }
+        Some(m) => {
+            for (i, (x, &y)) in m.iter_mut().zip(&other).enumerate() {
+                if *x == 0 && y != 0 && keep(i) {
+                    *x = y;
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn map1(a: Vals, f: impl Fn(f64) -> f64) -> Vals {
+    match a {
+        Vals::One(x) => Vals::One(f(x)),
+        Vals::Many(mut v) => {
+            for x in &mut v {
+                *x = f(*x);
+            }
+            Vals::Many(v)
+        }
+    }
+}
+
+#[inline(always)]
+fn map2(a: Vals, b: Vals, f: impl Fn(f64, f64) -> f64) -> Vals {
+    match (a, b) {
+        (Vals::One(x), Vals::One(y)) => Vals::One(f(x, y)),
+        (Vals::Many(mut v), Vals::One(y)) => {
+            for x in &mut v {
+                *x = f(*x, y);
+            }
+            Vals::Many(v)
+        }
+        (Vals::One(x), Vals::Many(mut v)) => {
+            for y in &mut v {
+                *y = f(x, *y);
+            }
+            Vals::Many(v)
+        }
+        (Vals::Many(mut v), Vals::Many(w)) => {
+            for (x, &y) in v.iter_mut().zip(&w) {
+                *x = f(*x, y);
+            }
+            Vals::Many(v)
+        }
+    }
+}
+
+/// One loop per operator, so each loop body is the operator alone.
+fn unary(op: UnOp, a: Vals) -> Vals {
+    macro_rules! each {
+        ($($v:ident),*) => { match op { $(UnOp::$v => map1(a, |x| UnOp::$v.apply(x)),)* } };
+    }
+    each!(Neg, Plus, Not)
+}
+
+fn binary(op: BinOp, a: Vals, b: Vals) -> Vals {
+    macro_rules! each {
+        ($($v:ident),*) => { match op { $(BinOp::$v => map2(a, b, |x, y| BinOp::$v.apply(x, y)),)* } };
+    }
+    each!(Or, And, Eq, Ne, Lt, Le, Gt, Ge, Add, Sub, Mul, Div, Rem, Pow)
+}
+
+fn call(f: Func, mut args: Vec<Vals>, n: usize) -> Vals {
+    macro_rules! one {
+        ($a:expr; $($v:ident),*) => {
+            match f { $(Func::$v => map1($a, |x| Func::$v.apply1(x)),)* _ => map1($a, |x| f.apply1(x)) }
+        };
+    }
+    macro_rules! two {
+        ($a:expr, $b:expr; $($v:ident),*) => {
+            match f { $(Func::$v => map2($a, $b, |x, y| Func::$v.apply2(x, y)),)* _ => map2($a, $b, |x, y| f.apply2(x, y)) }
+        };
+    }
+    let c = args.pop();
+    let b = args.pop();
+    let a = args.pop();
+    match (a, b, c) {
+        (None, None, Some(a)) => {
+            one!(a; Abs, Sqrt, Exp, Log, Log10, Log1p, Sin, Cos, Tan, Floor, Ceil)
+        }
+        (None, Some(a), Some(b)) => two!(a, b; Atan2, Hypot, Pow, Min, Max),
+        (Some(a), Some(b), Some(c)) => match (&a, &b, &c) {
+            (Vals::One(x), Vals::One(y), Vals::One(z)) => Vals::One(f.apply3(*x, *y, *z)),
+            _ => Vals::Many(
+                (0..n)
+                    .map(|i| f.apply3(a.at(i), b.at(i), c.at(i)))
+                    .collect(),
+            ),
+        },
+        // The parser checks arity, so no other shape reaches here.
+        _ => Vals::One(f64::NAN),
+    }
+}
