@@ -51,6 +51,71 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Train a classifier from the samples of a run description (TOML; see
+    /// docs/config.md) and write DIR/model.json, DIR/history.csv and DIR/summary.json.
+    Train {
+        /// The run description, e.g. `photon_id.toml`.
+        config: PathBuf,
+        /// Output folder (created if missing). Default: `rootgrad-<config name>` in the
+        /// current folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override one key of the run description, e.g.
+        /// `--set training.learning_rate=3e-4`; repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Worker threads (default: every core). The model is the same for any number.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress bars or per-epoch lines.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+        /// Overwrite model.json, history.csv and summary.json if they exist.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Score ROOT files with a trained model and write one friend tree per input file,
+    /// entry for entry.
+    Apply {
+        /// The model file `rootgrad train` wrote.
+        #[arg(long, short = 'm')]
+        model: PathBuf,
+        /// Input trees, `FILE.root[:TREE]`; globs allowed (quote them). Each file gets
+        /// its own friend file.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        /// Output file (only with one input file).
+        #[arg(long, short = 'o', conflicts_with = "output_dir")]
+        output: Option<PathBuf>,
+        /// Folder for the friend files, named `<input name>.<tree name>.root`. Default:
+        /// next to each input.
+        #[arg(long)]
+        output_dir: Option<PathBuf>,
+        /// Name of the friend tree.
+        #[arg(long, default_value = "rootgrad")]
+        tree_name: String,
+        /// Name of the score branch (float).
+        #[arg(long, default_value = "score")]
+        branch: String,
+        /// A friend of the input tree holding some of the model's input branches,
+        /// `F.root:TREE`; repeatable. With several inputs, each --friend pattern must
+        /// match as many files as there are inputs, paired in sorted order.
+        #[arg(long = "friend", value_name = "FILE.root:TREE")]
+        friends: Vec<String>,
+        /// With a k-fold model, also write `<branch>_fold0` .. `<branch>_fold{k-1}`:
+        /// every fold model's score of every entry.
+        #[arg(long)]
+        all_folds: bool,
+        /// Overwrite existing output files.
+        #[arg(long)]
+        force: bool,
+        /// Worker threads (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress bars.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
 }
 
 /// How `dump` prints values.

@@ -4,14 +4,20 @@
 //! The library holds everything; `main.rs` only parses the command line and prints the
 //! one error a run may end with. See `../shared/DESIGN.md` for the layout.
 
+pub mod apply;
 pub mod cli;
 pub mod cmd;
+pub mod config;
+pub mod data;
 pub mod error;
 pub mod expr;
 pub mod loss;
 pub mod metrics;
+pub mod model;
 pub mod nn;
 pub mod optim;
+pub mod progress;
 pub mod root;
+pub mod train;
 
 pub use error::{Error, Result};

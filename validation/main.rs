@@ -15,6 +15,9 @@
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
 //! - `uproot_files`: files uproot wrote with each codec, a >16 MiB basket, 1,000 baskets
 //!   per branch and no entries, read back bit for bit.
+//! - `workflow`: `train` and `apply` end to end on ntuples written in the test: outputs,
+//!   1 vs 2 threads bit for bit, folds entry by entry, scores against a plain forward
+//!   pass of model.json, and every bad input (exit code 2, no output).
 //! - `torch_golden`: loading the PyTorch goldens and the shared relative comparison.
 
 mod chain;
@@ -26,3 +29,4 @@ mod nn;
 mod optim;
 mod torch_golden;
 mod uproot_files;
+mod workflow;

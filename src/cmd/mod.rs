@@ -1,8 +1,10 @@
 //! What each subcommand does. Library code: it writes to the writer it is given and
 //! returns errors; it never exits.
 
+pub mod apply;
 pub mod dump;
 pub mod inspect;
+pub mod train;
 
 use std::io::Write;
 
@@ -37,6 +39,50 @@ pub fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Command::Train {
+            config,
+            out: dir,
+            sets,
+            threads,
+            quiet,
+            force,
+        } => set_threads(threads).and_then(|_| {
+            let opts = train::TrainOptions {
+                config,
+                out: dir,
+                sets,
+                quiet,
+                force,
+            };
+            train::run(&opts, &mut out)
+        }),
+        Command::Apply {
+            model,
+            inputs,
+            output,
+            output_dir,
+            tree_name,
+            branch,
+            friends,
+            all_folds,
+            force,
+            threads,
+            quiet,
+        } => set_threads(threads).and_then(|_| {
+            let opts = apply::ApplyOptions {
+                model,
+                inputs,
+                output,
+                output_dir,
+                tree_name,
+                branch,
+                friends,
+                all_folds,
+                force,
+                quiet,
+            };
+            apply::run(&opts, &mut out)
+        }),
     };
     let r = r.and_then(|_| {
         out.flush().map_err(|source| Error::Io {
@@ -49,6 +95,20 @@ pub fn run(cli: Cli) -> Result<()> {
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r,
     }
+}
+
+/// Sizes rayon's pool (`--threads`); results do not depend on it.
+fn set_threads(threads: Option<usize>) -> Result<()> {
+    let Some(n) = threads else { return Ok(()) };
+    if n == 0 {
+        return Err(Error::Usage(
+            "--threads 0: give at least 1 (or leave it out for every core)".into(),
+        ));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+        .map_err(|e| Error::Usage(format!("--threads {n}: {e}")))
 }
 
 /// Writes an output file under a temporary name in the same folder and renames it

@@ -1,0 +1,110 @@
+//! The run description: one TOML file, checked once into [`RunConfig`].
+//!
+//! Every key of every section is known ([`read::Section::check_keys`]); an unknown key,
+//! a value of the wrong type or out of range is an error that names the key by its
+//! dotted path (`training.learning_rate`) and says how to fix it, before any file is
+//! read. `--set KEY=VALUE` overrides are applied to the parsed TOML first, so they are
+//! checked the same way. docs/config.md lists every key with its default.
+//!
+//! Relative file names in sample `files` and `friends`, and `training.init`, are taken
+//! relative to the folder holding the config file, so a config and its ntuples can move
+//! together; absolute names are used as they are.
+
+pub(crate) mod read;
+mod sections;
+
+use std::path::{Path, PathBuf};
+
+pub use sections::{
+    act_name, Adaptation, AdaptationMethod, ClassNormalize, Classification, Decorrelation,
+    DecorrelationMethod, Domain, HeadConfig, NegativeWeights, NetworkConfig, ReversalSchedule,
+    SampleSpec, Split, Training,
+};
+
+use crate::{Error, Result};
+
+/// A checked run description.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Feature expressions, in input order.
+    pub features: Vec<String>,
+    /// Labelled simulation (signal and background); required by `train`.
+    pub classification: Option<Classification>,
+    /// The control region (data and simulation); required by adaptation.
+    pub domain: Option<Domain>,
+    pub network: NetworkConfig,
+    pub training: Training,
+    pub adaptation: Adaptation,
+    pub decorrelation: Option<Decorrelation>,
+    /// The TOML as used (after `--set`), recorded in the model file.
+    pub as_used: toml::Table,
+}
+
+const TOP_KEYS: &[&str] = &[
+    "inputs",
+    "classification",
+    "domain",
+    "network",
+    "training",
+    "adaptation",
+    "decorrelation",
+];
+
+impl RunConfig {
+    /// Reads and checks `path`, after applying each `--set KEY=VALUE` in order.
+    pub fn load(path: &Path, sets: &[String]) -> Result<RunConfig> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_str(&text, path, sets)
+    }
+
+    /// Checks a run description given as text; `path` names it in messages and anchors
+    /// relative file names.
+    pub fn from_str(text: &str, path: &Path, sets: &[String]) -> Result<RunConfig> {
+        let name = path.display().to_string();
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                    format!(" (line {line})")
+                })
+                .unwrap_or_default();
+            Error::Usage(format!(
+                "{name}{at}: not valid TOML: {}",
+                e.message().trim()
+            ))
+        })?;
+        for s in sets {
+            read::apply_set(&mut table, s)?;
+        }
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        sections::check(&name, &table, &base).map(|mut c| {
+            c.path = path.to_path_buf();
+            c.as_used = table.clone();
+            c
+        })
+    }
+
+    /// Whether the loss has data/simulation terms (histogram or reversal), which need
+    /// domain batches.
+    pub fn uses_domain_batches(&self) -> bool {
+        matches!(
+            self.adaptation.method,
+            AdaptationMethod::Histogram | AdaptationMethod::Reversal | AdaptationMethod::Both
+        )
+    }
+}
+
+/// The top-level keys, for messages.
+pub(crate) fn top_keys() -> &'static [&'static str] {
+    TOP_KEYS
+}

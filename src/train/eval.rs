@@ -1,0 +1,141 @@
+//! Evaluation passes: logits of a whole set in eval mode (dropout off), chunked so
+//! memory stays bounded, and the per-epoch validation numbers: each loss term on the
+//! validation sets, AUC, and the data/simulation KS distance of the score.
+
+use rootgrad_kernels::act::sigmoid;
+
+use crate::data::sets::Set;
+use crate::loss::{
+    bce_forward, flatness_forward, histogram_forward, DomainNorm, FlatnessBatch, FlatnessConfig,
+    FlatnessHistograms, HistogramConfig, Histograms, Normalisation,
+};
+use crate::nn::{Mode, Network, Workspace};
+use crate::Result;
+
+/// Rows per evaluation pass.
+const EVAL_ROWS: usize = 1 << 16;
+
+/// The classifier logits of `x` ((n, inputs) row-major), in eval mode.
+pub fn logits(net: &Network, params: &[f32], x: &[f32]) -> Result<Vec<f32>> {
+    let inputs = net.spec().inputs;
+    let n = x.len() / inputs;
+    let mut out = Vec::with_capacity(n);
+    let mut ws: Option<Workspace<f32>> = None;
+    let mut start = 0;
+    while start < n {
+        let rows = EVAL_ROWS.min(n - start);
+        let w = match ws.as_mut() {
+            Some(w) if w.batch() == rows => w,
+            _ => ws.insert(Workspace::with_caching(net, rows, false)),
+        };
+        net.forward(
+            w,
+            params,
+            &x[start * inputs..(start + rows) * inputs],
+            Mode::Eval,
+        )?;
+        out.extend_from_slice(&w.z);
+        start += rows;
+    }
+    Ok(out)
+}
+
+/// Scores s = sigmoid(z).
+pub fn scores(z: &[f32]) -> Vec<f32> {
+    z.iter().map(|&v| sigmoid(v)).collect()
+}
+
+/// The first `max` events of a set in a fixed order (all of them if fewer).
+pub fn head(set: &Set, max: usize) -> Set {
+    if set.len() <= max {
+        return set.clone();
+    }
+    let w = set.width;
+    Set {
+        width: w,
+        x: set.x[..max * w].to_vec(),
+        y: set.y[..max].to_vec(),
+        w: set.w[..max].to_vec(),
+        mass: if set.mass.is_empty() {
+            Vec::new()
+        } else {
+            set.mass[..max].to_vec()
+        },
+    }
+}
+
+/// Validation values of one epoch.
+#[derive(Debug, Clone, Default)]
+pub struct Validation {
+    pub classification: f64,
+    pub histogram: Option<f64>,
+    pub flatness: Option<f64>,
+    pub auc: f64,
+    pub ks: Option<f64>,
+}
+
+/// The terms of the validation loss, on whole sets (a batch of the whole set, so each
+/// normalisation is N / (N W) = 1 / W).
+#[allow(clippy::too_many_arguments)]
+pub fn validate(
+    net: &Network,
+    params: &[f32],
+    val: &Set,
+    domain: Option<(&Set, &Set)>,
+    hist: Option<&HistogramConfig>,
+    flat: Option<&FlatnessConfig>,
+    metric_events: usize,
+) -> Result<Validation> {
+    let z = logits(net, params, &val.x)?;
+    let norm =
+        Normalisation::of_weights("validation set", &val.w)?.batch("validation set", z.len())?;
+    let classification = bce_forward(&z, &val.y, &val.w, &norm);
+    let flatness = match flat {
+        Some(cfg) => {
+            let b = FlatnessBatch::new(cfg, &val.y, &val.mass)?;
+            let mut h = FlatnessHistograms::new(cfg);
+            Some(flatness_forward(&mut h, &z, &val.w, &b, cfg))
+        }
+        None => None,
+    };
+    let m = metric_events.min(z.len());
+    let s = scores(&z[..m]);
+    let labels: Vec<bool> = val.y[..m].iter().map(|&y| y == 1.0).collect();
+    let auc = crate::metrics::roc_auc(&s, &labels, &val.w[..m]).unwrap_or(f64::NAN);
+    let (histogram, ks) = match domain {
+        Some((data, mc)) => {
+            let zd = logits(net, params, &data.x)?;
+            let zm = logits(net, params, &mc.x)?;
+            let histogram = match hist {
+                Some(cfg) => {
+                    let dn = DomainNorm::new(
+                        Normalisation::of_weights("validation data", &data.w)?,
+                        Normalisation::of_weights("validation simulation", &mc.w)?,
+                    );
+                    let mut z_all = zd.clone();
+                    z_all.extend_from_slice(&zm);
+                    let mut w_all = data.w.clone();
+                    w_all.extend_from_slice(&mc.w);
+                    let mut label = vec![1.0f32; zd.len()];
+                    label.resize(zd.len() + zm.len(), 0.0);
+                    let b = dn.batch(&label)?;
+                    let mut h = Histograms::new(cfg);
+                    Some(histogram_forward(&mut h, &z_all, &w_all, &label, cfg, &b))
+                }
+                None => None,
+            };
+            let sd = scores(&zd);
+            let sm = scores(&zm);
+            let ks = crate::metrics::ks_distance(&sd, &data.w, &sm, &mc.w).ok();
+            (histogram, ks)
+        }
+        None => (None, None),
+    };
+    Ok(Validation {
+        classification,
+        histogram,
+        flatness,
+        auc,
+        ks,
+    })
+}
