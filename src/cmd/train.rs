@@ -85,6 +85,31 @@ pub fn run(opts: &TrainOptions, out: &mut dyn Write) -> Result<()> {
         path: "<stdout>".into(),
         source,
     };
+    for r in &outcome.summary.samples {
+        let mut line = format!(
+            "{}: {} events, total weight {:.6}",
+            r.sample, r.events, r.sum_weights
+        );
+        if r.negative_events > 0 {
+            line.push_str(&format!(
+                "; {} with negative weight (sum {:.6}), {}",
+                r.negative_events,
+                r.negative_weight,
+                match r.negative_weights {
+                    "ignore" => format!("left out ({} events)", r.changed_events),
+                    "abs" => format!("used as |w| ({} events)", r.changed_events),
+                    _ => "kept as they are".to_string(),
+                }
+            ));
+        }
+        if r.nonfinite_dropped > 0 {
+            line.push_str(&format!(
+                "; {} dropped for a non-finite feature",
+                r.nonfinite_dropped
+            ));
+        }
+        writeln!(out, "{line}").map_err(io)?;
+    }
     for m in &outcome.summary.models {
         let fold = m.fold.map(|f| format!("fold {f}: ")).unwrap_or_default();
         let f = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or("-".into());
