@@ -23,8 +23,8 @@
 //!
 //! Summation: each sample is sorted by descending score (ties in input order) and its
 //! weights are added one at a time in that order; W is the last of those running sums,
-//! and S(t) = running sum / W is one division (so for unit weights S is exactly k/n
-//! rounded once, as scipy computes its CDFs).
+//! and S(t) = running sum / W is one division (so for unit weights S is k/n rounded
+//! once; scipy rounds its CDF values k/n once too, and D agrees with scipy's to an ulp).
 
 use super::{check_finite, check_len, descending_order, Real};
 use crate::{Error, Result};
@@ -42,8 +42,8 @@ pub fn ks_distance<S: Real, W: Real>(
     mc_scores: &[S],
     mc_weights: &[W],
 ) -> Result<f64> {
-    let data = Sample::new("data", data_scores, data_weights)?;
-    let mc = Sample::new("simulation", mc_scores, mc_weights)?;
+    let data = Sample::new("ks_distance (data sample)", data_scores, data_weights)?;
+    let mc = Sample::new("ks_distance (simulation sample)", mc_scores, mc_weights)?;
 
     let (mut i, mut j) = (0, 0);
     let (mut sum_data, mut sum_mc) = (0.0f64, 0.0f64);
@@ -72,11 +72,11 @@ struct Sample<'a, S, W> {
 }
 
 impl<'a, S: Real, W: Real> Sample<'a, S, W> {
-    fn new(name: &str, scores: &'a [S], weights: &'a [W]) -> Result<Self> {
-        let metric = format!("ks_distance ({name} sample)");
-        check_len(&metric, "weights", weights.len(), "scores", scores.len())?;
-        check_finite(&metric, "scores", scores)?;
-        check_finite(&metric, "weights", weights)?;
+    /// `metric` names the sample in error messages.
+    fn new(metric: &str, scores: &'a [S], weights: &'a [W]) -> Result<Self> {
+        check_len(metric, "weights", weights.len(), "scores", scores.len())?;
+        check_finite(metric, "scores", scores)?;
+        check_finite(metric, "weights", weights)?;
         let order = descending_order(scores);
         // W in the same order and by the same additions as the running sums
         let total = order

@@ -1,9 +1,10 @@
 //! Metrics over scores, labels and signed event weights, for the training loop's
 //! per-epoch log and the validation report.
 //!
-//! Every metric is a pure function over slices: no state, no allocation beyond one sort
-//! of event indices, no panic on any input. Weights may be negative (NLO generator
-//! weights, sWeights); each function's doc says how negative and zero weights enter.
+//! Every metric is a pure function over slices: no state, no allocation beyond the
+//! sorted event indices (and the curve it returns), no panic on any input. Weights may
+//! be negative (NLO generator weights, sWeights); each function's doc says how negative
+//! and zero weights enter.
 //! Scores and weights may be `f32` or `f64` (see [`Real`]); labels may be `bool` or the
 //! numbers 0 and 1 (see [`Label`]). Every sum is taken in `f64`.
 //!
