@@ -2,6 +2,9 @@
 """Golden values for rootgrad's metrics (src/metrics/): weighted ROC AUC and the
 weighted Kolmogorov-Smirnov distance, from scikit-learn, scipy and plain numpy.
 
+Every array (and every expected value) is stored as one string of space-separated
+shortest round-trip decimals (see `pack`), which Rust parses exactly.
+
 AUC (validation/data/metrics/auc.json). Each case stores scores, labels (0/1) and
 weights (null for unit weights) and the expected area:
 
@@ -25,10 +28,11 @@ weighted cases it is `ks_weighted` below, written from the formula and checked a
 scipy on every unit-weight case.
 
 The two largest cases (10^5 events) are not stored: their events come from a
-splitmix64 generator written out below and in validation/metrics.rs with only exact
-IEEE operations (integer shifts, products by powers of two, one correctly rounded
-sqrt, one add or multiply per weight), so both sides build the same bits; a checksum of
-the events is stored so the Rust test can tell a generator mismatch from a metric bug.
+splitmix64 generator written out below and in validation/metrics.rs using only
+operations IEEE 754 rounds the same way everywhere (64-bit integer arithmetic, products
+by powers of two, floor, one sqrt, single adds and multiplies, no fused multiply-add),
+so both sides build the same bits; a checksum of the events is stored so the Rust test
+can tell a generator mismatch from a metric bug.
 
 Run: /work/venv/bin/python validation/metrics_golden.py
 """

@@ -184,3 +184,60 @@ fn ks_errors_name_the_sample() {
         "{m}"
     );
 }
+
+/// KS by brute force, O((n + m)^2): S at every score of either sample.
+fn ks_brute(a: &[f64], wa: &[f64], b: &[f64], wb: &[f64]) -> f64 {
+    let surv = |s: &[f64], w: &[f64], t: f64| {
+        let total: f64 = w.iter().sum();
+        let above: f64 = s
+            .iter()
+            .zip(w)
+            .filter(|(&x, _)| x >= t)
+            .map(|(_, &v)| v)
+            .sum();
+        above / total
+    };
+    a.iter()
+        .chain(b)
+        .map(|&t| (surv(a, wa, t) - surv(b, wb, t)).abs())
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn random_small_cases_match_brute_force() {
+    // a tiny LCG: scores on 8 levels (heavy ties), a quarter of the weights negative
+    let mut state = 12345u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as f64 / (1u64 << 31) as f64
+    };
+    let mut checked = (0, 0);
+    for _ in 0..300 {
+        let n = 2 + (next() * 30.0) as usize;
+        let s: Vec<f64> = (0..n).map(|_| (next() * 8.0).floor() / 8.0).collect();
+        let y: Vec<bool> = (0..n).map(|_| next() < 0.5).collect();
+        let w: Vec<f64> = (0..n)
+            .map(|_| if next() < 0.25 { -next() } else { 0.5 + next() })
+            .collect();
+        if let Ok(got) = roc_auc(&s, &y, &w) {
+            let want = auc_pairs(&s, &y, &w);
+            assert!(
+                (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "{got} vs {want}"
+            );
+            checked.0 += 1;
+        }
+        let m = n / 2;
+        if let Ok(got) = ks_distance(&s[..m], &w[..m], &s[m..], &w[m..]) {
+            let want = ks_brute(&s[..m], &w[..m], &s[m..], &w[m..]);
+            assert!(
+                (got - want).abs() <= 1e-12 * want.max(1.0),
+                "{got} vs {want}"
+            );
+            checked.1 += 1;
+        }
+    }
+    assert!(checked.0 > 100 && checked.1 > 100, "{checked:?}");
+}
