@@ -134,7 +134,7 @@ def run(cmd, cwd):
     return r.stdout
 
 
-def check(name, got, want, tol=2e-6):
+def check(name, got, want, tol=1e-5):
     err = np.abs(got - want) / np.maximum(np.abs(want), 1e-3)
     worst = int(np.argmax(err))
     if not err[worst] <= tol:

@@ -45,22 +45,21 @@ pub fn scores(z: &[f32]) -> Vec<f32> {
     z.iter().map(|&v| sigmoid(v)).collect()
 }
 
-/// The first `max` events of a set in a fixed order (all of them if fewer).
-pub fn head(set: &Set, max: usize) -> Set {
+/// At most `max` events of a set, evenly spaced (`i * n / max`), so a set stored class
+/// by class keeps both classes in proportion; all of them if there are fewer.
+pub fn subsample(set: &Set, max: usize) -> Set {
     if set.len() <= max {
         return set.clone();
     }
-    let w = set.width;
+    let idx: Vec<u32> = (0..max).map(|i| (i * set.len() / max) as u32).collect();
+    let mut b = crate::data::sets::Batch::default();
+    set.gather(&idx, &mut b);
     Set {
-        width: w,
-        x: set.x[..max * w].to_vec(),
-        y: set.y[..max].to_vec(),
-        w: set.w[..max].to_vec(),
-        mass: if set.mass.is_empty() {
-            Vec::new()
-        } else {
-            set.mass[..max].to_vec()
-        },
+        width: set.width,
+        x: b.x,
+        y: b.y,
+        w: b.w,
+        mass: b.mass,
     }
 }
 
@@ -98,10 +97,22 @@ pub fn validate(
         }
         None => None,
     };
-    let m = metric_events.min(z.len());
-    let s = scores(&z[..m]);
-    let labels: Vec<bool> = val.y[..m].iter().map(|&y| y == 1.0).collect();
-    let auc = crate::metrics::roc_auc(&s, &labels, &val.w[..m]).unwrap_or(f64::NAN);
+    // AUC on at most `metric_events` evenly spaced events
+    let (zs, ys, ws): (Vec<f32>, Vec<bool>, Vec<f32>) = if z.len() <= metric_events {
+        (
+            z.clone(),
+            val.y.iter().map(|&y| y == 1.0).collect(),
+            val.w.clone(),
+        )
+    } else {
+        let pick = |i: usize| i * z.len() / metric_events;
+        (
+            (0..metric_events).map(|i| z[pick(i)]).collect(),
+            (0..metric_events).map(|i| val.y[pick(i)] == 1.0).collect(),
+            (0..metric_events).map(|i| val.w[pick(i)]).collect(),
+        )
+    };
+    let auc = crate::metrics::roc_auc(&scores(&zs), &ys, &ws).unwrap_or(f64::NAN);
     let (histogram, ks) = match domain {
         Some((data, mc)) => {
             let zd = logits(net, params, &data.x)?;

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::eval::{head, validate, Validation};
+use super::eval::{subsample, validate, Validation};
 use crate::config::{AdaptationMethod, DecorrelationMethod, ReversalSchedule, RunConfig};
 use crate::data::sets::{Batch, Cycler, Set};
 use crate::data::split::permutation;
@@ -258,7 +258,7 @@ pub fn fit(
     let mut interrupted = false;
     let mut step = 0u64;
     let val_domain = sets.domain_val.as_ref().map(|(d, m)| (d, m));
-    let train_probe = head(train, t.metric_events);
+    let train_probe = subsample(train, t.metric_events);
     let bar = progress.bar(t.epochs as u64, "epochs", "training");
     for epoch in 0..t.epochs {
         let started = Instant::now();
