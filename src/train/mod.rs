@@ -11,20 +11,20 @@
 
 pub mod eval;
 pub mod fit;
+pub mod prepare;
 
 use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 
-use crate::config::{AdaptationMethod, ClassNormalize, RunConfig, Split};
-use crate::data::sets::{Set, Standardize};
-use crate::data::split::{roles, Role};
-use crate::data::{load, Sample, SampleReport, Wanted};
-use crate::expr::Expr;
+use crate::config::{RunConfig, Split};
+use crate::data::sets::Standardize;
+use crate::data::SampleReport;
 use crate::model::{Folds, Input, ModelFile, Scoring};
 use crate::progress::Progress;
 use crate::{Error, Result};
-use fit::{fit, EpochRecord, FitSets};
+use fit::{fit, EpochRecord};
+pub use prepare::Prepared;
 
 /// Everything a training run produces.
 pub struct Outcome {
@@ -55,10 +55,6 @@ pub struct ModelSummary {
     pub val_loss: Option<f64>,
     pub val_auc: Option<f64>,
     pub val_ks: Option<f64>,
-}
-
-fn parse(what: &str, src: &str) -> Result<Expr> {
-    Expr::parse(src).map_err(|e| Error::Usage(format!("{what}: {e}")))
 }
 
 /// The scoring tensors of an init model, for fold `k` (or the only model).
@@ -103,96 +99,20 @@ fn init_tensors(
 /// Runs the whole training of a checked run description.
 pub fn run(cfg: &RunConfig, progress: &Progress, stop: &AtomicBool) -> Result<Outcome> {
     let started = std::time::Instant::now();
-    let Some(cls) = &cfg.classification else {
-        return Err(Error::Usage(format!(
-            "{}: `train` needs a [classification] section with `signal` and `background` \
-             samples",
-            cfg.path.display()
-        )));
-    };
-    let features: Vec<Expr> = cfg
-        .features
-        .iter()
-        .enumerate()
-        .map(|(i, f)| parse(&format!("inputs.features[{i}]"), f))
-        .collect::<Result<_>>()?;
-    let fold_expr = match &cfg.training.split {
-        Split::Folds { k, expression, .. } => Some((parse("training.fold", expression)?, *k)),
-        _ => None,
-    };
-    let mass_expr = cfg
-        .decorrelation
-        .as_ref()
-        .map(|d| parse("decorrelation.mass", &d.mass))
-        .transpose()?;
-    if mass_expr.is_some() && cfg.adaptation.method == AdaptationMethod::Doping {
-        return Err(Error::Usage(
-            "[decorrelation] and adaptation method \"doping\" cannot be combined: the doped \
-             simulation events have no mass in the classification sample"
-                .into(),
-        ));
-    }
-    let fold = fold_expr.as_ref().map(|(e, k)| (e, *k));
-    let want_cls = Wanted {
-        features: &features,
-        fold,
-        mass: mass_expr.as_ref(),
-    };
-    let want_dom = Wanted {
-        features: &features,
-        fold,
-        mass: None,
-    };
-    let sig = load(&cls.signal, &want_cls, progress)?;
-    let bkg = load(&cls.background, &want_cls, progress)?;
-    let (data, mc) = match &cfg.domain {
-        Some(d) => (
-            Some(load(&d.data, &want_dom, progress)?),
-            Some(load(&d.mc, &want_dom, progress)?),
-        ),
-        _ => (None, None),
-    };
-    // class scales: "equal" puts each class at half the classification events' count
-    let (s_sig, s_bkg) = match cls.normalize {
-        ClassNormalize::None => (1.0, 1.0),
-        ClassNormalize::Equal => {
-            let half = (sig.len() + bkg.len()) as f64 / 2.0;
-            (half / sig.report.sum_weights, half / bkg.report.sum_weights)
-        }
-    };
-    let (k, frac) = match &cfg.training.split {
-        Split::Fraction(f) => (None, *f),
-        Split::Folds { k, validation, .. } => (Some(*k), *validation),
-    };
-    let models: Vec<Option<usize>> = match k {
-        None => vec![None],
-        Some(k) => (0..k).map(Some).collect(),
-    };
+    let prep = Prepared::load(cfg, progress)?;
+    let (sig, bkg, data, mc) = (&prep.sig, &prep.bkg, &prep.data, &prep.mc);
+    let k = prep.k;
     let mut scorings = Vec::new();
     let mut history = Vec::new();
     let mut summaries = Vec::new();
     let mut interrupted = false;
     let mut constant = Vec::new();
-    for m in models {
-        let seed = cfg.training.seed;
-        let role_of = |s: &Sample, n: u64| {
-            let f = m.map(|k| (&s.fold[..], k as u32));
-            roles(s.len(), f, frac, seed, n)
-        };
-        let r_sig = role_of(&sig, 0);
-        let r_bkg = role_of(&bkg, 1);
-        let pick = |r: &[Role], want: Role| -> Vec<usize> {
-            (0..r.len()).filter(|&i| r[i] == want).collect()
-        };
+    for m in prep.models() {
         let init = init_tensors(cfg, m)?;
         let st = match &init {
             Some((st, _)) => st.clone(),
             None => {
-                let rows = pick(&r_sig, Role::Train)
-                    .into_iter()
-                    .map(|i| sig.row(i))
-                    .chain(pick(&r_bkg, Role::Train).into_iter().map(|i| bkg.row(i)));
-                let (st, c) = Standardize::fit(features.len(), rows);
+                let (st, c) = prep.standardize(m);
                 for j in c {
                     let f = cfg.features[j].clone();
                     if !constant.contains(&f) {
@@ -202,81 +122,7 @@ pub fn run(cfg: &RunConfig, progress: &Progress, stop: &AtomicBool) -> Result<Ou
                 st
             }
         };
-        let width = features.len();
-        let mut train = Set::new(width);
-        let mut val = Set::new(width);
-        for (s, r, y, scale) in [(&sig, &r_sig, 1.0, s_sig), (&bkg, &r_bkg, 0.0, s_bkg)] {
-            train.extend(s, &pick(r, Role::Train), y, scale, &st);
-            val.extend(s, &pick(r, Role::Validate), y, scale, &st);
-        }
-        let (mut domain_train, mut domain_val) = (None, None);
-        if let (Some(d), Some(s)) = (&data, &mc) {
-            let r_d = role_of(d, 2);
-            let r_m = role_of(s, 3);
-            let mut sets = Vec::new();
-            for want in [Role::Train, Role::Validate] {
-                let mut ds = Set::new(width);
-                ds.extend(d, &pick(&r_d, want), 1.0, 1.0, &st);
-                let mut ms = Set::new(width);
-                ms.extend(s, &pick(&r_m, want), 0.0, 1.0, &st);
-                sets.push((ds, ms));
-            }
-            let v = sets.pop();
-            let t = sets.pop();
-            if cfg.adaptation.method == AdaptationMethod::Doping {
-                // the control region's simulation joins the background with a total
-                // weight of doping_fraction times the background's
-                for (set, part) in [(&mut train, &t), (&mut val, &v)] {
-                    if let Some((_, ms)) = part {
-                        let w_bkg: f64 = (0..set.len())
-                            .filter(|&i| set.y[i] == 0.0)
-                            .map(|i| set.w[i] as f64)
-                            .sum();
-                        let w_mc = ms.sum_w();
-                        if ms.is_empty() || !(w_mc > 0.0) {
-                            continue;
-                        }
-                        let scale = cfg.adaptation.doping_fraction * w_bkg / w_mc;
-                        set.x.extend_from_slice(&ms.x);
-                        set.y.extend(std::iter::repeat_n(0.0, ms.len()));
-                        set.w
-                            .extend(ms.w.iter().map(|&w| (w as f64 * scale) as f32));
-                    }
-                }
-            }
-            if cfg.uses_domain_batches() {
-                for part in [&t, &v] {
-                    if let Some((ds, ms)) = part {
-                        if ds.is_empty() || ms.is_empty() {
-                            return Err(Error::Usage(format!(
-                                "the control region has {} data and {} simulation events in a \
-                                 training or validation part{}; both are needed for the \
-                                 adaptation terms (lower training.validation, or add events)",
-                                ds.len(),
-                                ms.len(),
-                                m.map(|k| format!(" of fold {k}")).unwrap_or_default()
-                            )));
-                        }
-                    }
-                }
-            }
-            domain_train = t;
-            domain_val = v;
-        }
-        if !val.is_empty() && (val.y.iter().all(|&y| y == 1.0) || val.y.iter().all(|&y| y == 0.0)) {
-            return Err(Error::Usage(format!(
-                "the validation set{} holds only one class ({} events); raise \
-                 training.validation or add events",
-                m.map(|k| format!(" of fold {k}")).unwrap_or_default(),
-                val.len()
-            )));
-        }
-        let sets = FitSets {
-            train,
-            val,
-            domain_train,
-            domain_val,
-        };
+        let sets = prep.sets(cfg, m, &st)?;
         let start = init.as_ref().map(|(_, t)| &t[..]);
         let fitted = fit(cfg, m, &sets, start, progress, stop)?;
         scorings.push(Scoring::from_params(&fitted.net, &fitted.params, &st));
@@ -359,9 +205,7 @@ pub fn run(cfg: &RunConfig, progress: &Progress, stop: &AtomicBool) -> Result<Ou
         metrics,
         provenance,
     };
-    let mut samples = vec![sig.report, bkg.report];
-    samples.extend(data.map(|d| d.report));
-    samples.extend(mc.map(|d| d.report));
+    let samples: Vec<SampleReport> = reports.into_iter().cloned().collect();
     Ok(Outcome {
         model,
         history,
