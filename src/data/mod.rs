@@ -75,6 +75,9 @@ pub struct Sample {
     pub width: usize,
     /// Raw feature values, (events, width) row-major.
     pub x: Vec<f32>,
+    /// Raw feature values in f64, (events, width), when [`Wanted::f64`] asked for them
+    /// (then `x` is empty): for metrics and plots, which must not round.
+    pub x64: Vec<f64>,
     /// Signed weights.
     pub w: Vec<f64>,
     /// Fold of each event (empty without folds).
@@ -105,6 +108,8 @@ pub struct Wanted<'a> {
     /// The fold expression and k.
     pub fold: Option<(&'a Expr, usize)>,
     pub mass: Option<&'a Expr>,
+    /// Keep the features in f64 (`Sample::x64`) instead of f32 (`Sample::x`).
+    pub f64: bool,
 }
 
 /// Opens the chain of a sample: every file of every pattern, in order, with its friends.
@@ -187,6 +192,7 @@ pub fn load(spec: &SampleSpec, want: &Wanted, progress: &Progress) -> Result<Sam
         key: spec.key.clone(),
         width,
         x: Vec::new(),
+        x64: Vec::new(),
         w: Vec::new(),
         fold: Vec::new(),
         mass: Vec::new(),
@@ -266,7 +272,7 @@ pub fn load(spec: &SampleSpec, want: &Wanted, progress: &Progress) -> Result<Sam
             }
             let mut finite = true;
             for (j, f) in feats.iter().enumerate() {
-                if !f[i].is_finite() || !(f[i] as f32).is_finite() {
+                if !f[i].is_finite() || (!want.f64 && !(f[i] as f32).is_finite()) {
                     finite = false;
                     bad[j].count += 1;
                     if bad[j].first.is_none() {
@@ -324,7 +330,11 @@ pub fn load(spec: &SampleSpec, want: &Wanted, progress: &Progress) -> Result<Sam
                 out.mass.push(v);
             }
             for f in &feats {
-                out.x.push(f[i] as f32);
+                if want.f64 {
+                    out.x64.push(f[i]);
+                } else {
+                    out.x.push(f[i] as f32);
+                }
             }
             out.w.push(wi);
         }

@@ -82,11 +82,13 @@ impl Prepared {
             features: &features,
             fold,
             mass: mass_expr.as_ref(),
+            f64: false,
         };
         let want_dom = Wanted {
             features: &features,
             fold,
             mass: None,
+            f64: false,
         };
         let sig = load(&cls.signal, &want_cls, progress)?;
         let bkg = load(&cls.background, &want_cls, progress)?;
