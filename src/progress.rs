@@ -1,6 +1,7 @@
 //! Progress bars and status lines for the long-running commands (`train`, `apply`), on
-//! standard error. Quiet with `--quiet`, and whenever standard error is not a terminal
-//! (batch jobs, pipes, tests): then nothing is drawn and status lines are not printed.
+//! standard error. Bars are drawn only on a terminal and never with `--quiet`; status
+//! lines (one per epoch) are printed on a terminal and off one, so a batch job's log keeps
+//! them, and `--quiet` silences them too.
 
 use std::io::IsTerminal;
 use std::time::Duration;

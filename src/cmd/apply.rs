@@ -2,9 +2,16 @@
 //! with the same entry count and order, holding the score (and, with `--all-folds`,
 //! every fold model's score).
 //!
-//! Everything that can be checked is checked before the first output is written: the
-//! model, every input tree and friend, that every branch the model reads exists, and
-//! that no output exists (unless `--force`) or would overwrite an input.
+//! Everything that can be checked without scoring is checked before the first output is
+//! written: the model, every input tree and friend, that every branch the model reads
+//! exists, and that no output exists (unless `--force`) or would overwrite an input.
+//! Files are then scored one after another, each output written completely (temporary
+//! name, then rename) before the next input is read; an error found while scoring (a
+//! fold value out of range) stops the run, names the input and entry, and leaves the
+//! outputs already finished complete and the failing one unwritten.
+//!
+//! Inputs are taken in sorted order of their file names (after glob expansion), and
+//! each `--friend` pattern's files are paired with them in that order.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -52,6 +59,8 @@ fn plan(opts: &ApplyOptions) -> Result<Vec<Job>> {
             inputs.push((f, spec.tree.clone()));
         }
     }
+    inputs.sort();
+    inputs.dedup();
     let mut friends: Vec<Vec<String>> = vec![Vec::new(); inputs.len()];
     for f in &opts.friends {
         let spec = TreeSpec::parse(f);
@@ -188,12 +197,11 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
         )
         .map_err(io)?;
         if scores.nonfinite > 0 {
-            writeln!(
-                out,
-                "warning: {}: {} entries have a NaN or infinite input feature; their score is NaN",
+            eprintln!(
+                "rootgrad: warning: {}: {} entries have a NaN or infinite input feature; their \
+                 score is NaN",
                 j.input, scores.nonfinite
-            )
-            .map_err(io)?;
+            );
         }
     }
     Ok(())

@@ -130,11 +130,9 @@ pub fn run(opts: &TrainOptions, out: &mut dyn Write) -> Result<()> {
         writeln!(out, "interrupted: the best model so far was saved").map_err(io)?;
     }
     for c in &outcome.summary.constant_features {
-        writeln!(
-            out,
-            "warning: feature `{c}` is constant in the training set (std set to 1)"
-        )
-        .map_err(io)?;
+        eprintln!(
+            "rootgrad: warning: feature `{c}` is constant in the training set (std set to 1)"
+        );
     }
     writeln!(out, "wrote {}", files[0].display()).map_err(io)?;
     Ok(())

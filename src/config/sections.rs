@@ -660,6 +660,44 @@ fn adaptation(s: Option<Section>) -> Result<Adaptation> {
         },
         _ => ReversalSchedule::Constant,
     };
+    // keys that the chosen method would ignore are refused, so nothing is silently unused
+    let unused = |key: &str, when: &str| -> Result<()> {
+        if s.get(key).is_some() {
+            return Err(s.err(format!(
+                "`{}` is only used {when}; remove it (method is \"{}\")",
+                s.key(key),
+                s.choice(
+                    "method",
+                    &["none", "histogram", "reversal", "both", "doping"],
+                    "none"
+                )?
+            )));
+        }
+        Ok(())
+    };
+    if !matches!(method, AdaptationMethod::Reversal | AdaptationMethod::Both) {
+        unused("schedule", "with method = \"reversal\" or \"both\"")?;
+        unused(
+            "reversal_lambda",
+            "with method = \"both\" (for \"reversal\", `lambda` is its weight)",
+        )?;
+    }
+    if reversal_schedule == ReversalSchedule::Constant {
+        unused("gamma", "with schedule = \"dann\"")?;
+    }
+    if method != AdaptationMethod::Doping {
+        unused("doping_fraction", "with method = \"doping\"")?;
+    }
+    if !matches!(method, AdaptationMethod::Histogram | AdaptationMethod::Both) {
+        unused("bins", "with method = \"histogram\" or \"both\"")?;
+    }
+    if method == AdaptationMethod::None || method == AdaptationMethod::Doping {
+        unused("lambda", "by the histogram loss and gradient reversal")?;
+        unused(
+            "warmup_epochs",
+            "by the histogram loss and gradient reversal",
+        )?;
+    }
     let doping_fraction = s.finite("doping_fraction", 0.1, "0.1")?;
     if !(doping_fraction > 0.0) {
         return Err(s.err(format!(

@@ -262,7 +262,9 @@ pub fn fit(
     let bar = progress.bar(t.epochs as u64, "epochs", "training");
     for epoch in 0..t.epochs {
         let started = Instant::now();
-        let lr = t.schedule.lr(lr0, epoch as u64, step as f64 / total_steps);
+        // the rate at the epoch's start (what history.csv records); Ganin's schedule,
+        // which reads the progress p, is re-evaluated every step below
+        let lr_epoch = t.schedule.lr(lr0, epoch as u64, step as f64 / total_steps);
         let adapt = epoch >= a.warmup_epochs;
         let order = permutation(train.len(), &mut rng);
         let mut sums = [0.0f64; 5];
@@ -385,6 +387,7 @@ pub fn fit(
             if let Some(c) = &clip {
                 c.apply(&mut grad);
             }
+            let lr = t.schedule.lr(lr0, epoch as u64, p);
             opt.step(&mut params, &grad, lr);
             step += 1;
         }
@@ -429,7 +432,7 @@ pub fn fit(
         let rec = EpochRecord {
             fold: index,
             epoch,
-            learning_rate: lr,
+            learning_rate: lr_epoch,
             reversal_lambda: lambda_g,
             train_loss,
             train_classification: mean(0).unwrap_or(0.0),

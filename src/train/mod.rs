@@ -76,19 +76,38 @@ fn init_tensors(
             cfg.features.join(", ")
         )));
     }
+    let run_k = match &cfg.training.split {
+        Split::Folds { k, .. } => Some(*k),
+        Split::Fraction(_) => None,
+    };
     let scoring = match (m.single(), fold, &m.folds) {
         (Some(s), _, _) => s,
-        (None, Some(k), Some(f)) if k < f.models.len() => f.models[k].clone(),
+        (None, Some(k), Some(f)) if run_k == Some(f.k) => f.models[k].clone(),
         _ => {
             return Err(Error::Usage(format!(
-                "training.init = {}: a model with folds can only start a run with the same \
-                 number of folds",
-                path.display()
+                "training.init = {}: a model with {} folds can only start a run with the same \
+                 number of folds (this run has {})",
+                path.display(),
+                m.folds.as_ref().map_or(0, |f| f.k),
+                run_k.map_or("none".to_string(), |k| k.to_string())
             )))
         }
     };
     let what = format!("training.init = {}", path.display());
     let (net, params, st) = scoring.network(cfg.features.len(), &what)?;
+    if net.spec().hidden != cfg.network.hidden
+        || (!net.spec().hidden.is_empty() && net.spec().activation != cfg.network.activation)
+    {
+        return Err(Error::Usage(format!(
+            "training.init = {}: its hidden layers {:?} ({:?}) differ from network.hidden \
+             {:?} ({:?}); the init model must have the same shape and activation",
+            path.display(),
+            net.spec().hidden,
+            net.spec().activation,
+            cfg.network.hidden,
+            cfg.network.activation
+        )));
+    }
     let mut out = Vec::new();
     for t in net.table().tensors() {
         out.push((t.name.clone(), params[t.range()].to_vec()));
@@ -99,6 +118,8 @@ fn init_tensors(
 /// Runs the whole training of a checked run description.
 pub fn run(cfg: &RunConfig, progress: &Progress, stop: &AtomicBool) -> Result<Outcome> {
     let started = std::time::Instant::now();
+    // the network's shape (heads reading existing layers) is checked before any reading
+    fit::network_for(cfg)?;
     let prep = Prepared::load(cfg, progress)?;
     let (sig, bkg, data, mc) = (&prep.sig, &prep.bkg, &prep.data, &prep.mc);
     let k = prep.k;

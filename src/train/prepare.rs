@@ -192,10 +192,17 @@ impl Prepared {
                         .filter(|&i| set.y[i] == 0.0)
                         .map(|i| set.w[i] as f64)
                         .sum();
-                    let w_mc = ms.sum_w();
-                    if ms.is_empty() || w_mc.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
-                    {
+                    if ms.is_empty() {
                         continue;
+                    }
+                    let w_mc = ms.sum_w();
+                    if w_mc.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                        return Err(Error::Usage(format!(
+                            "doping: the control region's simulation{fold_note} has total \
+                             weight {w_mc} in a training or validation part; doping scales it \
+                             to a fraction of the background's weight, which needs a positive \
+                             total"
+                        )));
                     }
                     let scale = cfg.adaptation.doping_fraction * w_bkg / w_mc;
                     set.x.extend_from_slice(&ms.x);
@@ -205,12 +212,12 @@ impl Prepared {
                 }
             }
             if cfg.uses_domain_batches() {
-                for (ds, ms) in [&t, &v].into_iter().flatten() {
+                if let Some((ds, ms)) = &t {
                     if ds.is_empty() || ms.is_empty() {
                         return Err(Error::Usage(format!(
-                            "the control region has {} data and {} simulation events in a \
-                             training or validation part{fold_note}; both are needed for the \
-                             adaptation terms (lower training.validation, or add events)",
+                            "the control region has {} data and {} simulation events in the \
+                             training part{fold_note}; both are needed for the adaptation \
+                             terms (lower training.validation, or add events)",
                             ds.len(),
                             ms.len(),
                         )));
@@ -218,7 +225,8 @@ impl Prepared {
                 }
             }
             domain_train = t;
-            domain_val = v;
+            // no validation part of the control region without validation events
+            domain_val = v.filter(|(ds, ms)| !ds.is_empty() && !ms.is_empty());
         }
         let one_class = val.y.iter().all(|&y| y == 1.0) || val.y.iter().all(|&y| y == 0.0);
         if !val.is_empty() && one_class {

@@ -182,3 +182,51 @@ fn apply_checks_branches_and_model_before_writing() {
     assert!(e.contains("bad.json") && e.contains("malformed"), "{e}");
     assert!(!d.join("x.root").exists());
 }
+
+#[test]
+fn keys_the_method_would_ignore_are_refused() {
+    let d = project(
+        "unused",
+        400,
+        QUICK,
+        "[adaptation]\nmethod = \"histogram\"\ngamma = 5.0\n",
+    );
+    let e = fails(&["train", "run.toml", "--out", "o"], &d);
+    assert!(
+        e.contains("`adaptation.gamma` is only used with schedule = \"dann\""),
+        "{e}"
+    );
+    let e = fails(
+        &[
+            "train",
+            "run.toml",
+            "--set",
+            "adaptation.gamma=10",
+            "--set",
+            "adaptation.method=none",
+        ],
+        &d,
+    );
+    assert!(e.contains("adaptation."), "{e}");
+}
+
+#[test]
+fn init_model_of_another_shape_is_refused() {
+    let d = project("init-shape", 600, QUICK, "");
+    ok(&["train", "run.toml", "--out", "a", "-q"], &d);
+    let e = fails(
+        &[
+            "train",
+            "run.toml",
+            "--out",
+            "b",
+            "--set",
+            "network.hidden=[8]",
+            "--set",
+            "training.init=\"a/model.json\"",
+        ],
+        &d,
+    );
+    assert!(e.contains("training.init") && e.contains("[16, 16]"), "{e}");
+    no_outputs(&d, "b");
+}

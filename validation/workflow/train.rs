@@ -156,3 +156,19 @@ fn set_overrides_and_init_continues_from_a_model() {
     let b = json(&d.join("b/model.json"));
     assert_eq!(b["standardize"], m["standardize"]);
 }
+
+#[test]
+fn adaptation_without_a_validation_fraction_trains() {
+    // regression: validation = 0 left an empty validation part of the control region,
+    // which was refused as if the training part were empty
+    let d = project(
+        "noval",
+        1200,
+        "epochs = 2\nbatch_size = 256\nvalidation = 0.0",
+        "[adaptation]\nmethod = \"both\"\n",
+    );
+    ok(&["train", "run.toml", "--out", "o", "-q"], &d);
+    let s = json(&d.join("o/summary.json"));
+    assert_eq!(s["models"][0]["validation_events"], 0);
+    assert_eq!(s["models"][0]["best_epoch"], 1, "the last epoch is kept");
+}
