@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod evaluate;
 pub mod expr;
 pub mod loss;
 pub mod metrics;

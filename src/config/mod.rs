@@ -82,6 +82,13 @@ impl RunConfig {
         for s in sets {
             read::apply_set(&mut table, s)?;
         }
+        Self::from_table(table, path)
+    }
+
+    /// Checks a parsed run description (the `training` table of a model file, say);
+    /// `path` names it in messages and anchors relative file names.
+    pub fn from_table(table: toml::Table, path: &Path) -> Result<RunConfig> {
+        let name = path.display().to_string();
         let base = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

@@ -1,0 +1,181 @@
+//! A trained model on the events it can be judged on: what `report` and `sweep` show.
+//!
+//! The samples of the run description are read again ([`Prepared`]) and split exactly
+//! as `train` split them (same seed, same streams), then scored by the model file:
+//!
+//! - without folds, the validation events of every sample (or, with `validation = 0`,
+//!   every event, which the model trained on: the report says so);
+//! - with k folds, every event scored by the model of its own fold, which never saw it
+//!   (out-of-fold scores).
+//!
+//! Scores are computed like `apply` computes them: the model's standardisation in f64
+//! rounded to f32, the network in f32, the sigmoid.
+
+use serde::Serialize;
+
+use crate::config::RunConfig;
+use crate::data::split::Role;
+use crate::data::Sample;
+use crate::metrics::{ks_distance, roc_auc};
+use crate::model::ModelFile;
+use crate::progress::Progress;
+use crate::train::eval::logits;
+use crate::train::prepare::pick;
+use crate::train::Prepared;
+use crate::{Error, Result};
+
+/// Scores of the judged events of one sample, with their weights.
+#[derive(Debug, Clone, Default)]
+pub struct Scored {
+    pub scores: Vec<f64>,
+    pub weights: Vec<f64>,
+    /// The events' indices in the sample.
+    pub index: Vec<usize>,
+}
+
+/// Which events were judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Judged {
+    Validation,
+    OutOfFold,
+    /// `validation = 0`: the model trained on these events.
+    Training,
+}
+
+/// A model on its run's samples.
+pub struct Evaluation {
+    pub judged: Judged,
+    pub signal: Scored,
+    pub background: Scored,
+    pub data: Option<Scored>,
+    pub mc: Option<Scored>,
+    /// The samples as read (raw features in f32), for the input plots.
+    pub prepared: Prepared,
+    /// The class scales of `normalize` (signal, background).
+    pub scales: (f64, f64),
+}
+
+/// The headline numbers of an evaluation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Headline {
+    pub judged: Judged,
+    pub auc: f64,
+    pub ks: Option<f64>,
+}
+
+impl Evaluation {
+    /// Reads the samples of `cfg` and scores them with `model`.
+    pub fn run(cfg: &RunConfig, model: &ModelFile, progress: &Progress) -> Result<Evaluation> {
+        let names: Vec<&str> = model.inputs.iter().map(|i| i.expression.as_str()).collect();
+        if names != cfg.features.iter().map(String::as_str).collect::<Vec<_>>() {
+            return Err(Error::Usage(format!(
+                "the model's inputs ({}) differ from the run description's features ({}); \
+                 give the run description the model was trained with",
+                names.join(", "),
+                cfg.features.join(", ")
+            )));
+        }
+        let prepared = Prepared::load(cfg, progress)?;
+        let n = names.len();
+        let scorings = match (&model.folds, model.single()) {
+            (Some(f), _) => f.models.clone(),
+            (None, Some(s)) => vec![s],
+            _ => return Err(Error::Usage("the model has no layers".into())),
+        };
+        let nets = scorings
+            .iter()
+            .enumerate()
+            .map(|(k, s)| s.network(n, &format!("model {k}")))
+            .collect::<Result<Vec<_>>>()?;
+        let folds = model.folds.is_some();
+        if folds != prepared.k.is_some() {
+            return Err(Error::Usage(
+                "the model and the run description disagree on folds; give the run \
+                 description the model was trained with"
+                    .into(),
+            ));
+        }
+        let judged = if folds {
+            Judged::OutOfFold
+        } else if prepared.fraction > 0.0 {
+            Judged::Validation
+        } else {
+            Judged::Training
+        };
+        let score = |s: &Sample, stream: u64, scale: f64| -> Result<Scored> {
+            let mut out = Scored::default();
+            for (m, (net, params, st)) in nets.iter().enumerate() {
+                let idx: Vec<usize> = if folds {
+                    (0..s.len()).filter(|&i| s.fold[i] as usize == m).collect()
+                } else {
+                    let r = prepared.roles(s, stream, None);
+                    match judged {
+                        Judged::Training => pick(&r, Role::Train),
+                        _ => pick(&r, Role::Validate),
+                    }
+                };
+                let w = s.width;
+                let mut x = vec![0.0f32; idx.len() * w];
+                for (r, &i) in idx.iter().enumerate() {
+                    st.apply(s.row(i), &mut x[r * w..(r + 1) * w]);
+                }
+                let z = logits(net, params, &x)?;
+                for (r, &i) in idx.iter().enumerate() {
+                    out.scores.push(rootgrad_kernels::act::sigmoid(z[r]) as f64);
+                    out.weights.push(s.w[i] * scale);
+                    out.index.push(i);
+                }
+            }
+            Ok(out)
+        };
+        let (s_sig, s_bkg) = prepared.scales;
+        let signal = score(&prepared.sig, 0, s_sig)?;
+        let background = score(&prepared.bkg, 1, s_bkg)?;
+        let data = prepared
+            .data
+            .as_ref()
+            .map(|d| score(d, 2, 1.0))
+            .transpose()?;
+        let mc = prepared.mc.as_ref().map(|d| score(d, 3, 1.0)).transpose()?;
+        let scales = prepared.scales;
+        Ok(Evaluation {
+            judged,
+            signal,
+            background,
+            data,
+            mc,
+            prepared,
+            scales,
+        })
+    }
+
+    /// Scores, labels (signal true) and weights of the classification events.
+    pub fn classification(&self) -> (Vec<f64>, Vec<bool>, Vec<f64>) {
+        let mut s = self.signal.scores.clone();
+        s.extend_from_slice(&self.background.scores);
+        let mut y = vec![true; self.signal.scores.len()];
+        y.resize(s.len(), false);
+        let mut w = self.signal.weights.clone();
+        w.extend_from_slice(&self.background.weights);
+        (s, y, w)
+    }
+
+    /// Weighted AUC on the classification events and the data/simulation KS of the
+    /// score in the control region.
+    pub fn headline(&self) -> Result<Headline> {
+        let (s, y, w) = self.classification();
+        let auc = roc_auc(&s, &y, &w)?;
+        let ks = match (&self.data, &self.mc) {
+            (Some(d), Some(m)) if !d.scores.is_empty() && !m.scores.is_empty() => {
+                Some(ks_distance(&d.scores, &d.weights, &m.scores, &m.weights)?)
+            }
+            _ => None,
+        };
+        Ok(Headline {
+            judged: self.judged,
+            auc,
+            ks,
+        })
+    }
+}
