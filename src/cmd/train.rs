@@ -41,7 +41,7 @@ pub fn run(opts: &TrainOptions, out: &mut dyn Write) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config));
-    let files = ["model.json", "history.csv", "summary.json"].map(|f| dir.join(f));
+    let files = output_files(&dir);
     if !opts.force {
         if let Some(p) = files.iter().find(|p| p.exists()) {
             return Err(Error::OutputExists { path: p.clone() });
@@ -51,36 +51,10 @@ pub fn run(opts: &TrainOptions, out: &mut dyn Write) -> Result<()> {
         path: dir.clone(),
         source,
     })?;
-    // Ctrl-C: stop after this epoch; twice: now.
-    let _ = ctrlc::set_handler(|| {
-        if STOP.swap(true, Ordering::SeqCst) {
-            eprintln!("rootgrad: interrupted twice; stopping now, nothing written");
-            std::process::exit(130);
-        }
-        eprintln!("rootgrad: interrupt: finishing this epoch, then saving the best model so far (Ctrl-C again to quit now)");
-    });
+    catch_interrupt();
     let progress = Progress::new(opts.quiet);
     let outcome = crate::train::run(&cfg, &progress, &STOP)?;
-    let json = outcome.model.to_json()?;
-    write_atomically(&files[0], true, |w| {
-        w.write_all(json.as_bytes()).map_err(|source| Error::Io {
-            path: files[0].clone(),
-            source,
-        })
-    })?;
-    write_atomically(&files[1], true, |w| {
-        write_history(w, &outcome.history, &files[1])
-    })?;
-    let summary = serde_json::to_string_pretty(&outcome.summary)
-        .map_err(|e| Error::Usage(format!("summary: {e}")))?;
-    write_atomically(&files[2], true, |w| {
-        w.write_all(summary.as_bytes())
-            .and_then(|_| w.write_all(b"\n"))
-            .map_err(|source| Error::Io {
-                path: files[2].clone(),
-                source,
-            })
-    })?;
+    write_outputs(&dir, &outcome)?;
     let io = |source| Error::Io {
         path: "<stdout>".into(),
         source,
@@ -136,6 +110,56 @@ pub fn run(opts: &TrainOptions, out: &mut dyn Write) -> Result<()> {
     }
     writeln!(out, "wrote {}", files[0].display()).map_err(io)?;
     Ok(())
+}
+
+/// model.json, history.csv and summary.json in `dir`.
+pub fn output_files(dir: &Path) -> [PathBuf; 3] {
+    ["model.json", "history.csv", "summary.json"].map(|f| dir.join(f))
+}
+
+/// Ctrl-C: stop after this epoch ([`stop_flag`]); twice: now.
+pub fn catch_interrupt() {
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            eprintln!("rootgrad: interrupted twice; stopping now, nothing written");
+            std::process::exit(130);
+        }
+        eprintln!(
+            "rootgrad: interrupt: finishing this epoch, then saving the best model so far \
+             (Ctrl-C again to quit now)"
+        );
+    });
+}
+
+/// The flag Ctrl-C sets.
+pub fn stop_flag() -> &'static AtomicBool {
+    &STOP
+}
+
+/// Writes the three outputs of a training run into `dir` (which exists), each under a
+/// temporary name renamed when complete.
+pub fn write_outputs(dir: &Path, outcome: &crate::train::Outcome) -> Result<()> {
+    let files = output_files(dir);
+    let json = outcome.model.to_json()?;
+    write_atomically(&files[0], true, |w| {
+        w.write_all(json.as_bytes()).map_err(|source| Error::Io {
+            path: files[0].clone(),
+            source,
+        })
+    })?;
+    write_atomically(&files[1], true, |w| {
+        write_history(w, &outcome.history, &files[1])
+    })?;
+    let summary = serde_json::to_string_pretty(&outcome.summary)
+        .map_err(|e| Error::Usage(format!("summary: {e}")))?;
+    write_atomically(&files[2], true, |w| {
+        w.write_all(summary.as_bytes())
+            .and_then(|_| w.write_all(b"\n"))
+            .map_err(|source| Error::Io {
+                path: files[2].clone(),
+                source,
+            })
+    })
 }
 
 fn csv(v: Option<f64>) -> String {
