@@ -114,13 +114,15 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>> {
                 let text = &src[byte_at(begin)..byte_at(i)];
                 match text.parse::<f64>() {
                     Ok(x) if number_end(&chars, begin) == i => Tok::Num(x),
-                    _ => return Err(syntax_error(
-                        src,
-                        begin + 1,
-                        &format!(
+                    _ => {
+                        return Err(syntax_error(
+                            src,
+                            begin + 1,
+                            &format!(
                             "bad number `{text}` (numbers look like `3`, `1.5`, `.5` or `1e-3`)"
                         ),
-                    )),
+                        ))
+                    }
                 }
             } else if c.is_ascii_alphabetic() || c == '_' {
                 while ch(i).is_some_and(|d| d.is_ascii_alphanumeric() || d == '_' || d == '.') {
