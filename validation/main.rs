@@ -12,6 +12,8 @@
 //!   torch.optim in f64 (relative 1e-12) and f32 (1e-5) (validation/torch_optim.py).
 //! - `loss`: every loss term and its gradient against PyTorch autograd by name, f64
 //!   (relative 1e-10) and f32 (1e-5) (validation/torch_loss.py).
+//! - `expr`: the expression language on real files (jagged, fixed-size and scalar branches,
+//!   a chunk across two files) against the same formulas in plain Rust, bit for bit.
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
 //! - `uproot_files`: files uproot wrote with each codec, a >16 MiB basket, 1,000 baskets
 //!   per branch and no entries, read back bit for bit.
@@ -20,6 +22,7 @@
 mod chain;
 mod cli;
 mod conformance;
+mod expr;
 mod loss;
 mod mutation;
 mod nn;
