@@ -186,17 +186,20 @@ fn five_million_entries_column_wise() {
     let got = set.eval(&e).unwrap();
     let took = t.elapsed();
     let (x, i) = (&set.columns["x"].values, &set.columns["i"].values);
+    let t = Instant::now();
     let want: Vec<f64> = x
         .iter()
         .zip(i)
         .map(|(x, i)| (x.abs() + 1e-3).ln() * i.abs())
         .collect();
+    let plain = t.elapsed();
     same(&got, &want, "log(abs(x) + 1e-3) * abs(i)");
     eprintln!(
-        "expr: {} entries of `{}` in {:.1} ms",
+        "expr: {} entries of `{}` in {:.1} ms (the same formula as one plain Rust loop: {:.1} ms)",
         got.len(),
         e.source(),
-        took.as_secs_f64() * 1e3
+        took.as_secs_f64() * 1e3,
+        plain.as_secs_f64() * 1e3
     );
 }
 

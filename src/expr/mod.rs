@@ -40,7 +40,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use ast::Node;
-use eval::{const_value, Eval};
+use eval::{const_value, evaluate};
 use parser::CONSTANTS;
 
 use crate::error::nearest_first;
@@ -57,8 +57,8 @@ pub(crate) fn syntax_error(src: &str, col: usize, msg: &str) -> Error {
 }
 
 /// The columns an expression reads from: each branch's [`Column<f64>`] over the same
-/// entries.
-pub trait Columns {
+/// entries. `Sync`, because blocks of entries are evaluated in parallel.
+pub trait Columns: Sync {
     /// The column of branch `name`, if there is one.
     fn column(&self, name: &str) -> Option<&Column<f64>>;
 }
@@ -201,7 +201,7 @@ impl Expr {
     /// (used in messages). `cols` gives each branch in [`Expr::branches`] as a
     /// [`Column<f64>`] over exactly those entries.
     pub fn eval(&self, cols: &dyn Columns, n: usize, first_entry: u64) -> Result<Vec<f64>> {
-        Eval::new(&self.src, cols, n, first_entry).run(&self.root)
+        evaluate(&self.src, &self.root, cols, n, first_entry)
     }
 }
 

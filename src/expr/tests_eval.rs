@@ -254,4 +254,29 @@ fn a_million_entries_column_wise() {
     for i in (0..n).step_by(9973) {
         assert_eq!(got[i], (a[i] + 1e-3).ln() * b[i].abs());
     }
+    // Many blocks: a missing element far in is reported with its own entry number.
+    let mut offsets: Vec<usize> = (0..=n).collect();
+    for o in offsets.iter_mut().skip(700_001) {
+        *o -= 1; // entry 700,000 is empty, every other holds one value
+    }
+    let j = Column {
+        name: "j".into(),
+        values: a[..n - 1].to_vec(),
+        layout: Layout::Jagged { offsets },
+    };
+    let c = set(vec![j]);
+    let got = Expr::parse("j[0] ?? -1").unwrap().eval(&c, n, 5).unwrap();
+    assert_eq!(
+        (got[699_999], got[700_000], got[700_001]),
+        (a[699_999], -1.0, a[700_000])
+    );
+    let msg = Expr::parse("j[0]")
+        .unwrap()
+        .eval(&c, n, 5)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("entry 700005: branch `j` has 0 elements"),
+        "{msg}"
+    );
 }
