@@ -433,3 +433,18 @@ fn parse_errors_name_the_column() {
         "expression `abs(eta` at column 8: expected `,` or `)` in the arguments, found end of input\n    abs(eta\n           ^"
     );
 }
+
+#[test]
+fn huge_or_deep_expressions_are_errors_not_stack_overflows() {
+    let deep = format!("{}x{}", "(".repeat(100_000), ")".repeat(100_000));
+    assert!(parse_err(&deep).contains("the limit is 10000"));
+    let deep = format!("{}x{}", "(".repeat(1000), ")".repeat(1000));
+    assert!(parse_err(&deep).contains("nests more than 64 levels deep"));
+    assert!(parse_err(&"-".repeat(1000)).contains("nests more than 64 levels deep"));
+    let chain = vec!["x"; 1000].join(" + ");
+    assert!(parse_err(&chain).contains("more than 256 operations deep"));
+    // Realistic sizes pass.
+    let ok = format!("{}x{}", "(".repeat(40), ")".repeat(40));
+    assert_eq!(Expr::parse(&ok).unwrap().branches(), ["x"]);
+    assert!(Expr::parse(&vec!["x"; 200].join(" + ")).is_ok());
+}
