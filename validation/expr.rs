@@ -175,6 +175,15 @@ fn a_misspelt_branch_fails_before_reading_with_the_nearest_names() {
         ),
         "{msg}"
     );
+    // Reading no entries gives the layouts, enough to find a misused array up front.
+    let e = Expr::parse("jf * 2 + arr[0]").unwrap();
+    let empty = read_for(&[&e], &c, 0..0).unwrap();
+    assert_eq!(empty.entries, 0);
+    let msg = empty.eval(&e).unwrap_err().to_string();
+    assert!(
+        msg.contains("branch `jf` holds a variable number of values per entry"),
+        "{msg}"
+    );
 }
 
 #[test]

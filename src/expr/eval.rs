@@ -13,6 +13,7 @@
 //! is an error naming the first such entry.
 
 use super::ast::{truth, BinOp, Func, Node, UnOp};
+use super::shape::{check_column, check_shapes, err};
 use super::Columns;
 use crate::root::{Column, Layout};
 use crate::{Error, Result};
@@ -95,6 +96,7 @@ pub(crate) fn evaluate(
     for name in &names {
         check_column(src, cols, name, n)?;
     }
+    check_shapes(src, root, cols)?;
     let blocks: Vec<usize> = (0..n).step_by(BLOCK).collect();
     let parts: Vec<Result<Vec<f64>>> = blocks
         .par_iter()
@@ -115,41 +117,6 @@ pub(crate) fn evaluate(
         out.extend_from_slice(&p?);
     }
     Ok(out)
-}
-
-fn err(src: &str, msg: String) -> Error {
-    Error::Usage(format!("expression `{src}`: {msg}"))
-}
-
-/// Checks that the column of `name` is there and holds exactly `n` entries.
-fn check_column(src: &str, cols: &dyn Columns, name: &str, n: usize) -> Result<()> {
-    let col = cols.column(name).ok_or_else(|| {
-        err(
-            src,
-            format!(
-                "no column for branch `{name}` was given; read it first (see `expr::read_for`)"
-            ),
-        )
-    })?;
-    let ok = match &col.layout {
-        Layout::Flat { width } => col.values.len() == n * width,
-        Layout::Jagged { offsets } => {
-            offsets.len() == n + 1
-                && offsets.windows(2).all(|w| w[0] <= w[1])
-                && offsets.last().is_some_and(|&z| z <= col.values.len())
-        }
-    };
-    if !ok {
-        return Err(err(
-            src,
-            format!(
-                "the column of branch `{name}` does not hold {n} entries ({} values, layout {:?})",
-                col.values.len(),
-                col.layout
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// One evaluation of one expression over one block of a chunk: entries `lo..lo + n`.
@@ -208,18 +175,7 @@ impl<'a> Eval<'a> {
                     Layout::Flat { width: 1 } => {
                         Val::clean(Vals::Many(col.values[self.lo..self.lo + self.n].to_vec()))
                     }
-                    Layout::Flat { width } => {
-                        return Err(self.err(format!(
-                            "branch `{name}` holds {width} values per entry (a fixed-size array); \
-                             pick one with an index, e.g. `{name}[0]`"
-                        )))
-                    }
-                    Layout::Jagged { .. } => {
-                        return Err(self.err(format!(
-                            "branch `{name}` holds a variable number of values per entry; \
-                             pick one with an index, e.g. `{name}[0] ?? -1`"
-                        )))
-                    }
+                    _ => return Err(self.err(format!("branch `{name}` is not a scalar"))),
                 }
             }
             Node::Index {
@@ -297,17 +253,9 @@ impl<'a> Eval<'a> {
     fn index(&mut self, name: &str, k: usize, text: &str, default: Option<&Node>) -> Result<Val> {
         let col = self.column(name)?;
         let offsets = match &col.layout {
-            Layout::Flat { width: 1 } => {
-                return Err(self.err(format!(
-                    "branch `{name}` holds one value per entry, so `{text}` cannot index it; write `{name}`"
-                )))
-            }
-            Layout::Flat { width } if k >= *width => {
-                return Err(self.err(format!(
-                    "branch `{name}` is a fixed-size array of {width} values per entry, so `{text}` \
-                     is out of range; indices run from 0 to {}",
-                    width - 1
-                )))
+            // `check_shapes` refused these before any block ran.
+            Layout::Flat { width } if *width == 1 || k >= *width => {
+                return Err(self.err(format!("`{text}` is out of range")))
             }
             Layout::Flat { width } => {
                 let block = &col.values[self.lo * width..(self.lo + self.n) * width];

@@ -29,6 +29,7 @@ mod ast;
 mod eval;
 mod lexer;
 mod parser;
+mod shape;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -199,7 +200,9 @@ impl Expr {
 
     /// Evaluates over `n` entries whose first global entry number is `first_entry`
     /// (used in messages). `cols` gives each branch in [`Expr::branches`] as a
-    /// [`Column<f64>`] over exactly those entries.
+    /// [`Column<f64>`] over exactly those entries. How each branch is used (index or
+    /// not, index within a fixed size) is checked against the layouts first, so with
+    /// zero entries (`read_for` over `0..0`) this checks shapes without reading data.
     pub fn eval(&self, cols: &dyn Columns, n: usize, first_entry: u64) -> Result<Vec<f64>> {
         evaluate(&self.src, &self.root, cols, n, first_entry)
     }

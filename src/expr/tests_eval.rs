@@ -280,3 +280,39 @@ fn a_million_entries_column_wise() {
         "{msg}"
     );
 }
+
+#[test]
+fn shapes_are_checked_on_an_empty_chunk() {
+    // Zero entries, but the layouts are known: misuse is found before any data is read.
+    let empty = set(vec![
+        Column {
+            name: "Jet_pt".into(),
+            values: vec![],
+            layout: Layout::Jagged { offsets: vec![0] },
+        },
+        Column {
+            name: "p".into(),
+            values: vec![],
+            layout: Layout::Flat { width: 3 },
+        },
+        flat("x", vec![]),
+    ]);
+    let run = |src: &str| Expr::parse(src).unwrap().eval(&empty, 0, 0);
+    assert_eq!(run("Jet_pt[3] + p[2] + x").unwrap(), Vec::<f64>::new());
+    assert!(run("Jet_pt + 1")
+        .unwrap_err()
+        .to_string()
+        .contains("variable number of values"));
+    assert!(run("p[3]")
+        .unwrap_err()
+        .to_string()
+        .contains("out of range"));
+    assert!(run("x[0]")
+        .unwrap_err()
+        .to_string()
+        .contains("one value per entry"));
+    assert!(run("Jet_pt[0] ?? p")
+        .unwrap_err()
+        .to_string()
+        .contains("3 values per entry"));
+}
