@@ -5,8 +5,10 @@
 //! An expression is parsed once ([`Expr::parse`]: tokens in `lexer.rs`, the tree in
 //! `parser.rs`, operators and functions in `ast.rs`), checked against the branches a tree
 //! has ([`Expr::check`]), and then evaluated column by column over chunks of entries
-//! (`eval.rs`): every node becomes one `Vec<f64>` over the chunk, never a walk of the tree
-//! per entry. Only the branches the expression names are read ([`read_for`]).
+//! (`eval.rs`): every node becomes one `Vec<f64>` over a block of entries, never a walk
+//! of the tree per entry. Before any value is computed, each column is checked against
+//! the way the expression uses it (`shape.rs`: an index on arrays, none on scalars).
+//! Only the branches the expression names are read ([`read_for`]).
 //!
 //! ```no_run
 //! use rootgrad::expr::{read_for, Expr};
