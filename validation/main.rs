@@ -14,6 +14,8 @@
 //!   (relative 1e-10) and f32 (1e-5) (validation/torch_loss.py).
 //! - `metrics`: weighted ROC AUC and curve against scikit-learn, weighted KS distance
 //!   against scipy and numpy, relative 1e-12 (validation/metrics_golden.py).
+//! - `expr`: the expression language on real files (jagged, fixed-size and scalar branches,
+//!   a chunk across two files) against the same formulas in plain Rust, bit for bit.
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
 //! - `uproot_files`: files uproot wrote with each codec, a >16 MiB basket, 1,000 baskets
 //!   per branch and no entries, read back bit for bit.
@@ -25,6 +27,7 @@
 mod chain;
 mod cli;
 mod conformance;
+mod expr;
 mod loss;
 mod metrics;
 mod mutation;

@@ -10,6 +10,9 @@
 use super::syntax_error;
 use crate::Result;
 
+/// The longest expression accepted, in characters.
+pub(crate) const MAX_CHARS: usize = 10_000;
+
 /// What a token is.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {
@@ -93,6 +96,16 @@ pub(crate) struct Token {
 /// Splits `src` into tokens, ending with one `Tok::End` at the column after the text.
 pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>> {
     let chars: Vec<(usize, char)> = src.char_indices().collect();
+    if chars.len() > MAX_CHARS {
+        let msg = format!(
+            "the expression is {} characters long; the limit is {MAX_CHARS}",
+            chars.len()
+        );
+        return Err(super::Error::Usage(format!(
+            "expression `{}...`: {msg}",
+            src.chars().take(40).collect::<String>()
+        )));
+    }
     let byte_at = |i: usize| chars.get(i).map_or(src.len(), |&(b, _)| b);
     let ch = |i: usize| chars.get(i).map(|&(_, c)| c);
     let mut out = Vec::new();

@@ -5,8 +5,10 @@
 //! An expression is parsed once ([`Expr::parse`]: tokens in `lexer.rs`, the tree in
 //! `parser.rs`, operators and functions in `ast.rs`), checked against the branches a tree
 //! has ([`Expr::check`]), and then evaluated column by column over chunks of entries
-//! (`eval.rs`): every node becomes one `Vec<f64>` over the chunk, never a walk of the tree
-//! per entry. Only the branches the expression names are read ([`read_for`]).
+//! (`eval.rs`): every node becomes one `Vec<f64>` over a block of entries, never a walk
+//! of the tree per entry. Before any value is computed, each column is checked against
+//! the way the expression uses it (`shape.rs`: an index on arrays, none on scalars).
+//! Only the branches the expression names are read ([`read_for`]).
 //!
 //! ```no_run
 //! use rootgrad::expr::{read_for, Expr};
@@ -29,6 +31,7 @@ mod ast;
 mod eval;
 mod lexer;
 mod parser;
+mod shape;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -40,7 +43,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use ast::Node;
-use eval::{const_value, Eval};
+use eval::{const_value, evaluate};
 use parser::CONSTANTS;
 
 use crate::error::nearest_first;
@@ -57,8 +60,8 @@ pub(crate) fn syntax_error(src: &str, col: usize, msg: &str) -> Error {
 }
 
 /// The columns an expression reads from: each branch's [`Column<f64>`] over the same
-/// entries.
-pub trait Columns {
+/// entries. `Sync`, because blocks of entries are evaluated in parallel.
+pub trait Columns: Sync {
     /// The column of branch `name`, if there is one.
     fn column(&self, name: &str) -> Option<&Column<f64>>;
 }
@@ -199,9 +202,11 @@ impl Expr {
 
     /// Evaluates over `n` entries whose first global entry number is `first_entry`
     /// (used in messages). `cols` gives each branch in [`Expr::branches`] as a
-    /// [`Column<f64>`] over exactly those entries.
+    /// [`Column<f64>`] over exactly those entries. How each branch is used (index or
+    /// not, index within a fixed size) is checked against the layouts first, so with
+    /// zero entries (`read_for` over `0..0`) this checks shapes without reading data.
     pub fn eval(&self, cols: &dyn Columns, n: usize, first_entry: u64) -> Result<Vec<f64>> {
-        Eval::new(&self.src, cols, n, first_entry).run(&self.root)
+        evaluate(&self.src, &self.root, cols, n, first_entry)
     }
 }
 

@@ -21,6 +21,12 @@ use crate::Result;
 pub(crate) const CONSTANTS: [(&str, f64); 3] =
     [("pi", std::f64::consts::PI), ("true", 1.0), ("false", 0.0)];
 
+/// The deepest nesting of parentheses, calls, indices, conditionals and prefix operators
+/// the parser follows, and the deepest tree it accepts. Both keep every recursion over
+/// the tree (parsing, evaluation, dropping) far from the end of a thread's stack.
+pub(crate) const MAX_NESTING: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 256;
+
 /// Parses the tokens of `src` into one expression that uses all of them.
 pub(crate) fn parse_tokens(src: &str, toks: &[Token]) -> Result<Node> {
     if matches!(toks.first().map(|t| &t.tok), Some(Tok::End) | None) {
@@ -30,7 +36,12 @@ pub(crate) fn parse_tokens(src: &str, toks: &[Token]) -> Result<Node> {
             "the expression is empty; write a branch name, a number or a formula",
         ));
     }
-    let mut p = Parser { src, toks, pos: 0 };
+    let mut p = Parser {
+        src,
+        toks,
+        pos: 0,
+        nesting: 0,
+    };
     let node = p.ternary()?;
     let t = p.peek();
     if t.tok != Tok::End {
@@ -40,13 +51,40 @@ pub(crate) fn parse_tokens(src: &str, toks: &[Token]) -> Result<Node> {
         );
         return Err(syntax_error(src, t.col, &msg));
     }
+    if depth(&node) > MAX_DEPTH {
+        return Err(syntax_error(
+            src,
+            1,
+            &format!("the expression is more than {MAX_DEPTH} operations deep; split it up"),
+        ));
+    }
     Ok(node)
+}
+
+/// The depth of the tree, found without recursion.
+fn depth(root: &Node) -> usize {
+    let mut stack = vec![(root, 1)];
+    let mut deepest = 0;
+    while let Some((node, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        match node {
+            Node::Num(_) | Node::Const(..) | Node::Branch { .. } => {}
+            Node::Index { default, .. } => stack.extend(default.as_deref().map(|x| (x, d + 1))),
+            Node::Unary(_, a) => stack.push((a, d + 1)),
+            Node::Binary(_, a, b) => stack.extend([(&**a, d + 1), (&**b, d + 1)]),
+            Node::Select(c, a, b) => stack.extend([(&**c, d + 1), (&**a, d + 1), (&**b, d + 1)]),
+            Node::Call(_, args) => stack.extend(args.iter().map(|x| (x, d + 1))),
+        }
+    }
+    deepest
 }
 
 struct Parser<'a> {
     src: &'a str,
     toks: &'a [Token],
     pos: usize,
+    /// How many `ternary` or prefix-operator calls are open.
+    nesting: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -81,7 +119,24 @@ impl<'a> Parser<'a> {
         Err(syntax_error(self.src, t.col, &msg))
     }
 
+    /// Enters one level of nesting, refusing to go deeper than [`MAX_NESTING`].
+    fn enter(&mut self) -> Result<()> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            let msg = format!("the expression nests more than {MAX_NESTING} levels deep");
+            return Err(syntax_error(self.src, self.peek().col, &msg));
+        }
+        Ok(())
+    }
+
     fn ternary(&mut self) -> Result<Node> {
+        self.enter()?;
+        let node = self.ternary_inner();
+        self.nesting -= 1;
+        node
+    }
+
+    fn ternary_inner(&mut self) -> Result<Node> {
         let cond = self.binary(0)?;
         if !self.eat(&Tok::Question) {
             return Ok(cond);
@@ -134,7 +189,10 @@ impl<'a> Parser<'a> {
             _ => return self.power(),
         };
         self.bump();
-        let inner = self.unary()?;
+        self.enter()?;
+        let inner = self.unary();
+        self.nesting -= 1;
+        let inner = inner?;
         Ok(match (op, inner) {
             // `-1` is a number, so `Jet_pt[0] ?? -1` and constant folding stay simple.
             (UnOp::Neg, Node::Num(x)) => Node::Num(-x),
