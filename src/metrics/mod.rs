@@ -174,4 +174,4 @@ impl CompensatedSum {
 }
 
 #[cfg(test)]
-mod tests2;
+mod tests_more;
