@@ -59,7 +59,8 @@ impl Default for CvmOptions {
 /// The CvM flatness of `predictions` against `mass` (module doc), one entry per event.
 ///
 /// Errors (`Error::Usage`): slices of different lengths; a NaN or infinite prediction or
-/// mass (naming its index); `n_neighbours` or `step` of 0; fewer events than one window.
+/// mass (naming its index); `n_neighbours` or `step` of 0; fewer events than one window;
+/// sizes whose exact sums would overflow u128 (2 windows N^3 n^2 >= 2^128).
 pub fn cvm_flatness<P: Real, M: Real>(
     predictions: &[P],
     mass: &[M],
@@ -97,8 +98,21 @@ pub fn cvm_flatness<P: Real, M: Real>(
         rank[pos] = r;
     }
 
-    // 3.-5. windows; numerator of the mean as an exact integer
+    // 3.-5. windows; numerator of the mean as an exact integer. Each window's sum is at
+    // most N (N n)^2 (and each partial sum in `squares` at most twice that), so the sums
+    // fit in u128 whenever 2 windows N^3 n^2 does (N up to about 2.5e8 for n = 200,
+    // step = 50).
     let (big_n, n) = (n_events as u128, n_neighbours as u128);
+    let n_windows = ((n_events - n_neighbours) / step + 1) as u128;
+    let fits = [big_n, big_n, big_n, n, n, 2]
+        .iter()
+        .try_fold(n_windows, |acc, &f| acc.checked_mul(f));
+    if fits.is_none() {
+        return Err(Error::Usage(format!(
+            "{METRIC}: {n_events} events with windows of {n_neighbours} every {step} are \
+             too many for the exact sums; use a larger step or fewer events"
+        )));
+    }
     let mut total: u128 = 0;
     let mut windows: u128 = 0;
     let mut ranks = Vec::with_capacity(n_neighbours);
@@ -117,6 +131,7 @@ pub fn cvm_flatness<P: Real, M: Real>(
         windows += 1;
         start += step;
     }
+    debug_assert_eq!(windows, n_windows);
     let denominator = windows * big_n * big_n * big_n * n * n;
     Ok(total as f64 / denominator as f64)
 }
