@@ -3,11 +3,16 @@
 //! NLO-like and sWeight-like signed weights, 10 vs 10,000 events, all-equal scores,
 //! perfect separation, one event per class, 10^5 events). Relative tolerance 1e-12;
 //! every failure names its case.
+//!
+//! `more`: the truncated AUC, CvM flatness (on ../shared/flavours), chi2 test, chi2
+//! survival function and efficiencies, each at the tolerance stated above its test.
 
 use std::path::PathBuf;
 
 use rootgrad::metrics::{ks_distance, roc_auc, roc_curve};
 use serde_json::Value as Json;
+
+mod more;
 
 const RTOL: f64 = 1e-12;
 

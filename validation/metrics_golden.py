@@ -34,6 +34,9 @@ by powers of two, floor, one sqrt, single adds and multiplies, no fused multiply
 so both sides build the same bits; a checksum of the events is stored so the Rust test
 can tell a generator mismatch from a metric bug.
 
+The truncated AUC, CvM flatness, chi2 test, chi2 survival function and efficiencies
+are made by validation/metrics_golden_more.py, called at the end of `main`.
+
 Run: /work/venv/bin/python validation/metrics_golden.py
 """
 
@@ -46,6 +49,8 @@ import scipy
 import scipy.stats
 import sklearn
 from sklearn.metrics import roc_auc_score, roc_curve
+
+from metrics_golden_more import more_goldens
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "metrics")
 MASK = (1 << 64) - 1
@@ -308,6 +313,9 @@ def main():
                        "cases": cases}, f, separators=(",", ":"))
             f.write("\n")
         print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+
+    # the later metrics: their own generators, so the files above stay as they were
+    more_goldens(versions)
 
 
 if __name__ == "__main__":

@@ -12,18 +12,37 @@
 //!   `roc_auc_score` / `roc_curve` with `sample_weight`.
 //! - [`ks`]: the weighted Kolmogorov-Smirnov distance between data and simulation,
 //!   equal to `scipy.stats.ks_2samp(...).statistic` for unit weights.
+//! - [`truncated`]: the truncated AUC of the LHCb "Flavours of Physics" challenge.
+//! - [`cvm`]: the challenge's Cramer-von Mises flatness of a score against a mass.
+//! - [`chi2`]: weighted histograms and the chi2 test of data against simulation, with
+//!   its p-value from [`gamma`] (the chi2 survival function).
+//! - [`efficiency`]: signal efficiency at a background efficiency and the reverse,
+//!   interpolated on the weighted ROC curve.
 //!
 //! The definitions are written out in `docs/metrics.md`; the golden values come from
 //! `validation/metrics_golden.py` and are checked by `validation/metrics.rs`.
 
 pub mod auc;
+pub mod chi2;
+pub mod cvm;
+pub mod efficiency;
+pub mod gamma;
 pub mod ks;
+pub mod truncated;
 
 #[cfg(test)]
 mod tests;
 
 pub use auc::{roc_auc, roc_curve, RocCurve};
+pub use chi2::{chi2_test, Chi2, Chi2Bin, Histogram, OutOfRange};
+pub use cvm::{cvm_flatness, CvmOptions};
+pub use efficiency::{
+    background_efficiency_at, signal_efficiency_at, standard_working_points, WorkingPoint,
+    STANDARD_BACKGROUND_EFFICIENCIES,
+};
+pub use gamma::{chi2_sf, gamma_q};
 pub use ks::ks_distance;
+pub use truncated::truncated_auc;
 
 use std::cmp::Ordering;
 
@@ -153,3 +172,6 @@ impl CompensatedSum {
         self.sum + self.compensation
     }
 }
+
+#[cfg(test)]
+mod tests_more;
