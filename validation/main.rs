@@ -13,7 +13,9 @@
 //! - `loss`: every loss term and its gradient against PyTorch autograd by name, f64
 //!   (relative 1e-10) and f32 (1e-5) (validation/torch_loss.py).
 //! - `metrics`: weighted ROC AUC and curve against scikit-learn, weighted KS distance
-//!   against scipy and numpy, relative 1e-12 (validation/metrics_golden.py).
+//!   against scipy and numpy, relative 1e-12 (validation/metrics_golden.py); the
+//!   truncated AUC, CvM flatness (on the real flavours file), the chi2 test and its
+//!   p-value (scipy, mpmath) and efficiencies (validation/metrics_golden_more.py).
 //! - `expr`: the expression language on real files (jagged, fixed-size and scalar branches,
 //!   a chunk across two files) against the same formulas in plain Rust, bit for bit.
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
