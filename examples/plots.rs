@@ -87,7 +87,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut sdata = Hist1D::fill(&d, &sw, &e)?;
     sdata.sum_w[3] = 0.0;
     sdata.sum_w2[3] = 0.0;
-    let mut sw_spec = DataMcPlot::new(sdata, Hist1D::fill(&s, &sim_w, &e)?, "m [MeV/c²]");
+    let sig: Vec<f64> = (0..20_000).map(|_| 5280.0 + 16.0 * rng.normal()).collect();
+    let mut sw_spec = DataMcPlot::new(sdata, Hist1D::fill(&sig, &ones(&sig), &e)?, "m [MeV/c²]");
+    sw_spec.simulation_label = "Signal simulation".into();
     sw_spec.y_label = "sWeighted candidates".into();
     sw_spec.title = Some("sWeights: negative and empty bins".into());
     rootgrad::report::data_mc(&dir.join("data_mc_sweights.png"), &sw_spec)?;

@@ -226,6 +226,7 @@ fn upper_chart<'a, DB: DrawingBackend, Y: AsRangedCoord<Value = f64>>(
 > {
     ChartBuilder::on(area)
         .margin_top(12)
+        .margin_left(16)
         .margin_right(24)
         .set_label_area_size(LabelAreaPosition::Left, Y_AREA)
         .set_label_area_size(LabelAreaPosition::Bottom, 0)
@@ -362,10 +363,11 @@ impl Fig<'_> {
         let (lo, hi) = s.ratio_range;
         let mut chart = ChartBuilder::on(area)
             .margin_top(6)
+            .margin_left(16)
             .margin_right(24)
             .margin_bottom(8)
             .set_label_area_size(LabelAreaPosition::Left, Y_AREA)
-            .set_label_area_size(LabelAreaPosition::Bottom, 70)
+            .set_label_area_size(LabelAreaPosition::Bottom, 62)
             .build_cartesian_2d(x.clone(), lo..hi)?;
         chart
             .configure_mesh()
@@ -425,8 +427,8 @@ impl Fig<'_> {
                     ));
                 }
                 if r > hi || r < lo {
-                    // Off the scale: a triangle at the edge pointing the way out.
-                    let (y, dir) = if r > hi { (hi, -1) } else { (lo, 1) };
+                    // Off the scale: a triangle inside the panel, tip on the edge, pointing the way out.
+                    let (y, dir) = if r > hi { (hi, 1) } else { (lo, -1) };
                     arrows.push(
                         EmptyElement::at((x, y))
                             + Polygon::new(

@@ -129,6 +129,8 @@ impl Figure for Fig<'_> {
         let mut rest = root.clone();
         for (k, p) in s.panels.iter().enumerate() {
             let last = k + 1 == s.panels.len();
+            // The best-epoch line is named in the first panel's legend only.
+            let show_best = k == 0 && s.best_epoch.is_some();
             let area = if last {
                 rest.clone()
             } else {
@@ -142,25 +144,30 @@ impl Figure for Fig<'_> {
             });
             let mut b = ChartBuilder::on(&area);
             b.margin_top(10)
+                .margin_left(16)
                 .margin_right(24)
                 .set_label_area_size(LabelAreaPosition::Left, 100)
                 .set_label_area_size(LabelAreaPosition::Bottom, if last { X_AREA } else { 0 });
             if p.log_y {
-                let mut chart =
-                    b.build_cartesian_2d(x_lo..x_hi, (y_lo / 1.5..y_hi * 1.5).log_scale())?;
+                let (y_lo, y_hi) = (y_lo / 1.5, y_hi * 1.5);
+                let (pos, y_hi) =
+                    legend_place(p, show_best, (x_lo, x_hi), (y_lo, y_hi), true, panel_h);
+                let mut chart = b.build_cartesian_2d(x_lo..x_hi, (y_lo..y_hi).log_scale())?;
                 let mut mesh = chart.configure_mesh();
                 mesh.y_label_formatter(&tick);
                 style_mesh(&mut mesh, s, p, last);
                 mesh.draw()?;
-                series(&mut chart, p, s.best_epoch, (y_lo / 1.5, y_hi * 1.5))?;
+                series(&mut chart, p, s.best_epoch, show_best, (y_lo, y_hi), pos)?;
             } else {
                 let (y_lo, y_hi) = padded(y_lo, y_hi, 0.08);
+                let (pos, y_hi) =
+                    legend_place(p, show_best, (x_lo, x_hi), (y_lo, y_hi), false, panel_h);
                 let mut chart = b.build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)?;
                 let mut mesh = chart.configure_mesh();
                 mesh.y_label_formatter(&tick);
                 style_mesh(&mut mesh, s, p, last);
                 mesh.draw()?;
-                series(&mut chart, p, s.best_epoch, (y_lo, y_hi))?;
+                series(&mut chart, p, s.best_epoch, show_best, (y_lo, y_hi), pos)?;
             }
         }
         Ok(())
@@ -184,7 +191,7 @@ fn style_mesh<DB, X, Y>(
         .label_style(font(TICK_PX))
         .light_line_style(TRANSPARENT)
         .bold_line_style(RGBColor(230, 230, 230))
-        .y_labels(5)
+        .y_labels(6)
         .x_labels(10);
     if last {
         mesh.x_desc(s.x_label.as_str()).x_label_formatter(&tick);
@@ -197,7 +204,9 @@ fn series<'a, DB, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
     p: &Panel,
     best: Option<f64>,
+    show_best: bool,
     (y_lo, y_hi): (f64, f64),
+    pos: SeriesLabelPosition,
 ) -> DrawResult
 where
     DB: DrawingBackend + 'a,
@@ -205,20 +214,21 @@ where
     Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
 {
     if let Some(b) = best {
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(b, y_lo), (b, y_hi)],
-                8,
-                6,
-                RGBColor(120, 120, 120).stroke_width(2),
-            ))?
-            .label(format!("best epoch ({})", tick(&b)))
-            .legend(|(x, y)| {
-                PathElement::new(
-                    [(x, y), (x + 24, y)],
-                    RGBColor(120, 120, 120).stroke_width(2),
-                )
-            });
+        let line = chart.draw_series(DashedLineSeries::new(
+            [(b, y_lo), (b, y_hi)],
+            8,
+            6,
+            RGBColor(120, 120, 120).stroke_width(2),
+        ))?;
+        if show_best {
+            line.label(format!("best epoch ({})", tick(&b)))
+                .legend(|(x, y)| {
+                    PathElement::new(
+                        [(x, y), (x + 24, y)],
+                        RGBColor(120, 120, 120).stroke_width(2),
+                    )
+                });
+        }
     }
     for (k, s) in p.series.iter().enumerate() {
         let col = colour(k);
@@ -233,7 +243,7 @@ where
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(pos)
         .margin(10)
         .legend_area_size(30)
         .label_font(font(TICK_PX))
@@ -241,4 +251,72 @@ where
         .border_style(BLACK)
         .draw()?;
     Ok(())
+}
+
+/// Where the legend of panel `p` covers no curve: upper right, lower right, upper left
+/// or lower left, judged from the points under each corner's box (its size estimated
+/// from the entry count and label length). When every corner is taken, upper right with
+/// the y range raised so the legend sits above the curves. Returns the position and the
+/// (possibly raised) top of the y range.
+fn legend_place(
+    p: &Panel,
+    show_best: bool,
+    (x_lo, x_hi): (f64, f64),
+    (y_lo, y_hi): (f64, f64),
+    log: bool,
+    panel_h: u32,
+) -> (SeriesLabelPosition, f64) {
+    let entries = p.series.len() + usize::from(show_best);
+    let chars = p
+        .series
+        .iter()
+        .map(|s| s.label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(16);
+    let plot_h = panel_h.saturating_sub(30).max(60) as f64;
+    let h_frac = ((entries as f64 * 24.0 + 20.0) / plot_h).min(0.9);
+    let w_frac = ((chars as f64 * 10.0 + 70.0) / 650.0).min(0.95);
+    let fy = |y: f64| {
+        if log {
+            (y.ln() - y_lo.ln()) / (y_hi.ln() - y_lo.ln())
+        } else {
+            (y - y_lo) / (y_hi - y_lo)
+        }
+    };
+    let points = || {
+        p.series.iter().flat_map(|s| {
+            s.x.iter()
+                .zip(&s.y)
+                .map(|(&x, &y)| ((x - x_lo) / (x_hi - x_lo), fy(y)))
+        })
+    };
+    let free = |right: bool, top: bool| {
+        !points().any(|(fx, fy)| {
+            let in_x = if right {
+                fx > 1.0 - w_frac
+            } else {
+                fx < w_frac
+            };
+            let in_y = if top { fy > 1.0 - h_frac } else { fy < h_frac };
+            in_x && in_y
+        })
+    };
+    for (right, top, pos) in [
+        (true, true, SeriesLabelPosition::UpperRight),
+        (true, false, SeriesLabelPosition::LowerRight),
+        (false, true, SeriesLabelPosition::UpperLeft),
+        (false, false, SeriesLabelPosition::LowerLeft),
+    ] {
+        if free(right, top) {
+            return (pos, y_hi);
+        }
+    }
+    // Raise the top so the curves stay below the legend's box.
+    let raised = if log {
+        (y_lo.ln() + (y_hi.ln() - y_lo.ln()) / (1.0 - h_frac)).exp()
+    } else {
+        y_lo + (y_hi - y_lo) / (1.0 - h_frac)
+    };
+    (SeriesLabelPosition::UpperRight, raised)
 }
