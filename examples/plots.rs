@@ -98,7 +98,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let curve = |label: &str, k: f64, auc: f64| RocCurve {
         label: label.into(),
         signal_eff: (0..=200).map(|i| i as f64 / 200.0).collect(),
-        background_eff: (0..=200).map(|i| (i as f64 / 200.0).powf(k)).collect(),
+        // Counted on 10^4 background events, as a real curve would be.
+        background_eff: (0..=200)
+            .map(|i| ((i as f64 / 200.0).powf(k) * 1e4).ceil() / 1e4)
+            .collect(),
         auc: Some(auc),
     };
     let curves = vec![

@@ -199,8 +199,8 @@ pub(crate) fn tick(v: &f64) -> String {
     }
     let a = v.abs();
     if !(1e-3..1e5).contains(&a) {
-        let s = format!("{v:.0e}");
-        return s.replace("e", "e");
+        // Shortest exact form: 1e-4, 2.5e-5.
+        return format!("{v:e}");
     }
     let s = format!("{v:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');

@@ -191,7 +191,7 @@ fn style_mesh<DB, X, Y>(
         .label_style(font(TICK_PX))
         .light_line_style(TRANSPARENT)
         .bold_line_style(RGBColor(230, 230, 230))
-        .y_labels(6)
+        .y_labels(8)
         .x_labels(10);
     if last {
         mesh.x_desc(s.x_label.as_str()).x_label_formatter(&tick);
@@ -214,12 +214,23 @@ where
     Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
 {
     if let Some(b) = best {
-        let line = chart.draw_series(DashedLineSeries::new(
-            [(b, y_lo), (b, y_hi)],
-            8,
-            6,
-            RGBColor(120, 120, 120).stroke_width(2),
-        ))?;
+        // Dashes drawn as separate segments (plotters' dashed path dropped a vertical line
+        // in some panels), evenly spaced in axis fraction, so also on a log axis.
+        let at = |t: f64| {
+            if p.log_y {
+                y_lo * (y_hi / y_lo).powf(t)
+            } else {
+                y_lo + t * (y_hi - y_lo)
+            }
+        };
+        let dashes = (0..30).map(|k| {
+            let t = k as f64 / 30.0;
+            PathElement::new(
+                [(b, at(t)), (b, at(t + 0.55 / 30.0))],
+                RGBColor(120, 120, 120).stroke_width(2),
+            )
+        });
+        let line = chart.draw_series(dashes)?;
         if show_best {
             line.label(format!("best epoch ({})", tick(&b)))
                 .legend(|(x, y)| {
