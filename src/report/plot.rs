@@ -37,12 +37,14 @@ pub(crate) fn colour(i: usize) -> RGBColor {
 
 /// Font family name the embedded font is registered under.
 pub(crate) const FAMILY: &str = "sans-serif";
-/// Axis titles.
-pub(crate) const LABEL_PX: u32 = 22;
-/// Tick labels, legend and text boxes.
-pub(crate) const TICK_PX: u32 = 18;
-/// Figure titles.
-pub(crate) const TITLE_PX: u32 = 24;
+// plotters' font size is the glyph box height: the em (what SVG's font-size says) is
+// size / 1.24, so 20 here is a 16 px font.
+/// Axis titles (19 px em).
+pub(crate) const LABEL_PX: u32 = 24;
+/// Tick labels, legend and text boxes (16 px em).
+pub(crate) const TICK_PX: u32 = 20;
+/// Figure titles (21 px em).
+pub(crate) const TITLE_PX: u32 = 26;
 
 pub(crate) fn font(px: u32) -> TextStyle<'static> {
     (FAMILY, px).into_font().color(&BLACK)

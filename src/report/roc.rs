@@ -168,8 +168,12 @@ impl Fig<'_> {
             .y_label_formatter(&tick)
             .draw()?;
         // The classifier that guesses: background efficiency equals signal efficiency.
-        let guess: Vec<(f64, f64)> = (0..=100)
-            .map(|i| i as f64 / 100.0)
+        // Evenly spaced, plus log-spaced near zero so the line reaches down a log axis.
+        let mut grid: Vec<f64> = (0..=100).map(|i| i as f64 / 100.0).collect();
+        grid.extend((1..=80).map(|k| 10f64.powf(-2.0 - k as f64 / 10.0)));
+        grid.sort_by(f64::total_cmp);
+        let guess: Vec<(f64, f64)> = grid
+            .into_iter()
             .map(|e| (e, y_of(s.y, e)))
             .filter(|p| keep(p.1))
             .collect();
