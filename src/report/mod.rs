@@ -1,0 +1,23 @@
+//! Figures a physicist reads: data against simulation with a ratio panel, ROC curves,
+//! training curves, labelled scatter plots and histogram overlays, as PNG or SVG.
+//!
+//! Every figure is a plain-data spec in and one file out (`data_mc(path, &spec)`); the
+//! format follows the file's extension. Plotting does no statistics: histograms arrive
+//! binned ([`Hist1D`]), curves arrive as points. Text is drawn with DejaVu Sans compiled
+//! into the binary (the `dejavu` crate), so no system font or fontconfig is needed.
+
+mod data_mc;
+mod hist;
+mod overlay;
+mod plot;
+mod roc;
+mod scatter;
+mod training;
+
+pub use data_mc::{data_mc, DataMcPlot, Normalisation};
+pub use hist::Hist1D;
+pub use overlay::{histograms, HistOverlay, LabelledHist};
+pub use plot::{Format, PALETTE};
+pub use roc::{roc, RocCurve, RocPlot, RocY};
+pub use scatter::{scatter, ScatterPlot, ScatterPoint, ScatterSeries};
+pub use training::{training, Panel, Series, TrainingPlot};
