@@ -53,6 +53,26 @@ fn check_svg(path: &Path, texts: &[&str]) {
     for t in texts {
         assert!(svg.contains(t), "{}: no text `{t}`", path.display());
     }
+    // Readable: no text smaller than 16 px.
+    for size in svg.split("font-size=\"").skip(1) {
+        let px: f64 = size.split('"').next().unwrap().parse().unwrap();
+        assert!(px >= 16.0, "{}: font-size {px}", path.display());
+    }
+}
+
+/// The embedded font draws: the rotated y axis title leaves dark pixels in the left
+/// margin of the PNG, where nothing else is drawn.
+fn check_png_has_y_title(path: &Path) {
+    let img = image::open(path).unwrap().to_rgb8();
+    let dark = (0..40)
+        .flat_map(|x| (0..img.height()).map(move |y| (x, y)))
+        .filter(|&(x, y)| img.get_pixel(x, y).0.iter().all(|&c| c < 100))
+        .count();
+    assert!(
+        dark > 50,
+        "{}: {dark} dark pixels in the y title",
+        path.display()
+    );
 }
 
 fn edges(lo: f64, hi: f64, n: usize) -> Vec<f64> {
@@ -161,6 +181,9 @@ fn every_figure_kind_as_png_and_svg() {
     check_png(&dir.join("training.png"), (800, 600));
     check_png(&dir.join("scatter.png"), (800, 600));
     check_png(&dir.join("overlay.png"), (800, 600));
+    for name in ["data_mc", "roc", "training", "scatter", "overlay"] {
+        check_png_has_y_title(&dir.join(format!("{name}.png")));
+    }
     check_svg(
         &dir.join("data_mc.svg"),
         &[

@@ -216,14 +216,14 @@ impl Figure for Fig<'_> {
     }
 }
 
+/// The upper panel's chart over x and a linear or log y.
+type Upper<'a, DB, Y> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>;
+
 fn upper_chart<'a, DB: DrawingBackend, Y: AsRangedCoord<Value = f64>>(
     area: &'a DrawingArea<DB, Shift>,
     x: std::ops::Range<f64>,
     y: Y,
-) -> std::result::Result<
-    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y::CoordDescType>>,
-    DrawingAreaErrorKind<DB::ErrorType>,
-> {
+) -> std::result::Result<Upper<'a, DB, Y::CoordDescType>, DrawingAreaErrorKind<DB::ErrorType>> {
     ChartBuilder::on(area)
         .margin_top(12)
         .margin_left(16)
@@ -405,7 +405,7 @@ impl Fig<'_> {
         )))?;
         let mut ratios = vec![(sim, BLACK)];
         if let Some(c) = &self.corr {
-            ratios.push((c, colour(1).into()));
+            ratios.push((c, colour(1)));
         }
         let d = &self.data;
         for (k, (den, col)) in ratios.into_iter().enumerate() {
