@@ -116,6 +116,195 @@ pub enum Command {
         #[arg(long, short = 'q')]
         quiet: bool,
     },
+    /// Compare data and simulation in one variable: weighted KS, chi2/ndf and p-value,
+    /// yields, and a plot with a ratio panel.
+    Agreement {
+        /// Data, `FILE.root[:TREE]` (globs allowed).
+        #[arg(long)]
+        data: String,
+        /// Simulation, `FILE.root[:TREE]` (globs allowed).
+        #[arg(long)]
+        mc: String,
+        /// The variable, an expression (docs/expressions.md), e.g. `score` or `abs(eta)`.
+        #[arg(long, allow_hyphen_values = true)]
+        var: String,
+        /// Data weight expression, e.g. `sWeight` (default 1).
+        #[arg(long, allow_hyphen_values = true)]
+        data_weight: Option<String>,
+        /// Simulation weight expression, e.g. `genWeight * puWeight` (default 1).
+        #[arg(long, allow_hyphen_values = true)]
+        mc_weight: Option<String>,
+        /// Selection applied to both samples.
+        #[arg(long, allow_hyphen_values = true)]
+        cut: Option<String>,
+        /// Selection applied to data only (and-ed with --cut).
+        #[arg(long, allow_hyphen_values = true)]
+        data_cut: Option<String>,
+        /// Selection applied to simulation only (and-ed with --cut).
+        #[arg(long, allow_hyphen_values = true)]
+        mc_cut: Option<String>,
+        /// A friend tree, `[data=|mc=]FILE.root:TREE` (no prefix: both); repeatable.
+        #[arg(long = "friend", value_name = "[SAMPLE=]FILE.root:TREE")]
+        friends: Vec<String>,
+        /// Number of bins of the chi2 and the plot.
+        #[arg(long, default_value_t = 40)]
+        bins: usize,
+        /// Histogram range `LO,HI`. Default: [0, 1] for values in it, else the 0.1% to
+        /// 99.9% quantiles.
+        #[arg(long, allow_hyphen_values = true)]
+        range: Option<String>,
+        /// Write the plot here (.png or .svg).
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        /// Logarithmic y axis in the plot.
+        #[arg(long)]
+        log_y: bool,
+        /// x axis title of the plot (default: the expression).
+        #[arg(long)]
+        x_label: Option<String>,
+        /// Overwrite an existing plot.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// No progress bars.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Separation of signal from background by one variable: weighted AUC, the truncated
+    /// AUC of the Flavours of Physics challenge, efficiencies at working points, a ROC
+    /// plot.
+    Roc {
+        /// Signal, `FILE.root[:TREE]`.
+        #[arg(long)]
+        signal: String,
+        /// Background, `FILE.root[:TREE]`.
+        #[arg(long)]
+        background: String,
+        /// The variable (a score in [0, 1] for the truncated AUC).
+        #[arg(long, allow_hyphen_values = true)]
+        var: String,
+        /// Signal weight expression (default 1).
+        #[arg(long, allow_hyphen_values = true)]
+        signal_weight: Option<String>,
+        /// Background weight expression (default 1).
+        #[arg(long, allow_hyphen_values = true)]
+        background_weight: Option<String>,
+        /// Selection applied to both samples.
+        #[arg(long, allow_hyphen_values = true)]
+        cut: Option<String>,
+        /// Selection of signal (and-ed with --cut), e.g. `genPartFlav == 1`.
+        #[arg(long, allow_hyphen_values = true)]
+        signal_cut: Option<String>,
+        /// Selection of background (and-ed with --cut).
+        #[arg(long, allow_hyphen_values = true)]
+        background_cut: Option<String>,
+        /// A friend tree, `[signal=|background=]FILE.root:TREE`; repeatable.
+        #[arg(long = "friend", value_name = "[SAMPLE=]FILE.root:TREE")]
+        friends: Vec<String>,
+        /// Write the ROC plot here (.png or .svg).
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        /// Plot background efficiency on a log axis instead of the rejection.
+        #[arg(long)]
+        log_y: bool,
+        /// Overwrite an existing plot.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// No progress bars.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Cramer-von Mises flatness of a score in a mass (the Flavours of Physics test).
+    Flatness {
+        /// The events, `FILE.root[:TREE]` (usually background).
+        #[arg(long)]
+        input: String,
+        /// The score expression.
+        #[arg(long, allow_hyphen_values = true)]
+        var: String,
+        /// The mass expression.
+        #[arg(long, allow_hyphen_values = true)]
+        mass: String,
+        /// Selection.
+        #[arg(long, allow_hyphen_values = true)]
+        cut: Option<String>,
+        /// A friend tree (e.g. the score from `apply`); repeatable.
+        #[arg(long = "friend", value_name = "FILE.root:TREE")]
+        friends: Vec<String>,
+        /// Events per mass window.
+        #[arg(long, default_value_t = 200)]
+        neighbours: usize,
+        /// Events between window starts.
+        #[arg(long, default_value_t = 50)]
+        step: usize,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// No progress bars.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// An HTML page with figures for a trained model: training curves, ROC, the score in
+    /// the control region (and a baseline's), every input data vs simulation, metrics.
+    Report {
+        /// The folder `train` wrote (model.json, history.csv).
+        #[arg(long, short = 'm')]
+        model: PathBuf,
+        /// The run description, to locate its ntuples (default: the one recorded in the
+        /// model). Its keys are not used: the model's stored description is.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Another model folder to compare with (e.g. trained without adaptation).
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// Output folder (default: MODEL/report).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Bins of the histograms.
+        #[arg(long, default_value_t = 40)]
+        bins: usize,
+        /// SVG figures instead of PNG.
+        #[arg(long)]
+        svg: bool,
+        /// Overwrite an existing report.
+        #[arg(long)]
+        force: bool,
+        /// No progress bars.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Train once per value of a key (and per seed) and tabulate AUC against data/MC
+    /// agreement, e.g. `--set adaptation.lambda=0,0.1,1,10,100`.
+    Sweep {
+        /// The run description.
+        config: PathBuf,
+        /// `KEY=V1,V2,...`; several are combined in every way.
+        #[arg(long = "set", value_name = "KEY=V1,V2,...", required = true)]
+        sets: Vec<String>,
+        /// Trainings per setting, with seeds training.seed, +1, ...
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
+        /// Output folder (default: rootgrad-sweep-<config name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Bins of the score histograms for chi2.
+        #[arg(long, default_value_t = 20)]
+        bins: usize,
+        /// SVG figures instead of PNG.
+        #[arg(long)]
+        svg: bool,
+        /// Overwrite existing outputs.
+        #[arg(long)]
+        force: bool,
+        /// No progress bars or per-epoch lines.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
 }
 
 /// How `dump` prints values.

@@ -1,9 +1,15 @@
 //! What each subcommand does. Library code: it writes to the writer it is given and
 //! returns errors; it never exits.
 
+pub mod agreement;
 pub mod apply;
 pub mod dump;
+pub mod flatness;
 pub mod inspect;
+pub mod report;
+pub mod roc;
+pub mod samples;
+pub mod sweep;
 pub mod train;
 
 use std::io::Write;
@@ -83,6 +89,148 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             apply::run(&opts, &mut out)
         }),
+        Command::Agreement {
+            data,
+            mc,
+            var,
+            data_weight,
+            mc_weight,
+            cut,
+            data_cut,
+            mc_cut,
+            friends,
+            bins,
+            range,
+            plot,
+            log_y,
+            x_label,
+            force,
+            json,
+            quiet,
+        } => agreement::run(
+            &agreement::AgreementOptions {
+                data,
+                mc,
+                var,
+                data_weight,
+                mc_weight,
+                cut,
+                data_cut,
+                mc_cut,
+                friends,
+                bins,
+                range,
+                plot,
+                log_y,
+                x_label,
+                force,
+                json,
+                quiet,
+            },
+            &mut out,
+        ),
+        Command::Roc {
+            signal,
+            background,
+            var,
+            signal_weight,
+            background_weight,
+            cut,
+            signal_cut,
+            background_cut,
+            friends,
+            plot,
+            log_y,
+            force,
+            json,
+            quiet,
+        } => roc::run(
+            &roc::RocOptions {
+                signal,
+                background,
+                var,
+                signal_weight,
+                background_weight,
+                cut,
+                signal_cut,
+                background_cut,
+                friends,
+                plot,
+                log_y,
+                force,
+                json,
+                quiet,
+            },
+            &mut out,
+        ),
+        Command::Flatness {
+            input,
+            var,
+            mass,
+            cut,
+            friends,
+            neighbours,
+            step,
+            json,
+            quiet,
+        } => flatness::run(
+            &flatness::FlatnessOptions {
+                input,
+                var,
+                mass,
+                cut,
+                friends,
+                neighbours,
+                step,
+                json,
+                quiet,
+            },
+            &mut out,
+        ),
+        Command::Report {
+            model,
+            config,
+            baseline,
+            out: dir,
+            bins,
+            svg,
+            force,
+            quiet,
+        } => report::run(
+            &report::ReportOptions {
+                model,
+                config,
+                baseline,
+                out: dir,
+                bins,
+                svg,
+                force,
+                quiet,
+            },
+            &mut out,
+        ),
+        Command::Sweep {
+            config,
+            sets,
+            repeat,
+            out: dir,
+            bins,
+            svg,
+            force,
+            quiet,
+        } => sweep::run(
+            &sweep::SweepOptions {
+                config,
+                sets,
+                repeat,
+                out: dir,
+                bins,
+                svg,
+                force,
+                quiet,
+            },
+            &mut out,
+        ),
     };
     let r = r.and_then(|_| {
         out.flush().map_err(|source| Error::Io {

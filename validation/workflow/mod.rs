@@ -10,10 +10,14 @@
 //!   checked entry by entry.
 //! - `errors`: every bad input exits with code 2, one line naming the place, and no
 //!   output file.
+//! - `validate`: `agreement`, `roc` and `flatness` print what the metrics library gives
+//!   on the same values (friends bring the score), `report` references existing images,
+//!   `sweep` trains each value.
 
 mod apply;
 mod errors;
 mod train;
+mod validate;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

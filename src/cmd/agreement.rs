@@ -1,0 +1,212 @@
+//! `rootgrad agreement`: how well simulation describes data in one variable.
+//!
+//! Reads the variable and the weights of both samples (sWeights for data, generator
+//! weights for simulation; signed, as they are), then reports the weighted KS distance
+//! (every value, no binning), the chi2 of the two histograms normalised to unit area
+//! with sum-of-w^2 uncertainties, its ndf and p-value, and the yields; `--plot` draws
+//! data over simulation with a ratio panel, `--json` prints one object.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::samples::{auto_edges, column, friends_for, parse, parse_range, read, spec};
+use crate::metrics::{chi2_test, ks_distance, Histogram, OutOfRange};
+use crate::progress::Progress;
+use crate::report::{data_mc, DataMcPlot, Hist1D};
+use crate::{Error, Result};
+
+pub struct AgreementOptions {
+    pub data: String,
+    pub mc: String,
+    pub var: String,
+    pub data_weight: Option<String>,
+    pub mc_weight: Option<String>,
+    pub cut: Option<String>,
+    pub data_cut: Option<String>,
+    pub mc_cut: Option<String>,
+    pub friends: Vec<String>,
+    pub bins: usize,
+    pub range: Option<String>,
+    pub plot: Option<PathBuf>,
+    pub log_y: bool,
+    pub x_label: Option<String>,
+    pub force: bool,
+    pub json: bool,
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Yield {
+    pub events: usize,
+    pub sum_weights: f64,
+    pub negative_events: usize,
+}
+
+/// The `--json` object.
+#[derive(Debug, Clone, Serialize)]
+pub struct Agreement {
+    pub var: String,
+    pub ks: f64,
+    /// None when the histograms leave no degree of freedom (`chi2_note` says why).
+    pub chi2: Option<f64>,
+    pub ndf: Option<usize>,
+    pub p_value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chi2_note: Option<String>,
+    pub data: Yield,
+    pub mc: Yield,
+    pub edges: Vec<f64>,
+}
+
+fn and_cut(common: Option<&str>, own: Option<&str>) -> Option<String> {
+    match (common, own) {
+        (Some(a), Some(b)) => Some(format!("({a}) && ({b})")),
+        (a, b) => a.or(b).map(String::from),
+    }
+}
+
+/// Histograms of `values` in `edges` for the chi2 and the plot.
+pub fn histograms(values: &[f64], weights: &[f64], edges: &[f64]) -> Result<(Histogram, Hist1D)> {
+    let h = Histogram::fill(edges, values, weights, OutOfRange::Ignore)?;
+    let p = Hist1D {
+        edges: h.edges.clone(),
+        sum_w: h.sum_w.clone(),
+        sum_w2: h.sum_w2.clone(),
+    };
+    Ok((h, p))
+}
+
+/// The comparison of two weighted samples of one variable.
+pub fn compare(
+    var: &str,
+    data: (&[f64], &[f64]),
+    mc: (&[f64], &[f64]),
+    edges: &[f64],
+) -> Result<(Agreement, Hist1D, Hist1D)> {
+    let ks = ks_distance(data.0, data.1, mc.0, mc.1)?;
+    let (hd, pd) = histograms(data.0, data.1, edges)?;
+    let (hm, pm) = histograms(mc.0, mc.1, edges)?;
+    let c = chi2_test(&hd, &hm, true);
+    let y = |v: (&[f64], &[f64])| Yield {
+        events: v.0.len(),
+        sum_weights: v.1.iter().sum(),
+        negative_events: v.1.iter().filter(|&&w| w < 0.0).count(),
+    };
+    Ok((
+        Agreement {
+            var: var.to_string(),
+            ks,
+            chi2: c.as_ref().ok().map(|c| c.chi2),
+            ndf: c.as_ref().ok().map(|c| c.ndf),
+            p_value: c.as_ref().ok().map(|c| c.p_value),
+            chi2_note: c.as_ref().err().map(|e| e.to_string()),
+            data: y(data),
+            mc: y(mc),
+            edges: edges.to_vec(),
+        },
+        pd,
+        pm,
+    ))
+}
+
+impl Agreement {
+    /// The lines of a plot's metrics box.
+    pub fn lines(&self) -> Vec<String> {
+        let mut v = vec![format!("KS = {:.4}", self.ks)];
+        if let (Some(c), Some(n), Some(p)) = (self.chi2, self.ndf, self.p_value) {
+            v.push(format!("chi2/ndf = {c:.1}/{n}"));
+            v.push(format!("p = {p:.3}"));
+        }
+        v
+    }
+
+    /// "chi2/ndf (p = ...)" or "n/a".
+    pub fn chi2_text(&self) -> String {
+        match (self.chi2, self.ndf, self.p_value) {
+            (Some(c), Some(n), Some(p)) => format!("{c:.1}/{n} (p = {p:.3})"),
+            _ => "n/a (too few populated bins)".into(),
+        }
+    }
+
+    /// chi2 / ndf, if defined.
+    pub fn chi2_per_ndf(&self) -> Option<f64> {
+        match (self.chi2, self.ndf) {
+            (Some(c), Some(n)) if n > 0 => Some(c / n as f64),
+            _ => None,
+        }
+    }
+}
+
+pub fn run(o: &AgreementOptions, out: &mut dyn Write) -> Result<()> {
+    if let Some(p) = &o.plot {
+        if p.exists() && !o.force {
+            return Err(Error::OutputExists { path: p.clone() });
+        }
+    }
+    let var = parse("--var", &o.var)?;
+    let names = ["data", "mc"];
+    let range = o.range.as_deref().map(parse_range).transpose()?;
+    let progress = Progress::new(o.quiet || o.json);
+    let load = |name: &str, tree: &str, weight: &Option<String>, own_cut: &Option<String>| {
+        let s = spec(
+            name,
+            tree,
+            friends_for(name, &names, &o.friends)?,
+            and_cut(o.cut.as_deref(), own_cut.as_deref()).as_deref(),
+            weight.as_deref(),
+        );
+        read(&s, std::slice::from_ref(&var), &progress)
+    };
+    let d = load("data", &o.data, &o.data_weight, &o.data_cut)?;
+    let m = load("mc", &o.mc, &o.mc_weight, &o.mc_cut)?;
+    let (dv, mv) = (column(&d, 0), column(&m, 0));
+    let edges = auto_edges(&[&dv, &mv], o.bins, range)?;
+    let (a, pd, pm) = compare(&o.var, (&dv, &d.w), (&mv, &m.w), &edges)?;
+    if let Some(path) = &o.plot {
+        let mut p = DataMcPlot::new(pd, pm, o.x_label.as_deref().unwrap_or(&o.var));
+        p.log_y = o.log_y;
+        p.metrics = a.lines();
+        data_mc(path, &p)?;
+    }
+    let io = |source| Error::Io {
+        path: "<stdout>".into(),
+        source,
+    };
+    if o.json {
+        let s = serde_json::to_string(&a).map_err(|e| Error::Usage(e.to_string()))?;
+        writeln!(out, "{s}").map_err(io)?;
+    } else {
+        writeln!(out, "variable   {}", a.var).map_err(io)?;
+        for (name, y) in [("data", &a.data), ("simulation", &a.mc)] {
+            writeln!(
+                out,
+                "{name:<10} {} events, sum of weights {:.6} ({} negative weights)",
+                y.events, y.sum_weights, y.negative_events
+            )
+            .map_err(io)?;
+        }
+        writeln!(out, "KS         {:.6}", a.ks).map_err(io)?;
+        match (a.chi2, a.ndf, a.p_value) {
+            (Some(c), Some(n), Some(p)) => writeln!(
+                out,
+                "chi2/ndf   {c:.3}/{n} = {:.3}, p-value {p:.4} ({} bins from {} to {})",
+                c / n as f64,
+                edges.len() - 1,
+                edges[0],
+                edges[edges.len() - 1]
+            ),
+            _ => writeln!(
+                out,
+                "chi2/ndf   not defined: {}",
+                a.chi2_note.as_deref().unwrap_or("")
+            ),
+        }
+        .map_err(io)?;
+        if let Some(p) = &o.plot {
+            writeln!(out, "plot       {}", p.display()).map_err(io)?;
+        }
+    }
+    Ok(())
+}

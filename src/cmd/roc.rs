@@ -1,0 +1,175 @@
+//! `rootgrad roc`: how well a variable separates signal from background.
+//!
+//! The weighted ROC AUC (signed weights as they are), the truncated AUC of the LHCb
+//! "Flavours of Physics" challenge (unweighted, scores in [0, 1]), the signal
+//! efficiency at background efficiencies 0.001, 0.01 and 0.1, and a ROC plot.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::samples::{column, friends_for, parse, read, spec};
+use crate::metrics::{roc_auc, roc_curve, standard_working_points, truncated_auc};
+use crate::progress::Progress;
+use crate::report::{roc, RocCurve, RocPlot, RocY};
+use crate::{Error, Result};
+
+pub struct RocOptions {
+    pub signal: String,
+    pub background: String,
+    pub var: String,
+    pub signal_weight: Option<String>,
+    pub background_weight: Option<String>,
+    pub cut: Option<String>,
+    pub signal_cut: Option<String>,
+    pub background_cut: Option<String>,
+    pub friends: Vec<String>,
+    pub plot: Option<PathBuf>,
+    pub log_y: bool,
+    pub force: bool,
+    pub json: bool,
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkingPointJson {
+    pub background_efficiency: f64,
+    pub signal_efficiency: f64,
+    pub threshold: f64,
+}
+
+/// The `--json` object.
+#[derive(Debug, Clone, Serialize)]
+pub struct RocJson {
+    pub var: String,
+    pub auc: f64,
+    pub truncated_auc: f64,
+    /// Empty when negative weights make the curve step back (`working_points_note`).
+    pub working_points: Vec<WorkingPointJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub working_points_note: Option<String>,
+    pub signal_events: usize,
+    pub background_events: usize,
+}
+
+fn and_cut(common: Option<&str>, own: Option<&str>) -> Option<String> {
+    match (common, own) {
+        (Some(a), Some(b)) => Some(format!("({a}) && ({b})")),
+        (a, b) => a.or(b).map(String::from),
+    }
+}
+
+pub fn run(o: &RocOptions, out: &mut dyn Write) -> Result<()> {
+    if let Some(p) = &o.plot {
+        if p.exists() && !o.force {
+            return Err(Error::OutputExists { path: p.clone() });
+        }
+    }
+    let var = parse("--var", &o.var)?;
+    let names = ["signal", "background"];
+    let progress = Progress::new(o.quiet || o.json);
+    let load = |name: &str, tree: &str, weight: &Option<String>, own: &Option<String>| {
+        let s = spec(
+            name,
+            tree,
+            friends_for(name, &names, &o.friends)?,
+            and_cut(o.cut.as_deref(), own.as_deref()).as_deref(),
+            weight.as_deref(),
+        );
+        read(&s, std::slice::from_ref(&var), &progress)
+    };
+    let sig = load("signal", &o.signal, &o.signal_weight, &o.signal_cut)?;
+    let bkg = load(
+        "background",
+        &o.background,
+        &o.background_weight,
+        &o.background_cut,
+    )?;
+    let mut s = column(&sig, 0);
+    s.extend(column(&bkg, 0));
+    let mut y = vec![true; sig.len()];
+    y.resize(s.len(), false);
+    let mut w = sig.w.clone();
+    w.extend_from_slice(&bkg.w);
+    let auc = roc_auc(&s, &y, &w)?;
+    let tauc = truncated_auc(&s, &y).map_err(|e| {
+        Error::Usage(format!(
+            "{e} (the truncated AUC of the Flavours of Physics challenge needs scores in [0, 1]; \
+             map the variable into [0, 1], e.g. --var '({} + 1) / 2' for a BDT output in [-1, 1])",
+            o.var
+        ))
+    })?;
+    let (wps, note) = match standard_working_points(&s, &y, &w) {
+        Ok(w) => (w, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let r = RocJson {
+        var: o.var.clone(),
+        auc,
+        truncated_auc: tauc,
+        working_points: wps
+            .iter()
+            .map(|p| WorkingPointJson {
+                background_efficiency: p.background_efficiency,
+                signal_efficiency: p.signal_efficiency,
+                threshold: p.threshold,
+            })
+            .collect(),
+        working_points_note: note,
+        signal_events: sig.len(),
+        background_events: bkg.len(),
+    };
+    if let Some(path) = &o.plot {
+        let c = roc_curve(&s, &y, &w)?;
+        let mut p = RocPlot::new(vec![RocCurve {
+            label: o.var.clone(),
+            signal_eff: c.tpr.clone(),
+            background_eff: c.fpr.clone(),
+            auc: Some(auc),
+        }]);
+        if o.log_y {
+            p.y = RocY::BackgroundEfficiency;
+            p.log_y = true;
+        }
+        roc(path, &p)?;
+    }
+    let io = |source| Error::Io {
+        path: "<stdout>".into(),
+        source,
+    };
+    if o.json {
+        let j = serde_json::to_string(&r).map_err(|e| Error::Usage(e.to_string()))?;
+        writeln!(out, "{j}").map_err(io)?;
+        return Ok(());
+    }
+    writeln!(out, "variable       {}", r.var).map_err(io)?;
+    writeln!(
+        out,
+        "events         {} signal, {} background",
+        r.signal_events, r.background_events
+    )
+    .map_err(io)?;
+    writeln!(out, "AUC            {:.6}  (weighted)", r.auc).map_err(io)?;
+    writeln!(
+        out,
+        "truncated AUC  {:.6}  (Flavours of Physics, unweighted)",
+        r.truncated_auc
+    )
+    .map_err(io)?;
+    for p in &r.working_points {
+        writeln!(
+            out,
+            "signal efficiency {:.4} at background efficiency {} (threshold {:.6})",
+            p.signal_efficiency, p.background_efficiency, p.threshold
+        )
+        .map_err(io)?;
+    }
+    if let Some(n) = &r.working_points_note {
+        writeln!(out, "working points not defined: {n}").map_err(io)?;
+    }
+    if let Some(p) = &o.plot {
+        writeln!(out, "plot           {}", p.display()).map_err(io)?;
+    }
+    Ok(())
+}

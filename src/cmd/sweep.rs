@@ -1,0 +1,322 @@
+//! `rootgrad sweep CONFIG.toml --set adaptation.lambda=0,0.1,1,10,100 [--repeat N]`:
+//! train once per value (and per seed), then tabulate separation against agreement.
+//!
+//! Each `--set KEY=V1,V2,...` gives a list of values (commas inside brackets, as in
+//! `network.hidden=[32,32],[64,64]`, do not split); several `--set` lists are combined
+//! in every way. Each setting is trained `--repeat` times with seeds `training.seed`,
+//! `+1`, ... into `OUT/run<i>_seed<s>/` (model.json, history.csv, summary.json). Then
+//! every model is judged as `report` judges it ([`crate::evaluate`]): weighted AUC on
+//! the validation (or out-of-fold) events, and the data/simulation KS and chi2/ndf of
+//! the score in the control region. OUT/sweep.csv has one line per model, OUT/sweep.md
+//! the mean and standard deviation per setting, and OUT/sweep.png (or .svg) AUC
+//! against KS and against chi2/ndf, points in setting order, each labelled.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+use super::agreement::compare;
+use super::samples::auto_edges;
+use super::train::{catch_interrupt, output_files, stop_flag, write_outputs};
+use crate::config::RunConfig;
+use crate::evaluate::Evaluation;
+use crate::progress::Progress;
+use crate::report::{scatter, ScatterPlot, ScatterPoint, ScatterSeries};
+use crate::{Error, Result};
+
+pub struct SweepOptions {
+    pub config: PathBuf,
+    pub sets: Vec<String>,
+    pub repeat: usize,
+    pub out: Option<PathBuf>,
+    pub bins: usize,
+    pub svg: bool,
+    pub force: bool,
+    pub quiet: bool,
+}
+
+/// Splits `KEY=V1,V2,...` at commas outside brackets and quotes.
+pub fn split_values(assignment: &str) -> Result<(String, Vec<String>)> {
+    let Some((key, values)) = assignment.split_once('=') else {
+        return Err(Error::Usage(format!(
+            "--set `{assignment}`: expected KEY=V1,V2,..., e.g. --set adaptation.lambda=0,1,10"
+        )));
+    };
+    let mut out = Vec::new();
+    let (mut depth, mut quote, mut cur) = (0i32, false, String::new());
+    for c in values.chars() {
+        match c {
+            '"' => quote = !quote,
+            '[' | '{' if !quote => depth += 1,
+            ']' | '}' if !quote => depth -= 1,
+            ',' if depth == 0 && !quote => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur);
+    let out: Vec<String> = out.into_iter().map(|v| v.trim().to_string()).collect();
+    if out.iter().any(|v| v.is_empty()) {
+        return Err(Error::Usage(format!(
+            "--set `{assignment}`: an empty value in the list"
+        )));
+    }
+    Ok((key.trim().to_string(), out))
+}
+
+/// One trained model of the sweep.
+struct Row {
+    setting: usize,
+    label: String,
+    seed: u64,
+    dir: PathBuf,
+    auc: f64,
+    ks: Option<f64>,
+    chi2_ndf: Option<f64>,
+}
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let var = if v.len() > 1 {
+        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (m, var.sqrt())
+}
+
+pub fn run(o: &SweepOptions, out: &mut dyn Write) -> Result<()> {
+    if o.sets.is_empty() {
+        return Err(Error::Usage(
+            "sweep needs at least one --set KEY=V1,V2,... (e.g. --set adaptation.lambda=0,1,10)"
+                .into(),
+        ));
+    }
+    if o.repeat == 0 {
+        return Err(Error::Usage("--repeat 0: give at least 1".into()));
+    }
+    let lists = o
+        .sets
+        .iter()
+        .map(|s| split_values(s))
+        .collect::<Result<Vec<_>>>()?;
+    // every combination, the first --set varying slowest
+    let mut settings: Vec<Vec<String>> = vec![Vec::new()];
+    for (key, values) in &lists {
+        let mut next = Vec::new();
+        for s in &settings {
+            for v in values {
+                let mut t = s.clone();
+                t.push(format!("{key}={v}"));
+                next.push(t);
+            }
+        }
+        settings = next;
+    }
+    // check every setting before training any
+    let base = RunConfig::load(&o.config, &[])?;
+    for s in &settings {
+        RunConfig::load(&o.config, s)?;
+    }
+    let dir = o.out.clone().unwrap_or_else(|| {
+        let stem = o
+            .config
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or("run".into());
+        PathBuf::from(format!("rootgrad-sweep-{stem}"))
+    });
+    let table = dir.join("sweep.csv");
+    if table.exists() && !o.force {
+        return Err(Error::OutputExists { path: table });
+    }
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    catch_interrupt();
+    let progress = Progress::new(o.quiet);
+    let mut rows = Vec::new();
+    for (i, s) in settings.iter().enumerate() {
+        for r in 0..o.repeat {
+            let seed = base.training.seed + r as u64;
+            let mut sets = s.clone();
+            sets.push(format!("training.seed={seed}"));
+            let cfg = RunConfig::load(&o.config, &sets)?;
+            let run_dir = dir.join(format!("run{i}_seed{seed}"));
+            std::fs::create_dir_all(&run_dir).map_err(|source| Error::Io {
+                path: run_dir.clone(),
+                source,
+            })?;
+            if !o.force {
+                if let Some(p) = output_files(&run_dir).iter().find(|p| p.exists()) {
+                    return Err(Error::OutputExists { path: p.clone() });
+                }
+            }
+            progress.say(&format!("sweep: {} (seed {seed})", s.join(" ")));
+            let outcome = crate::train::run(&cfg, &progress, stop_flag())?;
+            write_outputs(&run_dir, &outcome)?;
+            let ev = Evaluation::run(&cfg, &outcome.model, &Progress::hidden())?;
+            let head = ev.headline()?;
+            let chi2_ndf = match (&ev.data, &ev.mc) {
+                (Some(d), Some(m)) if !d.scores.is_empty() && !m.scores.is_empty() => {
+                    let edges = auto_edges(&[&d.scores, &m.scores], o.bins, None)?;
+                    let (a, _, _) = compare(
+                        "score",
+                        (&d.scores, &d.weights),
+                        (&m.scores, &m.weights),
+                        &edges,
+                    )?;
+                    a.chi2_per_ndf()
+                }
+                _ => None,
+            };
+            rows.push(Row {
+                setting: i,
+                label: s.join(" "),
+                seed,
+                dir: run_dir,
+                auc: head.auc,
+                ks: head.ks,
+                chi2_ndf,
+            });
+            if stop_flag().load(Ordering::SeqCst) {
+                break;
+            }
+        }
+        if stop_flag().load(Ordering::SeqCst) {
+            progress.say("sweep: interrupted; writing the table of the models trained so far");
+            break;
+        }
+    }
+    write_table(&dir, &rows, &settings, o.repeat)?;
+    plot(&dir, &rows, &settings, o.svg)?;
+    let io = |source| Error::Io {
+        path: "<stdout>".into(),
+        source,
+    };
+    let md = std::fs::read_to_string(dir.join("sweep.md")).unwrap_or_default();
+    write!(out, "{md}").map_err(io)?;
+    writeln!(out, "wrote {}", dir.join("sweep.csv").display()).map_err(io)?;
+    Ok(())
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x}")).unwrap_or_default()
+}
+
+fn write_table(dir: &Path, rows: &[Row], settings: &[Vec<String>], repeat: usize) -> Result<()> {
+    let mut csv = String::from("setting,values,seed,auc,ks,chi2_ndf,dir\n");
+    for r in rows {
+        let _ = writeln!(
+            csv,
+            "{},\"{}\",{},{},{},{},{}",
+            r.setting,
+            r.label.replace('"', "'"),
+            r.seed,
+            r.auc,
+            opt(r.ks),
+            opt(r.chi2_ndf),
+            r.dir.display()
+        );
+    }
+    let mut md = format!(
+        "| setting | models | AUC | data/MC KS | data/MC chi2/ndf |\n|---|---|---|---|---|\n"
+    );
+    for (i, s) in settings.iter().enumerate() {
+        let mine: Vec<&Row> = rows.iter().filter(|r| r.setting == i).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let f = |v: Vec<f64>| {
+            if v.is_empty() {
+                "-".to_string()
+            } else if repeat > 1 {
+                let (m, sd) = mean_std(&v);
+                format!("{m:.4} ± {sd:.4}")
+            } else {
+                format!("{:.4}", v[0])
+            }
+        };
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} | {} | {} |",
+            s.join(" "),
+            mine.len(),
+            f(mine.iter().map(|r| r.auc).collect()),
+            f(mine.iter().filter_map(|r| r.ks).collect()),
+            f(mine.iter().filter_map(|r| r.chi2_ndf).collect())
+        );
+    }
+    for (name, text) in [("sweep.csv", csv), ("sweep.md", md)] {
+        let p = dir.join(name);
+        super::write_atomically(&p, true, |w| {
+            w.write_all(text.as_bytes()).map_err(|source| Error::Io {
+                path: p.clone(),
+                source,
+            })
+        })?;
+    }
+    Ok(())
+}
+
+fn plot(dir: &Path, rows: &[Row], settings: &[Vec<String>], svg: bool) -> Result<()> {
+    let ext = if svg { "svg" } else { "png" };
+    for (metric, file, label) in [
+        (
+            0usize,
+            "sweep_ks",
+            "Data/MC KS of the score (control region)",
+        ),
+        (
+            1,
+            "sweep_chi2",
+            "Data/MC chi2/ndf of the score (control region)",
+        ),
+    ] {
+        let mut points = Vec::new();
+        for (i, s) in settings.iter().enumerate() {
+            let mine: Vec<&Row> = rows.iter().filter(|r| r.setting == i).collect();
+            let xs: Vec<f64> = mine
+                .iter()
+                .filter_map(|r| if metric == 0 { r.ks } else { r.chi2_ndf })
+                .collect();
+            let ys: Vec<f64> = mine.iter().map(|r| r.auc).collect();
+            if xs.is_empty() || ys.is_empty() {
+                continue;
+            }
+            let (x, xe) = mean_std(&xs);
+            let (y, ye) = mean_std(&ys);
+            let short: Vec<String> = s
+                .iter()
+                .map(|a| a.rsplit('.').next().unwrap_or(a).to_string())
+                .collect();
+            points.push(ScatterPoint {
+                x,
+                y,
+                x_err: (xs.len() > 1).then_some(xe),
+                y_err: (ys.len() > 1).then_some(ye),
+                label: Some(short.join(" ")),
+            });
+        }
+        if points.is_empty() {
+            continue;
+        }
+        let p = ScatterPlot::new(
+            vec![ScatterSeries {
+                label: "models".into(),
+                points,
+                connect: true,
+            }],
+            label,
+            "AUC (weighted)",
+        );
+        scatter(&dir.join(format!("{file}.{ext}")), &p)?;
+    }
+    Ok(())
+}
