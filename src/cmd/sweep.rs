@@ -292,9 +292,12 @@ fn plot(dir: &Path, rows: &[Row], settings: &[Vec<String>], svg: bool) -> Result
             }
             let (x, xe) = mean_std(&xs);
             let (y, ye) = mean_std(&ys);
+            // label with the keys that vary, without their section
             let short: Vec<String> = s
                 .iter()
-                .map(|a| a.rsplit('.').next().unwrap_or(a).to_string())
+                .enumerate()
+                .filter(|(k, _)| settings.iter().any(|o| o[*k] != s[*k]))
+                .map(|(_, a)| a.rsplit('.').next().unwrap_or(a).to_string())
                 .collect();
             points.push(ScatterPoint {
                 x,

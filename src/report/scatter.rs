@@ -102,7 +102,17 @@ impl Figure for Fig<'_> {
         }
         // Room on the right for point labels and on top for the legend.
         let (x0, x1) = padded(x0, x1, 0.08);
-        let (x1, (y0, y1)) = (x1 + 0.1 * (x1 - x0), padded(y0, y1, 0.1));
+        // room on the right for the longest point label (about 9 px per character on
+        // a plot area of about 650 px)
+        let longest = s
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter_map(|p| p.label.as_ref().map(|l| l.chars().count()))
+            .max()
+            .unwrap_or(0) as f64;
+        let room = (0.1f64).max((longest * 9.0 / 650.0).min(0.6));
+        let (x1, (y0, y1)) = (x1 + room * (x1 - x0), padded(y0, y1, 0.1));
         let y1 = y1 + 0.15 * (y1 - y0);
         let mut b = ChartBuilder::on(root);
         b.margin(16)
