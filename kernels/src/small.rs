@@ -330,10 +330,8 @@ fn check_layer(
 }
 
 /// A dense layer's forward in one pass over C: `pre (m, n) = inp (m, k) W (n, k)^T +
-/// bias`, `y = act(pre)`; old contents of `pre` and `y` are ignored. The fast path
-/// (f32, AVX-512F, n <= 64, identity or ReLU) adds the bias and applies the activation
-/// to each tile while it is in registers; otherwise [`gemm_nt`] then
-/// [`act::bias_act_forward`]. The same bits either way.
+/// bias`, `y = act(pre)`; old contents of `pre` and `y` are ignored. Transposes W into a
+/// thread-local buffer, then [`linear_act_forward_wt`].
 #[allow(clippy::too_many_arguments)]
 pub fn linear_act_forward<T: Gemm>(
     pre: &mut [T],
@@ -358,21 +356,55 @@ pub fn linear_act_forward<T: Gemm>(
         k,
         n,
     )?;
+    let mut wt = vec![T::ZERO; k * n];
+    transpose_into(&mut wt, w, n, k)?;
+    linear_act_forward_wt(pre, y, inp, &wt, bias, m, k, n, a)
+}
+
+/// [`linear_act_forward`] with W given transposed, `wt` (k, n) row-major (packed once
+/// per step by the caller, [`transpose_into`]). The fast path (f32, AVX-512F, n <= 64,
+/// identity or ReLU) adds the bias and applies the activation to each tile while it is
+/// in registers; otherwise [`gemm_nn`] then [`act::bias_act_forward`]. The same bits
+/// either way.
+#[allow(clippy::too_many_arguments)]
+pub fn linear_act_forward_wt<T: Gemm>(
+    pre: &mut [T],
+    y: &mut [T],
+    inp: &[T],
+    wt: &[T],
+    bias: &[T],
+    m: usize,
+    k: usize,
+    n: usize,
+    a: Act,
+) -> Result<(), ShapeError> {
+    let what = "linear_act_forward_wt";
+    check_layer(
+        what,
+        inp.len(),
+        wt.len(),
+        bias.len(),
+        pre.len(),
+        y.len(),
+        m,
+        k,
+        n,
+    )?;
     if m == 0 {
         return Ok(());
     }
-    if let (Some(pre), Some(y), Some(inp), Some(w), Some(bias)) = (
+    if let (Some(pre), Some(y), Some(inp), Some(wt), Some(bias)) = (
         as_f32_mut(pre),
         as_f32_mut(y),
         as_f32(inp),
-        as_f32(w),
+        as_f32(wt),
         as_f32(bias),
     ) {
-        if k > 0 && n <= MAX_N && nt_act_f32(pre, y, inp, w, bias, m, k, n, a) {
+        if k > 0 && n <= MAX_N && nn_act_f32(pre, y, inp, wt, bias, m, k, n, a) {
             return Ok(());
         }
     }
-    gemm_nt(inp, w, pre, m, k, n)?;
+    gemm_nn(inp, k, wt, pre, m, k, n, false)?;
     act::bias_act_forward(pre, y, bias, n, a);
     Ok(())
 }
@@ -521,11 +553,11 @@ pub fn linear_dact_backward_naive<T: Real>(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn nt_act_f32(
+fn nn_act_f32(
     pre: &mut [f32],
     y: &mut [f32],
     inp: &[f32],
-    w: &[f32],
+    wt: &[f32],
     bias: &[f32],
     m: usize,
     k: usize,
@@ -534,31 +566,24 @@ fn nt_act_f32(
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
     if fast_path_available() && matches!(a, Act::Relu | Act::Identity) {
-        return WT32.with(|buf| {
-            let mut wt = buf.borrow_mut();
-            wt.resize(k * n, 0.0);
-            if transpose_into(&mut wt, w, n, k).is_err() {
-                return false;
+        let ep = avx512::Epi {
+            bias: bias.as_ptr(),
+            y: y.as_mut_ptr(),
+            ..avx512::Epi::NONE
+        };
+        let (i, p, c) = (inp.as_ptr(), wt.as_ptr(), pre.as_mut_ptr());
+        // SAFETY: `check_layer` proved inp holds m k elements, wt k n, pre and y m n,
+        // bias n; 0 < n <= 64, k > 0, and the CPU has AVX-512F.
+        unsafe {
+            if a == Act::Relu {
+                avx512::nn::<{ avx512::BIAS_RELU }>(i, k, p, c, m, k, n, false, ep);
+            } else {
+                avx512::nn::<{ avx512::BIAS_ID }>(i, k, p, c, m, k, n, false, ep);
             }
-            let ep = avx512::Epi {
-                bias: bias.as_ptr(),
-                y: y.as_mut_ptr(),
-                ..avx512::Epi::NONE
-            };
-            let (i, p, c) = (inp.as_ptr(), wt.as_ptr(), pre.as_mut_ptr());
-            // SAFETY: `check_layer` proved inp holds m k elements, pre and y m n, bias
-            // n; wt holds k n; 0 < n <= 64, k > 0, and the CPU has AVX-512F.
-            unsafe {
-                if a == Act::Relu {
-                    avx512::nn::<{ avx512::BIAS_RELU }>(i, k, p, c, m, k, n, false, ep);
-                } else {
-                    avx512::nn::<{ avx512::BIAS_ID }>(i, k, p, c, m, k, n, false, ep);
-                }
-            }
-            true
-        });
+        }
+        return true;
     }
-    let _ = (pre, y, inp, w, bias, m, k, n, a);
+    let _ = (pre, y, inp, wt, bias, m, k, n, a);
     false
 }
 

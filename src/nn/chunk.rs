@@ -150,12 +150,14 @@ fn input<'a, T>(
     }
 }
 
-/// Forward of rows `row0 .. row0 + rows` (features `x`, (rows, inputs)) into `cache`.
+/// Forward of rows `row0 .. row0 + rows` (features `x`, (rows, inputs)) into `cache`;
+/// `wt` is `params` with every weight transposed ([`super::linear::pack_transposed`]).
 /// `dropout` is `Some((p, key))` in training with p > 0.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn forward_chunk<T: Gemm>(
     cache: &mut Cache<T>,
     params: &[T],
+    wt: &[T],
     x: &[T],
     layers: &[Dense],
     wires: &[Wire],
@@ -166,14 +168,15 @@ pub(crate) fn forward_chunk<T: Gemm>(
     cache.rows = rows;
     cache.dropped = dropout.is_some();
     for (l, (d, &wire)) in layers.iter().zip(wires).enumerate() {
-        let (w, b) = d.slices(params);
+        let (_, b) = d.slices(params);
+        let (w_t, _) = d.slices(wt);
         let (n_in, n_out) = (rows * d.inp, rows * d.out);
         let (y_before, y_rest) = cache.y.split_at_mut(l);
         let inp = input(x, y_before, &cache.drop, cache.dropped, wire, n_in);
         let pre = &mut cache.pre[l][..n_out];
         let y = &mut y_rest[0][..n_out];
         // pre = inp W^T + b and y = act(pre), fused
-        linear_act_forward(pre, y, inp, w, b, rows, d.inp, d.out, d.act);
+        linear_act_forward(pre, y, inp, w_t, b, rows, d.inp, d.out, d.act);
         if let (true, Some((p, key))) = (wire.hidden, dropout) {
             // h = y * mask (inverted dropout)
             dropout_forward(

@@ -17,6 +17,8 @@
 use rootgrad_kernels::gemm::{gemm, Gemm, Layout, ShapeError};
 use rootgrad_kernels::{act, small, Act, Real};
 
+use super::params::Dense;
+
 /// One strided product; the layouts were checked against the sizes by the caller, so a
 /// failure here is a bug in rootgrad, not in anyone's input.
 #[allow(clippy::too_many_arguments)]
@@ -228,30 +230,44 @@ fn linear_backward_one<T: Real>(
     }
 }
 
-/// A dense layer's forward into the cache: `pre = inp W^T + b`, `y = act(pre)`. For
-/// more than one output unit this is one pass of the fused small-product kernel (bias
-/// and ReLU/identity applied to each tile in registers); otherwise [`linear_forward`]
-/// then [`act_forward`]. The same bits either way.
+/// A dense layer's forward into the cache: `pre = inp W^T + b`, `y = act(pre)`, with
+/// W given transposed, `wt` (IN, OUT) row-major ([`pack_transposed`]). For more than
+/// one output unit this is one pass of the fused small-product kernel (bias and
+/// ReLU/identity applied to each tile in registers); for one, [`linear_forward`]
+/// (W^T and W are the same (1, IN) row) then [`act_forward`].
 #[allow(clippy::too_many_arguments)]
 pub fn linear_act_forward<T: Gemm>(
     pre: &mut [T],
     y: &mut [T],
     inp: &[T],
-    weight: &[T],
+    wt: &[T],
     bias: &[T],
     b: usize,
     inp_dim: usize,
     out_dim: usize,
     a: Act,
 ) {
-    // inp is (B, IN), weight is (OUT, IN), bias is (OUT), pre and y are (B, OUT)
+    // inp is (B, IN), wt is (IN, OUT), bias is (OUT), pre and y are (B, OUT)
     if out_dim == 1 {
-        linear_forward(pre, inp, weight, None, b, inp_dim, out_dim);
+        linear_forward(pre, inp, wt, None, b, inp_dim, out_dim);
         act_forward(y, pre, bias, out_dim, a);
     } else {
-        ok(small::linear_act_forward(
-            pre, y, inp, weight, bias, b, inp_dim, out_dim, a,
+        ok(small::linear_act_forward_wt(
+            pre, y, inp, wt, bias, b, inp_dim, out_dim, a,
         ));
+    }
+}
+
+/// `wt` = the parameter buffer with each layer's weight (OUT, IN) replaced by its
+/// transpose (IN, OUT), at the same offsets: packed once per pass, read by every chunk's
+/// forward ([`linear_act_forward`]).
+pub(crate) fn pack_transposed<T: Real>(wt: &mut Vec<T>, params: &[T], layers: &[Dense]) {
+    wt.clear();
+    wt.extend_from_slice(params);
+    for d in layers {
+        let (w, _) = d.slices(params);
+        let (t, _) = d.slices_mut(&mut wt[..]);
+        ok(small::transpose_into(t, w, d.out, d.inp));
     }
 }
 
