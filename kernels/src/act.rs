@@ -594,5 +594,5 @@ mod tests;
 
 #[path = "act_exp.rs"]
 mod exp;
-use exp::{as_f32, as_f32_mut};
+pub(crate) use exp::{as_f32, as_f32_mut};
 pub use exp::{exp_f32, EXP_F32_MAX_REL};

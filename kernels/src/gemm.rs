@@ -105,6 +105,50 @@ pub trait Gemm: Real {
         rsc: isize,
         csc: isize,
     );
+
+    /// [`crate::small::gemm_nn`]'s fast path on checked slices; false: not taken.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    fn small_nn(
+        _a: &[Self],
+        _lda: usize,
+        _b: &[Self],
+        _c: &mut [Self],
+        _m: usize,
+        _k: usize,
+        _n: usize,
+        _acc: bool,
+    ) -> bool {
+        false
+    }
+
+    /// [`crate::small::gemm_tn`]'s fast path on checked slices; false: not taken.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    fn small_tn(
+        _a: &[Self],
+        _b: &[Self],
+        _c: &mut [Self],
+        _m: usize,
+        _p: usize,
+        _n: usize,
+        _acc: bool,
+    ) -> bool {
+        false
+    }
+
+    /// [`crate::small::gemm_nt`]'s fast path on checked slices; false: not taken.
+    #[doc(hidden)]
+    fn small_nt(
+        _a: &[Self],
+        _w: &[Self],
+        _c: &mut [Self],
+        _m: usize,
+        _k: usize,
+        _n: usize,
+    ) -> bool {
+        false
+    }
 }
 
 impl Gemm for f32 {
@@ -128,6 +172,35 @@ impl Gemm for f32 {
         unsafe {
             matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
         }
+    }
+
+    fn small_nn(
+        a: &[f32],
+        lda: usize,
+        b: &[f32],
+        c: &mut [f32],
+        m: usize,
+        k: usize,
+        n: usize,
+        acc: bool,
+    ) -> bool {
+        crate::small::nn_f32(a, lda, b, c, m, k, n, acc)
+    }
+
+    fn small_tn(
+        a: &[f32],
+        b: &[f32],
+        c: &mut [f32],
+        m: usize,
+        p: usize,
+        n: usize,
+        acc: bool,
+    ) -> bool {
+        crate::small::tn_f32(a, b, c, m, p, n, acc)
+    }
+
+    fn small_nt(a: &[f32], w: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) -> bool {
+        crate::small::nt_f32(a, w, c, m, k, n)
     }
 }
 

@@ -7,11 +7,14 @@
 //!   transposes of a backward pass need no copies (matrixmultiply underneath).
 //! - [`act`]: fused bias + activation forward, and activation derivative + bias
 //!   gradient backward.
+//! - [`small`]: products with at most 64 output columns (a small network's layers)
+//!   without packing, hand-written for AVX-512 in f32, matrixmultiply otherwise.
 //! - [`optim`]: the element-wise parameter updates of the optimisers.
 
 pub mod act;
 pub mod gemm;
 pub mod optim;
+pub mod small;
 
 pub use act::Act;
 

@@ -232,7 +232,56 @@ pub fn adam<T: Real>(
     dispatch!(adam_loop::<T>(p, g, m, v, vm, h) ; wd_on && !h.decoupled, wd_on && h.decoupled, h.amsgrad)
 }
 
+/// [`adam_body`] compiled for AVX-512 when the CPU has it (16 lanes for the sqrt and
+/// the divisions), else for the baseline target. The same bits either way: every step
+/// is one correctly rounded IEEE operation, and Rust never fuses a multiply and an add.
 fn adam_loop<T: Real, const L2: bool, const DECOUPLED: bool, const AMS: bool>(
+    params: &mut [T],
+    grads: &[T],
+    exp_avg: &mut [T],
+    exp_avg_sq: &mut [T],
+    max_exp_avg_sq: &mut [T],
+    h: &AdamStep,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+        fn avx512<T: Real, const L2: bool, const DECOUPLED: bool, const AMS: bool>(
+            params: &mut [T],
+            grads: &[T],
+            exp_avg: &mut [T],
+            exp_avg_sq: &mut [T],
+            max_exp_avg_sq: &mut [T],
+            h: &AdamStep,
+        ) {
+            adam_body::<T, L2, DECOUPLED, AMS>(
+                params,
+                grads,
+                exp_avg,
+                exp_avg_sq,
+                max_exp_avg_sq,
+                h,
+            )
+        }
+        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vl") {
+            // SAFETY: the running CPU has every feature `avx512` was compiled for.
+            return unsafe {
+                avx512::<T, L2, DECOUPLED, AMS>(
+                    params,
+                    grads,
+                    exp_avg,
+                    exp_avg_sq,
+                    max_exp_avg_sq,
+                    h,
+                )
+            };
+        }
+    }
+    adam_body::<T, L2, DECOUPLED, AMS>(params, grads, exp_avg, exp_avg_sq, max_exp_avg_sq, h)
+}
+
+#[inline(always)]
+fn adam_body<T: Real, const L2: bool, const DECOUPLED: bool, const AMS: bool>(
     params: &mut [T],
     grads: &[T],
     exp_avg: &mut [T],

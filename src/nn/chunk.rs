@@ -16,7 +16,9 @@ use rootgrad_kernels::Real;
 
 use super::dropout::{dropout_backward, dropout_forward, DropoutKey};
 use super::grl::grl_backward;
-use super::linear::{act_backward, act_forward, linear_backward_into, linear_forward, Accumulate};
+use rootgrad_kernels::small::linear_dact_backward;
+
+use super::linear::{act_backward, linear_act_forward, linear_backward_into, Accumulate};
 use super::params::Dense;
 
 /// Where a dense layer's input comes from.
@@ -90,6 +92,9 @@ pub(crate) struct Scratch<T> {
     pub up: [Vec<T>; 3],
     /// Per layer, whether backward has written its dy yet (first write overwrites).
     pub written: Vec<bool>,
+    /// Per layer, whether its dpre (and bias gradient) was already computed, fused
+    /// into the input-gradient product of the layer that consumes its output.
+    pub dpre_done: Vec<bool>,
 }
 
 impl<T: Real> Scratch<T> {
@@ -124,6 +129,7 @@ impl<T: Real> Scratch<T> {
             cache: recompute.then(|| Cache::new(layers, wires, cap, dropout)),
             up: [vec![T::ZERO; cap], vec![T::ZERO; cap], vec![T::ZERO; cap]],
             written: Vec::with_capacity(layers.len()),
+            dpre_done: Vec::with_capacity(layers.len()),
         }
     }
 }
@@ -144,12 +150,14 @@ fn input<'a, T>(
     }
 }
 
-/// Forward of rows `row0 .. row0 + rows` (features `x`, (rows, inputs)) into `cache`.
+/// Forward of rows `row0 .. row0 + rows` (features `x`, (rows, inputs)) into `cache`;
+/// `wt` is `params` with every weight transposed ([`super::linear::pack_transposed`]).
 /// `dropout` is `Some((p, key))` in training with p > 0.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn forward_chunk<T: Gemm>(
     cache: &mut Cache<T>,
     params: &[T],
+    wt: &[T],
     x: &[T],
     layers: &[Dense],
     wires: &[Wire],
@@ -160,15 +168,15 @@ pub(crate) fn forward_chunk<T: Gemm>(
     cache.rows = rows;
     cache.dropped = dropout.is_some();
     for (l, (d, &wire)) in layers.iter().zip(wires).enumerate() {
-        let (w, b) = d.slices(params);
+        let (_, b) = d.slices(params);
+        let (w_t, _) = d.slices(wt);
         let (n_in, n_out) = (rows * d.inp, rows * d.out);
         let (y_before, y_rest) = cache.y.split_at_mut(l);
         let inp = input(x, y_before, &cache.drop, cache.dropped, wire, n_in);
         let pre = &mut cache.pre[l][..n_out];
-        // pre = inp W^T; then pre += b and y = act(pre), fused
-        linear_forward(pre, inp, w, None, rows, d.inp, d.out);
         let y = &mut y_rest[0][..n_out];
-        act_forward(y, pre, b, d.out, d.act);
+        // pre = inp W^T + b and y = act(pre), fused
+        linear_act_forward(pre, y, inp, w_t, b, rows, d.inp, d.out, d.act);
         if let (true, Some((p, key))) = (wire.hidden, dropout) {
             // h = y * mask (inverted dropout)
             dropout_forward(
@@ -218,39 +226,74 @@ pub(crate) fn backward_chunk<T: Gemm>(
             written[l] = true;
         }
     }
+    let done = &mut s.dpre_done;
+    done.clear();
+    done.resize(layers.len(), false);
     for l in (0..layers.len()).rev() {
         let d = &layers[l];
         let wire = wires[l];
         let (n_in, n_out) = (rows * d.inp, rows * d.out);
-        let (gw, gb) = d.slices_mut(grad);
         let (w, _) = d.slices(params);
+        let (dpre_before, dpre_rest) = s.dpre.split_at_mut(l);
+        let dpre = &mut dpre_rest[0][..n_out];
         let (dy_before, dy_rest) = s.dy.split_at_mut(l);
-        if !written[l] {
-            // nothing downstream of this layer's output: dL/dy = 0
-            dy_rest[0][..n_out].fill(T::ZERO);
+        if !done[l] {
+            if !written[l] {
+                // nothing downstream of this layer's output: dL/dy = 0
+                dy_rest[0][..n_out].fill(T::ZERO);
+            }
+            let mut dy: &[T] = &dy_rest[0][..n_out];
+            if cache.dropped && wire.hidden {
+                // dL/d(act) = dL/dh * mask
+                dropout_backward(&mut s.dact[l][..n_out], dy, &cache.mask[l][..n_out]);
+                dy = &s.dact[l][..n_out];
+            }
+            // dL/dpre = dL/dy * act'(pre); dL/db += sum over rows of dL/dpre
+            let (_, gb) = d.slices_mut(grad);
+            act_backward(
+                dpre,
+                gb,
+                dy,
+                &cache.pre[l][..n_out],
+                &cache.y[l][..n_out],
+                d.out,
+                d.act,
+            );
         }
-        let mut dy: &[T] = &dy_rest[0][..n_out];
-        if cache.dropped && wire.hidden {
-            // dL/d(act) = dL/dh * mask
-            dropout_backward(&mut s.dact[l][..n_out], dy, &cache.mask[l][..n_out]);
-            dy = &s.dact[l][..n_out];
-        }
-        let dpre = &mut s.dpre[l][..n_out];
-        // dL/dpre = dL/dy * act'(pre); dL/db += sum over rows of dL/dpre
-        act_backward(
-            dpre,
-            gb,
-            dy,
-            &cache.pre[l][..n_out],
-            &cache.y[l][..n_out],
-            d.out,
-            d.act,
-        );
+        let dpre: &[T] = dpre;
         let inp = input(x, &cache.y, &cache.drop, cache.dropped, wire, n_in);
+        let (gw, _) = d.slices_mut(grad);
         match (wire.src, wire.grl) {
             (Src::X, _) => {
                 // dL/dW += dpre^T x; the features need no gradient
                 linear_backward_into(None, gw, None, dpre, inp, w, rows, d.inp, d.out);
+            }
+            (Src::Layer(j), None) if fusable(j, wires, written, cache.dropped) => {
+                // dL/dW += dpre^T inp
+                linear_backward_into(None, gw, None, dpre, inp, w, rows, d.inp, d.out);
+                // layer j's output feeds only this layer: dL/dy_j = dpre W is its whole
+                // gradient, so go straight on to dL/dpre_j = (dpre W) * act_j'(pre_j)
+                // and dL/db_j += sum over rows of dL/dpre_j, in one pass
+                let dj = &layers[j];
+                let (_, gb_j) = dj.slices_mut(grad);
+                let r = linear_dact_backward(
+                    &mut dpre_before[j][..n_in],
+                    gb_j,
+                    &mut dy_before[j][..n_in],
+                    dpre,
+                    w,
+                    &cache.pre[j][..n_in],
+                    &cache.y[j][..n_in],
+                    rows,
+                    d.out,
+                    d.inp,
+                    dj.act,
+                );
+                if let Err(e) = r {
+                    panic!("rootgrad nn: internal shape error: {}", e.0);
+                }
+                written[j] = true;
+                done[j] = true;
             }
             (Src::Layer(j), None) => {
                 // dL/dW += dpre^T inp; dL/d(output of layer j) += dpre W
@@ -286,4 +329,12 @@ pub(crate) fn backward_chunk<T: Gemm>(
             }
         }
     }
+}
+
+/// Whether the input gradient of a layer reading layer `j` can run fused with layer
+/// j's activation derivative: no other layer reads j's output (it is j's only
+/// gradient, and none was written yet) and j's output is not dropped out.
+fn fusable(j: usize, wires: &[Wire], written: &[bool], dropped: bool) -> bool {
+    let readers = wires.iter().filter(|w| w.src == Src::Layer(j)).count();
+    readers == 1 && !written[j] && !(dropped && wires[j].hidden)
 }

@@ -9,12 +9,15 @@
 //!   dinp[i,k] += sum_o dout[i,o] W[o,k]     i.e. dinp += dout W
 //!   db[o]   += sum_i dout[i,o]              (column sums of dout)
 //!   dpre[i,o] = dy[i,o] act'(pre[i,o])      (act_backward; also adds db += sum_i dpre)
-//! Each matrix product is one strided [`gemm`] call (a transpose is a swap of strides);
-//! the backward products use beta = 1, so they add into the gradients as every backward
-//! in rootgrad does. The maths is derived in docs/maths.md (the network).
+//! Each matrix product is one call into `rootgrad_kernels::small` (`gemm_nt`, `gemm_tn`,
+//! `gemm_nn`: hand AVX-512 tiles for at most 64 output columns in f32, without packing
+//! the activations; one strided [`gemm`] otherwise); the backward products accumulate,
+//! so they add into the gradients as every backward in rootgrad does. The maths is derived in docs/maths.md (the network).
 
-use rootgrad_kernels::gemm::{gemm, Gemm, Layout};
-use rootgrad_kernels::{act, Act, Real};
+use rootgrad_kernels::gemm::{gemm, Gemm, Layout, ShapeError};
+use rootgrad_kernels::{act, small, Act, Real};
+
+use super::params::Dense;
 
 /// One strided product; the layouts were checked against the sizes by the caller, so a
 /// failure here is a bug in rootgrad, not in anyone's input.
@@ -30,6 +33,13 @@ fn mm<T: Gemm>(
     lc: Layout,
 ) {
     if let Err(e) = gemm(alpha, a, la, b, lb, beta, c, lc) {
+        panic!("rootgrad nn: internal shape error: {}", e.0);
+    }
+}
+
+/// [`mm`] for the small-product kernels' results.
+fn ok(r: std::result::Result<(), ShapeError>) {
+    if let Err(e) = r {
         panic!("rootgrad nn: internal shape error: {}", e.0);
     }
 }
@@ -57,17 +67,9 @@ pub fn linear_forward<T: Gemm>(
             *o = dot(row, weight);
         }
     } else {
-        // out = 1 * inp (B, IN) x W^T (IN, OUT) + 0 * out
-        mm(
-            T::ONE,
-            inp,
-            Layout::row_major(b, inp_dim),
-            weight,
-            Layout::row_major(out_dim, inp_dim).t(),
-            T::ZERO,
-            out,
-            Layout::row_major(b, out_dim),
-        );
+        // out = inp (B, IN) x W^T (IN, OUT): the small-product kernel (no packing of
+        // inp) for OUT <= 64 in f32 on AVX-512, one strided gemm otherwise
+        ok(small::gemm_nt(inp, weight, out, b, inp_dim, out_dim));
     }
     if let Some(bias) = bias {
         assert_eq!(bias.len(), out_dim, "linear_forward: bias");
@@ -130,35 +132,18 @@ pub fn linear_backward_into<T: Gemm>(
         return linear_backward_one(dinp, dweight, dbias, dout, inp, weight, inp_dim);
     }
     let l_dout = Layout::row_major(b, out_dim);
-    // dL/dW[o,k] = sum_i dout[i,o] inp[i,k]: dweight += dout^T (OUT, B) x inp (B, IN)
-    mm(
-        T::ONE,
-        dout,
-        l_dout.t(),
-        inp,
-        Layout::row_major(b, inp_dim),
-        T::ONE,
-        dweight,
-        Layout::row_major(out_dim, inp_dim),
-    );
+    // dL/dW[o,k] = sum_i dout[i,o] inp[i,k]: dweight += dout^T (OUT, B) x inp (B, IN),
+    // rows summed in order (small-product kernel for IN <= 64, else strided gemm)
+    ok(small::gemm_tn(
+        dout, inp, dweight, b, out_dim, inp_dim, true,
+    ));
     if let Some((dinp, into)) = dinp {
         assert_eq!(dinp.len(), b * inp_dim, "linear_backward: dinp");
         // dL/dinp[i,k] = sum_o dout[i,o] W[o,k]: dinp (+)= dout (B, OUT) x W (OUT, IN)
-        let beta = if into == Accumulate::Add {
-            T::ONE
-        } else {
-            T::ZERO
-        };
-        mm(
-            T::ONE,
-            dout,
-            l_dout,
-            weight,
-            Layout::row_major(out_dim, inp_dim),
-            beta,
-            dinp,
-            Layout::row_major(b, inp_dim),
-        );
+        let add = into == Accumulate::Add;
+        ok(small::gemm_nn(
+            dout, out_dim, weight, dinp, b, out_dim, inp_dim, add,
+        ));
     }
     if let Some(dbias) = dbias {
         assert_eq!(dbias.len(), out_dim, "linear_backward: dbias");
@@ -242,6 +227,47 @@ fn linear_backward_one<T: Real>(
         for &g in dout {
             dbias[0] += g;
         }
+    }
+}
+
+/// A dense layer's forward into the cache: `pre = inp W^T + b`, `y = act(pre)`, with
+/// W given transposed, `wt` (IN, OUT) row-major ([`pack_transposed`]). For more than
+/// one output unit this is one pass of the fused small-product kernel (bias and
+/// ReLU/identity applied to each tile in registers); for one, [`linear_forward`]
+/// (W^T and W are the same (1, IN) row) then [`act_forward`].
+#[allow(clippy::too_many_arguments)]
+pub fn linear_act_forward<T: Gemm>(
+    pre: &mut [T],
+    y: &mut [T],
+    inp: &[T],
+    wt: &[T],
+    bias: &[T],
+    b: usize,
+    inp_dim: usize,
+    out_dim: usize,
+    a: Act,
+) {
+    // inp is (B, IN), wt is (IN, OUT), bias is (OUT), pre and y are (B, OUT)
+    if out_dim == 1 {
+        linear_forward(pre, inp, wt, None, b, inp_dim, out_dim);
+        act_forward(y, pre, bias, out_dim, a);
+    } else {
+        ok(small::linear_act_forward_wt(
+            pre, y, inp, wt, bias, b, inp_dim, out_dim, a,
+        ));
+    }
+}
+
+/// `wt` = the parameter buffer with each layer's weight (OUT, IN) replaced by its
+/// transpose (IN, OUT), at the same offsets: packed once per pass, read by every chunk's
+/// forward ([`linear_act_forward`]).
+pub(crate) fn pack_transposed<T: Real>(wt: &mut Vec<T>, params: &[T], layers: &[Dense]) {
+    wt.clear();
+    wt.extend_from_slice(params);
+    for d in layers {
+        let (w, _) = d.slices(params);
+        let (t, _) = d.slices_mut(&mut wt[..]);
+        ok(small::transpose_into(t, w, d.out, d.inp));
     }
 }
 

@@ -24,6 +24,7 @@ use rootgrad_kernels::Real;
 use super::chunk::{backward_chunk, forward_chunk, Cache, Scratch, Src, Wire};
 use super::dropout::DropoutKey;
 use super::init::{init_params, Init};
+use super::linear::pack_transposed;
 use super::params::{Dense, ParamTable};
 use super::spec::{NetworkSpec, Part};
 use crate::{Error, Result};
@@ -185,8 +186,10 @@ impl Network {
         let dropout = self.dropout_of(mode);
         let (layers, wires, inputs) = (self.layers(), &self.wires[..], self.spec.inputs);
         let outs = [Some(self.classifier), self.domain_out, self.mass_out];
+        pack_transposed(&mut ws.wt, params, layers);
         let Workspace {
             batch,
+            wt,
             z,
             domain,
             mass,
@@ -212,7 +215,7 @@ impl Network {
             let rows = CHUNK_ROWS.min(batch - row0);
             let xc = &x[row0 * inputs..(row0 + rows) * inputs];
             let run = |cache: &mut Cache<T>| {
-                forward_chunk(cache, params, xc, layers, wires, dropout, row0, rows);
+                forward_chunk(cache, params, wt, xc, layers, wires, dropout, row0, rows);
                 for (out, dst) in outs.iter().zip(dst) {
                     if let (Some(l), Some(dst)) = (out, dst) {
                         dst.copy_from_slice(&cache.y[*l][..rows]);
@@ -283,8 +286,12 @@ impl Network {
         let lambdas = [T::from_f64(up.lambda_domain), T::from_f64(up.lambda_mass)];
         let outs = [Some(self.classifier), self.domain_out, self.mass_out];
         let ups = [up.dz, up.ddomain, up.dmass];
+        if ws.caches.is_none() {
+            pack_transposed(&mut ws.wt, params, layers);
+        }
         let Workspace {
             batch,
+            wt,
             caches,
             pool,
             grads,
@@ -320,7 +327,7 @@ impl Network {
                         None => {
                             if let Some(mut cache) = s.cache.take() {
                                 forward_chunk(
-                                    &mut cache, params, xc, layers, wires, dropout, row0, rows,
+                                    &mut cache, params, wt, xc, layers, wires, dropout, row0, rows,
                                 );
                                 backward_chunk(
                                     g, &mut s, &cache, params, xc, layers, wires, seeds, lambdas,
@@ -410,6 +417,9 @@ pub struct Workspace<T> {
     /// Per-row loss contributions written by the fused pass's closure (f64; empty
     /// until the first [`Network::forward_backward`]).
     pub(super) row_loss: Vec<f64>,
+    /// The parameters with every weight transposed, packed once per pass for the
+    /// chunks' forward ([`super::linear::pack_transposed`]).
+    pub(super) wt: Vec<T>,
 }
 
 impl<T: Real> Workspace<T> {
@@ -456,6 +466,7 @@ impl<T: Real> Workspace<T> {
             grads: (0..wave).map(|_| vec![T::ZERO; net.num_params()]).collect(),
             last_mode: None,
             row_loss: Vec::new(),
+            wt: Vec::new(),
         }
     }
 

@@ -24,6 +24,7 @@ use rootgrad_kernels::gemm::Gemm;
 use rootgrad_kernels::Real;
 
 use super::chunk::{backward_chunk, forward_chunk};
+use super::linear::pack_transposed;
 use super::mlp::{give, n_chunks, reduce_in_order, take};
 use super::{Mode, Network, Workspace, CHUNK_ROWS};
 use crate::loss::{softplus, BatchNorm};
@@ -98,6 +99,7 @@ impl Network {
         let nc = n_chunks(batch);
         let wave = ws.grads.len();
         ws.row_loss.resize(batch, 0.0);
+        pack_transposed(&mut ws.wt, params, layers);
         let Workspace {
             z,
             domain,
@@ -105,6 +107,7 @@ impl Network {
             pool,
             grads,
             row_loss,
+            wt,
             ..
         } = ws;
         let mut ls = row_loss.chunks_mut(CHUNK_ROWS);
@@ -130,7 +133,9 @@ impl Network {
                 let Some(mut cache) = s.cache.take() else {
                     return;
                 };
-                forward_chunk(&mut cache, params, xc, layers, wires, dropout, row0, rows);
+                forward_chunk(
+                    &mut cache, params, wt, xc, layers, wires, dropout, row0, rows,
+                );
                 // the chunk's outputs: copied out for the caller, and read by the loss
                 let mut out: [&[T]; 3] = [&[], &[], &[]];
                 for ((o, l), dst) in out.iter_mut().zip(outs).zip(dst) {
