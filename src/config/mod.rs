@@ -12,11 +12,14 @@
 
 pub(crate) mod read;
 mod sections;
+mod training;
+mod types;
 
 use std::path::{Path, PathBuf};
 
-pub use sections::{
-    act_name, Adaptation, AdaptationMethod, ClassNormalize, Classification, Decorrelation,
+pub use sections::act_name;
+pub use types::{
+    Adaptation, AdaptationMethod, ClassNormalize, Classification, Decorrelation,
     DecorrelationMethod, Domain, HeadConfig, NegativeWeights, NetworkConfig, ReversalSchedule,
     SampleSpec, Split, Training,
 };
