@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::samples::{auto_edges, column, friends_for, parse, parse_range, read, spec};
+use super::samples::{and_cut, auto_edges, column, friends_for, parse, parse_range, read, spec};
 use crate::metrics::{chi2_test, ks_distance, Histogram, OutOfRange};
 use crate::progress::Progress;
 use crate::report::{data_mc, DataMcPlot, Hist1D};
@@ -58,13 +58,6 @@ pub struct Agreement {
     pub data: Yield,
     pub mc: Yield,
     pub edges: Vec<f64>,
-}
-
-fn and_cut(common: Option<&str>, own: Option<&str>) -> Option<String> {
-    match (common, own) {
-        (Some(a), Some(b)) => Some(format!("({a}) && ({b})")),
-        (a, b) => a.or(b).map(String::from),
-    }
 }
 
 /// Histograms of `values` in `edges` for the chi2 and the plot.

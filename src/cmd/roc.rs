@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::samples::{column, friends_for, parse, read, spec};
+use super::samples::{and_cut, column, friends_for, parse, read, spec};
 use crate::metrics::{roc_auc, roc_curve, standard_working_points, truncated_auc};
 use crate::progress::Progress;
 use crate::report::{roc, RocCurve, RocPlot, RocY};
@@ -51,13 +51,6 @@ pub struct RocJson {
     pub working_points_note: Option<String>,
     pub signal_events: usize,
     pub background_events: usize,
-}
-
-fn and_cut(common: Option<&str>, own: Option<&str>) -> Option<String> {
-    match (common, own) {
-        (Some(a), Some(b)) => Some(format!("({a}) && ({b})")),
-        (a, b) => a.or(b).map(String::from),
-    }
 }
 
 pub fn run(o: &RocOptions, out: &mut dyn Write) -> Result<()> {

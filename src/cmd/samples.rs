@@ -35,6 +35,14 @@ pub fn friends_for(name: &str, names: &[&str], friends: &[String]) -> Result<Vec
     Ok(out)
 }
 
+/// A command's common `--cut` and-ed with a sample's own cut.
+pub fn and_cut(common: Option<&str>, own: Option<&str>) -> Option<String> {
+    match (common, own) {
+        (Some(a), Some(b)) => Some(format!("({a}) && ({b})")),
+        (a, b) => a.or(b).map(String::from),
+    }
+}
+
 /// A sample given by flags.
 pub fn spec(
     name: &str,

@@ -1,0 +1,319 @@
+//! `rootgrad demo [--out DIR]`: the whole point of rootgrad in one command.
+//!
+//! 1. Generates the toy samples into DIR/samples (unless they are there).
+//! 2. Scenario A (photon identification, Z->ee control region): trains a baseline, a
+//!    histogram-loss model and a gradient-reversal model. Scenario B (tau -> 3 mu, D_s
+//!    control channel): a baseline and a reversal + flatness model.
+//! 3. Applies every model to the control-region files (friend trees under each model's
+//!    folder).
+//! 4. Judges every model as `report` does, on events it did not train on: AUC (and the
+//!    truncated AUC for B) on the classification samples, KS and chi2/ndf of data
+//!    against simulation of the score in the control region, and for B the CvM flatness
+//!    of the score in the mass of the background.
+//! 5. Prints one table, writes a report per scenario (adapted model against its
+//!    baseline), and the commands that reproduce each step.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::agreement::compare;
+use super::samples::{auto_edges, column, read, spec};
+use super::train::{catch_interrupt, stop_flag, write_outputs};
+use crate::config::RunConfig;
+use crate::evaluate::Evaluation;
+use crate::expr::Expr;
+use crate::metrics::{cvm_flatness, truncated_auc, CvmOptions};
+use crate::progress::Progress;
+use crate::samples::{generate, GenerateOptions};
+use crate::{Error, Result};
+
+pub struct DemoOptions {
+    pub out: PathBuf,
+    pub events: Option<usize>,
+    pub seed: u64,
+    pub force: bool,
+    pub quiet: bool,
+}
+
+/// One model of the demo: its scenario, name and the `--set` overrides of the
+/// scenario's run description.
+struct Model {
+    scenario: &'static str,
+    config: &'static str,
+    name: &'static str,
+    what: &'static str,
+    sets: &'static [&'static str],
+}
+
+const MODELS: &[Model] = &[
+    Model {
+        scenario: "A",
+        config: "photon_id.toml",
+        name: "baseline",
+        what: "no adaptation",
+        sets: &["adaptation.method=none"],
+    },
+    Model {
+        scenario: "A",
+        config: "photon_id.toml",
+        name: "histogram",
+        what: "histogram loss",
+        sets: &["adaptation.method=histogram", "adaptation.lambda=HIST_LAMBDA"],
+    },
+    Model {
+        scenario: "A",
+        config: "photon_id.toml",
+        name: "reversal",
+        what: "gradient reversal",
+        sets: &["adaptation.method=reversal", "adaptation.lambda=REV_LAMBDA_A"],
+    },
+    Model {
+        scenario: "B",
+        config: "tau3mu.toml",
+        name: "baseline",
+        what: "no adaptation",
+        sets: &["adaptation.method=none"],
+    },
+    Model {
+        scenario: "B",
+        config: "tau3mu.toml",
+        name: "adapted",
+        what: "reversal + flatness",
+        sets: &[
+            "adaptation.method=reversal",
+            "adaptation.lambda=REV_LAMBDA_B",
+            "decorrelation.mass=\"mass\"",
+            "decorrelation.lambda=FLAT_LAMBDA",
+        ],
+    },
+];
+
+/// One line of the table.
+struct Row {
+    scenario: &'static str,
+    name: &'static str,
+    what: &'static str,
+    auc: f64,
+    tauc: Option<f64>,
+    ks: Option<f64>,
+    chi2_ndf: Option<f64>,
+    cvm: Option<f64>,
+}
+
+fn fmt(v: Option<f64>, digits: usize) -> String {
+    v.map(|x| format!("{x:.digits$}")).unwrap_or_else(|| "-".into())
+}
+
+pub fn run(o: &DemoOptions, out: &mut dyn Write) -> Result<()> {
+    let io = |source| Error::Io {
+        path: "<stdout>".into(),
+        source,
+    };
+    let progress = Progress::new(o.quiet);
+    let samples = o.out.join("samples");
+    if !samples.join("photon_id.toml").exists() || !samples.join("tau3mu.toml").exists() {
+        progress.say(&format!("demo: generating the toy samples in {}", samples.display()));
+        generate(&GenerateOptions {
+            out: samples.clone(),
+            events: o.events.unwrap_or(crate::samples::DEFAULT_EVENTS),
+            seed: o.seed,
+            force: o.force,
+        })?;
+    } else {
+        progress.say(&format!("demo: using the samples in {}", samples.display()));
+    }
+    catch_interrupt();
+    let mut rows = Vec::new();
+    let mut commands = vec![format!(
+        "rootgrad samples generate --out {}",
+        samples.display()
+    )];
+    for m in MODELS {
+        let config = samples.join(m.config);
+        let sets: Vec<String> = m.sets.iter().map(|s| s.to_string()).collect();
+        let cfg = RunConfig::load(&config, &sets)?;
+        let dir = o.out.join(m.scenario).join(m.name);
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        if !o.force && dir.join("model.json").exists() {
+            return Err(Error::OutputExists {
+                path: dir.join("model.json"),
+            });
+        }
+        progress.say(&format!(
+            "demo: scenario {}, {} ({})",
+            m.scenario, m.name, m.what
+        ));
+        let outcome = crate::train::run(&cfg, &progress, stop_flag())?;
+        write_outputs(&dir, &outcome)?;
+        let set_flags: String = sets.iter().map(|s| format!(" --set '{s}'")).collect();
+        commands.push(format!(
+            "rootgrad train {}{set_flags} --out {}",
+            config.display(),
+            dir.display()
+        ));
+        // judge it on events it did not train on
+        let ev = Evaluation::run(&cfg, &outcome.model, &Progress::hidden())?;
+        let head = ev.headline()?;
+        let (s, y, _) = ev.classification();
+        let tauc = (m.scenario == "B").then(|| truncated_auc(&s, &y).ok()).flatten();
+        let chi2_ndf = match (&ev.data, &ev.mc) {
+            (Some(d), Some(mc)) if !d.scores.is_empty() && !mc.scores.is_empty() => {
+                let edges = auto_edges(&[&d.scores, &mc.scores], 20, None)?;
+                let (a, _, _) = compare(
+                    "score",
+                    (&d.scores, &d.weights),
+                    (&mc.scores, &mc.weights),
+                    &edges,
+                )?;
+                a.chi2_per_ndf()
+            }
+            _ => None,
+        };
+        let cvm = if m.scenario == "B" {
+            flatness(&cfg, &ev)?
+        } else {
+            None
+        };
+        rows.push(Row {
+            scenario: m.scenario,
+            name: m.name,
+            what: m.what,
+            auc: head.auc,
+            tauc,
+            ks: head.ks,
+            chi2_ndf,
+            cvm,
+        });
+        // the score as friend trees of the control-region files
+        let model_json = dir.join("model.json");
+        let friends = dir.join("friends");
+        std::fs::create_dir_all(&friends).map_err(|source| Error::Io {
+            path: friends.clone(),
+            source,
+        })?;
+        if let Some(d) = &cfg.domain {
+            let mut inputs = d.data.files.clone();
+            inputs.extend(d.mc.files.clone());
+            let opts = super::apply::ApplyOptions {
+                model: model_json.clone(),
+                inputs: inputs.clone(),
+                output: None,
+                output_dir: Some(friends.clone()),
+                tree_name: "rootgrad".into(),
+                branch: "score".into(),
+                friends: Vec::new(),
+                all_folds: false,
+                force: true,
+                quiet: true,
+            };
+            super::apply::run(&opts, &mut std::io::sink())?;
+            commands.push(format!(
+                "rootgrad apply -m {} {} --output-dir {}",
+                model_json.display(),
+                inputs.join(" "),
+                friends.display()
+            ));
+        }
+        if stop_flag().load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Usage("demo interrupted".into()));
+        }
+    }
+    // reports: each adapted model against its scenario's baseline
+    for (scenario, adapted) in [("A", "histogram"), ("B", "adapted")] {
+        let model = o.out.join(scenario).join(adapted);
+        let baseline = o.out.join(scenario).join("baseline");
+        let config = samples.join(if scenario == "A" {
+            "photon_id.toml"
+        } else {
+            "tau3mu.toml"
+        });
+        let opts = super::report::ReportOptions {
+            model: model.clone(),
+            config: Some(config.clone()),
+            baseline: Some(baseline.clone()),
+            out: None,
+            bins: 40,
+            svg: false,
+            force: true,
+            quiet: true,
+        };
+        super::report::run(&opts, &mut std::io::sink())?;
+        commands.push(format!(
+            "rootgrad report -m {} --baseline {} --config {}",
+            model.display(),
+            baseline.display(),
+            config.display()
+        ));
+    }
+    table(out, &rows).map_err(io)?;
+    writeln!(out).map_err(io)?;
+    for (scenario, adapted) in [("A", "histogram"), ("B", "adapted")] {
+        writeln!(
+            out,
+            "report {scenario}: {}",
+            o.out
+                .join(scenario)
+                .join(adapted)
+                .join("report/index.html")
+                .display()
+        )
+        .map_err(io)?;
+    }
+    writeln!(out, "\nEach step again, by hand:").map_err(io)?;
+    for c in &commands {
+        writeln!(out, "  {c}").map_err(io)?;
+    }
+    Ok(())
+}
+
+/// The CvM flatness of the score in the mass of the background events judged.
+fn flatness(cfg: &RunConfig, ev: &Evaluation) -> Result<Option<f64>> {
+    let Some(cls) = &cfg.classification else {
+        return Ok(None);
+    };
+    let mass = Expr::parse("mass")?;
+    let s = spec(
+        "background",
+        &cls.background.files[0],
+        cls.background.friends.clone(),
+        cls.background.cut.as_deref(),
+        None,
+    );
+    let sample = read(&s, std::slice::from_ref(&mass), &Progress::hidden())?;
+    let m = column(&sample, 0);
+    let masses: Vec<f64> = ev.background.index.iter().map(|&i| m[i]).collect();
+    Ok(cvm_flatness(&ev.background.scores, &masses, &CvmOptions::default()).ok())
+}
+
+fn table(out: &mut dyn Write, rows: &[Row]) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<3} {:<10} {:<20} {:>7} {:>9} {:>8} {:>10} {:>9}",
+        "", "model", "", "AUC", "trunc.AUC", "KS", "chi2/ndf", "CvM"
+    )?;
+    for r in rows {
+        writeln!(
+            out,
+            "{:<3} {:<10} {:<20} {:>7.4} {:>9} {:>8} {:>10} {:>9}",
+            r.scenario,
+            r.name,
+            r.what,
+            r.auc,
+            fmt(r.tauc, 4),
+            fmt(r.ks, 4),
+            fmt(r.chi2_ndf, 2),
+            fmt(r.cvm, 5)
+        )?;
+    }
+    writeln!(
+        out,
+        "AUC on events each model did not train on (weighted); KS and chi2/ndf: data vs \
+         simulation of the score in the control region (the challenge passes KS < 0.09); \
+         CvM: flatness of the score in the mass (passes < 0.002)."
+    )?;
+    Ok(())
+}
+
