@@ -56,11 +56,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ones = |v: &[f64]| vec![1.0; v.len()];
     let sim_w: Vec<f64> = s.iter().map(|_| 0.5 + rng.uniform()).collect();
     let mut spec = DataMcPlot::new(
-        Hist1D::fill(&d, &ones(&d), &e)?,
-        Hist1D::fill(&s, &sim_w, &e)?,
+        Hist1D::fill(&e, &d, &ones(&d), OutOfRange::Ignore)?,
+        Hist1D::fill(&e, &s, &sim_w, OutOfRange::Ignore)?,
         "m(K⁺π⁻μ⁺μ⁻) [MeV/c²]",
     );
-    spec.corrected = Some(Hist1D::fill(&c, &ones(&c), &e)?);
+    spec.corrected = Some(Hist1D::fill(&e, &c, &ones(&c), OutOfRange::Ignore)?);
     spec.y_label = "Candidates / 7.5 MeV/c²".into();
     spec.metrics = vec!["KS = 0.031".into(), "χ²/ndf = 12.3/18".into()];
     for ext in ["png", "svg"] {
@@ -84,11 +84,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         })
         .collect();
-    let mut sdata = Hist1D::fill(&d, &sw, &e)?;
+    let mut sdata = Hist1D::fill(&e, &d, &sw, OutOfRange::Ignore)?;
     sdata.sum_w[3] = 0.0;
     sdata.sum_w2[3] = 0.0;
     let sig: Vec<f64> = (0..20_000).map(|_| 5280.0 + 16.0 * rng.normal()).collect();
-    let mut sw_spec = DataMcPlot::new(sdata, Hist1D::fill(&sig, &ones(&sig), &e)?, "m [MeV/c²]");
+    let mut sw_spec = DataMcPlot::new(
+        sdata,
+        Hist1D::fill(&e, &sig, &ones(&sig), OutOfRange::Ignore)?,
+        "m [MeV/c²]",
+    );
     sw_spec.simulation_label = "Signal simulation".into();
     sw_spec.y_label = "sWeighted candidates".into();
     sw_spec.title = Some("sWeights: negative and empty bins".into());
@@ -198,11 +202,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         vec![
             LabelledHist {
                 label: "Signal (simulation)".into(),
-                hist: Hist1D::fill(&sig, &ones(&sig), &se)?,
+                hist: Hist1D::fill(&se, &sig, &ones(&sig), OutOfRange::Ignore)?,
             },
             LabelledHist {
                 label: "Background (sidebands)".into(),
-                hist: Hist1D::fill(&bkg, &ones(&bkg), &se)?,
+                hist: Hist1D::fill(&se, &bkg, &ones(&bkg), OutOfRange::Ignore)?,
             },
         ],
         "Classifier score",

@@ -159,9 +159,10 @@ fn every_figure_kind_as_png_and_svg() {
             LabelledHist {
                 label: "Background".into(),
                 hist: Hist1D::fill(
+                    &edges(0.0, 10.0, 10),
                     &[0.5, 1.5, 1.6, 7.0],
                     &[1.0, 2.0, -0.5, 1.0],
-                    &edges(0.0, 10.0, 10),
+                    OutOfRange::Ignore,
                 )
                 .unwrap(),
             },
@@ -298,14 +299,14 @@ fn empty_and_nan_inputs_are_errors() {
         sum_w: vec![],
         sum_w2: vec![],
     };
-    expect(data_mc(&out, &dm), "at least one bin");
+    expect(data_mc(&out, &dm), "needs at least 2 (one bin)");
     let mut dm = data_mc_spec();
     dm.data.sum_w.iter_mut().for_each(|w| *w = 0.0);
     dm.data.sum_w2.iter_mut().for_each(|w| *w = 0.0);
     expect(data_mc(&out, &dm), "empty");
     let mut dm = data_mc_spec();
     dm.simulation.sum_w[4] = f64::NAN;
-    expect(data_mc(&out, &dm), "bin 4");
+    expect(data_mc(&out, &dm), "sum_w[4] is NaN");
     let mut dm = data_mc_spec();
     dm.simulation = bump(21, 1.0);
     expect(data_mc(&out, &dm), "different bin edges");
@@ -381,17 +382,18 @@ fn empty_and_nan_inputs_are_errors() {
 #[test]
 fn hist_fill_bins_edges_and_weights() {
     let h = Hist1D::fill(
+        &[0.0, 1.0, 2.0],
         &[0.0, 0.5, 1.0, 1.99, 2.0, -0.1, 2.1],
         &[1.0, 2.0, -1.0, 0.5, 3.0, 7.0, 7.0],
-        &[0.0, 1.0, 2.0],
+        OutOfRange::Ignore,
     )
     .unwrap();
     // 1.0 opens the second bin; the upper edge 2.0 goes to the last bin; outside is left out.
     assert_eq!(h.sum_w, [3.0, 2.5]);
     assert_eq!(h.sum_w2, [5.0, 10.25]);
-    assert!(Hist1D::fill(&[f64::NAN], &[1.0], &[0.0, 1.0]).is_err());
-    assert!(Hist1D::fill(&[0.5], &[f64::NAN], &[0.0, 1.0]).is_err());
-    assert!(Hist1D::fill(&[0.5], &[1.0, 1.0], &[0.0, 1.0]).is_err());
+    assert!(Hist1D::fill(&[0.0, 1.0], &[f64::NAN], &[1.0], OutOfRange::Ignore).is_err());
+    assert!(Hist1D::fill(&[0.0, 1.0], &[0.5], &[f64::NAN], OutOfRange::Ignore).is_err());
+    assert!(Hist1D::fill(&[0.0, 1.0], &[0.5], &[1.0, 1.0], OutOfRange::Ignore).is_err());
     assert!(Hist1D::new(&[0.0, 0.0]).is_err());
     assert!(Hist1D::new(&[0.0, f64::NAN]).is_err());
 }

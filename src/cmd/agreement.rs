@@ -60,15 +60,10 @@ pub struct Agreement {
     pub edges: Vec<f64>,
 }
 
-/// Histograms of `values` in `edges` for the chi2 and the plot.
-pub fn histograms(values: &[f64], weights: &[f64], edges: &[f64]) -> Result<(Histogram, Hist1D)> {
-    let h = Histogram::fill(edges, values, weights, OutOfRange::Ignore)?;
-    let p = Hist1D {
-        edges: h.edges.clone(),
-        sum_w: h.sum_w.clone(),
-        sum_w2: h.sum_w2.clone(),
-    };
-    Ok((h, p))
+/// The histogram of `values` in `edges`, for the chi2 and the plot (values outside the
+/// edges are not counted).
+pub fn histogram(values: &[f64], weights: &[f64], edges: &[f64]) -> Result<Histogram> {
+    Histogram::fill(edges, values, weights, OutOfRange::Ignore)
 }
 
 /// The comparison of two weighted samples of one variable.
@@ -79,8 +74,8 @@ pub fn compare(
     edges: &[f64],
 ) -> Result<(Agreement, Hist1D, Hist1D)> {
     let ks = ks_distance(data.0, data.1, mc.0, mc.1)?;
-    let (hd, pd) = histograms(data.0, data.1, edges)?;
-    let (hm, pm) = histograms(mc.0, mc.1, edges)?;
+    let hd = histogram(data.0, data.1, edges)?;
+    let hm = histogram(mc.0, mc.1, edges)?;
     let c = chi2_test(&hd, &hm, true);
     let y = |v: (&[f64], &[f64])| Yield {
         events: v.0.len(),
@@ -99,8 +94,8 @@ pub fn compare(
             mc: y(mc),
             edges: edges.to_vec(),
         },
-        pd,
-        pm,
+        hd,
+        hm,
     ))
 }
 

@@ -19,7 +19,7 @@ use super::agreement::compare;
 use super::samples::auto_edges;
 use crate::config::RunConfig;
 use crate::evaluate::{Evaluation, Judged};
-use crate::metrics::{cvm_flatness, roc_curve, truncated_auc, CvmOptions};
+use crate::metrics::{cvm_flatness, roc_curve, truncated_auc, CvmOptions, OutOfRange};
 use crate::model::ModelFile;
 use crate::progress::Progress;
 use crate::report::{
@@ -152,7 +152,7 @@ fn series(h: &History, name: &str, label: &str) -> Option<Series> {
 }
 
 fn hist(values: &[f64], weights: &[f64], edges: &[f64]) -> Result<Hist1D> {
-    Hist1D::fill(values, weights, edges)
+    Hist1D::fill(edges, values, weights, OutOfRange::Ignore)
 }
 
 pub fn run(o: &ReportOptions, out: &mut dyn Write) -> Result<()> {

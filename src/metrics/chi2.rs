@@ -104,21 +104,51 @@ impl Histogram {
         self.sum_w.iter().fold(0.0, |acc, &w| acc + w)
     }
 
-    fn check(&self, which: &str) -> Result<()> {
-        let metric = format!("chi2_test ({which} histogram)");
-        check_edges(&metric, &self.edges)?;
+    /// Checks the shape and values; `what` names the histogram in the error (e.g.
+    /// "chi2_test (data histogram)" or a plot's file).
+    pub fn check(&self, what: &str) -> Result<()> {
+        check_edges(what, &self.edges)?;
         let bins = self.edges.len() - 1;
-        check_len(&metric, "sum_w", self.sum_w.len(), "edges - 1", bins)?;
-        check_len(&metric, "sum_w2", self.sum_w2.len(), "edges - 1", bins)?;
-        check_finite(&metric, "sum_w", &self.sum_w)?;
-        check_finite(&metric, "sum_w2", &self.sum_w2)?;
+        check_len(what, "sum_w", self.sum_w.len(), "edges - 1", bins)?;
+        check_len(what, "sum_w2", self.sum_w2.len(), "edges - 1", bins)?;
+        check_finite(what, "sum_w", &self.sum_w)?;
+        check_finite(what, "sum_w2", &self.sum_w2)?;
         if let Some(i) = self.sum_w2.iter().position(|&v| v < 0.0) {
             return Err(Error::Usage(format!(
-                "{metric}: sum_w2[{i}] is {}; a sum of squared weights cannot be negative",
+                "{what}: sum_w2[{i}] is {}; a sum of squared weights cannot be negative",
                 self.sum_w2[i]
             )));
         }
         Ok(())
+    }
+
+    /// Number of bins.
+    pub fn bins(&self) -> usize {
+        self.sum_w.len()
+    }
+
+    /// The statistical uncertainty of bin `i`, sqrt(sum_w2).
+    pub fn error(&self, i: usize) -> f64 {
+        self.sum_w2[i].max(0.0).sqrt()
+    }
+
+    /// The centre of bin `i`.
+    pub fn centre(&self, i: usize) -> f64 {
+        0.5 * (self.edges[i] + self.edges[i + 1])
+    }
+
+    /// The histogram with every weight multiplied by `factor` (sum_w2 by factor^2).
+    pub fn scaled(&self, factor: f64) -> Self {
+        Self {
+            edges: self.edges.clone(),
+            sum_w: self.sum_w.iter().map(|w| w * factor).collect(),
+            sum_w2: self.sum_w2.iter().map(|w| w * factor * factor).collect(),
+        }
+    }
+
+    /// True when no bin has any content or uncertainty.
+    pub fn is_empty(&self) -> bool {
+        self.sum_w.iter().chain(&self.sum_w2).all(|&w| w == 0.0)
     }
 }
 
@@ -152,8 +182,8 @@ pub struct Chi2 {
 /// no degrees of freedom left (too few bins with nonzero variance).
 pub fn chi2_test(data: &Histogram, mc: &Histogram, normalise: bool) -> Result<Chi2> {
     const METRIC: &str = "chi2_test";
-    data.check("data")?;
-    mc.check("simulation")?;
+    data.check("chi2_test (data histogram)")?;
+    mc.check("chi2_test (simulation histogram)")?;
     check_len(
         METRIC,
         "the simulation's edges",

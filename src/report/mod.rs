@@ -15,7 +15,7 @@ mod scatter;
 mod training;
 
 pub use data_mc::{data_mc, DataMcPlot, Normalisation};
-pub use hist::Hist1D;
+pub use hist::{Hist1D, OutOfRange};
 pub use overlay::{histograms, HistOverlay, LabelledHist};
 pub use plot::{Format, PALETTE};
 pub use roc::{roc, RocCurve, RocPlot, RocY};
