@@ -184,9 +184,9 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
     let features = parse_all("inputs.features", &cfg.features)?;
     let checks = parse_all("--check", &o.checks)?;
     let fold_expr = parse_all("training.fold", &[fold_src])?.remove(0);
-    let weight = parse_all("domain.mc.weight", &[domain.mc.weight.clone()])?.remove(0);
+    let weight = parse_all("domain.mc.weight", std::slice::from_ref(&domain.mc.weight))?.remove(0);
     let cut = match &domain.mc.cut {
-        Some(c) => Some(parse_all("domain.mc.cut", &[c.clone()])?.remove(0)),
+        Some(c) => Some(parse_all("domain.mc.cut", std::slice::from_ref(c))?.remove(0)),
         None => None,
     };
 
