@@ -460,7 +460,25 @@ fn bad_inputs_exit_2_and_write_nothing() {
         &d,
     );
     assert!(e.contains("nope"), "{e}");
-    assert!(!d.join("o3/mc_a.reweight.root").exists());
+    assert!(!d.join("o3").exists());
+    // training.init is refused rather than ignored
+    let e = fails(
+        &[
+            "reweight",
+            "rw.toml",
+            "--out",
+            "o7",
+            "--set",
+            "training.folds=2",
+            "--set",
+            "training.fold=event % 2",
+            "--set",
+            "training.init=model.json",
+        ],
+        &d,
+    );
+    assert!(e.contains("training.init"), "{e}");
+    assert!(!d.join("o7").exists());
     // morph: a missing branch, and two expressions with one branch name
     let e = fails(&["morph", "rw.toml", "--var", "pt", "--out", "o4"], &d);
     assert!(e.contains("--var `pt`"), "{e}");

@@ -16,7 +16,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::agreement::{compare, Agreement};
-use super::reweight::{default_out, parse_all, plan_outputs, prepare_dir, write_report};
+use super::reweight::{
+    create_dir, default_out, parse_all, plan_outputs, refuse_existing, write_report,
+};
 use super::samples::{auto_edges, column};
 use super::write_atomically;
 use crate::config::RunConfig;
@@ -112,7 +114,7 @@ pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
     let mut all: Vec<PathBuf> = friends.iter().map(|(p, _)| p.clone()).collect();
     all.push(summary_path.clone());
     all.push(index.clone());
-    prepare_dir(&dir, &all, o.force)?;
+    refuse_existing(&all, o.force)?;
 
     let progress = Progress::new(o.quiet);
     let want = Wanted {
@@ -184,6 +186,7 @@ pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
     }
     bar.finish_and_clear();
 
+    create_dir(&dir)?;
     let mut written = Vec::new();
     for (path, range) in &friends {
         let r = range.start as usize..range.end as usize;

@@ -123,13 +123,18 @@ pub(crate) fn parse_all(flag: &str, src: &[String]) -> Result<Vec<Expr>> {
         .collect()
 }
 
-/// Refuses existing outputs (unless `force`) and creates the folder.
-pub(crate) fn prepare_dir(dir: &Path, files: &[PathBuf], force: bool) -> Result<()> {
+/// Refuses existing outputs (unless `force`).
+pub(crate) fn refuse_existing(files: &[PathBuf], force: bool) -> Result<()> {
     if !force {
         if let Some(p) = files.iter().find(|p| p.exists()) {
             return Err(Error::OutputExists { path: p.clone() });
         }
     }
+    Ok(())
+}
+
+/// Creates the output folder (just before the first output is written).
+pub(crate) fn create_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.to_path_buf(),
         source,
@@ -171,6 +176,13 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
         )));
     };
     let (k, fold_src, _) = folds_of(&cfg)?;
+    if let Some(init) = &cfg.training.init {
+        return Err(Error::Usage(format!(
+            "{}: training.init ({}) is not supported by reweight (its models start fresh);              remove the key",
+            cfg.path.display(),
+            init.display()
+        )));
+    }
     if let Some(m) = o.max_weight {
         if !(m.is_finite() && m > 0.0) {
             return Err(Error::Usage(format!(
@@ -219,7 +231,7 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
             ))
         })?;
     }
-    prepare_dir(&dir, &all, o.force)?;
+    refuse_existing(&all, o.force)?;
 
     // the control region, with the checks as extra columns
     let mut wanted: Vec<Expr> = features.clone();
@@ -231,6 +243,18 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
         f64: false,
     };
     let progress = Progress::new(o.quiet);
+    for (present, section) in [
+        (
+            cfg.as_used.contains_key("classification"),
+            "[classification]",
+        ),
+        (cfg.as_used.contains_key("adaptation"), "[adaptation]"),
+        (cfg.decorrelation.is_some(), "[decorrelation]"),
+    ] {
+        if present {
+            writeln!(out, "note: {section} is not used by reweight").map_err(io_out)?;
+        }
+    }
     let data_all = load(&domain.data, &want, &progress)?;
     let mc_all = load(&domain.mc, &want, &progress)?;
     for s in [&data_all, &mc_all] {
@@ -390,6 +414,7 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
     }
 
     // write: friends, summary, report
+    create_dir(&dir)?;
     let mut written = Vec::new();
     for (path, range) in &friends {
         let r = range.start as usize..range.end as usize;

@@ -7,7 +7,9 @@
 //! s(x) = p_data(x) / (p_data(x) + p_mc(x)), so the per-event factor that turns the
 //! simulation's density into the data's is
 //!
-//!     rw(x) = s / (1 - s) = exp(z),   z the logit,
+//! ```text
+//! rw(x) = s / (1 - s) = exp(z),   z the logit,
+//! ```
 //!
 //! computed from z directly (no 1 - s cancellation). It may be capped at `max_weight`.
 //! The new weight is weight_rw = w * rw * c, with one constant c per run chosen so that
