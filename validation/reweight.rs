@@ -337,6 +337,29 @@ fn reweight_writes_entry_exact_friends_and_improves_agreement() {
     let rw = read(&d.join("all/mc_b.reweight.root"), "reweight", "rw");
     assert_eq!(rw.len(), 2500);
     assert!(rw.iter().all(|&r| r.is_finite() && r > 0.0 && r <= 1.5));
+    assert!(rw.iter().any(|&r| r == 1.5), "some factors are capped");
+    // --normalize data: the control-region simulation totals the data's weight
+    let in_cr = |file: &str, branch: &str, tree: &str, from: &str| -> f64 {
+        let cr = read(&d.join(file), "Events", "cr");
+        let v = read(&d.join(from), tree, branch);
+        (0..cr.len()).filter(|&i| cr[i] == 1.0).map(|i| v[i]).sum()
+    };
+    let data_total = in_cr("data.root", "w", "Events", "data.root");
+    let mc_total = in_cr(
+        "mc_a.root",
+        "weight_rw",
+        "reweight",
+        "all/mc_a.reweight.root",
+    ) + in_cr(
+        "mc_b.root",
+        "weight_rw",
+        "reweight",
+        "all/mc_b.reweight.root",
+    );
+    assert!(
+        rel(mc_total, data_total) < 1e-10,
+        "{mc_total} vs {data_total}"
+    );
     // an existing output is refused
     let err = fails(&["reweight", "rw.toml", "--out", "all", "-q"], &d);
     assert!(err.contains("--force"), "{err}");
