@@ -305,6 +305,75 @@ pub enum Command {
         #[arg(long, short = 'q')]
         quiet: bool,
     },
+    /// Reweight simulation to data: train a data-vs-simulation classifier on the control
+    /// region ([domain], k folds) and write, per simulation file, a friend tree with the
+    /// factor `rw` = s/(1-s) and `weight_rw`; with a before/after report.
+    Reweight {
+        /// The run description ([inputs], [domain], [network], [training] with folds).
+        config: PathBuf,
+        /// Output folder (created if missing). Default: `rootgrad-reweight-<config name>`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override one key of the run description; repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Cap the factor rw at this value (> 0). Default: no cap.
+        #[arg(long)]
+        max_weight: Option<f64>,
+        /// What the reweighted simulation's total weight in the control region equals:
+        /// its own total before (`mc`), the data's (`data`), or no normalisation.
+        #[arg(long, value_enum, default_value_t = RwNormalize::Mc)]
+        normalize: RwNormalize,
+        /// Which entries get a factor: the control region ([domain.mc] cut; others get
+        /// NaN) or every entry of the simulation files.
+        #[arg(long, value_enum, default_value_t = RwApplyTo::Region)]
+        apply_to: RwApplyTo,
+        /// Another expression to compare before and after (besides the inputs); repeatable.
+        #[arg(long = "check", value_name = "EXPR")]
+        checks: Vec<String>,
+        /// Bins of the histograms (chi2 and figures).
+        #[arg(long, default_value_t = 40)]
+        bins: usize,
+        /// SVG figures instead of PNG.
+        #[arg(long)]
+        svg: bool,
+        /// Worker threads (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Overwrite existing outputs.
+        #[arg(long)]
+        force: bool,
+        /// No progress bars or per-epoch lines.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Morph simulation to data, variable by variable: T(x) = Q_data(F_mc(x)) with
+    /// weighted CDFs of the control region, written as friend branches `<name>_morphed`.
+    Morph {
+        /// The run description (its [domain] section is used).
+        config: PathBuf,
+        /// Expression to morph; repeatable.
+        #[arg(long = "var", value_name = "EXPR", required = true)]
+        vars: Vec<String>,
+        /// Output folder (created if missing). Default: `rootgrad-morph-<config name>`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override one key of the run description; repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Bins of the histograms (chi2 and figures).
+        #[arg(long, default_value_t = 40)]
+        bins: usize,
+        /// SVG figures instead of PNG.
+        #[arg(long)]
+        svg: bool,
+        /// Overwrite existing outputs.
+        #[arg(long)]
+        force: bool,
+        /// No progress bars.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
 }
 
 /// How `dump` prints values.
@@ -315,4 +384,24 @@ pub enum DumpFormat {
     Csv,
     /// One JSON object per line (JSON Lines); arrays as lists.
     Json,
+}
+
+/// `reweight --normalize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RwNormalize {
+    /// The simulation keeps its total weight in the control region.
+    Mc,
+    /// The simulation's total weight in the control region equals the data's.
+    Data,
+    /// weight_rw = w * rw.
+    None,
+}
+
+/// `reweight --apply-to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RwApplyTo {
+    /// Entries selected by the [domain.mc] cut; the others get NaN.
+    Region,
+    /// Every entry.
+    All,
 }

@@ -19,6 +19,7 @@ pub mod nn;
 pub mod optim;
 pub mod progress;
 pub mod report;
+pub mod reweight;
 pub mod root;
 pub mod train;
 

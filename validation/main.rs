@@ -22,6 +22,10 @@
 //! - `plots`: every figure kind as PNG (decoded back to its size) and SVG (axis titles and
 //!   legend texts present); bad extensions, empty histograms and NaN inputs are errors
 //!   that leave no file, and no temporary file is left behind.
+//! - `reweight`: `reweight` and `morph`: weighted CDFs with signed weights, quantiles, the
+//!   morph and the reweighting factor against numpy/scikit-learn
+//!   (validation/reweight_golden.py); the learned factor against the analytic ratio of two
+//!   Gaussians; friend trees entry for entry; bad inputs.
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
 //! - `uproot_files`: files uproot wrote with each codec, a >16 MiB basket, 1,000 baskets
 //!   per branch and no entries, read back bit for bit.
@@ -40,6 +44,7 @@ mod mutation;
 mod nn;
 mod optim;
 mod plots;
+mod reweight;
 mod torch_golden;
 mod uproot_files;
 mod workflow;

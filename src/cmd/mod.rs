@@ -6,7 +6,9 @@ pub mod apply;
 pub mod dump;
 pub mod flatness;
 pub mod inspect;
+pub mod morph;
 pub mod report;
+pub mod reweight;
 pub mod roc;
 pub mod samples;
 pub mod sweep;
@@ -224,6 +226,68 @@ pub fn run(cli: Cli) -> Result<()> {
                 sets,
                 repeat,
                 out: dir,
+                bins,
+                svg,
+                force,
+                quiet,
+            },
+            &mut out,
+        ),
+        Command::Reweight {
+            config,
+            out: dir,
+            sets,
+            max_weight,
+            normalize,
+            apply_to,
+            checks,
+            bins,
+            svg,
+            threads,
+            force,
+            quiet,
+        } => set_threads(threads).and_then(|_| {
+            use crate::cli::{RwApplyTo, RwNormalize};
+            use crate::reweight::Target;
+            reweight::run(
+                &reweight::ReweightOptions {
+                    config,
+                    out: dir,
+                    sets,
+                    max_weight,
+                    normalize: match normalize {
+                        RwNormalize::Mc => Target::Mc,
+                        RwNormalize::Data => Target::Data,
+                        RwNormalize::None => Target::None,
+                    },
+                    apply_to: match apply_to {
+                        RwApplyTo::Region => reweight::ApplyTo::Region,
+                        RwApplyTo::All => reweight::ApplyTo::All,
+                    },
+                    checks,
+                    bins,
+                    svg,
+                    force,
+                    quiet,
+                },
+                &mut out,
+            )
+        }),
+        Command::Morph {
+            config,
+            vars,
+            out: dir,
+            sets,
+            bins,
+            svg,
+            force,
+            quiet,
+        } => morph::run(
+            &morph::MorphOptions {
+                config,
+                vars,
+                out: dir,
+                sets,
                 bins,
                 svg,
                 force,

@@ -1,0 +1,208 @@
+//! The data-vs-simulation classifier of `rootgrad reweight`: k models trained with the
+//! engine's [`crate::train::fit::fit`], one per fold, and out-of-fold logits.
+//!
+//! Model k trains on the control-region events whose fold is not k (data labelled 1,
+//! simulation 0; signed weights, each side scaled by [`super::balance`], computed once
+//! from every selected event), with the run's `validation` fraction of those held out at
+//! random for early stopping (streams 2 and 3 of [`crate::data::split::roles`], as
+//! `train` uses for the control region). Its standardisation is the unweighted mean and
+//! std of its training events of both sides. An event of fold k is weighted only by
+//! model k, which never saw it. Adaptation and decorrelation sections of the run
+//! description are not used.
+
+use std::sync::atomic::AtomicBool;
+
+use crate::config::{Adaptation, AdaptationMethod, RunConfig, Split};
+use crate::data::sets::{Set, Standardize};
+use crate::data::split::{roles, Role};
+use crate::data::Sample;
+use crate::nn::Network;
+use crate::progress::Progress;
+use crate::train::eval::logits;
+use crate::train::fit::{fit, FitSets};
+use crate::{Error, Result};
+
+/// How one fold's model ended.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FoldInfo {
+    pub fold: usize,
+    pub train_events: usize,
+    pub validation_events: usize,
+    pub best_epoch: usize,
+    pub val_loss: Option<f64>,
+    pub val_auc: Option<f64>,
+}
+
+/// The trained models, one per fold.
+pub struct Reweighter {
+    pub k: usize,
+    pub models: Vec<(Network, Vec<f32>, Standardize)>,
+    pub folds: Vec<FoldInfo>,
+    /// The training scales of data and simulation.
+    pub scales: (f64, f64),
+}
+
+/// k and the validation fraction; reweighting needs folds.
+pub fn folds_of(cfg: &RunConfig) -> Result<(usize, String, f64)> {
+    match &cfg.training.split {
+        Split::Folds {
+            k,
+            expression,
+            validation,
+        } => Ok((*k, expression.clone(), *validation)),
+        Split::Fraction(_) => Err(Error::Usage(format!(
+            "{}: reweighting needs training.folds (k >= 2) and training.fold (e.g. \
+             \"event % 2\"), so that no event is weighted by a model that trained on it",
+            cfg.path.display()
+        ))),
+    }
+}
+
+/// The run description the engine trains with: no adaptation, no decorrelation.
+fn plain(cfg: &RunConfig) -> RunConfig {
+    let mut c = cfg.clone();
+    c.adaptation = Adaptation {
+        method: AdaptationMethod::None,
+        ..cfg.adaptation.clone()
+    };
+    c.decorrelation = None;
+    c
+}
+
+fn pick(r: &[Role], want: Role) -> Vec<usize> {
+    (0..r.len()).filter(|&i| r[i] == want).collect()
+}
+
+/// Trains the k models on `data` and `mc` (read with the fold of every event).
+pub fn train(
+    cfg: &RunConfig,
+    data: &Sample,
+    mc: &Sample,
+    progress: &Progress,
+    stop: &AtomicBool,
+) -> Result<Reweighter> {
+    let (k, _, fraction) = folds_of(cfg)?;
+    let engine = plain(cfg);
+    let scales = super::balance(
+        data.len(),
+        data.report.sum_weights,
+        mc.len(),
+        mc.report.sum_weights,
+    );
+    let width = data.width;
+    let mut models = Vec::with_capacity(k);
+    let mut folds = Vec::with_capacity(k);
+    for m in 0..k {
+        let r_d = roles(
+            data.len(),
+            Some((&data.fold, m as u32)),
+            fraction,
+            cfg.training.seed,
+            2,
+        );
+        let r_m = roles(
+            mc.len(),
+            Some((&mc.fold, m as u32)),
+            fraction,
+            cfg.training.seed,
+            3,
+        );
+        let (td, tm) = (pick(&r_d, Role::Train), pick(&r_m, Role::Train));
+        if td.is_empty() || tm.is_empty() {
+            return Err(Error::Usage(format!(
+                "fold {m}: the training part has {} data and {} simulation events; both are \
+                 needed (check training.fold, or add events)",
+                td.len(),
+                tm.len()
+            )));
+        }
+        let rows = td
+            .iter()
+            .map(|&i| data.row(i))
+            .chain(tm.iter().map(|&i| mc.row(i)));
+        let (st, _) = Standardize::fit(width, rows);
+        let mut train_set = Set::new(width);
+        train_set.extend(data, &td, 1.0, scales.0, &st);
+        train_set.extend(mc, &tm, 0.0, scales.1, &st);
+        let mut val = Set::new(width);
+        let (vd, vm) = (pick(&r_d, Role::Validate), pick(&r_m, Role::Validate));
+        if vd.is_empty() != vm.is_empty() {
+            return Err(Error::Usage(format!(
+                "fold {m}: the validation part has {} data and {} simulation events; raise \
+                 training.validation or add events",
+                vd.len(),
+                vm.len()
+            )));
+        }
+        val.extend(data, &vd, 1.0, scales.0, &st);
+        val.extend(mc, &vm, 0.0, scales.1, &st);
+        let sets = FitSets {
+            train: train_set,
+            val,
+            domain_train: None,
+            domain_val: None,
+        };
+        let f = fit(&engine, Some(m), &sets, None, progress, stop)?;
+        if f.interrupted {
+            return Err(Error::Usage(
+                "interrupted: a reweighting needs every fold model; nothing written".into(),
+            ));
+        }
+        folds.push(FoldInfo {
+            fold: m,
+            train_events: sets.train.len(),
+            validation_events: sets.val.len(),
+            best_epoch: f.best_epoch,
+            val_loss: f.best.as_ref().map(|v| v.classification),
+            val_auc: f.best.as_ref().map(|v| v.auc),
+        });
+        models.push((f.net, f.params, st));
+    }
+    Ok(Reweighter {
+        k,
+        models,
+        folds,
+        scales,
+    })
+}
+
+impl Reweighter {
+    /// Logits of raw rows `x` ((n, width) row-major), each row by the model `owner[i]`;
+    /// rows flagged in `skip` get NaN.
+    pub fn logits(&self, x: &[f32], owner: &[usize], skip: &[bool]) -> Result<Vec<f32>> {
+        let n = owner.len();
+        let width = x.len() / n.max(1);
+        let mut out = vec![f32::NAN; n];
+        for (m, (net, params, st)) in self.models.iter().enumerate() {
+            let rows: Vec<usize> = (0..n).filter(|&i| owner[i] == m && !skip[i]).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let mut xs = vec![0.0f32; rows.len() * width];
+            for (r, &i) in rows.iter().enumerate() {
+                st.apply(
+                    &x[i * width..(i + 1) * width],
+                    &mut xs[r * width..(r + 1) * width],
+                );
+            }
+            let z = logits(net, params, &xs)?;
+            for (r, &i) in rows.iter().enumerate() {
+                out[i] = z[r];
+            }
+        }
+        Ok(out)
+    }
+
+    /// Out-of-fold logits of a sample read with folds: event i by model fold[i].
+    pub fn out_of_fold(&self, s: &Sample) -> Result<Vec<f32>> {
+        let owner: Vec<usize> = s.fold.iter().map(|&f| f as usize).collect();
+        self.logits(&s.x, &owner, &vec![false; s.len()])
+    }
+
+    /// In-sample logits, for contrast: event i by model (fold[i] + 1) mod k, which
+    /// trained on it (unless it was one of that model's validation events).
+    pub fn in_sample(&self, s: &Sample) -> Result<Vec<f32>> {
+        let owner: Vec<usize> = s.fold.iter().map(|&f| (f as usize + 1) % self.k).collect();
+        self.logits(&s.x, &owner, &vec![false; s.len()])
+    }
+}

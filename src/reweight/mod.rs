@@ -1,0 +1,129 @@
+//! Correcting simulation to data in a control region: classifier reweighting
+//! (`rootgrad reweight`) and weighted quantile morphing (`rootgrad morph`).
+//!
+//! **Reweighting.** A classifier s(x) is trained to tell control-region data (label 1)
+//! from simulation (label 0) with the weighted cross-entropy, each side's signed weights
+//! scaled so both total (N_data + N_mc) / 2. At the optimum
+//! s(x) = p_data(x) / (p_data(x) + p_mc(x)), so the per-event factor that turns the
+//! simulation's density into the data's is
+//!
+//! ```text
+//! rw(x) = s / (1 - s) = exp(z),   z the logit,
+//! ```
+//!
+//! computed from z directly (no 1 - s cancellation). It may be capped at `max_weight`.
+//! The new weight is weight_rw = w * rw * c, with one constant c per run chosen so that
+//! the selected simulation keeps its total weight (sum w * rw * c = sum w), or matches
+//! the data's total, or c = 1 ([`Target`]). With k folds each event's factor comes
+//! from the model that did not train on it ([`classifier`]).
+//!
+//! **Morphing.** Per variable, T(x) = Q_data(F_mc(x)) with weighted empirical CDFs; the
+//! rule for signed weights is in [`cdf`].
+
+pub mod cdf;
+pub mod classifier;
+
+use crate::{Error, Result};
+
+/// What the reweighted simulation's total weight is made equal to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Its own total before reweighting (the yield is unchanged).
+    Mc,
+    /// The data's total weight.
+    Data,
+    /// No normalisation: c = 1.
+    None,
+}
+
+/// The factor rw = exp(z), capped at `max_weight` when given. exp of an f32 logit in f64
+/// cannot overflow (|z| < 3.5e38 gives exp(z) <= inf only beyond z ~ 709; an f32 logit
+/// that large is capped by `max_weight` or written as it is).
+pub fn factor(z: f32, max_weight: Option<f64>) -> f64 {
+    let r = (z as f64).exp();
+    match max_weight {
+        Some(m) => r.min(m),
+        None => r,
+    }
+}
+
+/// The constant c of weight_rw = w * rw * c. Sums run over the selected simulation
+/// events in order, signed weights as they are, skipping events whose factor is NaN
+/// (a non-finite feature). `data_total` is the data's total weight.
+pub fn normalisation(w: &[f64], rw: &[f64], target: Target, data_total: f64) -> Result<f64> {
+    let mut before = 0.0;
+    let mut after = 0.0;
+    for (&wi, &ri) in w.iter().zip(rw) {
+        if ri.is_nan() {
+            continue;
+        }
+        before += wi;
+        after += wi * ri;
+    }
+    let goal = match target {
+        Target::None => return Ok(1.0),
+        Target::Mc => before,
+        Target::Data => data_total,
+    };
+    if !(after > 0.0 && after.is_finite()) {
+        return Err(Error::Usage(format!(
+            "the reweighted simulation has total weight {after}; it cannot be normalised \
+             (use --max-weight, or --normalize none)"
+        )));
+    }
+    Ok(goal / after)
+}
+
+/// The training scales of data and simulation: both sides then total (N_d + N_m) / 2.
+pub fn balance(n_data: usize, w_data: f64, n_mc: usize, w_mc: f64) -> (f64, f64) {
+    let half = (n_data + n_mc) as f64 / 2.0;
+    (half / w_data, half / w_mc)
+}
+
+/// A branch name from an expression: every run of characters other than ASCII letters,
+/// digits and `_` becomes one `_`, leading and trailing `_` are dropped, and a name that
+/// would start with a digit (or be empty) gets a `v_` in front.
+/// `log(pt + 1)` -> `log_pt_1`, `abs(eta)` -> `abs_eta`.
+pub fn branch_name(expr: &str) -> String {
+    let mut s = String::new();
+    for c in expr.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            s.push(c);
+        } else if !s.ends_with('_') {
+            s.push('_');
+        }
+    }
+    let s = s.trim_matches('_').to_string();
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("v_{s}")
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(branch_name("log(pt + 1)"), "log_pt_1");
+        assert_eq!(branch_name("abs(eta)"), "abs_eta");
+        assert_eq!(branch_name("x[1]"), "x_1");
+        assert_eq!(branch_name("1/x"), "v_1_x");
+        assert_eq!(branch_name("pt_1"), "pt_1");
+    }
+
+    #[test]
+    fn factor_and_normalisation() {
+        assert_eq!(factor(0.0, None), 1.0);
+        assert_eq!(factor(10.0, Some(5.0)), 5.0);
+        let w = [1.0, -0.5, 2.0];
+        let rw = [2.0, 1.0, f64::NAN];
+        // before 0.5, after 1.5
+        assert_eq!(normalisation(&w, &rw, Target::Mc, 9.0).unwrap(), 0.5 / 1.5);
+        assert_eq!(normalisation(&w, &rw, Target::Data, 9.0).unwrap(), 6.0);
+        assert_eq!(normalisation(&w, &rw, Target::None, 9.0).unwrap(), 1.0);
+        assert!(normalisation(&[-1.0], &[1.0], Target::Mc, 1.0).is_err());
+    }
+}
