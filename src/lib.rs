@@ -20,6 +20,7 @@ pub mod optim;
 pub mod progress;
 pub mod report;
 pub mod root;
+pub mod samples;
 pub mod train;
 
 pub use error::{Error, Result};

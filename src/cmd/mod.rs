@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod report;
 pub mod roc;
 pub mod samples;
+pub mod samples_generate;
 pub mod sweep;
 pub mod train;
 
@@ -228,6 +229,23 @@ pub fn run(cli: Cli) -> Result<()> {
                 svg,
                 force,
                 quiet,
+            },
+            &mut out,
+        ),
+        Command::Samples {
+            action:
+                crate::cli::SamplesAction::Generate {
+                    out: dir,
+                    events,
+                    seed,
+                    force,
+                },
+        } => samples_generate::run(
+            &crate::samples::GenerateOptions {
+                out: dir,
+                events,
+                seed,
+                force,
             },
             &mut out,
         ),
