@@ -62,15 +62,15 @@ fn shower(rng: &mut SplitMix64, prompt: bool, src: Source, endcap: bool, npv: f6
         let converted = rng.uniform() < 0.30;
         r9 = reflect_r9(match (converted, sim) {
             (false, false) => gauss(rng, 0.940, 0.030),
-            (false, true) => gauss(rng, 0.952, 0.020),
+            (false, true) => gauss(rng, 0.946, 0.025),
             (true, false) => gauss(rng, 0.800, 0.080),
-            (true, true) => gauss(rng, 0.820, 0.060),
+            (true, true) => gauss(rng, 0.810, 0.070),
         });
         let s = match (endcap, sim) {
             (false, false) => gauss(rng, 0.0100, 0.0009),
-            (false, true) => gauss(rng, 0.0094, 0.0008),
+            (false, true) => gauss(rng, 0.0096, 0.0008),
             (true, false) => gauss(rng, 0.0270, 0.0022),
-            (true, true) => gauss(rng, 0.0258, 0.0020),
+            (true, true) => gauss(rng, 0.0262, 0.0020),
         };
         sieie = s.max(0.004);
         hoe = expo(rng, 0.012);

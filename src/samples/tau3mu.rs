@@ -72,11 +72,11 @@ impl Rows {
             gauss(rng, 1.5, 0.8).exp()
         });
         self.iso.push(expo(rng, if sig { 0.6 } else { 1.6 }));
-        // background pt rises with the mass: ln pt ~ N(ln 4.5 + 2.5 (m - 1.777), 0.5)
+        // background pt rises with the mass: ln pt ~ N(ln 4.5 + 5 (m - 1.777), 0.5)
         self.pt.push(if sig {
             gauss(rng, 7.0f64.ln(), 0.45).exp()
         } else {
-            gauss(rng, 4.5f64.ln() + 2.5 * (mass - 1.777), 0.5).exp()
+            gauss(rng, 4.5f64.ln() + 5.0 * (mass - 1.777), 0.5).exp()
         });
         // occupancy: the same for every kind in data; too low in simulation
         let spd = if sim {
