@@ -257,14 +257,12 @@ fn invert(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
         for v in m[c].iter_mut() {
             *v /= piv;
         }
-        for r in 0..n {
-            if r != c {
-                let fac = m[r][c];
-                if fac != 0.0 {
-                    for j in 0..2 * n {
-                        let v = m[c][j];
-                        m[r][j] -= fac * v;
-                    }
+        let pivot_row = m[c].clone();
+        for (r, row) in m.iter_mut().enumerate() {
+            let fac = row[c];
+            if r != c && fac != 0.0 {
+                for (x, p) in row.iter_mut().zip(&pivot_row) {
+                    *x -= fac * p;
                 }
             }
         }
@@ -336,16 +334,16 @@ mod tests {
         let (m, shapes) = toy(42, 4000, 6000);
         let fit = fit_yields(&m, &shapes).unwrap();
         let sw = sweights(&m, &shapes, &fit);
-        for k in 0..2 {
-            let s: f64 = sw[k].iter().sum();
+        for (k, col) in sw.iter().enumerate() {
+            let s: f64 = col.iter().sum();
             assert!(
                 (s - fit.yields[k]).abs() < 1e-8 * fit.yields[k],
                 "species {k}: {s} vs {}",
                 fit.yields[k]
             );
         }
-        for e in 0..m.len() {
-            assert!((sw[0][e] + sw[1][e] - 1.0).abs() < 1e-9);
+        for (a, b) in sw[0].iter().zip(&sw[1]) {
+            assert!((a + b - 1.0).abs() < 1e-9);
         }
         assert!(sw[0].iter().any(|&w| w < 0.0));
         assert!(sw[0].iter().any(|&w| w > 1.0));
