@@ -374,6 +374,33 @@ pub enum Command {
         #[arg(long, short = 'q')]
         quiet: bool,
     },
+    /// The toy samples of the demo (photon identification with Z->ee; tau -> 3 mu with
+    /// D_s -> phi pi): `rootgrad samples generate`.
+    Samples {
+        #[command(subcommand)]
+        action: SamplesAction,
+    },
+}
+
+/// What `rootgrad samples` does.
+#[derive(Debug, Subcommand)]
+pub enum SamplesAction {
+    /// Write the toy ROOT files of both demo scenarios and their run descriptions
+    /// (photon_id.toml, tau3mu.toml) into one folder; deterministic for a seed.
+    Generate {
+        /// Output folder (created if missing).
+        #[arg(long, default_value = "rootgrad-samples")]
+        out: PathBuf,
+        /// Events of each sample (the sizes of every file scale with it).
+        #[arg(long, default_value_t = crate::samples::DEFAULT_EVENTS)]
+        events: usize,
+        /// Seed of every random stream.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Overwrite existing files.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// How `dump` prints values.

@@ -21,6 +21,7 @@ pub mod progress;
 pub mod report;
 pub mod reweight;
 pub mod root;
+pub mod samples;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -29,6 +29,9 @@
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
 //! - `uproot_files`: files uproot wrote with each codec, a >16 MiB basket, 1,000 baskets
 //!   per branch and no entries, read back bit for bit.
+//! - `samples`: `rootgrad samples generate` with few events: same seed, same bytes; the
+//!   documented trees, branches and entry counts; sWeights summing to the fitted yields,
+//!   some negative; about 10% negative generator weights.
 //! - `workflow`: `train` and `apply` end to end on ntuples written in the test: outputs,
 //!   1 vs 2 threads bit for bit, folds entry by entry, scores against a plain forward
 //!   pass of model.json, and every bad input (exit code 2, no output).
@@ -45,6 +48,7 @@ mod nn;
 mod optim;
 mod plots;
 mod reweight;
+mod samples;
 mod torch_golden;
 mod uproot_files;
 mod workflow;

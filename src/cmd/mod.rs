@@ -11,6 +11,7 @@ pub mod report;
 pub mod reweight;
 pub mod roc;
 pub mod samples;
+pub mod samples_generate;
 pub mod sweep;
 pub mod train;
 
@@ -292,6 +293,23 @@ pub fn run(cli: Cli) -> Result<()> {
                 svg,
                 force,
                 quiet,
+            },
+            &mut out,
+        ),
+        Command::Samples {
+            action:
+                crate::cli::SamplesAction::Generate {
+                    out: dir,
+                    events,
+                    seed,
+                    force,
+                },
+        } => samples_generate::run(
+            &crate::samples::GenerateOptions {
+                out: dir,
+                events,
+                seed,
+                force,
             },
             &mut out,
         ),
