@@ -374,6 +374,26 @@ pub enum Command {
         #[arg(long, short = 'q')]
         quiet: bool,
     },
+    /// The whole point in one command: generate the toy samples, train a baseline and
+    /// domain-adapted models on two scenarios, apply them, print a table of separation
+    /// and data/simulation agreement, and write HTML reports.
+    Demo {
+        /// Output folder (samples, models, friend trees, reports).
+        #[arg(long, default_value = "rootgrad-demo")]
+        out: PathBuf,
+        /// Events per sample (default 100000; fewer runs faster).
+        #[arg(long)]
+        events: Option<usize>,
+        /// Seed of the samples.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Overwrite the outputs of an earlier demo in the same folder.
+        #[arg(long)]
+        force: bool,
+        /// No progress bars or per-epoch lines.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
     /// The toy samples of the demo (photon identification with Z->ee; tau -> 3 mu with
     /// D_s -> phi pi): `rootgrad samples generate`.
     Samples {

@@ -58,14 +58,14 @@ const MODELS: &[Model] = &[
         config: "photon_id.toml",
         name: "histogram",
         what: "histogram loss",
-        sets: &["adaptation.method=histogram", "adaptation.lambda=HIST_LAMBDA"],
+        sets: &["adaptation.method=histogram", "adaptation.lambda=10"],
     },
     Model {
         scenario: "A",
         config: "photon_id.toml",
         name: "reversal",
         what: "gradient reversal",
-        sets: &["adaptation.method=reversal", "adaptation.lambda=REV_LAMBDA_A"],
+        sets: &["adaptation.method=reversal", "adaptation.lambda=15"],
     },
     Model {
         scenario: "B",
@@ -81,9 +81,9 @@ const MODELS: &[Model] = &[
         what: "reversal + flatness",
         sets: &[
             "adaptation.method=reversal",
-            "adaptation.lambda=REV_LAMBDA_B",
+            "adaptation.lambda=5",
             "decorrelation.mass=\"mass\"",
-            "decorrelation.lambda=FLAT_LAMBDA",
+            "decorrelation.lambda=5",
         ],
     },
 ];

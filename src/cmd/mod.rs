@@ -3,6 +3,7 @@
 
 pub mod agreement;
 pub mod apply;
+pub mod demo;
 pub mod dump;
 pub mod flatness;
 pub mod inspect;
@@ -291,6 +292,22 @@ pub fn run(cli: Cli) -> Result<()> {
                 sets,
                 bins,
                 svg,
+                force,
+                quiet,
+            },
+            &mut out,
+        ),
+        Command::Demo {
+            out: dir,
+            events,
+            seed,
+            force,
+            quiet,
+        } => demo::run(
+            &demo::DemoOptions {
+                out: dir,
+                events,
+                seed,
                 force,
                 quiet,
             },
