@@ -138,12 +138,10 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
     check_name(&opts.branch, "--branch")?;
     check_name(&opts.tree_name, "--tree-name")?;
     if let Some(d) = &opts.output_dir {
-        if !d.is_dir() {
-            return Err(Error::Usage(format!(
-                "--output-dir {}: no such folder; create it first",
-                d.display()
-            )));
-        }
+        std::fs::create_dir_all(d).map_err(|source| Error::Io {
+            path: d.clone(),
+            source,
+        })?;
     }
     let jobs = plan(opts)?;
     // open and check everything before writing anything
