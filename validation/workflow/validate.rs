@@ -313,3 +313,33 @@ fn sweep_trains_each_value_and_tabulates() {
     }
     assert!(d.join("sw/sweep_ks.png").exists());
 }
+
+#[test]
+fn demo_runs_end_to_end_on_small_samples() {
+    let d = super::tempdir("demo");
+    let o = ok(&["demo", "--out", "demo", "--events", "3000", "-q"], &d);
+    // the table has the five models, then the reports and the commands
+    for row in [
+        "A   baseline",
+        "A   histogram",
+        "A   reversal",
+        "B   baseline",
+        "B   adapted",
+    ] {
+        assert!(o.contains(row), "no row `{row}` in\n{o}");
+    }
+    for scenario in ["A/histogram", "B/adapted"] {
+        let index = d.join("demo").join(scenario).join("report/index.html");
+        assert!(index.exists(), "{} missing", index.display());
+    }
+    assert!(d
+        .join("demo/A/baseline/friends/zee_data.rootgrad.root")
+        .exists());
+    assert!(
+        o.contains("rootgrad train") && o.contains("rootgrad apply"),
+        "{o}"
+    );
+    // a second run reuses the samples but refuses to overwrite models without --force
+    let e = fails(&["demo", "--out", "demo", "--events", "3000", "-q"], &d);
+    assert!(e.contains("model.json") && e.contains("--force"), "{e}");
+}
