@@ -101,7 +101,8 @@ struct Row {
 }
 
 fn fmt(v: Option<f64>, digits: usize) -> String {
-    v.map(|x| format!("{x:.digits$}")).unwrap_or_else(|| "-".into())
+    v.map(|x| format!("{x:.digits$}"))
+        .unwrap_or_else(|| "-".into())
 }
 
 pub fn run(o: &DemoOptions, out: &mut dyn Write) -> Result<()> {
@@ -112,7 +113,10 @@ pub fn run(o: &DemoOptions, out: &mut dyn Write) -> Result<()> {
     let progress = Progress::new(o.quiet);
     let samples = o.out.join("samples");
     if !samples.join("photon_id.toml").exists() || !samples.join("tau3mu.toml").exists() {
-        progress.say(&format!("demo: generating the toy samples in {}", samples.display()));
+        progress.say(&format!(
+            "demo: generating the toy samples in {}",
+            samples.display()
+        ));
         generate(&GenerateOptions {
             out: samples.clone(),
             events: o.events.unwrap_or(crate::samples::DEFAULT_EVENTS),
@@ -158,7 +162,9 @@ pub fn run(o: &DemoOptions, out: &mut dyn Write) -> Result<()> {
         let ev = Evaluation::run(&cfg, &outcome.model, &Progress::hidden())?;
         let head = ev.headline()?;
         let (s, y, _) = ev.classification();
-        let tauc = (m.scenario == "B").then(|| truncated_auc(&s, &y).ok()).flatten();
+        let tauc = (m.scenario == "B")
+            .then(|| truncated_auc(&s, &y).ok())
+            .flatten();
         let chi2_ndf = match (&ev.data, &ev.mc) {
             (Some(d), Some(mc)) if !d.scores.is_empty() && !mc.scores.is_empty() => {
                 let edges = auto_edges(&[&d.scores, &mc.scores], 20, None)?;
@@ -316,4 +322,3 @@ fn table(out: &mut dyn Write, rows: &[Row]) -> std::io::Result<()> {
     )?;
     Ok(())
 }
-

@@ -16,6 +16,9 @@
 //!   length, since oxyroot's final buffered write can fail silently on drop), synced and
 //!   only then renamed to the output; on any failure the temporary file is removed and
 //!   nothing appears at the output path;
+//! - the name the file records for itself (oxyroot writes the path it created, i.e. the
+//!   temporary one, into the TFile and directory records) has the pid and counter
+//!   zeroed, so the same output path gives the same bytes in every run;
 //! - an existing output is replaced only when the caller asks (`--force`);
 //! - a panic inside oxyroot is caught and becomes an [`Error::Root`].
 //!
@@ -338,8 +341,8 @@ struct TempFile {
 }
 
 impl TempFile {
-    /// Creates `.<name>.rootgrad-tmp-<pid>-<n>` next to `output`, failing if the folder
-    /// is not writable.
+    /// Creates `.<name>.rootgrad-tmp-<pid>-<n>` next to `output` (pid and n at fixed
+    /// widths, see [`temp_name`]), failing if the folder is not writable.
     fn create(folder: &Path, output: &Path) -> Result<TempFile> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let name = output
@@ -348,7 +351,7 @@ impl TempFile {
             .unwrap_or_default();
         loop {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let tmp = folder.join(format!(".{name}.rootgrad-tmp-{}-{n}", std::process::id()));
+            let tmp = folder.join(temp_name(&name, std::process::id(), n));
             match OpenOptions::new().write(true).create_new(true).open(&tmp) {
                 Ok(_) => {
                     return Ok(TempFile {
@@ -390,6 +393,59 @@ impl Drop for TempFile {
     }
 }
 
+/// The temporary name of output `name`: `.<name>.rootgrad-tmp-<pid>-<n>` with the pid
+/// in 10 digits and n in 6, so that every temporary name of one output has the same
+/// length as [`canonical_temp_name`], which replaces it inside the file.
+fn temp_name(name: &str, pid: u32, n: u64) -> String {
+    format!(".{name}.rootgrad-tmp-{pid:010}-{:06}", n % 1_000_000)
+}
+
+/// The temporary name with pid and counter zeroed: what the file records as its own
+/// name (oxyroot writes the path it created the file with into the TFile and
+/// directory records), so that the same output path gives the same bytes in every run.
+fn canonical_temp_name(name: &str) -> String {
+    temp_name(name, 0, 0)
+}
+
+/// Bytes searched at each end of the file for the recorded file name: the TFile record
+/// is at the start, the directory and key list at the end.
+const NAME_WINDOW: u64 = 1 << 20;
+
+/// Replaces every occurrence of `from` by `to` (same length) in the first and last
+/// [`NAME_WINDOW`] bytes of `file`.
+fn replace_recorded_name(file: &mut File, from: &[u8], to: &[u8]) -> std::io::Result<()> {
+    debug_assert_eq!(from.len(), to.len());
+    let len = file.metadata()?.len();
+    let mut windows = vec![(0, len.min(NAME_WINDOW))];
+    if len > NAME_WINDOW {
+        windows.push((len.saturating_sub(NAME_WINDOW).max(NAME_WINDOW), len));
+    }
+    for (start, end) in windows {
+        if end <= start {
+            continue;
+        }
+        let mut buf = vec![0u8; (end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut buf)?;
+        let mut changed = false;
+        let mut i = 0;
+        while i + from.len() <= buf.len() {
+            if &buf[i..i + from.len()] == from {
+                buf[i..i + from.len()].copy_from_slice(to);
+                changed = true;
+                i += from.len();
+            } else {
+                i += 1;
+            }
+        }
+        if changed {
+            file.seek(SeekFrom::Start(start))?;
+            file.write_all(&buf)?;
+        }
+    }
+    Ok(())
+}
+
 /// Where oxyroot put the TTree record: (seek, bytes including the key header).
 type TreeRecord = (u64, u64);
 
@@ -416,6 +472,20 @@ fn write_tmp(tmp: &Path, spec: &FriendSpec) -> Result<()> {
         let mut file = OpenOptions::new().read(true).write(true).open(tmp)?;
         check_complete(&mut file)?;
         fix_bool_titles(&mut file, record, spec)?;
+        // the recorded name: the temporary path with pid and counter zeroed
+        let name = spec
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let (Some(t), Some(folder)) = (tmp.to_str(), tmp.parent()) {
+            let canonical = folder.join(canonical_temp_name(&name));
+            if let Some(c) = canonical.to_str() {
+                if c.len() == t.len() {
+                    replace_recorded_name(&mut file, t.as_bytes(), c.as_bytes())?;
+                }
+            }
+        }
         Ok(file.sync_all()?)
     };
     finish().map_err(to_error)
