@@ -425,7 +425,8 @@ pub fn run(o: &ReportOptions, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-fn escape(s: &str) -> String {
+/// Text made safe inside HTML (the pages are built from config keys and file names).
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

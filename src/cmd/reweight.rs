@@ -545,12 +545,7 @@ fn in_place(key: &str, e: Error) -> Error {
     }
 }
 
-pub(crate) fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+pub(crate) use super::report::escape;
 
 /// Writes `dir/index.html` (a metrics table and the figures) and the figures.
 pub(crate) fn write_report(
