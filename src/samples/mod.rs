@@ -78,6 +78,43 @@ pub struct FitRecord {
     pub negative_sweights: usize,
 }
 
+/// What one sPlot fit is of, for its [`FitRecord`].
+pub(crate) struct SplotSample {
+    pub file: &'static str,
+    pub mass_branch: &'static str,
+    /// The mass in messages ("m_ee").
+    pub what: &'static str,
+    pub window: [f64; 2],
+    pub species: [&'static str; 2],
+    pub generated: [usize; 2],
+}
+
+/// Fits the two yields of `mass` (signal shape first) and returns the record of the fit
+/// and the signal's sWeights, one per event.
+pub(crate) fn splot_fit(
+    s: SplotSample,
+    mass: &[f64],
+    shapes: [splot::WindowShape; 2],
+) -> Result<(FitRecord, Vec<f64>)> {
+    let fit = splot::fit_yields(mass, &shapes)
+        .ok_or_else(|| Error::Usage(format!("the sPlot fit of {} did not converge", s.what)))?;
+    let mut sw = splot::sweights(mass, &shapes, &fit);
+    let signal = std::mem::take(&mut sw[0]);
+    let record = FitRecord {
+        file: s.file,
+        mass_branch: s.mass_branch,
+        window: s.window,
+        species: s.species.to_vec(),
+        generated: s.generated.to_vec(),
+        yields: fit.yields.clone(),
+        errors: vec![fit.error(0), fit.error(1)],
+        covariance: fit.covariance.clone(),
+        sum_sweights: signal.iter().sum(),
+        negative_sweights: signal.iter().filter(|&&w| w < 0.0).count(),
+    };
+    Ok((record, signal))
+}
+
 /// Every file and fit of both scenarios.
 pub struct Generated {
     pub files: Vec<SampleFile>,

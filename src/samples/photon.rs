@@ -5,10 +5,12 @@
 //! sPlot fit of m_ee; simulation carries signed NLO-like generator weights and a pileup
 //! weight. Every number is listed in samples/README.md.
 
-use super::splot::{fit_yields, sweights, Shape, WindowShape};
-use super::{expo, gauss, permutation, stream, Columns, FitRecord, SampleFile};
+use super::splot::{Shape, WindowShape};
+use super::{
+    expo, gauss, permutation, splot_fit, stream, Columns, FitRecord, SampleFile, SplotSample,
+};
 use crate::nn::rng::SplitMix64;
-use crate::{Error, Result};
+use crate::Result;
 
 /// The m_ee window of the control region and the shapes of the sPlot fit.
 pub const MEE_WINDOW: (f64, f64) = (60.0, 120.0);
@@ -258,25 +260,21 @@ pub fn generate(events: usize, seed: u64) -> Result<(Vec<SampleFile>, FitRecord)
     let rows = rows.permuted(&p);
     let mee: Vec<f64> = p.iter().map(|&i| mee[i]).collect();
     let truth: Vec<i32> = p.iter().map(|&i| truth[i]).collect();
-    let shapes = [peak, bkg];
-    let fit = fit_yields(&mee, &shapes)
-        .ok_or_else(|| Error::Usage("the sPlot fit of m_ee did not converge".into()))?;
-    let sw = sweights(&mee, &shapes, &fit);
-    let record = FitRecord {
-        file: "zee_data.root",
-        mass_branch: "mee",
-        window: [lo, hi],
-        species: vec!["Z->ee", "background"],
-        generated: vec![n_sig, n_bkg],
-        yields: fit.yields.clone(),
-        errors: vec![fit.error(0), fit.error(1)],
-        covariance: fit.covariance.clone(),
-        sum_sweights: sw[0].iter().sum(),
-        negative_sweights: sw[0].iter().filter(|&&w| w < 0.0).count(),
-    };
+    let (record, sweight) = splot_fit(
+        SplotSample {
+            file: "zee_data.root",
+            mass_branch: "mee",
+            what: "m_ee",
+            window: [lo, hi],
+            species: ["Z->ee", "background"],
+            generated: [n_sig, n_bkg],
+        },
+        &mee,
+        [peak, bkg],
+    )?;
     let mut c = rows.into_columns();
     c.f32("mee", mee);
-    c.f64("sWeight", sw[0].clone());
+    c.f64("sWeight", sweight);
     c.i32("truth_isZ", truth);
     c.i64("event", events_i(events, 0));
     let zee_data = c.into_file("zee_data.root");

@@ -6,10 +6,12 @@
 //! background the candidate's `pt` rises with its mass, so a classifier that uses `pt`
 //! sculpts the mass unless it is decorrelated. Every number is in samples/README.md.
 
-use super::splot::{fit_yields, sweights, Shape, WindowShape};
-use super::{expo, gauss, permutation, stream, Columns, FitRecord, SampleFile};
+use super::splot::{Shape, WindowShape};
+use super::{
+    expo, gauss, permutation, splot_fit, stream, Columns, FitRecord, SampleFile, SplotSample,
+};
 use crate::nn::rng::SplitMix64;
-use crate::{Error, Result};
+use crate::Result;
 
 /// The tau mass window of the data (GeV) and the signal peak.
 pub const TAU_WINDOW: (f64, f64) = (1.62, 1.94);
@@ -172,24 +174,20 @@ pub fn generate(events: usize, seed: u64) -> Result<(Vec<SampleFile>, FitRecord)
     let p = permutation(&mut rng, events);
     let rows = rows.permuted(&p);
     let truth: Vec<i32> = p.iter().map(|&i| truth[i]).collect();
-    let shapes = [ds_peak, ds_bkg];
-    let fit = fit_yields(&rows.mass, &shapes)
-        .ok_or_else(|| Error::Usage("the sPlot fit of the D_s mass did not converge".into()))?;
-    let sw = sweights(&rows.mass, &shapes, &fit);
-    let record = FitRecord {
-        file: "ds_data.root",
-        mass_branch: "mass",
-        window: [lo, hi],
-        species: vec!["D_s -> phi pi", "background"],
-        generated: vec![n_sig, n_bkg],
-        yields: fit.yields.clone(),
-        errors: vec![fit.error(0), fit.error(1)],
-        covariance: fit.covariance.clone(),
-        sum_sweights: sw[0].iter().sum(),
-        negative_sweights: sw[0].iter().filter(|&&w| w < 0.0).count(),
-    };
+    let (record, sweight) = splot_fit(
+        SplotSample {
+            file: "ds_data.root",
+            mass_branch: "mass",
+            what: "the D_s mass",
+            window: [lo, hi],
+            species: ["D_s -> phi pi", "background"],
+            generated: [n_sig, n_bkg],
+        },
+        &rows.mass,
+        [ds_peak, ds_bkg],
+    )?;
     let mut c = rows.into_columns();
-    c.f64("sWeight", sw[0].clone());
+    c.f64("sWeight", sweight);
     c.i32("truth_isDs", truth);
     let ds_data = c.into_file("ds_data.root");
 
