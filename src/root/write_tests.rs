@@ -7,6 +7,7 @@
 
 use super::*;
 use oxyroot::RootFile;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A fresh folder under the system temp dir, removed when dropped.
 struct TestDir(PathBuf);
