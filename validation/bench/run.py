@@ -348,10 +348,8 @@ def table_lines(rows, md):
         return lines
     cols = head
     width = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(cols)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(cols, width))]
-    lines.append("  ".join("-" * w for w in width))
-    lines += ["  ".join(c[i].ljust(w) for i, w in enumerate(width)) for c in cells]
-    return lines
+    lines = [cols, ["-" * w for w in width]] + cells
+    return ["  ".join(c.ljust(w) for c, w in zip(line, width)).rstrip() for line in lines]
 
 
 # ---------------------------------------------------------------- main
