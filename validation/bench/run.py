@@ -45,8 +45,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_common import (REPO, BRANCHES, bench_file, loadavg, machine,  # noqa: E402
-                          summary)
+from bench_common import REPO, bench_file, loadavg, machine  # noqa: E402
 
 SCRIPT = "run"
 PARTS = ["train", "read", "apply", "memory"]
