@@ -211,7 +211,7 @@ def part_train(args, py, exes, out):
     data = json.loads(j.read_text())
     rows = []
     for r in data["rows"]:
-        label = str(r["label"])
+        label = str(r.get("kind") or r["label"])
         ours, peer = r["rootgrad"], r["torch"]
         eps = lambda side: [x["events_per_second"] for x in r["runs"][side]]
         spread = paired(eps("rootgrad"), eps("torch"))
@@ -224,7 +224,7 @@ def part_train(args, py, exes, out):
             target = TARGETS.get(f"step {label}")
         rows.append(row(name, ours, peer, "M ev/s", r["ratio"], spread, target,
                         "vs PyTorch CPU"))
-    if not any("hist" in str(r["label"]) for r in data["rows"]):
+    if not any("hist" in str(r.get("kind") or r["label"]) for r in data["rows"]):
         rows.append(row("epoch, histogram loss", None, None, "M ev/s", None, (None, None),
                         note=hist if hist != "measured" else "not available (no row)"))
     return rows, data, log
