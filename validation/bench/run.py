@@ -192,6 +192,14 @@ def run_part(cmd, log):
     return proc.returncode, err
 
 
+def row_kind(r):
+    """"step", "epoch" or "hist-epoch": train_bench.py's `kind`, or from the label of a
+    train_bench.py that writes no kind."""
+    label = str(r["label"])
+    return r.get("kind") or ("hist-epoch" if "hist" in label
+                             else "epoch" if label.startswith("epoch") else "step")
+
+
 def part_train(args, py, exes, out):
     j = out / "train.json"
     base = [py, HERE / "train_bench.py", "--reps", args.reps, "--threads", args.threads,
@@ -211,21 +219,21 @@ def part_train(args, py, exes, out):
     data = json.loads(j.read_text())
     rows = []
     for r in data["rows"]:
-        label = str(r.get("kind") or r["label"])
+        kind = row_kind(r)
         ours, peer = r["rootgrad"], r["torch"]
         eps = lambda side: [x["events_per_second"] for x in r["runs"][side]]
         spread = paired(eps("rootgrad"), eps("torch"))
-        if "hist" in label:
-            name, target = "epoch, histogram loss", None
-        elif label.startswith("epoch"):
+        if kind == "hist-epoch":
+            name, target = "epoch 2M, B=1024, histogram loss", None
+        elif kind == "epoch":
             name, target = "epoch 2M, B=1024, shuffled", TARGETS["epoch"]
         else:
-            name = f"step B={label}"
-            target = TARGETS.get(f"step {label}")
+            name, target = f"step B={r['batch']}", TARGETS.get(f"step {r['batch']}")
         rows.append(row(name, ours, peer, "M ev/s", r["ratio"], spread, target,
                         "vs PyTorch CPU"))
-    if not any("hist" in str(r.get("kind") or r["label"]) for r in data["rows"]):
-        rows.append(row("epoch, histogram loss", None, None, "M ev/s", None, (None, None),
+    if not any(row_kind(r) == "hist-epoch" for r in data["rows"]):
+        rows.append(row("epoch 2M, B=1024, histogram loss", None, None, "M ev/s", None,
+                        (None, None),
                         note=hist if hist != "measured" else "not available (no row)"))
     return rows, data, log
 
