@@ -162,7 +162,7 @@ def compare_scores(ours, theirs, entries, rtol):
     nan_a, nan_b = np.isnan(a), np.isnan(b)
     if (nan_a != nan_b).any():
         k = int(np.argmax(nan_a != nan_b))
-        fail(f"NaN scores differ: entry {k}: rootgrad {a[k]!r}, peer {b[k]!r}")
+        fail(f"NaN scores differ: entry {k}: rootgrad {float(a[k])!r}, peer {float(b[k])!r}")
     ok = ~nan_a
     denom = np.maximum(np.maximum(np.abs(a[ok]), np.abs(b[ok])), np.finfo(np.float32).tiny)
     rel = np.abs(a[ok] - b[ok]) / denom
@@ -170,7 +170,7 @@ def compare_scores(ours, theirs, entries, rtol):
     if worst >= rtol:
         k = int(np.flatnonzero(ok)[np.argmax(rel)])
         fail(f"scores disagree: max relative difference {worst:.3g} >= {rtol:g} at entry {k} "
-             f"(rootgrad {a[k]!r}, peer {b[k]!r})")
+             f"(rootgrad {float(a[k])!r}, peer {float(b[k])!r})")
     return worst
 
 
