@@ -18,8 +18,8 @@
 //! [`crate::train::eval::logits`].
 //!
 //! A feature that is a branch alone (`r9`) is taken from the column as read, without
-//! evaluating it; the standardisation is done while the features are laid out row by
-//! row, in the same operations as [`Standardize::apply`].
+//! evaluating it; the features are laid out row by row and standardised
+//! ([`Standardize::apply`]) on parallel blocks of rows.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -225,13 +225,12 @@ impl Scorer {
                 }
             })
             .collect::<Result<_>>()?;
-        // entries with a feature that is not finite as f32 get no forward pass
+        // the raw features, row-major as f32; entries with a feature that is not finite
+        // as f32 get no forward pass
+        let width = self.inputs.len();
         let mut bad = vec![false; n];
-        for f in &feats {
-            for (b, &v) in bad.iter_mut().zip(f.iter()) {
-                *b |= !(v as f32).is_finite();
-            }
-        }
+        buf.raw.resize(n * width, 0.0);
+        layout_rows(&feats, &mut buf.raw, &mut bad);
         // which model owns each entry
         let owner: Vec<u32> = match &self.fold {
             None => vec![0; n],
@@ -263,7 +262,6 @@ impl Scorer {
         if buf.ws.len() < k {
             buf.ws.resize_with(k, || None);
         }
-        let width = self.inputs.len();
         for (m, (net, params, st)) in self.models.iter().enumerate() {
             buf.rows.clear();
             buf.rows.extend(
@@ -271,7 +269,7 @@ impl Scorer {
                     .filter(|&i| !bad[i as usize] && (per_fold || owner[i as usize] == m as u32)),
             );
             buf.x.resize(buf.rows.len() * width, 0.0);
-            gather_standardized(&feats, st, &buf.rows, &mut buf.x);
+            standardize_rows(&buf.raw, width, st, &buf.rows, &mut buf.x);
             buf.z.clear();
             logits_into(net, params, &buf.x, &mut buf.ws[m], &mut buf.z)?;
             let mut mine = if per_fold {
@@ -315,6 +313,8 @@ pub struct ChunkScores {
 struct Buffers {
     /// One forward workspace per model.
     ws: Vec<Option<Workspace<f32>>>,
+    /// The raw features of every entry of the chunk, row-major.
+    raw: Vec<f32>,
     /// The standardised features of the rows a model scores, row-major.
     x: Vec<f32>,
     /// Their logits.
@@ -323,25 +323,52 @@ struct Buffers {
     rows: Vec<u32>,
 }
 
-/// Rows per parallel job of [`gather_standardized`].
+/// Rows per parallel job of [`layout_rows`] and [`standardize_rows`].
 const GATHER_ROWS: usize = 4096;
 
-/// Lays out rows `rows` of the feature columns row by row into `x`, standardised:
-/// `x[r][j] = ((feats[j][rows[r]] as f32) as f64 - mean[j]) / std[j]` rounded to f32,
-/// the same operations as [`Standardize::apply`] on the raw f32 features.
-fn gather_standardized(feats: &[Cow<[f64]>], st: &Standardize, rows: &[u32], x: &mut [f32]) {
+/// Lays the feature columns out row by row as f32 (`raw[i][j] = feats[j][i] as f32`)
+/// and marks the entries with a value that is not finite as f32, a block of rows at a
+/// time so each column's part stays in cache.
+fn layout_rows(feats: &[Cow<[f64]>], raw: &mut [f32], bad: &mut [bool]) {
     let width = feats.len();
     if width == 0 {
+        return;
+    }
+    raw.par_chunks_mut(GATHER_ROWS * width)
+        .zip(bad.par_chunks_mut(GATHER_ROWS))
+        .enumerate()
+        .for_each(|(b, (xs, bs))| {
+            let first = b * GATHER_ROWS;
+            for (j, f) in feats.iter().enumerate() {
+                let f = &f[first..first + bs.len()];
+                for ((row, v), bad) in xs.chunks_exact_mut(width).zip(f).zip(bs.iter_mut()) {
+                    let v = *v as f32;
+                    row[j] = v;
+                    *bad |= !v.is_finite();
+                }
+            }
+        });
+}
+
+/// Standardises rows `rows` of `raw` ((n, width) row-major) into `x`, one row after
+/// the other: [`Standardize::apply`], on parallel blocks of rows.
+fn standardize_rows(raw: &[f32], width: usize, st: &Standardize, rows: &[u32], x: &mut [f32]) {
+    if width == 0 {
+        return;
+    }
+    if rows.len() * width == raw.len() {
+        // every row, in order: no gather
+        x.par_chunks_mut(GATHER_ROWS * width)
+            .zip(raw.par_chunks(GATHER_ROWS * width))
+            .for_each(|(xs, rs)| st.apply(rs, xs));
         return;
     }
     x.par_chunks_mut(GATHER_ROWS * width)
         .zip(rows.par_chunks(GATHER_ROWS))
         .for_each(|(xs, rs)| {
-            for (row, &i) in xs.chunks_exact_mut(width).zip(rs) {
-                for (j, (o, f)) in row.iter_mut().zip(feats).enumerate() {
-                    let raw = f[i as usize] as f32;
-                    *o = ((raw as f64 - st.mean[j]) / st.std[j]) as f32;
-                }
+            for (o, &i) in xs.chunks_exact_mut(width).zip(rs) {
+                let i = i as usize;
+                st.apply(&raw[i * width..(i + 1) * width], o);
             }
         });
 }
