@@ -5,24 +5,40 @@
 //! Everything that can be checked without scoring is checked before the first output is
 //! written: the model, every input tree and friend, that every branch the model reads
 //! exists, and that no output exists (unless `--force`) or would overwrite an input.
-//! Files are then scored one after another, each output written completely (temporary
-//! name, then rename) before the next input is read; an error found while scoring (a
-//! fold value out of range) stops the run, names the input and entry, and leaves the
-//! outputs already finished complete and the failing one unwritten.
+//!
+//! Each file is then streamed: read chunk by chunk, scored, and handed chunk by chunk to
+//! the friend writer (`write_friend_stream`), so memory does not grow with the entry
+//! count. Several files are scored at once (as many as there are worker threads, at most
+//! [`MAX_FILES_AT_ONCE`]), each also using the threads within it. An error found while
+//! scoring one file (a fold value out of range, a corrupt basket, a failed write) is
+//! reported on standard error naming the input (and the entry, where known); that
+//! file's output is not written (no partial or temporary file is left), the other files
+//! are scored and written completely, and the run ends with an error naming every input
+//! that failed (exit code 2). The per-file lines on standard output come in input
+//! order, and the scores are the same whatever the thread count or the number of files
+//! at once.
 //!
 //! Inputs are taken in sorted order of their file names (after glob expansion), and
 //! each `--friend` pattern's files are paired with them in that order.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::channel;
+
+use indicatif::ProgressBar;
 
 use crate::apply::Scorer;
 use crate::data::open_chain;
 use crate::model::ModelFile;
 use crate::progress::Progress;
-use crate::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
-use crate::root::TreeSpec;
+use crate::root::write::{write_friend_stream, FriendData, FriendStream, FriendType, StreamColumn};
+use crate::root::{Chain, TreeSpec};
 use crate::{Error, Result};
+
+/// The most input files scored at once. Each holds a few chunks' buffers (tens of MB
+/// with tens of inputs), so this bounds the memory of a run over many files.
+pub const MAX_FILES_AT_ONCE: usize = 4;
 
 pub struct ApplyOptions {
     pub model: PathBuf,
@@ -160,49 +176,151 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
         chains.push(chain);
     }
     let progress = Progress::new(opts.quiet);
+    let total: u64 = chains.iter().map(|c| c.entries()).sum();
+    let bar = progress.bar(total, "entries", "scoring");
+    let at_once = rayon::current_num_threads().clamp(1, MAX_FILES_AT_ONCE);
     let io = |source| Error::Io {
         path: "<stdout>".into(),
         source,
     };
-    for (j, chain) in jobs.iter().zip(&chains) {
-        let bar = progress.bar(chain.entries(), "entries", "scoring");
-        let scores = scorer.score(chain, opts.all_folds, |n| bar.inc(n))?;
-        bar.finish_and_clear();
-        let mut columns = vec![FriendColumn {
-            name: opts.branch.clone(),
-            data: FriendData::F32(scores.score),
-        }];
-        for (k, s) in scores.per_fold.into_iter().enumerate() {
-            columns.push(FriendColumn {
-                name: format!("{}_fold{k}", opts.branch),
-                data: FriendData::F32(s),
-            });
-        }
-        write_friend(&FriendSpec {
-            path: &j.output,
-            tree: &opts.tree_name,
-            columns: &columns,
-            expected_entries: Some(chain.entries()),
-            overwrite: opts.force,
-        })?;
-        writeln!(
-            out,
-            "{}: {} entries scored -> {}:{}",
-            j.input,
-            chain.entries(),
-            j.output.display(),
-            opts.tree_name
-        )
-        .map_err(io)?;
-        if scores.nonfinite > 0 {
-            eprintln!(
-                "rootgrad: warning: {}: {} entries have a NaN or infinite input feature; their \
-                 score is NaN",
-                j.input, scores.nonfinite
-            );
-        }
+    let mut failed: Vec<&str> = Vec::new();
+    let mut write_error = None;
+    for_each_in_order(
+        jobs.len(),
+        at_once,
+        |i| score_one(&scorer, &jobs[i], &chains[i], opts, &bar),
+        |i, result| {
+            let j = &jobs[i];
+            match result {
+                Ok(nonfinite) => {
+                    bar.suspend(|| {
+                        if write_error.is_none() {
+                            write_error = writeln!(
+                                out,
+                                "{}: {} entries scored -> {}:{}",
+                                j.input,
+                                chains[i].entries(),
+                                j.output.display(),
+                                opts.tree_name
+                            )
+                            .err();
+                        }
+                        if nonfinite > 0 {
+                            eprintln!(
+                                "rootgrad: warning: {}: {nonfinite} entries have a NaN or \
+                                 infinite input feature; their score is NaN",
+                                j.input
+                            );
+                        }
+                    });
+                }
+                Err(e) => {
+                    bar.suspend(|| {
+                        eprintln!(
+                            "rootgrad: error: {}: {e}; its output {} was not written",
+                            j.input,
+                            j.output.display()
+                        )
+                    });
+                    failed.push(&j.input);
+                }
+            }
+        },
+    );
+    bar.finish_and_clear();
+    if let Some(e) = write_error {
+        return Err(io(e));
+    }
+    if !failed.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} of {} inputs failed and got no output (see the errors above): {}; the \
+             other outputs were written completely",
+            failed.len(),
+            jobs.len(),
+            failed.join(", ")
+        )));
     }
     Ok(())
+}
+
+/// Runs `work(i)` for `i` in `0..n` on up to `at_once` threads, and `done(i, result)` on
+/// the calling thread in order of `i`, each as soon as it and every earlier one have
+/// finished.
+fn for_each_in_order<T: Send>(
+    n: usize,
+    at_once: usize,
+    work: impl Fn(usize) -> T + Sync,
+    mut done: impl FnMut(usize, T),
+) {
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = channel::<(usize, T)>();
+    std::thread::scope(|s| {
+        for _ in 0..at_once.min(n) {
+            let tx = tx.clone();
+            let (next, work) = (&next, &work);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n || tx.send((i, work(i))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting: Vec<Option<T>> = (0..n).map(|_| None).collect();
+        let mut first = 0;
+        for (i, r) in rx {
+            waiting[i] = Some(r);
+            while let Some(r) = waiting.get_mut(first).and_then(Option::take) {
+                done(first, r);
+                first += 1;
+            }
+        }
+    });
+}
+
+/// Scores one input into its friend file, streaming; returns the count of entries with
+/// a non-finite feature.
+fn score_one(
+    scorer: &Scorer,
+    job: &Job,
+    chain: &Chain,
+    opts: &ApplyOptions,
+    bar: &ProgressBar,
+) -> Result<u64> {
+    let mut columns = vec![StreamColumn {
+        name: opts.branch.clone(),
+        kind: FriendType::F32,
+    }];
+    if opts.all_folds {
+        for k in 0..scorer.models() {
+            columns.push(StreamColumn {
+                name: format!("{}_fold{k}", opts.branch),
+                kind: FriendType::F32,
+            });
+        }
+    }
+    let spec = FriendStream {
+        path: &job.output,
+        tree: &opts.tree_name,
+        columns: &columns,
+        entries: chain.entries(),
+        overwrite: opts.force,
+    };
+    let mut nonfinite = 0;
+    scorer.stream(chain, opts.all_folds, |next| {
+        write_friend_stream(&spec, || {
+            let Some(c) = next()? else {
+                return Ok(None);
+            };
+            bar.inc(c.score.len() as u64);
+            nonfinite += c.nonfinite;
+            let mut chunk = Vec::with_capacity(1 + c.per_fold.len());
+            chunk.push(FriendData::F32(c.score));
+            chunk.extend(c.per_fold.into_iter().map(FriendData::F32));
+            Ok(Some(chunk))
+        })
+    })?;
+    Ok(nonfinite)
 }
 
 fn check_name(name: &str, flag: &str) -> Result<()> {

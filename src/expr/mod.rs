@@ -139,6 +139,15 @@ impl Expr {
         })
     }
 
+    /// The branch name when the expression is that branch alone (`r9`), so a caller
+    /// can use the column's values without evaluating: the values are the same.
+    pub fn plain_branch(&self) -> Option<&str> {
+        match &self.root {
+            Node::Branch { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
     /// The text the expression was parsed from.
     pub fn source(&self) -> &str {
         &self.src

@@ -164,6 +164,23 @@ impl Chain {
         Ok(())
     }
 
+    /// The chain entries at which a basket of branch `name` starts, in order, the ends of
+    /// the trees included; empty when the chain's own trees do not have the branch (it
+    /// comes from a friend). Readers that go chunk by chunk end their chunks here so that
+    /// no basket is decompressed twice.
+    pub fn basket_starts(&self, name: &str) -> Vec<u64> {
+        let mut out = Vec::new();
+        for (t, &start) in self.trees.iter().zip(&self.starts) {
+            let Ok(b) = t.branch(name) else {
+                return Vec::new();
+            };
+            out.extend(b.baskets.iter().map(|k| start + k.first));
+            out.push(start + t.entries);
+        }
+        out.dedup();
+        out
+    }
+
     /// Every readable branch name, the chain's first, then the friends'.
     pub fn branch_names(&self) -> Vec<String> {
         let mut out: Vec<String> = self

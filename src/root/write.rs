@@ -6,21 +6,33 @@
 //! uproot reads back bit-exact for flat scalar branches (uncompressed, below its 32-bit
 //! seek-pointer limit; `validation/friend_uproot.py` checks every value and header).
 //! This module exists to put our own checks around it, because oxyroot itself checks
-//! little and panics on some problems:
+//! little and panics on some problems.
+//!
+//! There is one writer path, [`write_friend_stream`]: the column names and types and the
+//! entry count are given up front, and a producer, called again and again from a
+//! writer thread, returns the next chunk of every column until the end. Memory is then
+//! a few chunks per column whatever the entry count (`rootgrad apply` scores chunk by
+//! chunk into it). [`write_friend`], which takes whole columns, is a thin wrapper that
+//! hands them over in chunks; the same values give the same bytes either way. Both
+//! keep these guarantees:
 //!
 //! - every name (tree and columns) is a valid ROOT branch name, columns are unique, and
-//!   all columns have one value per entry of the tree they befriend;
+//!   all columns have one value per entry of the tree they befriend (a producer that
+//!   gives more or fewer entries than announced, chunks of unequal lengths or of the
+//!   wrong type is an error);
 //! - an output that would pass [`MAX_FILE_BYTES`] is refused before anything is written;
 //! - the file is written under a temporary name in the output's folder
 //!   (`.<name>.rootgrad-tmp-<pid>-<n>`), checked (header magic, `fEND` equal to the file
 //!   length, since oxyroot's final buffered write can fail silently on drop), synced and
-//!   only then renamed to the output; on any failure the temporary file is removed and
-//!   nothing appears at the output path;
+//!   only then renamed to the output; on any failure, including an error returned by
+//!   the producer part-way through the file, the temporary file is removed and nothing
+//!   appears at the output path;
 //! - the name the file records for itself (oxyroot writes the path it created, i.e. the
 //!   temporary one, into the TFile and directory records) has the pid and counter
 //!   zeroed, so the same output path gives the same bytes in every run;
 //! - an existing output is replaced only when the caller asks (`--force`);
-//! - a panic inside oxyroot is caught and becomes an [`Error::Root`].
+//! - a panic inside oxyroot (or inside the producer) is caught and becomes an
+//!   [`Error::Root`].
 //!
 //! What oxyroot 0.1.25 does, and what we do about it:
 //!
@@ -38,16 +50,19 @@
 //!   capacity, the last basket on disk is empty (`fBasketEntry` ends `.., n, n`);
 //!   uproot reads such files right, and a reader that finds baskets through
 //!   `fBasketEntry` never needs to load it.
-//! - oxyroot needs the values as owned `'static` iterators; rather than copy each
-//!   column whole (which doubled peak memory: 493 MB for 10 million entries of five
-//!   columns), a scoped thread per column feeds it in chunks ([`feed`]), so writing
-//!   needs a few MB beyond the columns themselves.
+//! - oxyroot needs the values as owned `'static` iterators, one per branch, and pulls
+//!   one value of each branch in turn per entry. A scoped thread calls the producer and
+//!   sends each column's chunk down that column's channel, which holds at most two
+//!   chunks ([`distribute`]); the branch's iterator walks the chunks it receives. Since
+//!   every column gets chunks of the same lengths and oxyroot takes the columns in
+//!   lockstep, no channel can fill while another one it waits on is empty.
 
 use crate::{Error, Result};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender};
 
 /// The largest file oxyroot's writer can make: it switches to 64-bit seek pointers only
 /// past this offset (`kStartBigFile` = 2,000,000,000 bytes, a little under 2 GiB), and
@@ -62,6 +77,39 @@ pub const MAX_NAME_LEN: usize = 250;
 /// oxyroot's basket size (`DEFAULT_BASKET_SIZE`): a branch's buffer is written out once
 /// it would reach this many bytes.
 const BASKET_BYTES: u64 = 32 * 1024;
+
+/// The type of a friend branch, without its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FriendType {
+    F32,
+    F64,
+    I32,
+    I64,
+    Bool,
+}
+
+impl FriendType {
+    /// The C++ type of the branch, as uproot and `inspect` name it: `"float"`,
+    /// `"double"`, `"int32_t"`, `"int64_t"` or `"bool"`.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            FriendType::F32 => "float",
+            FriendType::F64 => "double",
+            FriendType::I32 => "int32_t",
+            FriendType::I64 => "int64_t",
+            FriendType::Bool => "bool",
+        }
+    }
+
+    /// Bytes per value on disk.
+    fn width(self) -> u64 {
+        match self {
+            FriendType::F32 | FriendType::I32 => 4,
+            FriendType::F64 | FriendType::I64 => 8,
+            FriendType::Bool => 1,
+        }
+    }
+}
 
 /// The values of one friend branch.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,24 +138,30 @@ impl FriendData {
         self.len() == 0
     }
 
-    /// The C++ type of the branch, as uproot and `inspect` name it: `"float"`,
-    /// `"double"`, `"int32_t"`, `"int64_t"` or `"bool"`.
-    pub fn type_name(&self) -> &'static str {
+    /// The type of the values.
+    pub fn kind(&self) -> FriendType {
         match self {
-            FriendData::F32(_) => "float",
-            FriendData::F64(_) => "double",
-            FriendData::I32(_) => "int32_t",
-            FriendData::I64(_) => "int64_t",
-            FriendData::Bool(_) => "bool",
+            FriendData::F32(_) => FriendType::F32,
+            FriendData::F64(_) => FriendType::F64,
+            FriendData::I32(_) => FriendType::I32,
+            FriendData::I64(_) => FriendType::I64,
+            FriendData::Bool(_) => FriendType::Bool,
         }
     }
 
-    /// Bytes per value on disk.
-    fn width(&self) -> u64 {
+    /// The C++ type of the branch (see [`FriendType::type_name`]).
+    pub fn type_name(&self) -> &'static str {
+        self.kind().type_name()
+    }
+
+    /// Values `range` as a column of their own.
+    fn slice(&self, range: std::ops::Range<usize>) -> FriendData {
         match self {
-            FriendData::F32(_) | FriendData::I32(_) => 4,
-            FriendData::F64(_) | FriendData::I64(_) => 8,
-            FriendData::Bool(_) => 1,
+            FriendData::F32(v) => FriendData::F32(v[range].to_vec()),
+            FriendData::F64(v) => FriendData::F64(v[range].to_vec()),
+            FriendData::I32(v) => FriendData::I32(v[range].to_vec()),
+            FriendData::I64(v) => FriendData::I64(v[range].to_vec()),
+            FriendData::Bool(v) => FriendData::Bool(v[range].to_vec()),
         }
     }
 }
@@ -136,9 +190,49 @@ pub struct FriendSpec<'a> {
     pub overwrite: bool,
 }
 
+/// A branch of a streamed friend tree: its name and type, given before any value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamColumn {
+    /// The branch name; letters, digits and `_`, not starting with a digit.
+    pub name: String,
+    /// The type every chunk of this column must have.
+    pub kind: FriendType,
+}
+
+/// What to write and where, for [`write_friend_stream`].
+pub struct FriendStream<'a> {
+    /// The output file.
+    pub path: &'a Path,
+    /// The tree name inside it, e.g. `"rootgrad"`.
+    pub tree: &'a str,
+    /// The branches, in the order they are written (and in which each chunk gives
+    /// them).
+    pub columns: &'a [StreamColumn],
+    /// The entry count: the producer must give exactly this many values per column.
+    pub entries: u64,
+    /// Replace an existing output (`--force`).
+    pub overwrite: bool,
+}
+
+/// The next chunk of every column, in the order of [`FriendStream::columns`], all of
+/// one length; `None` once every entry has been given. An error stops the write and
+/// leaves no output; it is returned by [`write_friend_stream`] as it is.
+pub type Chunk = Result<Option<Vec<FriendData>>>;
+
 /// Writes the friend tree; see module docs for the guarantees.
 pub fn write_friend(spec: &FriendSpec) -> Result<()> {
     write_friend_with(spec, MAX_FILE_BYTES, publish)
+}
+
+/// Writes a friend tree whose values come chunk by chunk from `produce`, called from a
+/// writer thread until it returns `Ok(None)`; see the module docs for the guarantees.
+/// Names, the entry count and the size limit are checked, and the output checked, before
+/// `produce` is first called.
+pub fn write_friend_stream(
+    spec: &FriendStream,
+    produce: impl FnMut() -> Chunk + Send,
+) -> Result<()> {
+    write_stream_with(spec, produce, MAX_FILE_BYTES, publish)
 }
 
 /// The uncompressed size the file would have (for the 2 GiB check and for messages).
@@ -148,6 +242,19 @@ pub fn write_friend(spec: &FriendSpec) -> Result<()> {
 /// allowance for the file header, streamer infos and the TTree record. It is at most
 /// about 1% and 64 KiB above the real size.
 pub fn estimated_size(columns: &[FriendColumn]) -> u64 {
+    let entries = columns.first().map_or(0, |c| c.data.len() as u64);
+    let kinds: Vec<StreamColumn> = columns
+        .iter()
+        .map(|c| StreamColumn {
+            name: c.name.clone(),
+            kind: c.data.kind(),
+        })
+        .collect();
+    stream_size(&kinds, entries)
+}
+
+/// [`estimated_size`] from the names, types and entry count alone.
+pub fn stream_size(columns: &[StreamColumn], entries: u64) -> u64 {
     // file header, TFile key and directory, streamer infos, key list, free segments
     const FIXED: u64 = 64 * 1024;
     // TBranch and TLeaf records in the TTree, including the basket arrays that are
@@ -159,8 +266,8 @@ pub fn estimated_size(columns: &[FriendColumn]) -> u64 {
     const PER_BASKET: u64 = 26 + 8 + 2 + 19 + 20;
     let mut total = FIXED;
     for c in columns {
-        let width = c.data.width();
-        let n = c.data.len() as u64;
+        let width = c.kind.width();
+        let n = entries;
         let per_basket = BASKET_BYTES.div_ceil(width) - 1;
         // oxyroot starts a new basket each time one fills, and always writes the last
         let baskets = n / per_basket + 1;
@@ -172,14 +279,57 @@ pub fn estimated_size(columns: &[FriendColumn]) -> u64 {
 }
 
 /// [`write_friend`] with the size limit and the final rename as parameters, so tests
-/// can exercise the refusal and the clean-up without 2 GB of data.
+/// can exercise the refusal and the clean-up without 2 GB of data. The whole columns go
+/// through the streaming path in [`FEED_CHUNK`]-value chunks.
 fn write_friend_with(
     spec: &FriendSpec,
     max_bytes: u64,
     publish: fn(&Path, &Path, bool) -> Result<()>,
 ) -> Result<()> {
     let entries = check_spec(spec)?;
-    let size = estimated_size(spec.columns);
+    let columns: Vec<StreamColumn> = spec
+        .columns
+        .iter()
+        .map(|c| StreamColumn {
+            name: c.name.clone(),
+            kind: c.data.kind(),
+        })
+        .collect();
+    let stream = FriendStream {
+        path: spec.path,
+        tree: spec.tree,
+        columns: &columns,
+        entries,
+        overwrite: spec.overwrite,
+    };
+    let mut at = 0usize;
+    let n = entries as usize;
+    let produce = move || -> Chunk {
+        if at >= n {
+            return Ok(None);
+        }
+        let end = (at + FEED_CHUNK).min(n);
+        let chunk = spec.columns.iter().map(|c| c.data.slice(at..end)).collect();
+        at = end;
+        Ok(Some(chunk))
+    };
+    write_stream_with(&stream, produce, max_bytes, publish)
+}
+
+/// [`write_friend_stream`] with the size limit and the final rename as parameters.
+fn write_stream_with(
+    spec: &FriendStream,
+    produce: impl FnMut() -> Chunk + Send,
+    max_bytes: u64,
+    publish: fn(&Path, &Path, bool) -> Result<()>,
+) -> Result<()> {
+    check_names(
+        spec.path,
+        spec.tree,
+        spec.columns.iter().map(|c| c.name.as_str()),
+    )?;
+    let entries = spec.entries;
+    let size = stream_size(spec.columns, entries);
     if size > max_bytes {
         return Err(Error::Usage(format!(
             "friend tree `{}` for {} would be about {} ({size} bytes, {entries} entries), \
@@ -192,7 +342,7 @@ fn write_friend_with(
     }
     let folder = check_output(spec.path, spec.overwrite)?;
     let tmp = TempFile::create(&folder, spec.path)?;
-    write_tmp(tmp.path(), spec)?;
+    write_tmp(tmp.path(), spec, produce)?;
     publish(tmp.path(), spec.path, spec.overwrite)?;
     tmp.disarm();
     Ok(())
@@ -200,26 +350,15 @@ fn write_friend_with(
 
 /// Checks names and lengths; returns the entry count.
 fn check_spec(spec: &FriendSpec) -> Result<u64> {
-    check_name("friend tree", spec.tree)?;
+    check_names(
+        spec.path,
+        spec.tree,
+        spec.columns.iter().map(|c| c.name.as_str()),
+    )?;
+    // check_names has refused a tree without columns
     let Some(first) = spec.columns.first() else {
-        return Err(Error::Usage(format!(
-            "friend tree `{}` for {} has no columns; give at least one",
-            spec.tree,
-            spec.path.display()
-        )));
+        return Ok(0);
     };
-    for (i, c) in spec.columns.iter().enumerate() {
-        check_name("friend column", &c.name)?;
-        if let Some(j) = spec.columns[..i].iter().position(|d| d.name == c.name) {
-            return Err(Error::Usage(format!(
-                "friend column `{}` is given twice (columns {} and {}); branch names in a \
-                 tree must be unique",
-                c.name,
-                j + 1,
-                i + 1
-            )));
-        }
-    }
     let entries = first.data.len() as u64;
     for c in spec.columns {
         let n = c.data.len() as u64;
@@ -245,6 +384,30 @@ fn check_spec(spec: &FriendSpec) -> Result<u64> {
         }
     }
     Ok(entries)
+}
+
+/// Checks the tree name and the column names: valid, unique, at least one column.
+fn check_names<'a>(path: &Path, tree: &str, columns: impl Iterator<Item = &'a str>) -> Result<()> {
+    check_name("friend tree", tree)?;
+    let names: Vec<&str> = columns.collect();
+    if names.is_empty() {
+        return Err(Error::Usage(format!(
+            "friend tree `{tree}` for {} has no columns; give at least one",
+            path.display()
+        )));
+    }
+    for (i, c) in names.iter().enumerate() {
+        check_name("friend column", c)?;
+        if let Some(j) = names[..i].iter().position(|d| d == c) {
+            return Err(Error::Usage(format!(
+                "friend column `{c}` is given twice (columns {} and {}); branch names in a \
+                 tree must be unique",
+                j + 1,
+                i + 1
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A valid ROOT branch (or tree) name: letters, digits and `_`, not starting with a
@@ -341,10 +504,11 @@ use temp::{canonical_temp_name, replace_recorded_name, TempFile};
 type TreeRecord = (u64, u64);
 
 /// Writes the whole file at `tmp` with oxyroot, then checks and fixes it.
-fn write_tmp(tmp: &Path, spec: &FriendSpec) -> Result<()> {
+fn write_tmp(tmp: &Path, spec: &FriendStream, produce: impl FnMut() -> Chunk + Send) -> Result<()> {
     // Errors name the output the user asked for; the temporary name is in the message
     // of format errors only, since it is gone by the time the user reads it.
     let to_error = |e: OxyFailure| match e {
+        OxyFailure::Producer(e) => e,
         OxyFailure::Io(source) => Error::Io {
             path: spec.path.to_path_buf(),
             source,
@@ -358,7 +522,7 @@ fn write_tmp(tmp: &Path, spec: &FriendSpec) -> Result<()> {
             ),
         },
     };
-    let record = guarded(|| run_oxyroot(tmp, spec)).map_err(to_error)?;
+    let record = guarded(|| run_oxyroot(tmp, spec, produce)).map_err(to_error)?;
     let finish = || -> std::result::Result<(), OxyFailure> {
         let mut file = OpenOptions::new().read(true).write(true).open(tmp)?;
         check_complete(&mut file)?;
@@ -390,19 +554,18 @@ fn guarded<T>(
 ) -> std::result::Result<T, OxyFailure> {
     match panic::catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "no message".to_string());
-            Err(OxyFailure::Other(format!("oxyroot panicked: {what}")))
-        }
+        Err(payload) => Err(OxyFailure::Other(format!(
+            "oxyroot panicked: {}",
+            panic_message(&*payload)
+        ))),
     }
 }
 
 /// Why a step under oxyroot failed.
 enum OxyFailure {
+    /// The producer's own error (or a chunk that breaks the announced shape), returned
+    /// as it is.
+    Producer(Error),
     Io(std::io::Error),
     Other(String),
 }
@@ -429,28 +592,52 @@ fn oxyroot_failure(e: impl std::fmt::Debug) -> OxyFailure {
 }
 
 /// The calls into oxyroot, run under `catch_unwind`.
-fn run_oxyroot(tmp: &Path, spec: &FriendSpec) -> std::result::Result<TreeRecord, OxyFailure> {
+fn run_oxyroot(
+    tmp: &Path,
+    spec: &FriendStream,
+    produce: impl FnMut() -> Chunk + Send,
+) -> std::result::Result<TreeRecord, OxyFailure> {
     // oxyroot takes the path as &str and would panic on non-UTF-8; check_output has
     // already refused those.
     let tmp = tmp
         .to_str()
         .ok_or_else(|| OxyFailure::Other("temporary path is not UTF-8".into()))?;
     let mut file = oxyroot::RootFile::create(tmp).map_err(oxyroot_failure)?;
-    // The tree (and with it the receiving ends of the feeders) is dropped inside the
-    // scope, so feeders of a failed write see a closed channel and stop before the join.
     let record = std::thread::scope(|s| {
         let mut tree = oxyroot::WriterTree::new(spec.tree);
+        let mut senders = Vec::with_capacity(spec.columns.len());
         for c in spec.columns {
             let name = c.name.as_str();
-            match &c.data {
-                FriendData::F32(v) => tree.new_branch(name, feed(s, name, v)?),
-                FriendData::F64(v) => tree.new_branch(name, feed(s, name, v)?),
-                FriendData::I32(v) => tree.new_branch(name, feed(s, name, v)?),
-                FriendData::I64(v) => tree.new_branch(name, feed(s, name, v)?),
-                FriendData::Bool(v) => tree.new_branch(name, feed(s, name, v)?),
-            }
+            senders.push(match c.kind {
+                FriendType::F32 => Sender::F32(branch(&mut tree, name)),
+                FriendType::F64 => Sender::F64(branch(&mut tree, name)),
+                FriendType::I32 => Sender::I32(branch(&mut tree, name)),
+                FriendType::I64 => Sender::I64(branch(&mut tree, name)),
+                FriendType::Bool => Sender::Bool(branch(&mut tree, name)),
+            });
         }
-        tree.write(&mut file).map_err(oxyroot_failure)?;
+        let feeder = std::thread::Builder::new()
+            .name("rootgrad-friend-feed".into())
+            .spawn_scoped(s, move || distribute(spec, produce, senders))
+            .map_err(|e| {
+                OxyFailure::Other(format!(
+                    "cannot start the thread that feeds the columns: {e}"
+                ))
+            })?;
+        let written = tree.write(&mut file).map_err(oxyroot_failure);
+        // Dropping the tree drops the receiving ends, so a feeder still sending (after a
+        // failed write) sees a closed channel and stops before the join.
+        drop(tree);
+        let fed = match feeder.join() {
+            Ok(r) => r,
+            Err(payload) => Err(OxyFailure::Other(format!(
+                "the producer of the values panicked: {}",
+                panic_message(&*payload)
+            ))),
+        };
+        // The producer's error explains a short tree better than anything after it.
+        fed?;
+        written?;
         Ok::<_, OxyFailure>(
             file.keys()
                 .iter()
@@ -471,37 +658,118 @@ fn run_oxyroot(tmp: &Path, spec: &FriendSpec) -> std::result::Result<TreeRecord,
     }
 }
 
-/// Values per chunk a feeder hands to oxyroot (512 KiB of doubles).
+/// Chunks a column's channel holds before the feeder waits.
+const QUEUED_CHUNKS: usize = 2;
+
+/// The sending end of one column's channel.
+enum Sender {
+    F32(SyncSender<Vec<f32>>),
+    F64(SyncSender<Vec<f64>>),
+    I32(SyncSender<Vec<i32>>),
+    I64(SyncSender<Vec<i64>>),
+    Bool(SyncSender<Vec<bool>>),
+}
+
+/// Adds branch `name` to `tree`, fed from a channel of chunks; returns its sending end.
+/// oxyroot needs a `'static` iterator: the receiver moves into it.
+fn branch<T>(tree: &mut oxyroot::WriterTree, name: &str) -> SyncSender<Vec<T>>
+where
+    T: oxyroot::Marshaler + Send + 'static,
+{
+    let (tx, rx) = sync_channel::<Vec<T>>(QUEUED_CHUNKS);
+    tree.new_branch(name, rx.into_iter().flatten());
+    tx
+}
+
+/// Whole columns are handed to the streaming path in chunks of this many values
+/// (512 KiB of doubles).
 const FEED_CHUNK: usize = 1 << 16;
 
-/// A `'static` iterator over `values`, as oxyroot's `new_branch` needs, without copying
-/// the whole column: a scoped thread sends it in [`FEED_CHUNK`]-value chunks through a
-/// channel that holds at most two, so each column costs about 1.5 MB extra at a time.
-/// oxyroot pulls one value per branch per entry, in turn, so every feeder keeps moving.
-fn feed<'scope, 'env, T>(
-    s: &'scope std::thread::Scope<'scope, 'env>,
-    name: &str,
-    values: &'env [T],
-) -> std::result::Result<impl Iterator<Item = T> + 'static, OxyFailure>
-where
-    T: Copy + Send + Sync + 'static,
-{
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<T>>(2);
-    std::thread::Builder::new()
-        .name(format!("rootgrad-feed-{name}"))
-        .spawn_scoped(s, move || {
-            for chunk in values.chunks(FEED_CHUNK) {
-                if tx.send(chunk.to_vec()).is_err() {
-                    break; // the writer stopped early; its error is reported there
-                }
-            }
+/// The feeder: calls `produce` until it gives `None`, checks each chunk against the
+/// announced columns and entry count, and sends every column's part down its channel.
+/// Returns when the values are all sent, when the producer fails (its error), or when
+/// the writer has stopped (a closed channel; the writer reports its own error). Ending
+/// early drops the senders, so oxyroot sees every column end at the same entry.
+fn distribute(
+    spec: &FriendStream,
+    mut produce: impl FnMut() -> Chunk,
+    senders: Vec<Sender>,
+) -> std::result::Result<(), OxyFailure> {
+    let mut given = 0u64;
+    let shape = |msg: String| {
+        OxyFailure::Producer(Error::Root {
+            path: spec.path.to_path_buf(),
+            msg: format!("writing friend tree `{}`: {msg}", spec.tree),
         })
-        .map_err(|e| {
-            OxyFailure::Other(format!(
-                "cannot start a thread to feed column `{name}`: {e}"
-            ))
-        })?;
-    Ok(rx.into_iter().flatten())
+    };
+    loop {
+        let chunk = match panic::catch_unwind(AssertUnwindSafe(&mut produce)) {
+            Ok(Ok(Some(chunk))) => chunk,
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => return Err(OxyFailure::Producer(e)),
+            Err(payload) => {
+                return Err(OxyFailure::Other(format!(
+                    "the producer of the values panicked: {}",
+                    panic_message(&*payload)
+                )))
+            }
+        };
+        if chunk.len() != spec.columns.len() {
+            return Err(shape(format!(
+                "a chunk has {} columns, expected {}",
+                chunk.len(),
+                spec.columns.len()
+            )));
+        }
+        let n = chunk[0].len() as u64;
+        for (c, d) in spec.columns.iter().zip(&chunk) {
+            if d.kind() != c.kind || d.len() as u64 != n {
+                return Err(shape(format!(
+                    "column `{}` got a chunk of {} {} values where {n} {} values were due",
+                    c.name,
+                    d.len(),
+                    d.type_name(),
+                    c.kind.type_name()
+                )));
+            }
+        }
+        given += n;
+        if given > spec.entries {
+            return Err(shape(format!(
+                "the values run past the {} entries announced",
+                spec.entries
+            )));
+        }
+        for (tx, d) in senders.iter().zip(chunk) {
+            let sent = match (tx, d) {
+                (Sender::F32(tx), FriendData::F32(v)) => tx.send(v).is_ok(),
+                (Sender::F64(tx), FriendData::F64(v)) => tx.send(v).is_ok(),
+                (Sender::I32(tx), FriendData::I32(v)) => tx.send(v).is_ok(),
+                (Sender::I64(tx), FriendData::I64(v)) => tx.send(v).is_ok(),
+                (Sender::Bool(tx), FriendData::Bool(v)) => tx.send(v).is_ok(),
+                _ => false, // types were checked above
+            };
+            if !sent {
+                return Ok(()); // the writer stopped; its error is reported there
+            }
+        }
+    }
+    if given != spec.entries {
+        return Err(shape(format!(
+            "the values ended after {given} entries, but {} were announced",
+            spec.entries
+        )));
+    }
+    Ok(())
+}
+
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string())
 }
 
 /// Checks the file header: the `root` magic, a small-file version, and `fEND` equal to
@@ -535,12 +803,12 @@ fn check_complete(file: &mut File) -> std::result::Result<(), OxyFailure> {
 fn fix_bool_titles(
     file: &mut File,
     (seek, n_bytes): TreeRecord,
-    spec: &FriendSpec,
+    spec: &FriendStream,
 ) -> std::result::Result<(), OxyFailure> {
     let bools: Vec<&str> = spec
         .columns
         .iter()
-        .filter(|c| matches!(c.data, FriendData::Bool(_)))
+        .filter(|c| c.kind == FriendType::Bool)
         .map(|c| c.name.as_str())
         .collect();
     if bools.is_empty() {

@@ -431,18 +431,168 @@ fn failure_after_writing_leaves_no_file() {
     assert!(dir.names().is_empty(), "left behind: {:?}", dir.names());
 }
 
+/// The announced columns of `columns`.
+fn kinds(columns: &[FriendColumn]) -> Vec<StreamColumn> {
+    columns
+        .iter()
+        .map(|c| StreamColumn {
+            name: c.name.clone(),
+            kind: c.data.kind(),
+        })
+        .collect()
+}
+
+fn stream<'a>(path: &'a Path, columns: &'a [StreamColumn], entries: u64) -> FriendStream<'a> {
+    FriendStream {
+        path,
+        tree: "rootgrad",
+        columns,
+        entries,
+        overwrite: false,
+    }
+}
+
+/// A producer giving `columns` in chunks of the lengths in `sizes` (cycled).
+fn chunks_of<'a>(
+    columns: &'a [FriendColumn],
+    sizes: &[usize],
+) -> impl FnMut() -> Chunk + Send + 'a {
+    let n = columns[0].data.len();
+    let (mut at, mut k) = (0usize, 0usize);
+    let sizes = sizes.to_vec();
+    move || {
+        if at >= n {
+            return Ok(None);
+        }
+        let end = (at + sizes[k % sizes.len()]).min(n);
+        k += 1;
+        let chunk = columns.iter().map(|c| c.data.slice(at..end)).collect();
+        at = end;
+        Ok(Some(chunk))
+    }
+}
+
 #[test]
-fn feed_yields_every_value_in_order_and_stops_when_dropped() {
-    let values: Vec<i64> = (0..(3 * FEED_CHUNK as i64 + 17)).collect();
-    let (all, few) = std::thread::scope(|s| {
-        let all: Vec<i64> = feed(s, "all", &values).ok().unwrap().collect();
-        // a reader that stops early (a failed write) must not leave the feeder
-        // blocked, or the scope would never end
-        let few: Vec<i64> = feed(s, "few", &values).ok().unwrap().take(5).collect();
-        (all, few)
+fn streamed_and_whole_column_files_are_byte_identical() {
+    // The file records its own path, so both are written to the same path in turn.
+    let dir = TestDir::new("stream-bytes");
+    let out = dir.join("f.root");
+    // past several baskets of every type, and not a multiple of any chunk size
+    let columns = all_types(3 * FEED_CHUNK / 2 + 40_001);
+    let n = columns[0].data.len() as u64;
+    write_friend(&spec(&out, &columns)).unwrap();
+    let whole = fs::read(&out).unwrap();
+    let announced = kinds(&columns);
+    for sizes in [vec![1000], vec![7, 65_536, 12_345], vec![n as usize]] {
+        fs::remove_file(&out).unwrap();
+        write_friend_stream(&stream(&out, &announced, n), chunks_of(&columns, &sizes)).unwrap();
+        assert!(
+            fs::read(&out).unwrap() == whole,
+            "bytes differ, chunks {sizes:?}"
+        );
+    }
+    assert_reads_back(&out, "rootgrad", &columns);
+}
+
+#[test]
+fn producer_error_mid_file_leaves_no_output_and_no_temporary_file() {
+    let dir = TestDir::new("stream-fail");
+    let out = dir.join("f.root");
+    let columns = all_types(50_000);
+    let announced = kinds(&columns);
+    let mut inner = chunks_of(&columns, &[10_000]);
+    let mut calls = 0;
+    let failing = move || {
+        calls += 1;
+        if calls == 3 {
+            return Err(Error::Usage("entry 20000: bad value".into()));
+        }
+        inner()
+    };
+    let msg = usage(write_friend_stream(
+        &stream(&out, &announced, 50_000),
+        failing,
+    ));
+    assert_eq!(msg, "entry 20000: bad value");
+    assert!(dir.names().is_empty(), "left behind: {:?}", dir.names());
+}
+
+#[test]
+fn producer_panic_becomes_an_error_and_leaves_nothing() {
+    let dir = TestDir::new("stream-panic");
+    let out = dir.join("f.root");
+    let columns = all_types(10);
+    let announced = kinds(&columns);
+    let r = write_friend_stream(&stream(&out, &announced, 10), || -> Chunk {
+        panic!("producer bug")
     });
-    assert_eq!(all, values);
-    assert_eq!(few, [0, 1, 2, 3, 4]);
+    match r {
+        Err(Error::Root { msg, .. }) => assert!(msg.contains("producer bug"), "{msg}"),
+        other => panic!("expected a root error, got {other:?}"),
+    }
+    assert!(dir.names().is_empty(), "left behind: {:?}", dir.names());
+}
+
+#[test]
+fn producer_giving_the_wrong_shape_is_refused_and_leaves_nothing() {
+    let dir = TestDir::new("stream-shape");
+    let out = dir.join("f.root");
+    let columns = all_types(1000);
+    let announced = kinds(&columns);
+    let root_msg = |r: Result<()>| match r {
+        Err(Error::Root { msg, .. }) => msg,
+        other => panic!("expected a root error, got {other:?}"),
+    };
+    // fewer entries than announced
+    let msg = root_msg(write_friend_stream(
+        &stream(&out, &announced, 1001),
+        chunks_of(&columns, &[300]),
+    ));
+    assert!(msg.contains("ended after 1000 entries, but 1001"), "{msg}");
+    // more
+    let msg = root_msg(write_friend_stream(
+        &stream(&out, &announced, 999),
+        chunks_of(&columns, &[300]),
+    ));
+    assert!(msg.contains("run past the 999 entries"), "{msg}");
+    // wrong type in one column
+    let mut swapped = kinds(&columns);
+    swapped[0].kind = FriendType::F64;
+    let msg = root_msg(write_friend_stream(
+        &stream(&out, &swapped, 1000),
+        chunks_of(&columns, &[300]),
+    ));
+    assert!(
+        msg.contains("column `score` got a chunk of 300 float values"),
+        "{msg}"
+    );
+    assert!(dir.names().is_empty(), "left behind: {:?}", dir.names());
+}
+
+#[test]
+fn stream_checks_names_and_size_before_calling_the_producer() {
+    let dir = TestDir::new("stream-checks");
+    let out = dir.join("f.root");
+    let never = || -> Chunk { panic!("the producer must not be called") };
+    let bad = vec![StreamColumn {
+        name: "1x".into(),
+        kind: FriendType::F32,
+    }];
+    let msg = usage(write_friend_stream(&stream(&out, &bad, 5), never));
+    assert!(msg.contains("`1x`"), "{msg}");
+    let good = vec![StreamColumn {
+        name: "score".into(),
+        kind: FriendType::F32,
+    }];
+    let limit = stream_size(&good, 1_000_000) - 1;
+    let msg = usage(write_stream_with(
+        &stream(&out, &good, 1_000_000),
+        never,
+        limit,
+        publish,
+    ));
+    assert!(msg.contains("more than the"), "{msg}");
+    assert!(dir.names().is_empty(), "left behind: {:?}", dir.names());
 }
 
 #[test]
@@ -468,10 +618,12 @@ fn oxyroot_io_errors_become_io_errors() {
     match oxyroot_failure(e) {
         OxyFailure::Io(e) => assert_eq!(e.raw_os_error(), Some(28)),
         OxyFailure::Other(m) => panic!("not recognised: {m}"),
+        OxyFailure::Producer(e) => panic!("not a producer error: {e}"),
     }
     match oxyroot_failure("NameContainsSlash(\"a/b\")") {
         OxyFailure::Other(m) => assert!(m.contains("NameContainsSlash")),
         OxyFailure::Io(e) => panic!("misread as io: {e}"),
+        OxyFailure::Producer(e) => panic!("not a producer error: {e}"),
     }
 }
 

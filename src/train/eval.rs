@@ -17,10 +17,24 @@ const EVAL_ROWS: usize = 1 << 16;
 
 /// The classifier logits of `x` ((n, inputs) row-major), in eval mode.
 pub fn logits(net: &Network, params: &[f32], x: &[f32]) -> Result<Vec<f32>> {
+    let mut out = Vec::with_capacity(x.len() / net.spec().inputs.max(1));
+    logits_into(net, params, x, &mut None, &mut out)?;
+    Ok(out)
+}
+
+/// [`logits`] appended to `out`, reusing the workspace in `ws` from call to call (a
+/// scorer that goes chunk by chunk keeps one and allocates nothing per chunk). The
+/// rows are taken in passes of `EVAL_ROWS` from the start of `x`, as in [`logits`], so
+/// both give the same bits for the same `x`.
+pub fn logits_into(
+    net: &Network,
+    params: &[f32],
+    x: &[f32],
+    ws: &mut Option<Workspace<f32>>,
+    out: &mut Vec<f32>,
+) -> Result<()> {
     let inputs = net.spec().inputs;
     let n = x.len() / inputs;
-    let mut out = Vec::with_capacity(n);
-    let mut ws: Option<Workspace<f32>> = None;
     let mut start = 0;
     while start < n {
         let rows = EVAL_ROWS.min(n - start);
@@ -37,7 +51,7 @@ pub fn logits(net: &Network, params: &[f32], x: &[f32]) -> Result<Vec<f32>> {
         out.extend_from_slice(&w.z);
         start += rows;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Scores s = sigmoid(z).
