@@ -116,7 +116,7 @@ const GATHER_ROWS: usize = 512;
 ///
 /// Memory per event: 8 bytes of row reference and 12 of label, weight and mass; the
 /// features stay where the loader put them, once.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Set<'a> {
     pub width: usize,
     st: &'a Standardize,
@@ -127,6 +127,18 @@ pub struct Set<'a> {
     pub y: Vec<f32>,
     pub w: Vec<f32>,
     pub mass: Vec<f32>,
+}
+
+/// Sizes only: the sources are whole samples' matrices.
+impl std::fmt::Debug for Set<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Set")
+            .field("events", &self.len())
+            .field("width", &self.width)
+            .field("sources", &self.sources.len())
+            .field("mass", &!self.mass.is_empty())
+            .finish()
+    }
 }
 
 impl<'a> Set<'a> {
@@ -190,7 +202,7 @@ impl<'a> Set<'a> {
         let map: Vec<u32> = other.sources.iter().map(|&x| self.source(x)).collect();
         self.at
             .extend(other.at.iter().map(|&(k, r)| (map[k as usize], r)));
-        self.y.extend(std::iter::repeat_n(y, other.len()));
+        self.y.resize(self.y.len() + other.len(), y);
         self.w
             .extend(other.w.iter().map(|&w| (w as f64 * scale) as f32));
         self.mass.extend_from_slice(&other.mass);

@@ -3,7 +3,7 @@
 //! size (so rows left out are closed up within and across chunk boundaries), in f32 and
 //! in f64.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{load_in_chunks, Sample, Wanted, READ_CHUNK};
 use crate::config::{NegativeWeights, SampleSpec};
@@ -73,7 +73,7 @@ fn write(name: &str) -> (PathBuf, Columns) {
     (path, c)
 }
 
-fn spec(path: &PathBuf, drop_nonfinite: bool) -> SampleSpec {
+fn spec(path: &Path, drop_nonfinite: bool) -> SampleSpec {
     SampleSpec {
         key: "classification.signal".into(),
         files: vec![format!("{}:Events", path.display())],
