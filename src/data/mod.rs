@@ -8,6 +8,14 @@
 //! evaluated column-wise, and the selected events are appended as a row of f32
 //! features, an f64 weight and, when asked, a fold number and a mass.
 //!
+//! Memory: the features of a sample exist once, as its (events, width) f32 matrix
+//! [`Sample::x`]. Each feature of a chunk is evaluated in f64 and written straight into
+//! its column of the chunk's new rows before the next one is evaluated, so besides the
+//! matrix only the chunk's branch columns and one f64 feature column are alive; the
+//! chunk is dropped before the next is read. Training views this matrix through index
+//! lists ([`sets::Set`]) and never copies it. `Wanted::f64` (the metrics and morphing
+//! commands, which must not round) stores the matrix in f64 instead ([`Sample::x64`]).
+//!
 //! Weights are signed and used as they are. `negative_weights = "ignore"` leaves events
 //! of negative weight out and `"abs"` uses |w|; both are reported (events and weight
 //! changed) in the [`SampleReport`], and so is a keep. A sample whose total weight is
@@ -158,6 +166,17 @@ struct Nonfinite {
 
 /// Reads one sample.
 pub fn load(spec: &SampleSpec, want: &Wanted, progress: &Progress) -> Result<Sample> {
+    load_in_chunks(spec, want, progress, READ_CHUNK)
+}
+
+/// [`load`], reading `chunk` entries at a time (the tests use small chunks, so that
+/// rows left out are closed up across chunk boundaries).
+fn load_in_chunks(
+    spec: &SampleSpec,
+    want: &Wanted,
+    progress: &Progress,
+    chunk: u64,
+) -> Result<Sample> {
     let chain = open_chain(&spec.files, &spec.friends).map_err(|e| in_sample(&spec.key, e))?;
     let parse = |what: &str, src: &str| {
         Expr::parse(src).map_err(|e| Error::Usage(format!("{} {what}: {e}", spec.key)))
@@ -232,29 +251,59 @@ pub fn load(spec: &SampleSpec, want: &Wanted, progress: &Progress) -> Result<Sam
         .collect();
     let mut start = 0u64;
     while start < total {
-        let stop = (start + READ_CHUNK).min(total);
+        let stop = (start + chunk.max(1)).min(total);
         let cols = read_for(&exprs, &chain, start..stop).map_err(|e| in_sample(&spec.key, e))?;
         let n = cols.entries;
-        let sel: Vec<bool> = match &cut {
-            Some(c) => cols
-                .eval(c)?
-                .iter()
-                .map(|&v| v != 0.0 && !v.is_nan())
-                .collect(),
-            None => vec![true; n],
+        // the chunk's entries that pass the cut
+        let picked: Vec<u32> = match &cut {
+            Some(c) => {
+                let v = cols.eval(c)?;
+                (0..n)
+                    .filter(|&i| v[i] != 0.0 && !v[i].is_nan())
+                    .map(|i| i as u32)
+                    .collect()
+            }
+            None => (0..n as u32).collect(),
         };
-        let feats: Vec<Vec<f64>> = want
-            .features
-            .iter()
-            .map(|f| cols.eval(f))
-            .collect::<Result<_>>()?;
+        // one row per picked entry, filled feature by feature (one f64 column alive at a
+        // time); the rows of events left out below are closed up afterwards
+        let base = out.w.len();
+        let rows_end = (base + picked.len()) * width;
+        if want.f64 {
+            out.x64.resize(rows_end, 0.0);
+        } else {
+            out.x.resize(rows_end, 0.0);
+        }
+        let mut finite = vec![true; picked.len()];
+        for (j, f) in want.features.iter().enumerate() {
+            let v = cols.eval(f)?;
+            for (k, &i) in picked.iter().enumerate() {
+                let value = v[i as usize];
+                let o = (base + k) * width + j;
+                let ok = if want.f64 {
+                    out.x64[o] = value;
+                    value.is_finite()
+                } else {
+                    // finite in f32 implies finite in f64; too large for f32 is not finite
+                    out.x[o] = value as f32;
+                    out.x[o].is_finite()
+                };
+                if !ok {
+                    finite[k] = false;
+                    bad[j].count += 1;
+                    if bad[j].first.is_none() {
+                        let e = start + i as u64;
+                        bad[j].first = Some((locate(&chain, e), value.to_bits()));
+                    }
+                }
+            }
+        }
         let w = cols.eval(&weight)?;
         let fold = want.fold.map(|(f, _)| cols.eval(f)).transpose()?;
         let mass = want.mass.map(|m| cols.eval(m)).transpose()?;
-        for i in 0..n {
-            if !sel[i] {
-                continue;
-            }
+        drop(cols);
+        for (k, &i) in picked.iter().enumerate() {
+            let i = i as usize;
             let e = start + i as u64;
             let file = chain.starts.partition_point(|&s| s <= e).saturating_sub(1);
             if let Some(r) = out.report.files.get_mut(file) {
@@ -270,17 +319,7 @@ pub fn load(spec: &SampleSpec, want: &Wanted, progress: &Progress) -> Result<Sam
                     locate(&chain, e)
                 )));
             }
-            let mut finite = true;
-            for (j, f) in feats.iter().enumerate() {
-                if !f[i].is_finite() || (!want.f64 && !(f[i] as f32).is_finite()) {
-                    finite = false;
-                    bad[j].count += 1;
-                    if bad[j].first.is_none() {
-                        bad[j].first = Some((locate(&chain, e), f[i].to_bits()));
-                    }
-                }
-            }
-            if !finite {
+            if !finite[k] {
                 out.report.nonfinite_dropped += 1;
                 continue;
             }
@@ -329,19 +368,25 @@ pub fn load(spec: &SampleSpec, want: &Wanted, progress: &Progress) -> Result<Sam
                 }
                 out.mass.push(v);
             }
-            for f in &feats {
+            // the event's row moves up over the rows of events left out before it
+            let (from, to) = ((base + k) * width, out.w.len() * width);
+            if from != to {
                 if want.f64 {
-                    out.x64.push(f[i]);
+                    out.x64.copy_within(from..from + width, to);
                 } else {
-                    out.x.push(f[i] as f32);
+                    out.x.copy_within(from..from + width, to);
                 }
             }
             out.w.push(wi);
         }
+        out.x.truncate(out.w.len() * width);
+        out.x64.truncate(out.w.len() * width);
         bar.inc(stop - start);
         start = stop;
     }
     bar.finish_and_clear();
+    out.x.shrink_to_fit();
+    out.x64.shrink_to_fit();
     if !spec.drop_nonfinite {
         if let Some((j, b)) = bad.iter().enumerate().find(|(_, b)| b.count > 0) {
             let (place, bits) = b.first.clone().unwrap_or_default();
@@ -386,6 +431,9 @@ pub fn load(spec: &SampleSpec, want: &Wanted, progress: &Progress) -> Result<Sam
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;
 
 fn short(key: &str) -> String {
     key.rsplit('.').next().unwrap_or(key).to_string()

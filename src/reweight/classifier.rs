@@ -121,10 +121,10 @@ pub fn train(
             .map(|&i| data.row(i))
             .chain(tm.iter().map(|&i| mc.row(i)));
         let (st, _) = Standardize::fit(width, rows);
-        let mut train_set = Set::new(width);
-        train_set.extend(data, &td, 1.0, scales.0, &st);
-        train_set.extend(mc, &tm, 0.0, scales.1, &st);
-        let mut val = Set::new(width);
+        let mut train_set = Set::new(width, &st);
+        train_set.extend(data, &td, 1.0, scales.0);
+        train_set.extend(mc, &tm, 0.0, scales.1);
+        let mut val = Set::new(width, &st);
         let (vd, vm) = (pick(&r_d, Role::Validate), pick(&r_m, Role::Validate));
         if vd.is_empty() != vm.is_empty() {
             return Err(Error::Usage(format!(
@@ -134,8 +134,8 @@ pub fn train(
                 vm.len()
             )));
         }
-        val.extend(data, &vd, 1.0, scales.0, &st);
-        val.extend(mc, &vm, 0.0, scales.1, &st);
+        val.extend(data, &vd, 1.0, scales.0);
+        val.extend(mc, &vm, 0.0, scales.1);
         let sets = FitSets {
             train: train_set,
             val,

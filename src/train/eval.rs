@@ -1,5 +1,5 @@
-//! Evaluation passes: logits of a whole set in eval mode (dropout off), chunked so
-//! memory stays bounded, and the per-epoch validation numbers: each loss term on the
+//! Evaluation passes: logits of a whole set in eval mode (dropout off), in blocks of
+//! [`EVAL_ROWS`] rows standardised one block at a time, so memory stays bounded, and the per-epoch validation numbers: each loss term on the
 //! validation sets, AUC, and the data/simulation KS distance of the score.
 
 use rootgrad_kernels::act::sigmoid;
@@ -14,6 +14,23 @@ use crate::Result;
 
 /// Rows per evaluation pass.
 const EVAL_ROWS: usize = 1 << 16;
+
+/// The logits of one block of `rows` rows, reusing the workspace when the block size
+/// repeats.
+fn block_logits<'w>(
+    ws: &'w mut Option<Workspace<f32>>,
+    net: &Network,
+    params: &[f32],
+    x: &[f32],
+    rows: usize,
+) -> Result<&'w [f32]> {
+    if ws.as_ref().is_some_and(|w| w.batch() != rows) {
+        *ws = None;
+    }
+    let w = ws.get_or_insert_with(|| Workspace::with_caching(net, rows, false));
+    net.forward(w, params, x, Mode::Eval)?;
+    Ok(&w.z)
+}
 
 /// The classifier logits of `x` ((n, inputs) row-major), in eval mode.
 pub fn logits(net: &Network, params: &[f32], x: &[f32]) -> Result<Vec<f32>> {
@@ -38,17 +55,26 @@ pub fn logits_into(
     let mut start = 0;
     while start < n {
         let rows = EVAL_ROWS.min(n - start);
-        let w = match ws.as_mut() {
-            Some(w) if w.batch() == rows => w,
-            _ => ws.insert(Workspace::with_caching(net, rows, false)),
-        };
-        net.forward(
-            w,
-            params,
-            &x[start * inputs..(start + rows) * inputs],
-            Mode::Eval,
-        )?;
-        out.extend_from_slice(&w.z);
+        let x = &x[start * inputs..(start + rows) * inputs];
+        out.extend_from_slice(block_logits(&mut ws, net, params, x, rows)?);
+        start += rows;
+    }
+    Ok(out)
+}
+
+/// The classifier logits of every event of a set, in eval mode: the same blocks as
+/// [`logits`] on the standardised matrix, each block standardised into one reused
+/// buffer, so no standardised copy of the set is made.
+pub fn set_logits(net: &Network, params: &[f32], set: &Set) -> Result<Vec<f32>> {
+    let n = set.len();
+    let mut out = Vec::with_capacity(n);
+    let mut ws: Option<Workspace<f32>> = None;
+    let mut x = Vec::new();
+    let mut start = 0;
+    while start < n {
+        let rows = EVAL_ROWS.min(n - start);
+        set.rows(start..start + rows, &mut x);
+        out.extend_from_slice(block_logits(&mut ws, net, params, &x, rows)?);
         start += rows;
     }
     Ok(())
@@ -60,21 +86,14 @@ pub fn scores(z: &[f32]) -> Vec<f32> {
 }
 
 /// At most `max` events of a set, evenly spaced (`i * n / max`), so a set stored class
-/// by class keeps both classes in proportion; all of them if there are fewer.
-pub fn subsample(set: &Set, max: usize) -> Set {
+/// by class keeps both classes in proportion; all of them if there are fewer. A view
+/// like the set itself.
+pub fn subsample<'a>(set: &Set<'a>, max: usize) -> Set<'a> {
     if set.len() <= max {
         return set.clone();
     }
     let idx: Vec<u32> = (0..max).map(|i| (i * set.len() / max) as u32).collect();
-    let mut b = crate::data::sets::Batch::default();
-    set.gather(&idx, &mut b);
-    Set {
-        width: set.width,
-        x: b.x,
-        y: b.y,
-        w: b.w,
-        mass: b.mass,
-    }
+    set.select(&idx)
 }
 
 /// Validation values of one epoch.
@@ -99,7 +118,7 @@ pub fn validate(
     flat: Option<&FlatnessConfig>,
     metric_events: usize,
 ) -> Result<Validation> {
-    let z = logits(net, params, &val.x)?;
+    let z = set_logits(net, params, val)?;
     let norm =
         Normalisation::of_weights("validation set", &val.w)?.batch("validation set", z.len())?;
     let classification = bce_forward(&z, &val.y, &val.w, &norm);
@@ -129,8 +148,8 @@ pub fn validate(
     let auc = crate::metrics::roc_auc(&scores(&zs), &ys, &ws).unwrap_or(f64::NAN);
     let (histogram, ks) = match domain {
         Some((data, mc)) => {
-            let zd = logits(net, params, &data.x)?;
-            let zm = logits(net, params, &mc.x)?;
+            let zd = set_logits(net, params, data)?;
+            let zm = set_logits(net, params, mc)?;
             let histogram = match hist {
                 Some(cfg) => {
                     let dn = DomainNorm::new(

@@ -61,13 +61,14 @@ pub struct EpochRecord {
     pub seconds: f64,
 }
 
-/// The sets one model trains and validates on.
-pub struct FitSets {
-    pub train: Set,
-    pub val: Set,
+/// The sets one model trains and validates on: views into the samples' feature
+/// matrices (see [`Set`]).
+pub struct FitSets<'a> {
+    pub train: Set<'a>,
+    pub val: Set<'a>,
     /// Control-region data and simulation, training part.
-    pub domain_train: Option<(Set, Set)>,
-    pub domain_val: Option<(Set, Set)>,
+    pub domain_train: Option<(Set<'a>, Set<'a>)>,
+    pub domain_val: Option<(Set<'a>, Set<'a>)>,
 }
 
 pub struct Fitted {
@@ -132,7 +133,7 @@ fn workspace<'a>(
 pub fn fit(
     cfg: &RunConfig,
     index: Option<usize>,
-    sets: &FitSets,
+    sets: &FitSets<'_>,
     start: Option<&[(String, Vec<f32>)]>,
     progress: &Progress,
     stop: &AtomicBool,
@@ -406,7 +407,7 @@ pub fn fit(
                  training.clip_grad_norm = 1.0"
             )));
         }
-        let z_probe = super::eval::logits(&net, &params, &train_probe.x)?;
+        let z_probe = super::eval::set_logits(&net, &params, &train_probe)?;
         let s_probe = super::eval::scores(&z_probe);
         let l_probe: Vec<bool> = train_probe.y.iter().map(|&y| y == 1.0).collect();
         let train_auc =

@@ -153,20 +153,26 @@ impl Prepared {
         Standardize::fit(self.features.len(), rows)
     }
 
-    /// The sets model `m` trains and validates on, standardised by `st`.
-    pub fn sets(&self, cfg: &RunConfig, m: Option<usize>, st: &Standardize) -> Result<FitSets> {
+    /// The sets model `m` trains and validates on, standardised by `st`: index views
+    /// into the samples' feature matrices (nothing is copied but labels and weights).
+    pub fn sets<'a>(
+        &'a self,
+        cfg: &RunConfig,
+        m: Option<usize>,
+        st: &'a Standardize,
+    ) -> Result<FitSets<'a>> {
         let (s_sig, s_bkg) = self.scales;
         let r_sig = self.roles(&self.sig, 0, m);
         let r_bkg = self.roles(&self.bkg, 1, m);
         let width = self.features.len();
-        let mut train = Set::new(width);
-        let mut val = Set::new(width);
+        let mut train = Set::new(width, st);
+        let mut val = Set::new(width, st);
         for (s, r, y, scale) in [
             (&self.sig, &r_sig, 1.0, s_sig),
             (&self.bkg, &r_bkg, 0.0, s_bkg),
         ] {
-            train.extend(s, &pick(r, Role::Train), y, scale, st);
-            val.extend(s, &pick(r, Role::Validate), y, scale, st);
+            train.extend(s, &pick(r, Role::Train), y, scale);
+            val.extend(s, &pick(r, Role::Validate), y, scale);
         }
         let fold_note = m.map(|k| format!(" of fold {k}")).unwrap_or_default();
         let (mut domain_train, mut domain_val) = (None, None);
@@ -175,10 +181,10 @@ impl Prepared {
             let r_m = self.roles(s, 3, m);
             let mut parts = Vec::new();
             for want in [Role::Train, Role::Validate] {
-                let mut ds = Set::new(width);
-                ds.extend(d, &pick(&r_d, want), 1.0, 1.0, st);
-                let mut ms = Set::new(width);
-                ms.extend(s, &pick(&r_m, want), 0.0, 1.0, st);
+                let mut ds = Set::new(width, st);
+                ds.extend(d, &pick(&r_d, want), 1.0, 1.0);
+                let mut ms = Set::new(width, st);
+                ms.extend(s, &pick(&r_m, want), 0.0, 1.0);
                 parts.push((ds, ms));
             }
             let v = parts.pop();
@@ -205,10 +211,7 @@ impl Prepared {
                         )));
                     }
                     let scale = cfg.adaptation.doping_fraction * w_bkg / w_mc;
-                    set.x.extend_from_slice(&ms.x);
-                    set.y.extend(std::iter::repeat_n(0.0, ms.len()));
-                    set.w
-                        .extend(ms.w.iter().map(|&w| (w as f64 * scale) as f32));
+                    set.append(ms, 0.0, scale);
                 }
             }
             if cfg.uses_domain_batches() {
