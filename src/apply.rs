@@ -225,12 +225,42 @@ impl Scorer {
                 }
             })
             .collect::<Result<_>>()?;
-        // the raw features, row-major as f32; entries with a feature that is not finite
-        // as f32 get no forward pass
         let width = self.inputs.len();
         let mut bad = vec![false; n];
+        if let ([(net, params, st)], None) = (&self.models[..], &self.fold) {
+            // one model: lay out and standardise in one pass, and run every row (a row's
+            // forward pass depends on that row alone); rows with a feature that is not
+            // finite as f32 get NaN
+            buf.x.resize(n * width, 0.0);
+            layout_rows(&feats, Some(st), &mut buf.x, &mut bad);
+            buf.z.clear();
+            if buf.ws.is_empty() {
+                buf.ws.push(None);
+            }
+            logits_into(net, params, &buf.x, &mut buf.ws[0], &mut buf.z)?;
+            let score = buf
+                .z
+                .iter()
+                .zip(&bad)
+                .map(|(&z, &b)| {
+                    if b {
+                        f32::NAN
+                    } else {
+                        rootgrad_kernels::act::sigmoid(z)
+                    }
+                })
+                .collect();
+            return Ok(ChunkScores {
+                first_entry: start,
+                score,
+                per_fold: Vec::new(),
+                nonfinite: bad.iter().filter(|&&b| b).count() as u64,
+            });
+        }
+        // the raw features, row-major as f32; entries with a feature that is not finite
+        // as f32 get no forward pass
         buf.raw.resize(n * width, 0.0);
-        layout_rows(&feats, &mut buf.raw, &mut bad);
+        layout_rows(&feats, None, &mut buf.raw, &mut bad);
         // which model owns each entry
         let owner: Vec<u32> = match &self.fold {
             None => vec![0; n],
@@ -328,8 +358,10 @@ const GATHER_ROWS: usize = 4096;
 
 /// Lays the feature columns out row by row as f32 (`raw[i][j] = feats[j][i] as f32`)
 /// and marks the entries with a value that is not finite as f32, a block of rows at a
-/// time so each column's part stays in cache.
-fn layout_rows(feats: &[Cow<[f64]>], raw: &mut [f32], bad: &mut [bool]) {
+/// time so each column's part stays in cache. With `st`, each value is standardised as
+/// it is placed, with [`Standardize::apply`]'s arithmetic (so the same bits as laying
+/// out and then standardising).
+fn layout_rows(feats: &[Cow<[f64]>], st: Option<&Standardize>, raw: &mut [f32], bad: &mut [bool]) {
     let width = feats.len();
     if width == 0 {
         return;
@@ -341,10 +373,23 @@ fn layout_rows(feats: &[Cow<[f64]>], raw: &mut [f32], bad: &mut [bool]) {
             let first = b * GATHER_ROWS;
             for (j, f) in feats.iter().enumerate() {
                 let f = &f[first..first + bs.len()];
-                for ((row, v), bad) in xs.chunks_exact_mut(width).zip(f).zip(bs.iter_mut()) {
-                    let v = *v as f32;
-                    row[j] = v;
-                    *bad |= !v.is_finite();
+                let rows = xs.chunks_exact_mut(width).zip(f).zip(bs.iter_mut());
+                match st {
+                    None => {
+                        for ((row, v), bad) in rows {
+                            let v = *v as f32;
+                            row[j] = v;
+                            *bad |= !v.is_finite();
+                        }
+                    }
+                    Some(st) => {
+                        let (m, s) = (st.mean[j], st.std[j]);
+                        for ((row, v), bad) in rows {
+                            let v = *v as f32;
+                            row[j] = ((v as f64 - m) / s) as f32;
+                            *bad |= !v.is_finite();
+                        }
+                    }
                 }
             }
         });

@@ -1,6 +1,7 @@
 //! Evaluation passes: logits of a whole set in eval mode (dropout off), in blocks of
-//! [`EVAL_ROWS`] rows standardised one block at a time, so memory stays bounded, and the per-epoch validation numbers: each loss term on the
-//! validation sets, AUC, and the data/simulation KS distance of the score.
+//! [`EVAL_ROWS`] rows standardised one block at a time, so memory stays bounded, and
+//! the per-epoch validation numbers: each loss term on the validation sets, AUC, and
+//! the data/simulation KS distance of the score.
 
 use rootgrad_kernels::act::sigmoid;
 
@@ -56,10 +57,10 @@ pub fn logits_into(
     while start < n {
         let rows = EVAL_ROWS.min(n - start);
         let x = &x[start * inputs..(start + rows) * inputs];
-        out.extend_from_slice(block_logits(&mut ws, net, params, x, rows)?);
+        out.extend_from_slice(block_logits(ws, net, params, x, rows)?);
         start += rows;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The classifier logits of every event of a set, in eval mode: the same blocks as
@@ -77,7 +78,7 @@ pub fn set_logits(net: &Network, params: &[f32], set: &Set) -> Result<Vec<f32>> 
         out.extend_from_slice(block_logits(&mut ws, net, params, &x, rows)?);
         start += rows;
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Scores s = sigmoid(z).
