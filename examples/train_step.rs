@@ -45,7 +45,7 @@ use rootgrad::loss::{
     bce_backward, bce_forward, histogram_backward, histogram_forward, DomainNorm, HistogramConfig,
     Histograms, Normalisation,
 };
-use rootgrad::nn::gather::gather_batch;
+use rootgrad::nn::gather::{gather_batch, gather_into};
 use rootgrad::nn::rng::SplitMix64;
 use rootgrad::nn::{Act, Init, Mode, Network, NetworkSpec, Upstream, Workspace};
 use rootgrad::optim::{AdamConfig, Optimizer, OptimizerConfig};
@@ -290,17 +290,35 @@ fn run() -> Result<(), String> {
             let k = dom_step * b % (DOMAIN_EVENTS - DOMAIN_EVENTS % b);
             dom_step += 1;
             let sets = [&dom_data, &dom_mc];
-            let rows = [&mut dom, &mut dom_mc_rows];
-            for ((set, r), (order, label)) in sets
-                .into_iter()
-                .zip(rows)
-                .zip(dom_order.iter().zip(&dom_labels))
-            {
-                r.gather((&set.0, label, &set.1), &order[k..k + b], a.serial_gather);
+            if a.serial_gather {
+                let rows = [&mut dom, &mut dom_mc_rows];
+                for ((set, r), (order, label)) in sets
+                    .into_iter()
+                    .zip(rows)
+                    .zip(dom_order.iter().zip(&dom_labels))
+                {
+                    r.gather((&set.0, label, &set.1), &order[k..k + b], true);
+                }
+                dom.x.extend_from_slice(&dom_mc_rows.x);
+                dom.y.extend_from_slice(&dom_mc_rows.y);
+                dom.w.extend_from_slice(&dom_mc_rows.w);
+            } else {
+                // each half gathered in place: data rows [0, b), simulation [b, 2b)
+                dom.x.resize(2 * b * INPUTS, 0.0);
+                dom.y.resize(2 * b, 0.0);
+                dom.w.resize(2 * b, 0.0);
+                let halves = dom
+                    .x
+                    .chunks_mut(b * INPUTS)
+                    .zip(dom.y.chunks_mut(b))
+                    .zip(dom.w.chunks_mut(b));
+                for ((((xh, yh), wh), set), (order, label)) in
+                    halves.zip(sets).zip(dom_order.iter().zip(&dom_labels))
+                {
+                    let idx = &order[k..k + b];
+                    gather_into(&set.0, label, &set.1, INPUTS, idx, xh, yh, wh);
+                }
             }
-            dom.x.extend_from_slice(&dom_mc_rows.x);
-            dom.y.extend_from_slice(&dom_mc_rows.y);
-            dom.w.extend_from_slice(&dom_mc_rows.w);
             let db = dn.batch(&dom.y).map_err(e)?;
             net.forward(&mut ws_d, &params, &dom.x, mode).map_err(e)?;
             ddz.fill(0.0);

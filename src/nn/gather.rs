@@ -31,6 +31,25 @@ pub fn gather_batch(
     xb.resize(n * width, 0.0);
     yb.resize(n, 0.0);
     wb.resize(n, 0.0);
+    gather_into(x, y, w, width, idx, xb, yb, wb);
+}
+
+/// [`gather_batch`] into slices of exactly `idx.len()` rows (part of a larger batch, e.g.
+/// the data half of a domain batch).
+///
+/// Panics if a slice has the wrong length or an index is out of range.
+#[allow(clippy::too_many_arguments)]
+pub fn gather_into(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    width: usize,
+    idx: &[u32],
+    xb: &mut [f32],
+    yb: &mut [f32],
+    wb: &mut [f32],
+) {
+    let n = idx.len();
     let one = |xd: &mut [f32], yd: &mut [f32], wd: &mut [f32], ix: &[u32]| {
         gather_rows(xd, x, width, ix);
         gather_rows(yd, y, 1, ix);

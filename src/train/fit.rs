@@ -32,6 +32,7 @@ use crate::loss::{
     mass_mse_forward, DomainNorm, FlatnessBatch, FlatnessConfig, FlatnessHistograms,
     HistogramConfig, Histograms, Normalisation,
 };
+use crate::nn::gather::gather_batch;
 use crate::nn::rng::SplitMix64;
 use crate::nn::{DropoutKey, HeadSpec, Mode, Network, NetworkSpec, Upstream, Workspace};
 use crate::optim::{GradClip, Optimizer};
@@ -278,7 +279,24 @@ pub fn fit(
                 Mode::Eval
             };
             grad.fill(0.0);
-            train.gather(idx, &mut batch);
+            if train.mass.is_empty() {
+                // the shuffled batch's rows, copied in parallel (the same rows, any
+                // thread count)
+                let b = &mut batch;
+                gather_batch(
+                    &train.x,
+                    &train.y,
+                    &train.w,
+                    train.width,
+                    idx,
+                    &mut b.x,
+                    &mut b.y,
+                    &mut b.w,
+                );
+                b.mass.clear();
+            } else {
+                train.gather(idx, &mut batch);
+            }
             let n = batch.len();
             let norm = norm_set.batch("classification batch", n)?;
             if flat_cfg.is_none() && !with_adv {
