@@ -38,6 +38,7 @@
 //! The rows of a shuffled batch are gathered in parallel (`rootgrad::nn::gather`);
 //! `--serial-gather` uses the plain one-thread loop instead, for before/after runs.
 
+use rayon::prelude::*;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -312,12 +313,16 @@ fn run() -> Result<(), String> {
                     .chunks_mut(b * INPUTS)
                     .zip(dom.y.chunks_mut(b))
                     .zip(dom.w.chunks_mut(b));
-                for ((((xh, yh), wh), set), (order, label)) in
-                    halves.zip(sets).zip(dom_order.iter().zip(&dom_labels))
-                {
-                    let idx = &order[k..k + b];
-                    gather_into(&set.0, label, &set.1, INPUTS, idx, xh, yh, wh);
-                }
+                let jobs: Vec<_> = halves
+                    .zip(sets)
+                    .zip(dom_order.iter().zip(&dom_labels))
+                    .collect();
+                // both halves in one parallel region, as fit.rs's gather_domain
+                jobs.into_par_iter()
+                    .for_each(|((((xh, yh), wh), set), (order, label))| {
+                        let idx = &order[k..k + b];
+                        gather_into(&set.0, label, &set.1, INPUTS, idx, xh, yh, wh);
+                    });
             }
             let db = dn.batch(&dom.y).map_err(e)?;
             net.forward(&mut ws_d, &params, &dom.x, mode).map_err(e)?;

@@ -140,9 +140,12 @@ impl Histograms {
     }
 }
 
-/// Rows per parallel task of [`histogram_forward`] and [`histogram_backward`]; a batch
-/// of fewer than two blocks runs on the calling thread.
+/// Rows per parallel task of [`histogram_forward`] and [`histogram_backward`].
 pub const HIST_BLOCK: usize = 512;
+
+/// Batches of fewer events than this run both passes on the calling thread: below it,
+/// waking the pool twice costs about what the parallel passes save.
+pub const HIST_PARALLEL_MIN: usize = 8 * HIST_BLOCK;
 
 /// One score's contributions to the histogram sums: `(n, w_i d_n(s_i))` for up to four
 /// nodes, in node order (`len` used).
@@ -177,7 +180,7 @@ fn touches<T: Real>(cfg: &HistogramConfig, z: &[T], w: &[T]) -> Vec<Touch> {
 /// Fills `hist` with H^data and H^mc and returns L_H = sum_n (H^data_n - H^mc_n)^2.
 ///
 /// The per-event work (the score, its nodes and weights) runs in blocks of
-/// [`HIST_BLOCK`] rows on rayon; the sums then run on the calling thread in event order,
+/// [`HIST_BLOCK`] rows on rayon (from [`HIST_PARALLEL_MIN`] events on); the sums then run on the calling thread in event order,
 /// as [`histogram_forward_naive`] sums them, so the result is the same bit for bit for
 /// any thread count.
 pub fn histogram_forward<T: Real>(
@@ -195,7 +198,7 @@ pub fn histogram_forward<T: Real>(
     assert_eq!(hist.mc.len(), cfg.nodes(), "histogram: hist.mc length");
     hist.data.fill(0.0);
     hist.mc.fill(0.0);
-    let blocks: Vec<Vec<Touch>> = if z.len() < 2 * HIST_BLOCK {
+    let blocks: Vec<Vec<Touch>> = if z.len() < HIST_PARALLEL_MIN {
         vec![touches(cfg, z, w)]
     } else {
         z.par_chunks(HIST_BLOCK)
@@ -255,7 +258,8 @@ pub fn histogram_forward_naive<T: Real>(
 
 /// dz_i += scale * dL_H/dz_i, from the histograms `hist` of the forward pass on the same
 /// batch. Each event's gradient depends on its own score and the histograms only, so
-/// blocks of [`HIST_BLOCK`] rows run on rayon with the same bits as on one thread.
+/// blocks of [`HIST_BLOCK`] rows run on rayon (from [`HIST_PARALLEL_MIN`] events on)
+/// with the same bits as on one thread.
 #[allow(clippy::too_many_arguments)]
 pub fn histogram_backward<T: Real>(
     dz: &mut [T],
@@ -272,7 +276,7 @@ pub fn histogram_backward<T: Real>(
     assert_eq!(dz.len(), z.len(), "histogram: dz and z lengths differ");
     assert_eq!(hist.data.len(), cfg.nodes(), "histogram: hist.data length");
     assert_eq!(hist.mc.len(), cfg.nodes(), "histogram: hist.mc length");
-    if z.len() < 2 * HIST_BLOCK {
+    if z.len() < HIST_PARALLEL_MIN {
         backward_rows(dz, z, w, label, hist, cfg, norm, scale);
         return;
     }

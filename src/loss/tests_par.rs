@@ -5,7 +5,9 @@
 
 use super::tests_fd::batch;
 use super::*;
-use crate::loss::histogram::{histogram_backward_naive, histogram_forward_naive, HIST_BLOCK};
+use crate::loss::histogram::{
+    histogram_backward_naive, histogram_forward_naive, HIST_BLOCK, HIST_PARALLEL_MIN,
+};
 
 fn pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()
@@ -53,10 +55,11 @@ fn parallel_histogram_passes_equal_the_one_thread_references_bit_for_bit() {
     for n in [
         2,
         7,
-        HIST_BLOCK - 1,
-        2 * HIST_BLOCK,
-        2 * HIST_BLOCK + 1,
+        HIST_BLOCK + 1,
         3001,
+        HIST_PARALLEL_MIN,
+        HIST_PARALLEL_MIN + 1,
+        HIST_PARALLEL_MIN + 2 * HIST_BLOCK + 3,
     ] {
         for bins in [1, 10, 37] {
             let b = batch(n, bins, n as u64 + 5);

@@ -516,7 +516,7 @@ pub fn fit(
 }
 
 /// The domain batch without a mass column: data rows `di`, then simulation rows `mi`,
-/// each half copied in place and in parallel (`nn::gather`); the same rows as
+/// both halves copied in place, in one parallel region (`nn::gather`); the same rows as
 /// `Set::gather` then `Batch::append`.
 fn gather_domain(d: &Set, m: &Set, di: &[u32], mi: &[u32], b: &mut Batch) {
     let (nd, nb, w) = (di.len(), di.len() + mi.len(), d.width);
@@ -527,8 +527,11 @@ fn gather_domain(d: &Set, m: &Set, di: &[u32], mi: &[u32], b: &mut Batch) {
     let (xd, xm) = b.x.split_at_mut(nd * w);
     let (yd, ym) = b.y.split_at_mut(nd);
     let (wd, wm) = b.w.split_at_mut(nd);
-    gather_into(&d.x, &d.y, &d.w, w, di, xd, yd, wd);
-    gather_into(&m.x, &m.y, &m.w, w, mi, xm, ym, wm);
+    // both halves in one parallel region
+    rayon::join(
+        || gather_into(&d.x, &d.y, &d.w, w, di, xd, yd, wd),
+        || gather_into(&m.x, &m.y, &m.w, w, mi, xm, ym, wm),
+    );
 }
 
 fn opt(v: Option<f64>) -> String {
