@@ -6,6 +6,7 @@
 //! ```text
 //! RAYON_NUM_THREADS=2 cargo run --release --example train_step -- BATCH \
 //!     [--min-seconds 0.5] [--steps S] [--warmup 10] [--separate] [--epoch EVENTS]
+//!     [--hist-epoch EVENTS] [--lambda-h 10] [--bins 10] [--serial-gather]
 //! ```
 //!
 //! The data: a fixed synthetic standardised set of max(4 BATCH, 65536) events (rounded
@@ -21,11 +22,31 @@
 //! chunk-by-chunk pass (`Network::train_step_bce`), for before/after comparisons.
 //! `--epoch EVENTS` instead times one epoch over a set of EVENTS events in an order
 //! shuffled once (rows gathered into the batch buffer each step, as a data loader would).
+//!
+//! `--hist-epoch EVENTS` times the same epoch with the histogram loss on, as
+//! `rootgrad train` runs it with `[adaptation] method = "histogram"` (src/train/fit.rs):
+//! each step the classification batch's fused BCE pass, then a domain batch of BATCH
+//! control-region data events followed by BATCH simulated ones (drawn in an order
+//! shuffled once per domain set, cycling; rows gathered each step), its forward, the
+//! histogram loss L_H (`histogram_forward`, K = `--bins` triangular bins on
+//! s = sigmoid(z), each domain normalised by its set's N / (|B| W)) and its gradient
+//! scaled by lambda_H = `--lambda-h` (`histogram_backward`), its backward into the same
+//! gradient buffer, then Adam. The reported loss is L_C + lambda_H L_H. The domain sets:
+//! 2^19 events each; data inputs N(0, 1), simulation inputs 0.1 + 1.1 N(0, 1), weights
+//! as in the classification set. Defaults are the trainer's (`lambda = 10`, `bins = 10`).
+//!
+//! The rows of a shuffled batch are gathered in parallel (`rootgrad::nn::gather`);
+//! `--serial-gather` uses the plain one-thread loop instead, for before/after runs.
 
+use rayon::prelude::*;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use rootgrad::loss::{bce_backward, bce_forward, Normalisation};
+use rootgrad::loss::{
+    bce_backward, bce_forward, histogram_backward, histogram_forward, DomainNorm, HistogramConfig,
+    Histograms, Normalisation,
+};
+use rootgrad::nn::gather::{gather_batch, gather_into};
 use rootgrad::nn::rng::SplitMix64;
 use rootgrad::nn::{Act, Init, Mode, Network, NetworkSpec, Upstream, Workspace};
 use rootgrad::optim::{AdamConfig, Optimizer, OptimizerConfig};
@@ -39,7 +60,14 @@ struct Args {
     warmup: usize,
     separate: bool,
     epoch: Option<usize>,
+    hist_epoch: Option<usize>,
+    lambda_h: f64,
+    bins: usize,
+    serial_gather: bool,
 }
+
+/// Events in each control-region set (data, simulation) of `--hist-epoch`.
+const DOMAIN_EVENTS: usize = 1 << 19;
 
 fn parse() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
@@ -50,6 +78,10 @@ fn parse() -> Result<Args, String> {
         warmup: 10,
         separate: false,
         epoch: None,
+        hist_epoch: None,
+        lambda_h: 10.0,
+        bins: HistogramConfig::DEFAULT_BINS,
+        serial_gather: false,
     };
     let num = |v: Option<String>, k: &str| -> Result<f64, String> {
         v.ok_or(format!("{k} needs a value"))?
@@ -62,7 +94,11 @@ fn parse() -> Result<Args, String> {
             "--steps" => a.steps = Some(num(it.next(), &arg)? as usize),
             "--warmup" => a.warmup = num(it.next(), &arg)? as usize,
             "--epoch" => a.epoch = Some(num(it.next(), &arg)? as usize),
+            "--hist-epoch" => a.hist_epoch = Some(num(it.next(), &arg)? as usize),
+            "--lambda-h" => a.lambda_h = num(it.next(), &arg)?,
+            "--bins" => a.bins = num(it.next(), &arg)? as usize,
             "--separate" => a.separate = true,
+            "--serial-gather" => a.serial_gather = true,
             s if !s.starts_with("--") && a.batch == 0 => {
                 a.batch = s.parse().map_err(|e| format!("BATCH `{s}`: {e}"))?
             }
@@ -72,9 +108,13 @@ fn parse() -> Result<Args, String> {
     if a.batch == 0 {
         return Err(
             "usage: train_step BATCH [--min-seconds S] [--steps N] [--warmup N] \
-                    [--separate] [--epoch EVENTS]"
+                    [--separate] [--epoch EVENTS] [--hist-epoch EVENTS] [--lambda-h L] \
+                    [--bins K] [--serial-gather]"
                 .into(),
         );
+    }
+    if a.epoch.is_some() && a.hist_epoch.is_some() {
+        return Err("give --epoch or --hist-epoch, not both".into());
     }
     Ok(a)
 }
@@ -94,6 +134,59 @@ fn data(n: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         w.push(if r.uniform() < 0.1 { -0.3 * u } else { u } as f32);
     }
     (x, y, w)
+}
+
+/// A control-region set of `n` events: inputs `shift + scale N(0, 1)`, weights as in
+/// [`data`] (the labels are unused).
+fn domain_set(n: usize, seed: u64, shift: f64, scale: f64) -> (Vec<f32>, Vec<f32>) {
+    let mut r = SplitMix64::new(&[0xD0, seed]);
+    let mut x = Vec::with_capacity(n * INPUTS);
+    let mut w = Vec::with_capacity(n);
+    for _ in 0..n {
+        x.extend((0..INPUTS).map(|_| (shift + scale * r.normal()) as f32));
+        let u = r.uniform_in(0.5, 1.5);
+        w.push(if r.uniform() < 0.1 { -0.3 * u } else { u } as f32);
+    }
+    (x, w)
+}
+
+/// 0..n in an order shuffled once (Fisher-Yates).
+fn shuffled(n: usize, seed: u64) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    let mut r = SplitMix64::new(&[0x5EED, seed]);
+    for i in (1..n).rev() {
+        order.swap(i, (r.next_u64() % (i as u64 + 1)) as usize);
+    }
+    order
+}
+
+/// The batch buffers a data loader fills.
+#[derive(Default)]
+struct Rows {
+    x: Vec<f32>,
+    y: Vec<f32>,
+    w: Vec<f32>,
+}
+
+impl Rows {
+    /// Rows `idx` of the set (x, y, w), replacing the buffers' contents.
+    fn gather(&mut self, set: (&[f32], &[f32], &[f32]), idx: &[u32], serial: bool) {
+        let (x, y, w) = set;
+        if serial {
+            // the plain loop (before the parallel gather)
+            self.x.clear();
+            self.y.clear();
+            self.w.clear();
+            for &i in idx {
+                let i = i as usize;
+                self.x.extend_from_slice(&x[i * INPUTS..(i + 1) * INPUTS]);
+                self.y.push(y[i]);
+                self.w.push(w[i]);
+            }
+        } else {
+            gather_batch(x, y, w, INPUTS, idx, &mut self.x, &mut self.y, &mut self.w);
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -118,19 +211,21 @@ fn run() -> Result<(), String> {
         mass_head: None,
     })
     .map_err(|e| e.to_string())?;
+    let e = |e: rootgrad::Error| e.to_string();
     let mut params = net.new_params::<f32>(Init::Torch, 1);
     let adam = OptimizerConfig::Adam(AdamConfig::default())
         .validate()
-        .map_err(|e| e.to_string())?;
+        .map_err(e)?;
     let lr = adam.lr();
     let mut opt = Optimizer::<f32>::new(&adam, net.num_params());
-    let n_set = match a.epoch {
+    let shuffled_epoch = a.epoch.or(a.hist_epoch);
+    let n_set = match shuffled_epoch {
         Some(e) => e,
         None => (4 * b).max(65536).div_ceil(b) * b,
     };
     let (x, y, w) = data(n_set);
-    let norm = Normalisation::of_weights("training set", &w).map_err(|e| e.to_string())?;
-    let bn = norm.batch("training set", b).map_err(|e| e.to_string())?;
+    let norm = Normalisation::of_weights("training set", &w).map_err(e)?;
+    let bn = norm.batch("training set", b).map_err(e)?;
     let mut ws = if a.separate {
         Workspace::new(&net, b)
     } else {
@@ -140,12 +235,40 @@ fn run() -> Result<(), String> {
     let mut dz = vec![0.0f32; b];
     let mode = Mode::Train(rootgrad::nn::DropoutKey { seed: 1, step: 0 });
     let batches = n_set / b;
-    // one step on rows [k b, (k + 1) b) of (xs, ys, ws)
+    // the histogram loss's control region: data and simulation sets, their orders,
+    // the domain batch (data rows then simulation rows) and its labels
+    let hist = a.hist_epoch.is_some();
+    let (dom_data, dom_mc) = if hist {
+        (
+            domain_set(DOMAIN_EVENTS, 1, 0.0, 1.0),
+            domain_set(DOMAIN_EVENTS, 2, 0.1, 1.1),
+        )
+    } else {
+        Default::default()
+    };
+    let dom_norm = if hist {
+        Some(DomainNorm::new(
+            Normalisation::of_weights("domain data", &dom_data.1).map_err(e)?,
+            Normalisation::of_weights("domain simulation", &dom_mc.1).map_err(e)?,
+        ))
+    } else {
+        None
+    };
+    let dom_order = [shuffled(DOMAIN_EVENTS, 3), shuffled(DOMAIN_EVENTS, 4)];
+    let dom_labels = [vec![1.0f32; DOMAIN_EVENTS], vec![0.0f32; DOMAIN_EVENTS]];
+    let hist_cfg = HistogramConfig::new("--bins", a.bins).map_err(e)?;
+    let mut hists = Histograms::new(&hist_cfg);
+    let mut ws_d = Workspace::<f32>::new(&net, if hist { 2 * b } else { 1 });
+    let mut dom = Rows::default();
+    let mut dom_mc_rows = Rows::default();
+    let mut ddz = vec![0.0f32; 2 * b];
+    let mut dom_step = 0usize;
+    // one step on the classification rows (xb, yb, wb), plus with `--hist-epoch` the
+    // next domain batch; returns the loss L_C (+ lambda_H L_H)
     let mut step = |xb: &[f32], yb: &[f32], wb: &[f32]| -> Result<f64, String> {
         grad.fill(0.0);
-        let loss = if a.separate {
-            net.forward(&mut ws, &params, xb, mode)
-                .map_err(|e| e.to_string())?;
+        let mut loss = if a.separate {
+            net.forward(&mut ws, &params, xb, mode).map_err(e)?;
             let loss = bce_forward(&ws.z, yb, wb, &bn);
             dz.fill(0.0);
             bce_backward(&mut dz, &ws.z, yb, wb, &bn, 1.0);
@@ -157,12 +280,68 @@ fn run() -> Result<(), String> {
                 lambda_mass: 0.0,
             };
             net.backward(&mut grad, &mut ws, &params, xb, &up)
-                .map_err(|e| e.to_string())?;
+                .map_err(e)?;
             loss
         } else {
             net.train_step_bce(&mut grad, &mut ws, &params, xb, yb, wb, &bn, mode)
-                .map_err(|e| e.to_string())?
+                .map_err(e)?
         };
+        if let Some(dn) = &dom_norm {
+            // the domain batch, as src/train/fit.rs builds it: data rows, then simulation
+            let k = dom_step * b % (DOMAIN_EVENTS - DOMAIN_EVENTS % b);
+            dom_step += 1;
+            let sets = [&dom_data, &dom_mc];
+            if a.serial_gather {
+                let rows = [&mut dom, &mut dom_mc_rows];
+                for ((set, r), (order, label)) in sets
+                    .into_iter()
+                    .zip(rows)
+                    .zip(dom_order.iter().zip(&dom_labels))
+                {
+                    r.gather((&set.0, label, &set.1), &order[k..k + b], true);
+                }
+                dom.x.extend_from_slice(&dom_mc_rows.x);
+                dom.y.extend_from_slice(&dom_mc_rows.y);
+                dom.w.extend_from_slice(&dom_mc_rows.w);
+            } else {
+                // each half gathered in place: data rows [0, b), simulation [b, 2b)
+                dom.x.resize(2 * b * INPUTS, 0.0);
+                dom.y.resize(2 * b, 0.0);
+                dom.w.resize(2 * b, 0.0);
+                let halves = dom
+                    .x
+                    .chunks_mut(b * INPUTS)
+                    .zip(dom.y.chunks_mut(b))
+                    .zip(dom.w.chunks_mut(b));
+                let jobs: Vec<_> = halves
+                    .zip(sets)
+                    .zip(dom_order.iter().zip(&dom_labels))
+                    .collect();
+                // both halves in one parallel region, as fit.rs's gather_domain
+                jobs.into_par_iter()
+                    .for_each(|((((xh, yh), wh), set), (order, label))| {
+                        let idx = &order[k..k + b];
+                        gather_into(&set.0, label, &set.1, INPUTS, idx, xh, yh, wh);
+                    });
+            }
+            let db = dn.batch(&dom.y).map_err(e)?;
+            net.forward(&mut ws_d, &params, &dom.x, mode).map_err(e)?;
+            ddz.fill(0.0);
+            let lh = histogram_forward(&mut hists, &ws_d.z, &dom.w, &dom.y, &hist_cfg, &db);
+            histogram_backward(
+                &mut ddz, &ws_d.z, &dom.w, &dom.y, &hists, &hist_cfg, &db, a.lambda_h,
+            );
+            let up = Upstream {
+                dz: Some(&ddz),
+                ddomain: None,
+                dmass: None,
+                lambda_domain: 0.0,
+                lambda_mass: 0.0,
+            };
+            net.backward(&mut grad, &mut ws_d, &params, &dom.x, &up)
+                .map_err(e)?;
+            loss += a.lambda_h * lh;
+        }
         opt.step(&mut params, &grad, lr);
         Ok(loss)
     };
@@ -179,22 +358,14 @@ fn run() -> Result<(), String> {
         step(xb, yb, wb)?;
     }
     let mut loss = f64::NAN;
-    let (steps, seconds) = if a.epoch.is_some() {
-        // one epoch in an order shuffled once (Fisher-Yates), rows gathered per batch
-        let mut order: Vec<usize> = (0..n_set).collect();
-        let mut r = SplitMix64::new(&[0x5EED, 2]);
-        for i in (1..n_set).rev() {
-            order.swap(i, (r.next_u64() % (i as u64 + 1)) as usize);
-        }
-        let (mut xb, mut yb, mut wb) = (vec![0f32; b * INPUTS], vec![0f32; b], vec![0f32; b]);
+    let (steps, seconds) = if shuffled_epoch.is_some() {
+        // one epoch in an order shuffled once, rows gathered per batch
+        let order = shuffled(n_set, 2);
+        let mut rows = Rows::default();
         let t = Instant::now();
         for k in 0..batches {
-            for (j, &i) in order[k * b..(k + 1) * b].iter().enumerate() {
-                xb[j * INPUTS..(j + 1) * INPUTS].copy_from_slice(&x[i * INPUTS..(i + 1) * INPUTS]);
-                yb[j] = y[i];
-                wb[j] = w[i];
-            }
-            loss = step(&xb, &yb, &wb)?;
+            rows.gather((&x, &y, &w), &order[k * b..(k + 1) * b], a.serial_gather);
+            loss = step(&rows.x, &rows.y, &rows.w)?;
         }
         (batches, t.elapsed().as_secs_f64())
     } else {
@@ -219,7 +390,12 @@ fn run() -> Result<(), String> {
         "{{\"batch\": {b}, \"steps\": {steps}, \"seconds_per_step\": {per:.9}, \
          \"events_per_second\": {:.1}, \"final_loss\": {loss:.9}, \"mode\": \"{}\"}}",
         b as f64 / per,
-        if a.separate { "separate" } else { "fused" }
+        match (a.separate, hist) {
+            (true, false) => "separate",
+            (false, false) => "fused",
+            (true, true) => "separate+histogram",
+            (false, true) => "fused+histogram",
+        }
     );
     Ok(())
 }

@@ -10,8 +10,11 @@
 //! - [`small`]: products with at most 64 output columns (a small network's layers)
 //!   without packing, hand-written for AVX-512 in f32, matrixmultiply otherwise.
 //! - [`optim`]: the element-wise parameter updates of the optimisers.
+//! - [`gather`]: the row gather of a shuffled batch (and a prefetching variant, measured
+//!   no faster).
 
 pub mod act;
+pub mod gather;
 pub mod gemm;
 pub mod optim;
 pub mod small;

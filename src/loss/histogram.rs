@@ -16,9 +16,14 @@
 //! adds every term into one dz buffer. For s in [0, 1] the d_n(s) sum to 1, so each H is a
 //! normalised histogram (in expectation). Each score touches only the two nodes either
 //! side of it, so a pass is O(|B|), not O(|B| K).
+//!
+//! The per-event work of both passes runs in blocks of [`HIST_BLOCK`] events on rayon;
+//! the histogram sums stay in event order on one thread, so the values are those of the
+//! one-thread references (`*_naive`) bit for bit, for any thread count.
 
 use super::domain::DomainBatch;
 use crate::{Error, Result};
+use rayon::prelude::*;
 use rootgrad_kernels::act::sigmoid;
 use rootgrad_kernels::Real;
 
@@ -135,7 +140,49 @@ impl Histograms {
     }
 }
 
+/// Rows per parallel task of [`histogram_forward`] and [`histogram_backward`].
+pub const HIST_BLOCK: usize = 512;
+
+/// Batches of fewer events than this run both passes on the calling thread: below it,
+/// waking the pool twice costs about what the parallel passes save.
+pub const HIST_PARALLEL_MIN: usize = 8 * HIST_BLOCK;
+
+/// One score's contributions to the histogram sums: `(n, w_i d_n(s_i))` for up to four
+/// nodes, in node order (`len` used).
+#[derive(Debug, Clone, Copy, Default)]
+struct Touch {
+    node: [u32; 4],
+    wd: [f64; 4],
+    len: u8,
+}
+
+/// The contributions of rows `z`, `w` (one block), computed from the score alone.
+fn touches<T: Real>(cfg: &HistogramConfig, z: &[T], w: &[T]) -> Vec<Touch> {
+    z.iter()
+        .zip(w)
+        .map(|(&zi, &wi)| {
+            let mut t = Touch::default();
+            let s = sigmoid(zi);
+            cfg.for_each_node(s, |n, dn, _| {
+                let k = t.len as usize;
+                if k < 4 {
+                    t.node[k] = n as u32;
+                    // w_i d_n(s_i), rounded as the accumulation rounds it
+                    t.wd[k] = (wi * dn).to_f64();
+                    t.len += 1;
+                }
+            });
+            t
+        })
+        .collect()
+}
+
 /// Fills `hist` with H^data and H^mc and returns L_H = sum_n (H^data_n - H^mc_n)^2.
+///
+/// The per-event work (the score, its nodes and weights) runs in blocks of
+/// [`HIST_BLOCK`] rows on rayon (from [`HIST_PARALLEL_MIN`] events on); the sums then run on the calling thread in event order,
+/// as [`histogram_forward_naive`] sums them, so the result is the same bit for bit for
+/// any thread count.
 pub fn histogram_forward<T: Real>(
     hist: &mut Histograms,
     z: &[T],
@@ -151,8 +198,32 @@ pub fn histogram_forward<T: Real>(
     assert_eq!(hist.mc.len(), cfg.nodes(), "histogram: hist.mc length");
     hist.data.fill(0.0);
     hist.mc.fill(0.0);
-    cfg.accumulate(&mut hist.data, z, w, |i| label[i] == T::ONE);
-    cfg.accumulate(&mut hist.mc, z, w, |i| label[i] != T::ONE);
+    let blocks: Vec<Vec<Touch>> = if z.len() < HIST_PARALLEL_MIN {
+        vec![touches(cfg, z, w)]
+    } else {
+        z.par_chunks(HIST_BLOCK)
+            .zip(w.par_chunks(HIST_BLOCK))
+            .map(|(zb, wb)| touches(cfg, zb, wb))
+            .collect()
+    };
+    // acc_n += w_i d_n(s_i), data events into H^data, simulated ones into H^mc, in
+    // event order
+    let rows = blocks.iter().flatten().zip(label);
+    for (t, &l) in rows {
+        let acc = if l == T::ONE {
+            &mut hist.data
+        } else {
+            &mut hist.mc
+        };
+        for k in 0..t.len as usize {
+            acc[t.node[k] as usize] += t.wd[k];
+        }
+    }
+    normalise_and_compare(hist, cfg, norm)
+}
+
+/// H *= N / (|B| W) per domain; returns L_H.
+fn normalise_and_compare(hist: &mut Histograms, cfg: &HistogramConfig, norm: &DomainBatch) -> f64 {
     let (d, m) = (&norm.data, &norm.mc);
     let norm_data = d.n_set / (d.batch_len * d.w_set); // N_data / (|B_data| W_data)
     let norm_mc = m.n_set / (m.batch_len * m.w_set); // N_mc / (|B_mc| W_mc)
@@ -166,8 +237,29 @@ pub fn histogram_forward<T: Real>(
     loss
 }
 
+/// The reference of [`histogram_forward`]: one pass per domain, on one thread.
+pub fn histogram_forward_naive<T: Real>(
+    hist: &mut Histograms,
+    z: &[T],
+    w: &[T],
+    label: &[T],
+    cfg: &HistogramConfig,
+    norm: &DomainBatch,
+) -> f64 {
+    norm.check_lengths(z.len(), w.len(), label.len());
+    assert_eq!(hist.data.len(), cfg.nodes(), "histogram: hist.data length");
+    assert_eq!(hist.mc.len(), cfg.nodes(), "histogram: hist.mc length");
+    hist.data.fill(0.0);
+    hist.mc.fill(0.0);
+    cfg.accumulate(&mut hist.data, z, w, |i| label[i] == T::ONE);
+    cfg.accumulate(&mut hist.mc, z, w, |i| label[i] != T::ONE);
+    normalise_and_compare(hist, cfg, norm)
+}
+
 /// dz_i += scale * dL_H/dz_i, from the histograms `hist` of the forward pass on the same
-/// batch.
+/// batch. Each event's gradient depends on its own score and the histograms only, so
+/// blocks of [`HIST_BLOCK`] rows run on rayon (from [`HIST_PARALLEL_MIN`] events on)
+/// with the same bits as on one thread.
 #[allow(clippy::too_many_arguments)]
 pub fn histogram_backward<T: Real>(
     dz: &mut [T],
@@ -184,6 +276,46 @@ pub fn histogram_backward<T: Real>(
     assert_eq!(dz.len(), z.len(), "histogram: dz and z lengths differ");
     assert_eq!(hist.data.len(), cfg.nodes(), "histogram: hist.data length");
     assert_eq!(hist.mc.len(), cfg.nodes(), "histogram: hist.mc length");
+    if z.len() < HIST_PARALLEL_MIN {
+        backward_rows(dz, z, w, label, hist, cfg, norm, scale);
+        return;
+    }
+    dz.par_chunks_mut(HIST_BLOCK)
+        .zip(z.par_chunks(HIST_BLOCK))
+        .zip(w.par_chunks(HIST_BLOCK))
+        .zip(label.par_chunks(HIST_BLOCK))
+        .for_each(|(((d, zb), wb), lb)| backward_rows(d, zb, wb, lb, hist, cfg, norm, scale));
+}
+
+/// The reference of [`histogram_backward`]: every row on the calling thread.
+#[allow(clippy::too_many_arguments)]
+pub fn histogram_backward_naive<T: Real>(
+    dz: &mut [T],
+    z: &[T],
+    w: &[T],
+    label: &[T],
+    hist: &Histograms,
+    cfg: &HistogramConfig,
+    norm: &DomainBatch,
+    scale: f64,
+) {
+    norm.check_lengths(z.len(), w.len(), label.len());
+    assert_eq!(dz.len(), z.len(), "histogram: dz and z lengths differ");
+    backward_rows(dz, z, w, label, hist, cfg, norm, scale);
+}
+
+/// dz_i += scale * dL_H/dz_i for the rows given (any contiguous part of the batch).
+#[allow(clippy::too_many_arguments)]
+fn backward_rows<T: Real>(
+    dz: &mut [T],
+    z: &[T],
+    w: &[T],
+    label: &[T],
+    hist: &Histograms,
+    cfg: &HistogramConfig,
+    norm: &DomainBatch,
+    scale: f64,
+) {
     let (d, m) = (&norm.data, &norm.mc);
     let norm_data = d.n_set / (d.batch_len * d.w_set); // N_data / (|B_data| W_data)
     let norm_mc = m.n_set / (m.batch_len * m.w_set); // N_mc / (|B_mc| W_mc)

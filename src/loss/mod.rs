@@ -48,6 +48,8 @@ pub mod mass_bins;
 mod tests;
 #[cfg(test)]
 mod tests_fd;
+#[cfg(test)]
+mod tests_par;
 
 pub use bce::{bce_backward, bce_forward, softplus};
 pub use decorrelation::{

@@ -12,6 +12,7 @@
 //! - [`mlp`]: [`Network`] and its [`Workspace`]: forward and backward of the classifier
 //!   and both heads over fixed 512-row chunks on rayon, gradients summed in chunk order
 //!   (bit-identical for any thread count).
+//! - [`gather`]: a shuffled batch's rows copied into the input buffer, in parallel.
 //! - [`step`]: the fused pass, forward, row-local loss gradient and backward chunk by
 //!   chunk ([`Network::forward_backward`], [`Network::train_step_bce`]), the same bits.
 //!
@@ -19,6 +20,7 @@
 
 mod chunk;
 pub mod dropout;
+pub mod gather;
 pub mod grl;
 pub mod init;
 pub mod linear;

@@ -4,7 +4,7 @@
 A benchmark, not a test: `cargo test` never runs it, and nothing asserts a time.
 
     python validation/bench/train_bench.py [--reps 5] [--threads 2] [--batches 256,1024,4096,65536]
-                                           [--min-seconds 0.5] [--epoch] [--json OUT]
+                                           [--min-seconds 0.5] [--epoch] [--hist-epoch] [--json OUT]
 
 The reference network: 30 inputs, hidden [64, 64, 64] ReLU, one output logit, float32,
 PyTorch's nn.Linear default initialisation; the loss the weighted BCE on logits with the
@@ -25,6 +25,22 @@ min and max events/s of each side and the ratio of the medians.
 
 --epoch adds one epoch of 2,000,000 events at B = 1024 in an order shuffled once (rows
 gathered into the batch each step), the same alternation.
+
+--hist-epoch adds the same epoch with the histogram loss of histogram-restricted learning
+on, as `rootgrad train` runs `[adaptation] method = "histogram"` (src/train/fit.rs): each
+step the classification batch's L_C, plus a domain batch of B control-region data events
+followed by B simulated ones (2^19 events per domain set, each drawn in an order shuffled
+once, consecutive windows, rows gathered each step) through the histogram loss
+(docs/maths.md, src/loss/histogram.rs; the reference formula of validation/torch_loss.py):
+
+    s = sigmoid(z),  d_n(s) = relu(1 - |s - t_n| / D),  t_n = n / K,  D = 1 / K,  n = 0..K
+    H^data_n = N_data / (|B_data| W_data) sum_{i in data} w_i d_n(s_i), likewise H^mc_n
+    L_H = sum_n (H^data_n - H^mc_n)^2,   L = L_C + lambda_H L_H
+
+with K = 10 and lambda_H = 10 (the trainer's defaults), N and W each domain set's size and
+total weight; one backward of L, then Adam. Events/s counts classification events (B per
+step), as the epoch row does. In the JSON it is the row labelled
+"hist-epoch 2M @1024 (BCE + histogram loss, domain batch 2 x 1024)", with "kind": "hist-epoch".
 
 Needs: torch (and cargo for the rootgrad side).
 """
@@ -48,6 +64,8 @@ import json, sys, time
 import torch
 batch, threads, min_seconds, warmup, epoch = (int(sys.argv[1]), int(sys.argv[2]),
     float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+hist = len(sys.argv) > 6 and sys.argv[6] == "hist"
+K, LAMBDA_H, DOMAIN_EVENTS = 10, 10.0, 1 << 19
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 INPUTS = 30
@@ -76,6 +94,49 @@ def step(xb, yb, wb):
     loss.backward()
     opt.step()
     return loss
+
+if hist:
+    # control-region sets: data N(0, 1), simulation 0.1 + 1.1 N(0, 1); weights as above
+    def domain_set(shift, scale):
+        xd = shift + scale * torch.randn(DOMAIN_EVENTS, INPUTS, generator=g)
+        ud = torch.rand(DOMAIN_EVENTS, generator=g) + 0.5
+        wd = torch.where(torch.rand(DOMAIN_EVENTS, generator=g) < 0.1, -0.3 * ud, ud)
+        return xd, wd
+    (x_data, w_data), (x_mc, w_mc) = domain_set(0.0, 1.0), domain_set(0.1, 1.1)
+    # N / (|B| W) of each domain, |B| = batch events of each per domain batch
+    norm_data = DOMAIN_EVENTS / (batch * w_data.double().sum().item())
+    norm_mc = DOMAIN_EVENTS / (batch * w_mc.double().sum().item())
+    order_data = torch.randperm(DOMAIN_EVENTS, generator=g)
+    order_mc = torch.randperm(DOMAIN_EVENTS, generator=g)
+    nodes = torch.arange(K + 1, dtype=torch.float32) / K   # t_n
+    D = 1.0 / K
+    dom_step = [0]
+
+def hist_loss(zd, wd):
+    # L_H of a domain batch: `batch` data events, then `batch` simulated ones
+    s = torch.sigmoid(zd)
+    tri = torch.relu(1 - (s[:, None] - nodes).abs() / D)   # d_n(s_i), (2B, K + 1)
+    h_data = norm_data * (wd[:batch] @ tri[:batch])
+    h_mc = norm_mc * (wd[batch:] @ tri[batch:])
+    return ((h_data - h_mc) ** 2).sum()
+
+def hstep(xb, yb, wb):
+    k = dom_step[0] * batch % (DOMAIN_EVENTS - DOMAIN_EVENTS % batch)
+    dom_step[0] += 1
+    i_data, i_mc = order_data[k:k + batch], order_mc[k:k + batch]
+    xd = torch.cat([x_data[i_data], x_mc[i_mc]])
+    wd = torch.cat([w_data[i_data], w_mc[i_mc]])
+    opt.zero_grad()
+    z = net(xb).squeeze(1)
+    loss = F.binary_cross_entropy_with_logits(z, yb, weight=wb, reduction="sum") * norm_set
+    zd = net(xd).squeeze(1)
+    loss = loss + LAMBDA_H * hist_loss(zd, wd)
+    loss.backward()
+    opt.step()
+    return loss
+
+if hist:
+    step = hstep
 
 def sl(k):
     k %= batches
@@ -119,9 +180,9 @@ def last_json(out, who):
     fail(f"{who} printed no JSON line:\n{out}")
 
 
-def run_torch(args, batch, epoch=0):
+def run_torch(args, batch, epoch=0, hist=False):
     cmd = [args.python, "-c", TORCH_WORKER, str(batch), str(args.threads),
-           str(args.min_seconds), "10", str(epoch)]
+           str(args.min_seconds), "10", str(epoch)] + (["hist"] if hist else [])
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if p.returncode != 0:
@@ -129,10 +190,10 @@ def run_torch(args, batch, epoch=0):
     return last_json(p.stdout, "the torch worker")
 
 
-def run_rootgrad(args, batch, epoch=0):
+def run_rootgrad(args, batch, epoch=0, hist=False):
     cmd = [args.train_step, str(batch), "--min-seconds", str(args.min_seconds)]
     if epoch:
-        cmd += ["--epoch", str(epoch)]
+        cmd += ["--hist-epoch" if hist else "--epoch", str(epoch)]
     cmd += args.rootgrad_args
     env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads))
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -160,14 +221,16 @@ def loadavg():
         return ["?"] * 3
 
 
-def series(args, label, batch, epoch=0):
+def series(args, label, batch, epoch=0, hist=False):
     runs = {"torch": [], "rootgrad": []}
     run_torch(args, batch, epoch) if not epoch else None  # warm-up (epoch: skipped, long)
     run_rootgrad(args, batch, epoch) if not epoch else None
     for _ in range(args.reps):
-        runs["torch"].append(run_torch(args, batch, epoch))
-        runs["rootgrad"].append(run_rootgrad(args, batch, epoch))
-    row = {"label": label, "batch": batch, "runs": runs, "loadavg_after": loadavg()}
+        runs["torch"].append(run_torch(args, batch, epoch, hist))
+        runs["rootgrad"].append(run_rootgrad(args, batch, epoch, hist))
+    kind = "hist-epoch" if hist else "epoch" if epoch else "step"
+    row = {"label": label, "kind": kind, "batch": batch, "runs": runs,
+           "loadavg_after": loadavg()}
     for side in runs:
         eps = [r["events_per_second"] for r in runs[side]]
         row[side] = {"median": statistics.median(eps), "min": min(eps), "max": max(eps)}
@@ -185,6 +248,8 @@ def main():
     ap.add_argument("--batches", default="256,1024,4096,65536")
     ap.add_argument("--min-seconds", type=float, default=0.5)
     ap.add_argument("--epoch", action="store_true", help="also one epoch of 2,000,000 events at B=1024")
+    ap.add_argument("--hist-epoch", action="store_true",
+                    help="also that epoch with the histogram loss on (a domain batch each step)")
     ap.add_argument("--python", default=sys.executable, help="the python with torch")
     ap.add_argument("--train-step", default=None, help="an already built train_step binary")
     ap.add_argument("--rootgrad-args", default="", help="extra arguments for train_step, e.g. --separate")
@@ -213,6 +278,9 @@ def main():
         rows.append(series(args, str(batch), batch))
     if args.epoch:
         rows.append(series(args, "epoch 2M @1024", 1024, epoch=2_000_000))
+    if args.hist_epoch:
+        rows.append(series(args, "hist-epoch 2M @1024 (BCE + histogram loss, domain batch 2 x 1024)",
+                           1024, epoch=2_000_000, hist=True))
     torch_v = rows[0]["runs"]["torch"][0].get("torch", "?")
     print(f"# torch {torch_v}; finished {datetime.datetime.now(datetime.timezone.utc):%H:%M} UTC")
     if args.json:
