@@ -32,7 +32,6 @@ use crate::loss::{
     mass_mse_forward, DomainNorm, FlatnessBatch, FlatnessConfig, FlatnessHistograms,
     HistogramConfig, Histograms, Normalisation,
 };
-use crate::nn::gather::{gather_batch, gather_into};
 use crate::nn::rng::SplitMix64;
 use crate::nn::{DropoutKey, HeadSpec, Mode, Network, NetworkSpec, Upstream, Workspace};
 use crate::optim::{GradClip, Optimizer};
@@ -247,7 +246,6 @@ pub fn fit(
     let total_steps = (steps_per_epoch * t.epochs).max(1) as f64;
     let mut batch = Batch::default();
     let mut dbatch = Batch::default();
-    let mut mbatch = Batch::default();
     let mut dz: Vec<f32> = Vec::new();
     let mut dd: Vec<f32> = Vec::new();
     let mut dm: Vec<f32> = Vec::new();
@@ -280,24 +278,9 @@ pub fn fit(
                 Mode::Eval
             };
             grad.fill(0.0);
-            if train.mass.is_empty() {
-                // the shuffled batch's rows, copied in parallel (the same rows, any
-                // thread count)
-                let b = &mut batch;
-                gather_batch(
-                    &train.x,
-                    &train.y,
-                    &train.w,
-                    train.width,
-                    idx,
-                    &mut b.x,
-                    &mut b.y,
-                    &mut b.w,
-                );
-                b.mass.clear();
-            } else {
-                train.gather(idx, &mut batch);
-            }
+            // the shuffled batch's rows, gathered in parallel (the same rows, any
+            // thread count)
+            train.gather(idx, &mut batch);
             let n = batch.len();
             let norm = norm_set.batch("classification batch", n)?;
             if flat_cfg.is_none() && !with_adv {
@@ -355,13 +338,7 @@ pub fn fit(
                 cyc_mc.as_mut(),
             ) {
                 let (di, mi) = (cd.next(t.domain_batch_size), cm.next(t.domain_batch_size));
-                if dset.mass.is_empty() && mset.mass.is_empty() {
-                    gather_domain(dset, mset, &di, &mi, &mut dbatch);
-                } else {
-                    dset.gather(&di, &mut dbatch);
-                    mset.gather(&mi, &mut mbatch);
-                    dbatch.append(&mbatch);
-                }
+                dset.gather_pair(&di, mset, &mi, &mut dbatch);
                 let nd = di.len();
                 let nb = dbatch.len();
                 // domain labels: 1 for data, 0 for simulation
@@ -514,25 +491,6 @@ pub fn fit(
         best: (!sets.val.is_empty()).then_some(best_v),
         interrupted,
     })
-}
-
-/// The domain batch without a mass column: data rows `di`, then simulation rows `mi`,
-/// both halves copied in place, in one parallel region (`nn::gather`); the same rows as
-/// `Set::gather` then `Batch::append`.
-fn gather_domain(d: &Set, m: &Set, di: &[u32], mi: &[u32], b: &mut Batch) {
-    let (nd, nb, w) = (di.len(), di.len() + mi.len(), d.width);
-    b.x.resize(nb * w, 0.0);
-    b.y.resize(nb, 0.0);
-    b.w.resize(nb, 0.0);
-    b.mass.clear();
-    let (xd, xm) = b.x.split_at_mut(nd * w);
-    let (yd, ym) = b.y.split_at_mut(nd);
-    let (wd, wm) = b.w.split_at_mut(nd);
-    // both halves in one parallel region
-    rayon::join(
-        || gather_into(&d.x, &d.y, &d.w, w, di, xd, yd, wd),
-        || gather_into(&m.x, &m.y, &m.w, w, mi, xm, ym, wm),
-    );
 }
 
 fn opt(v: Option<f64>) -> String {
