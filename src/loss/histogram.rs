@@ -180,9 +180,9 @@ fn touches<T: Real>(cfg: &HistogramConfig, z: &[T], w: &[T]) -> Vec<Touch> {
 /// Fills `hist` with H^data and H^mc and returns L_H = sum_n (H^data_n - H^mc_n)^2.
 ///
 /// The per-event work (the score, its nodes and weights) runs in blocks of
-/// [`HIST_BLOCK`] rows on rayon (from [`HIST_PARALLEL_MIN`] events on); the sums then run on the calling thread in event order,
-/// as [`histogram_forward_naive`] sums them, so the result is the same bit for bit for
-/// any thread count.
+/// [`HIST_BLOCK`] rows on rayon (from [`HIST_PARALLEL_MIN`] events on); the sums then
+/// run on the calling thread in event order, as [`histogram_forward_naive`] sums them,
+/// so the result is the same bit for bit for any thread count.
 pub fn histogram_forward<T: Real>(
     hist: &mut Histograms,
     z: &[T],

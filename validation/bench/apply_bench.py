@@ -42,7 +42,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import (TREE, BRANCHES, ensure_file, fail as _fail, loadavg,  # noqa: E402
+from bench_common import (save_json, TREE, BRANCHES, ensure_file, fail as _fail, loadavg,  # noqa: E402
                           machine, run_json, run_timed, summary)
 
 SCRIPT = "apply_bench"
@@ -278,9 +278,7 @@ def main():
           f"{'met' if rr >= READ_TARGET else 'NOT met'})")
     print(f"load {load_before} before, {load_after} after")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=1) + "\n")
-        print(f"saved {args.json}")
+        save_json(args.json, result)
 
 
 if __name__ == "__main__":

@@ -86,9 +86,9 @@ def summary(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def run_json(cmd, script, what, env=None, cwd=None):
-    """Run `cmd`; its last non-empty stdout line must be a JSON object, returned with the
-    process's wall time added as `process_seconds`. A failure stops the script (exit 2)."""
+def _run(cmd, script, what, env=None, cwd=None):
+    """Run `cmd` capturing its output; return (process, wall seconds). A command that
+    cannot start or exits non-zero stops the script (exit 2) with its stderr."""
     t0 = time.perf_counter()
     try:
         proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env,
@@ -99,6 +99,13 @@ def run_json(cmd, script, what, env=None, cwd=None):
     if proc.returncode != 0:
         fail(script, f"{what} failed (exit {proc.returncode}): {shlex.join(map(str, cmd))}\n"
                      f"{proc.stderr.strip()[-3000:]}")
+    return proc, wall
+
+
+def run_json(cmd, script, what, env=None, cwd=None):
+    """Run `cmd`; its last non-empty stdout line must be a JSON object, returned with the
+    process's wall time added as `process_seconds`. A failure stops the script (exit 2)."""
+    proc, wall = _run(cmd, script, what, env=env, cwd=cwd)
     lines = [l for l in proc.stdout.splitlines() if l.strip()]
     try:
         out = json.loads(lines[-1])
@@ -113,13 +120,11 @@ def run_json(cmd, script, what, env=None, cwd=None):
 
 def run_timed(cmd, script, what, env=None):
     """Run `cmd` (its output discarded unless it fails); return its wall time in seconds."""
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env)
-    except OSError as e:
-        fail(script, f"{what}: cannot run {shlex.join(map(str, cmd))}: {e}")
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        fail(script, f"{what} failed (exit {proc.returncode}): {shlex.join(map(str, cmd))}\n"
-                     f"{proc.stderr.strip()[-3000:]}")
-    return wall
+    return _run(cmd, script, what, env=env)[1]
+
+
+def save_json(path, result):
+    """Write `result` to `path` (folders made as needed) and say so."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"saved {path}")

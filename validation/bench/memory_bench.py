@@ -38,7 +38,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_common import (TREE, BRANCHES, ensure_file, fail as _fail, loadavg,  # noqa: E402
+from bench_common import (save_json, TREE, BRANCHES, ensure_file, fail as _fail, loadavg,  # noqa: E402
                           machine, run_json)
 
 SCRIPT = "memory_bench"
@@ -159,9 +159,7 @@ def main():
     result["load_after"] = loadavg()
     print(f"load {result['load_before']} before, {result['load_after']} after")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=1) + "\n")
-        print(f"saved {args.json}")
+        save_json(args.json, result)
 
 
 if __name__ == "__main__":

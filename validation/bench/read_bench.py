@@ -34,6 +34,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import cpu_model, save_json  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 TREE = "t"
@@ -204,16 +207,6 @@ def build_read_all():
 # ---------------------------------------------------------------- report
 
 
-def cpu_model():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def stats(runs, entries):
     rates = [entries / r["seconds"] for r in runs]
     return {"median": statistics.median(rates), "min": min(rates), "max": max(rates),
@@ -341,9 +334,7 @@ def main():
               f"{'met' if ratio >= 3 else 'NOT met'})")
 
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=1) + "\n")
-        print(f"saved {args.json}")
+        save_json(args.json, result)
 
 
 if __name__ == "__main__":
