@@ -124,6 +124,8 @@ fn data(n: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let mut r = SplitMix64::new(&[0xBE4C, 1]);
     let v: Vec<f64> = (0..INPUTS).map(|_| r.normal() / 3.0).collect();
     let mut x = Vec::with_capacity(n * INPUTS);
+    // as the trainer's loader does for its feature matrix
+    rootgrad_kernels::mem::advise_huge_pages(&x);
     let (mut y, mut w) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for _ in 0..n {
         let row: Vec<f64> = (0..INPUTS).map(|_| r.normal()).collect();

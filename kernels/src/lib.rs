@@ -12,10 +12,13 @@
 //! - [`optim`]: the element-wise parameter updates of the optimisers.
 //! - [`gather`]: the row gather of a shuffled batch (and a prefetching variant, measured
 //!   no faster).
+//! - [`mem`]: transparent huge pages for the feature matrix that batches are gathered
+//!   from at random.
 
 pub mod act;
 pub mod gather;
 pub mod gemm;
+pub mod mem;
 pub mod optim;
 pub mod small;
 

@@ -249,6 +249,16 @@ fn load_in_chunks(
             first: None,
         })
         .collect();
+    if !want.f64 {
+        // Room for every entry up front (pages never written cost no memory, and the
+        // matrix is never moved while it grows), backed by huge pages where the system
+        // allows, since training gathers its rows at random. If the room cannot be
+        // had, the matrix grows chunk by chunk instead.
+        let room = (total as usize).checked_mul(width);
+        if room.is_some_and(|r| out.x.try_reserve_exact(r).is_ok()) {
+            rootgrad_kernels::mem::advise_huge_pages(&out.x);
+        }
+    }
     let mut start = 0u64;
     while start < total {
         let stop = (start + chunk.max(1)).min(total);
