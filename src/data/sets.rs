@@ -283,7 +283,8 @@ impl<'a> Set<'a> {
 
     /// Two sets' events into one batch, `self`'s events `idx` then `other`'s events
     /// `other_idx`, both halves gathered in one parallel region: the same values as
-    /// [`Set::gather`] of each then [`Batch::append`].
+    /// [`Set::gather`] of each, one batch after the other (the domain batch: data then
+    /// simulation).
     pub fn gather_pair(&self, idx: &[u32], other: &Set, other_idx: &[u32], b: &mut Batch) {
         let (n1, n) = (idx.len(), idx.len() + other_idx.len());
         let w = self.width;
@@ -352,14 +353,6 @@ impl Batch {
 
     pub fn is_empty(&self) -> bool {
         self.y.is_empty()
-    }
-
-    /// Appends another batch (the domain batch is data then simulation).
-    pub fn append(&mut self, other: &Batch) {
-        self.x.extend_from_slice(&other.x);
-        self.y.extend_from_slice(&other.y);
-        self.w.extend_from_slice(&other.w);
-        self.mass.extend_from_slice(&other.mass);
     }
 }
 
