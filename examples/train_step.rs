@@ -47,9 +47,9 @@ use rootgrad::loss::{
     Histograms, Normalisation,
 };
 use rootgrad::nn::gather::{gather_batch, gather_into};
-use rootgrad::nn::rng::SplitMix64;
 use rootgrad::nn::{Act, Init, Mode, Network, NetworkSpec, Upstream, Workspace};
 use rootgrad::optim::{AdamConfig, Optimizer, OptimizerConfig};
+use rootgrad::random::SplitMix64;
 
 const INPUTS: usize = 30;
 

@@ -19,6 +19,7 @@ use crate::data::Sample;
 use crate::metrics::{ks_distance, roc_auc};
 use crate::model::ModelFile;
 use crate::progress::Progress;
+use crate::random::Stream;
 use crate::train::eval::logits;
 use crate::train::prepare::pick;
 use crate::train::Prepared;
@@ -103,7 +104,7 @@ impl Evaluation {
         } else {
             Judged::Training
         };
-        let score = |s: &Sample, stream: u64, scale: f64| -> Result<Scored> {
+        let score = |s: &Sample, stream: Stream, scale: f64| -> Result<Scored> {
             let mut out = Scored::default();
             for (m, (net, params, st)) in nets.iter().enumerate() {
                 let idx: Vec<usize> = if folds {
@@ -130,14 +131,18 @@ impl Evaluation {
             Ok(out)
         };
         let (s_sig, s_bkg) = prepared.scales;
-        let signal = score(&prepared.sig, 0, s_sig)?;
-        let background = score(&prepared.bkg, 1, s_bkg)?;
+        let signal = score(&prepared.sig, Stream::SplitSignal, s_sig)?;
+        let background = score(&prepared.bkg, Stream::SplitBackground, s_bkg)?;
         let data = prepared
             .data
             .as_ref()
-            .map(|d| score(d, 2, 1.0))
+            .map(|d| score(d, Stream::SplitData, 1.0))
             .transpose()?;
-        let mc = prepared.mc.as_ref().map(|d| score(d, 3, 1.0)).transpose()?;
+        let mc = prepared
+            .mc
+            .as_ref()
+            .map(|d| score(d, Stream::SplitMc, 1.0))
+            .transpose()?;
         let scales = prepared.scales;
         Ok(Evaluation {
             judged,

@@ -18,6 +18,7 @@ pub mod model;
 pub mod nn;
 pub mod optim;
 pub mod progress;
+pub mod random;
 pub mod report;
 pub mod reweight;
 pub mod root;

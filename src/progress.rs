@@ -59,4 +59,14 @@ impl Progress {
             eprintln!("{line}");
         }
     }
+
+    /// A warning on standard error, `rootgrad: warning: <text>`: something the user
+    /// should act on that does not stop the command (a file that failed among several,
+    /// negative weights clipped for a figure, ...). Silenced by `--quiet` like every
+    /// other line; the command's result (exit code, summary) must still say it.
+    pub fn warn(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("rootgrad: warning: {text}");
+        }
+    }
 }

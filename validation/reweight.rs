@@ -21,8 +21,8 @@ use std::sync::atomic::AtomicBool;
 
 use rootgrad::config::RunConfig;
 use rootgrad::data::{Sample, SampleReport};
-use rootgrad::nn::rng::SplitMix64;
 use rootgrad::progress::Progress;
+use rootgrad::random::SplitMix64;
 use rootgrad::reweight::cdf::{morph, WeightedCdf};
 use rootgrad::reweight::classifier;
 use rootgrad::reweight::{balance, factor, normalisation, Target};

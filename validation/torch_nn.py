@@ -12,7 +12,7 @@ autograd.Function (identity forward, -lambda times the gradient backward).
 
 One case per pair of (shared, head) activations, covering all seven; one case trains
 with dropout p = 0.3, its masks drawn with rootgrad's keyed SplitMix64
-(src/nn/rng.rs, src/nn/dropout.rs), reimplemented here in Python integers.
+(src/random.rs, src/nn/dropout.rs), reimplemented here in Python integers.
 
 Writes validation/data/torch/nn.json. Run: /work/venv/bin/python validation/torch_nn.py
 """

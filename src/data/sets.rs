@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::Sample;
 use crate::Result;
-use crate::{nn::rng::SplitMix64, Error};
+use crate::{random::SplitMix64, Error};
 
 /// Per-feature mean and standard deviation.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,12 +3,12 @@
 //!
 //! The validation events of a sample are exactly `round(fraction * n)` events chosen by
 //! a Fisher-Yates shuffle of its event indices from a [`SplitMix64`] stream keyed by
-//! (seed, sample number, fold): the same for the same seed whatever the thread count.
+//! (seed, [`Stream`] of the sample, fold): the same for the same seed whatever the thread count.
 //! With k folds, model k trains on the events whose fold is not k (and validates on a
 //! random fraction of those); the events of fold k are never seen by model k, and only
 //! model k scores them.
 
-use crate::nn::rng::SplitMix64;
+use crate::random::{SplitMix64, Stream};
 
 /// The role of each event of one sample for one model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub fn roles(
     fold: Option<(&[u32], u32)>,
     fraction: f64,
     seed: u64,
-    sample: u64,
+    stream: Stream,
 ) -> Vec<Role> {
     let mut roles = vec![Role::Train; n];
     let mut pool: Vec<usize> = Vec::with_capacity(n);
@@ -37,7 +37,7 @@ pub fn roles(
         }
     }
     let k = fold.map_or(u64::MAX, |(_, k)| k as u64);
-    let mut rng = SplitMix64::new(&[seed, 0x5917_u64, sample, k]);
+    let mut rng = SplitMix64::new(&[seed, 0x5917_u64, stream.id(), k]);
     let take = (fraction * pool.len() as f64).round() as usize;
     // partial Fisher-Yates: the first `take` positions get a uniform random subset
     for j in 0..take.min(pool.len()) {
@@ -65,18 +65,20 @@ mod tests {
 
     #[test]
     fn validation_fraction_is_exact_and_seeded() {
-        let r = roles(1000, None, 0.2, 7, 0);
+        let r = roles(1000, None, 0.2, 7, Stream::SplitSignal);
         let v = r.iter().filter(|&&x| x == Role::Validate).count();
         assert_eq!(v, 200);
-        assert_eq!(r, roles(1000, None, 0.2, 7, 0));
-        assert_ne!(r, roles(1000, None, 0.2, 8, 0));
-        assert!(roles(10, None, 0.0, 1, 0).iter().all(|&x| x == Role::Train));
+        assert_eq!(r, roles(1000, None, 0.2, 7, Stream::SplitSignal));
+        assert_ne!(r, roles(1000, None, 0.2, 8, Stream::SplitSignal));
+        assert!(roles(10, None, 0.0, 1, Stream::SplitSignal)
+            .iter()
+            .all(|&x| x == Role::Train));
     }
 
     #[test]
     fn held_out_fold_is_never_trained_or_validated_on() {
         let fold: Vec<u32> = (0..100).map(|i| i % 5).collect();
-        let r = roles(100, Some((&fold, 3)), 0.25, 1, 0);
+        let r = roles(100, Some((&fold, 3)), 0.25, 1, Stream::SplitSignal);
         for i in 0..100 {
             assert_eq!(r[i] == Role::HeldOut, fold[i] == 3, "event {i}");
         }

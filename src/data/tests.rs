@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use super::{load_in_chunks, Sample, Wanted, READ_CHUNK};
 use crate::config::{NegativeWeights, SampleSpec};
 use crate::expr::Expr;
-use crate::nn::rng::SplitMix64;
 use crate::progress::Progress;
+use crate::random::SplitMix64;
 use crate::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
 
 const N: usize = 1000;

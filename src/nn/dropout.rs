@@ -12,7 +12,7 @@
 
 use rootgrad_kernels::Real;
 
-use super::rng::{key, splitmix64, unit_f64};
+use crate::random::{key, splitmix64, unit_f64};
 
 /// Identifies one training step's masks: the run's seed and the step number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@
 use rootgrad_kernels::Real;
 
 use super::params::ParamTable;
-use super::rng::SplitMix64;
+use crate::random::SplitMix64;
 
 /// How the weights and biases start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

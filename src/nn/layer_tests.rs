@@ -9,7 +9,7 @@ use rootgrad_kernels::Act;
 use super::dropout::{dropout_backward, dropout_forward, DropoutKey};
 use super::grl::{grl_backward, grl_forward};
 use super::linear::{act_backward, act_forward, linear_backward, linear_forward};
-use super::rng::SplitMix64;
+use crate::random::SplitMix64;
 
 fn randn(r: &mut SplitMix64, n: usize) -> Vec<f64> {
     (0..n).map(|_| r.normal()).collect()

@@ -5,7 +5,7 @@
 //! - [`params`]: the one table naming every tensor (`hidden.0.weight`, ...,
 //!   `classifier.bias`, `domain.out.weight`, `mass.0.bias`) in one flat buffer.
 //! - [`init`]: PyTorch's `nn.Linear` default, He normal, Glorot uniform; seeded.
-//! - [`rng`]: SplitMix64, counter-based, for init and for dropout masks.
+//! - random numbers (init, dropout masks) come from [`crate::random`].
 //! - [`linear`]: `linear_forward`/`linear_backward` (strided gemm) and the fused
 //!   bias + activation `act_forward`/`act_backward`.
 //! - [`dropout`], [`grl`]: inverted dropout and the gradient reversal layer.
@@ -26,7 +26,6 @@ pub mod init;
 pub mod linear;
 pub mod mlp;
 pub mod params;
-pub mod rng;
 pub mod spec;
 pub mod step;
 

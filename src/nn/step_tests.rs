@@ -6,11 +6,11 @@
 use rootgrad_kernels::gemm::Gemm;
 use rootgrad_kernels::Act;
 
-use super::rng::SplitMix64;
 use super::{
     DropoutKey, HeadSpec, Init, Mode, Network, NetworkSpec, Upstream, Workspace, CHUNK_ROWS,
 };
 use crate::loss::{bce_backward, bce_forward, Normalisation};
+use crate::random::SplitMix64;
 
 fn spec(dropout: f64, heads: bool) -> NetworkSpec {
     let head = |from_layer: usize, width: usize| {

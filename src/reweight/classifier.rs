@@ -18,6 +18,7 @@ use crate::data::split::{roles, Role};
 use crate::data::Sample;
 use crate::nn::Network;
 use crate::progress::Progress;
+use crate::random::Stream;
 use crate::train::eval::logits;
 use crate::train::fit::{fit, FitSets};
 use crate::{Error, Result};
@@ -98,14 +99,14 @@ pub fn train(
             Some((&data.fold, m as u32)),
             fraction,
             cfg.training.seed,
-            2,
+            Stream::SplitData,
         );
         let r_m = roles(
             mc.len(),
             Some((&mc.fold, m as u32)),
             fraction,
             cfg.training.seed,
-            3,
+            Stream::SplitMc,
         );
         let (td, tm) = (pick(&r_d, Role::Train), pick(&r_m, Role::Train));
         if td.is_empty() || tm.is_empty() {

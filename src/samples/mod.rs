@@ -24,7 +24,7 @@ pub mod tau3mu;
 
 use std::path::PathBuf;
 
-use crate::nn::rng::SplitMix64;
+use crate::random::{SplitMix64, Stream};
 use crate::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
 use crate::{Error, Result};
 
@@ -194,9 +194,9 @@ pub fn generate(opts: &GenerateOptions) -> Result<(Generated, Vec<(PathBuf, usiz
     Ok((g, written))
 }
 
-/// A stream for sample number `sample` of a seed.
-pub(crate) fn stream(seed: u64, sample: u64) -> SplitMix64 {
-    SplitMix64::new(&[0x5A4D_504C_4553, seed, sample])
+/// The stream of one toy sample of a seed.
+pub(crate) fn stream(seed: u64, sample: Stream) -> SplitMix64 {
+    SplitMix64::new(&[0x5A4D_504C_4553, seed, sample.id()])
 }
 
 /// Exponential draw of mean `mean`.

@@ -9,7 +9,7 @@ use super::splot::{Shape, WindowShape};
 use super::{
     expo, gauss, permutation, splot_fit, stream, Columns, FitRecord, SampleFile, SplotSample,
 };
-use crate::nn::rng::SplitMix64;
+use crate::random::{SplitMix64, Stream};
 use crate::Result;
 
 /// The m_ee window of the control region and the shapes of the sPlot fit.
@@ -208,7 +208,7 @@ pub fn generate(events: usize, seed: u64) -> Result<(Vec<SampleFile>, FitRecord)
     let events_i = |n: usize, offset: i64| (0..n as i64).map(|i| offset + i).collect::<Vec<_>>();
 
     // photon_mc.root: photon+jet simulation, half prompt photons, half fakes
-    let mut rng = stream(seed, 1);
+    let mut rng = stream(seed, Stream::ToyPhotonMc);
     let mut rows = Rows::default();
     let (mut flav, mut genw, mut puw) = (vec![], vec![], vec![]);
     for _ in 0..events {
@@ -235,7 +235,7 @@ pub fn generate(events: usize, seed: u64) -> Result<(Vec<SampleFile>, FitRecord)
     let bkg = WindowShape::new(Z_BACKGROUND, lo, hi);
     let n_sig = (Z_PURITY * events as f64).round() as usize;
     let n_bkg = events - n_sig;
-    let mut rng = stream(seed, 2);
+    let mut rng = stream(seed, Stream::ToyZeeData);
     let mut rows = Rows::default();
     let (mut mee, mut truth) = (vec![], vec![]);
     for i in 0..events {
@@ -280,7 +280,7 @@ pub fn generate(events: usize, seed: u64) -> Result<(Vec<SampleFile>, FitRecord)
     let zee_data = c.into_file("zee_data.root");
 
     // zee_mc.root: Drell-Yan simulation of Z->ee probes
-    let mut rng = stream(seed, 3);
+    let mut rng = stream(seed, Stream::ToyZeeMc);
     let mut rows = Rows::default();
     let (mut mee, mut genw, mut puw) = (vec![], vec![], vec![]);
     for _ in 0..events {

@@ -85,7 +85,7 @@ impl WindowShape {
     }
 
     /// One draw from the shape on the window.
-    pub fn sample(&self, rng: &mut crate::nn::rng::SplitMix64) -> f64 {
+    pub fn sample(&self, rng: &mut crate::random::SplitMix64) -> f64 {
         match self.shape {
             Shape::Gauss { mean, sigma } => loop {
                 let m = mean + sigma * rng.normal();
@@ -273,7 +273,7 @@ fn invert(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::rng::SplitMix64;
+    use crate::random::SplitMix64;
 
     fn toy(seed: u64, ns: usize, nb: usize) -> (Vec<f64>, Vec<WindowShape>) {
         let sig = WindowShape::new(

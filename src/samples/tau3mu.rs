@@ -10,7 +10,7 @@ use super::splot::{Shape, WindowShape};
 use super::{
     expo, gauss, permutation, splot_fit, stream, Columns, FitRecord, SampleFile, SplotSample,
 };
-use crate::nn::rng::SplitMix64;
+use crate::random::{SplitMix64, Stream};
 use crate::Result;
 
 /// The tau mass window of the data (GeV) and the signal peak.
@@ -134,7 +134,7 @@ impl Rows {
 pub fn generate(events: usize, seed: u64) -> Result<(Vec<SampleFile>, FitRecord)> {
     // tau3mu_mc.root: simulated signal
     let peak = WindowShape::new(TAU_PEAK, TAU_WINDOW.0, TAU_WINDOW.1);
-    let mut rng = stream(seed, 11);
+    let mut rng = stream(seed, Stream::ToyTau3MuMc);
     let mut rows = Rows::default();
     for _ in 0..events {
         let m = peak.sample(&mut rng);
@@ -145,7 +145,7 @@ pub fn generate(events: usize, seed: u64) -> Result<(Vec<SampleFile>, FitRecord)
     // tau3mu_data.root: data in the whole window, background only (the toy has no
     // signal in data); training uses the sidebands, the flatness check everything
     let bkg = WindowShape::new(TAU_BACKGROUND, TAU_WINDOW.0, TAU_WINDOW.1);
-    let mut rng = stream(seed, 12);
+    let mut rng = stream(seed, Stream::ToyTau3MuData);
     let mut rows = Rows::default();
     for _ in 0..events {
         let m = bkg.sample(&mut rng);
@@ -159,7 +159,7 @@ pub fn generate(events: usize, seed: u64) -> Result<(Vec<SampleFile>, FitRecord)
     let ds_bkg = WindowShape::new(DS_BACKGROUND, lo, hi);
     let n_sig = (DS_PURITY * events as f64).round() as usize;
     let n_bkg = events - n_sig;
-    let mut rng = stream(seed, 13);
+    let mut rng = stream(seed, Stream::ToyDsData);
     let mut rows = Rows::default();
     for i in 0..events {
         if i < n_sig {
@@ -192,7 +192,7 @@ pub fn generate(events: usize, seed: u64) -> Result<(Vec<SampleFile>, FitRecord)
     let ds_data = c.into_file("ds_data.root");
 
     // ds_mc.root: simulated D_s -> phi pi
-    let mut rng = stream(seed, 14);
+    let mut rng = stream(seed, Stream::ToyDsMc);
     let mut rows = Rows::default();
     for _ in 0..events {
         let m = ds_peak.sample(&mut rng);

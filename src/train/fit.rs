@@ -32,10 +32,10 @@ use crate::loss::{
     mass_mse_forward, DomainNorm, FlatnessBatch, FlatnessConfig, FlatnessHistograms,
     HistogramConfig, Histograms, Normalisation,
 };
-use crate::nn::rng::SplitMix64;
 use crate::nn::{DropoutKey, HeadSpec, Mode, Network, NetworkSpec, Upstream, Workspace};
 use crate::optim::{GradClip, Optimizer};
 use crate::progress::Progress;
+use crate::random::{SplitMix64, Stream};
 use crate::{Error, Result};
 
 /// One line of history.csv.
@@ -234,11 +234,17 @@ pub fn fit(
     let mut grad = vec![0.0f32; net.num_params()];
     let mut ws_c: HashMap<usize, Workspace<f32>> = HashMap::new();
     let mut ws_d: HashMap<usize, Workspace<f32>> = HashMap::new();
-    let mut rng = SplitMix64::new(&[seed, 0xBA7C]);
+    let mut rng = SplitMix64::named(seed, Stream::BatchOrder);
     let (mut cyc_data, mut cyc_mc) = match &sets.domain_train {
         Some((d, m)) => (
-            Some(Cycler::new(d.len(), SplitMix64::new(&[seed, 0xDA7A]))),
-            Some(Cycler::new(m.len(), SplitMix64::new(&[seed, 0x3C]))),
+            Some(Cycler::new(
+                d.len(),
+                SplitMix64::named(seed, Stream::DomainData),
+            )),
+            Some(Cycler::new(
+                m.len(),
+                SplitMix64::named(seed, Stream::DomainMc),
+            )),
         ),
         None => (None, None),
     };

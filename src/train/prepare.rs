@@ -16,6 +16,7 @@ use crate::data::split::{roles, Role};
 use crate::data::{load, Sample, Wanted};
 use crate::expr::Expr;
 use crate::progress::Progress;
+use crate::random::Stream;
 use crate::{Error, Result};
 
 use super::fit::FitSets;
@@ -132,7 +133,7 @@ impl Prepared {
     }
 
     /// The roles of sample `s` (stream `stream`) for model `m`.
-    pub fn roles(&self, s: &Sample, stream: u64, m: Option<usize>) -> Vec<Role> {
+    pub fn roles(&self, s: &Sample, stream: Stream, m: Option<usize>) -> Vec<Role> {
         let f = m.map(|k| (&s.fold[..], k as u32));
         roles(s.len(), f, self.fraction, self.seed, stream)
     }
@@ -140,8 +141,8 @@ impl Prepared {
     /// The standardisation of model `m` from its training events of both classes, and
     /// the indices of constant features.
     pub fn standardize(&self, m: Option<usize>) -> (Standardize, Vec<usize>) {
-        let r_sig = self.roles(&self.sig, 0, m);
-        let r_bkg = self.roles(&self.bkg, 1, m);
+        let r_sig = self.roles(&self.sig, Stream::SplitSignal, m);
+        let r_bkg = self.roles(&self.bkg, Stream::SplitBackground, m);
         let rows = pick(&r_sig, Role::Train)
             .into_iter()
             .map(|i| self.sig.row(i))
@@ -162,8 +163,8 @@ impl Prepared {
         st: &'a Standardize,
     ) -> Result<FitSets<'a>> {
         let (s_sig, s_bkg) = self.scales;
-        let r_sig = self.roles(&self.sig, 0, m);
-        let r_bkg = self.roles(&self.bkg, 1, m);
+        let r_sig = self.roles(&self.sig, Stream::SplitSignal, m);
+        let r_bkg = self.roles(&self.bkg, Stream::SplitBackground, m);
         let width = self.features.len();
         let mut train = Set::new(width, st);
         let mut val = Set::new(width, st);
@@ -177,8 +178,8 @@ impl Prepared {
         let fold_note = m.map(|k| format!(" of fold {k}")).unwrap_or_default();
         let (mut domain_train, mut domain_val) = (None, None);
         if let (Some(d), Some(s)) = (&self.data, &self.mc) {
-            let r_d = self.roles(d, 2, m);
-            let r_m = self.roles(s, 3, m);
+            let r_d = self.roles(d, Stream::SplitData, m);
+            let r_m = self.roles(s, Stream::SplitMc, m);
             let mut parts = Vec::new();
             for want in [Role::Train, Role::Validate] {
                 let mut ds = Set::new(width, st);

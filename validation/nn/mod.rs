@@ -41,7 +41,7 @@ pub fn reference_spec(act: Act, head_act: Act, dropout: f64) -> NetworkSpec {
 
 /// A deterministic pseudo-normal vector (SplitMix64 stream `tag`).
 pub fn randn(tag: u64, n: usize) -> Vec<f64> {
-    let mut r = rootgrad::nn::rng::SplitMix64::new(&[0xFEED, tag]);
+    let mut r = rootgrad::random::SplitMix64::new(&[0xFEED, tag]);
     (0..n).map(|_| r.normal()).collect()
 }
 

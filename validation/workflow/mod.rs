@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rootgrad::nn::rng::SplitMix64;
+use rootgrad::random::SplitMix64;
 use rootgrad::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
 use serde_json::Value as Json;
 
