@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod model;
 pub mod nn;
 pub mod optim;
+pub mod output;
 pub mod progress;
 pub mod random;
 pub mod report;

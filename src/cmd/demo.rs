@@ -16,12 +16,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::agreement::compare;
 use super::samples::{auto_edges, column, read, spec};
 use super::train::{catch_interrupt, stop_flag, write_outputs};
 use crate::config::RunConfig;
 use crate::evaluate::Evaluation;
 use crate::expr::Expr;
+use crate::metrics::agreement::compare;
 use crate::metrics::{cvm_flatness, truncated_auc, CvmOptions};
 use crate::progress::Progress;
 use crate::samples::{generate, GenerateOptions};

@@ -45,7 +45,7 @@ pub fn run(cli: Cli) -> Result<()> {
             match output {
                 None => dump::run(&target, &opts, &mut out),
                 Some(path) => {
-                    crate::cmd::write_atomically(&path, force, |w| dump::run(&target, &opts, w))
+                    crate::output::write_atomically(&path, force, |w| dump::run(&target, &opts, w))
                 }
             }
         }
@@ -356,61 +356,4 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
         .num_threads(n)
         .build_global()
         .map_err(|e| Error::Usage(format!("--threads {n}: {e}")))
-}
-
-/// Writes an output file under a temporary name in the same folder and renames it
-/// when complete; on failure the temporary file is removed. An existing file is
-/// refused unless `force`.
-pub fn write_atomically(
-    path: &std::path::Path,
-    force: bool,
-    body: impl FnOnce(&mut dyn Write) -> Result<()>,
-) -> Result<()> {
-    if path.exists() && !force {
-        return Err(Error::OutputExists {
-            path: path.to_path_buf(),
-        });
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    if !dir.is_dir() {
-        return Err(Error::Usage(format!(
-            "{}: the folder {} does not exist; create it first",
-            path.display(),
-            dir.display()
-        )));
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.rootgrad-tmp-{}", std::process::id()));
-    let io = |source| Error::Io {
-        path: tmp.clone(),
-        source,
-    };
-    let file = std::fs::File::create(&tmp).map_err(io)?;
-    let mut w = std::io::BufWriter::new(file);
-    let result = body(&mut w).and_then(|_| {
-        w.flush().map_err(|source| Error::Io {
-            path: tmp.clone(),
-            source,
-        })
-    });
-    drop(w);
-    match result {
-        Ok(()) => std::fs::rename(&tmp, path).map_err(|source| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::Io {
-                path: path.to_path_buf(),
-                source,
-            }
-        }),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
 }

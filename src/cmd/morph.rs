@@ -15,15 +15,13 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::agreement::{compare, Agreement};
-use super::reweight::{
-    create_dir, default_out, parse_all, plan_outputs, refuse_existing, write_report,
-};
+use super::reweight::{create_dir, default_out, parse_all, plan_outputs, refuse_existing};
 use super::samples::{auto_edges, column};
-use super::write_atomically;
 use crate::config::RunConfig;
 use crate::data::{load, open_chain, Wanted};
 use crate::expr::read_for;
+use crate::metrics::agreement::{compare, Agreement};
+use crate::output::write_atomically;
 use crate::progress::Progress;
 use crate::report::DataMcPlot;
 use crate::reweight::branch_name;
@@ -255,9 +253,9 @@ pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
          negative weights the cumulative fractions are replaced by their isotonic \
          (least-squares non-decreasing) fit, clipped to [0, 1]. The metrics compare data \
          with the simulation on the same control-region events, before and after.",
-        super::reweight::escape(&cfg.path.display().to_string())
+        crate::report::escape(&cfg.path.display().to_string())
     );
-    write_report(
+    crate::report::write_before_after(
         &report_dir,
         "rootgrad morph",
         &intro,

@@ -11,20 +11,19 @@
 //! panel, for the model and, with `--baseline OTHER_DIR`, for the baseline too; every
 //! input feature in the control region, data over simulation; and a metrics table.
 
-use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::agreement::compare;
 use super::samples::auto_edges;
 use crate::config::RunConfig;
 use crate::evaluate::{Evaluation, Judged};
+use crate::metrics::agreement::compare;
 use crate::metrics::{cvm_flatness, roc_curve, truncated_auc, CvmOptions, OutOfRange};
 use crate::model::ModelFile;
 use crate::progress::Progress;
 use crate::report::{
-    data_mc, histograms, roc, training, DataMcPlot, Hist1D, HistOverlay, LabelledHist, Panel,
-    RocCurve, RocPlot, Series, TrainingPlot,
+    data_mc, escape, histograms, roc, training, DataMcPlot, Hist1D, HistOverlay, LabelledHist,
+    Page, Panel, RocCurve, RocPlot, Series, TrainingPlot,
 };
 use crate::{Error, Result};
 
@@ -405,13 +404,26 @@ pub fn run(o: &ReportOptions, out: &mut dyn Write) -> Result<()> {
         }
     }
 
-    let html = page(&o.model, &cfg, &rows, &figs.made);
-    super::write_atomically(&index, true, |w| {
-        w.write_all(html.as_bytes()).map_err(|source| Error::Io {
-            path: index.clone(),
-            source,
-        })
-    })?;
+    let model = escape(&o.model.display().to_string());
+    let intro = format!(
+        "Model <code>{model}</code>, run description <code>{}</code>, features: {}.",
+        escape(&cfg.path.display().to_string()),
+        cfg.features
+            .iter()
+            .map(|f| format!("<code>{}</code>", escape(f)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let rows: Vec<Vec<String>> = rows.into_iter().map(|(a, b, c)| vec![a, b, c]).collect();
+    Page {
+        title: &format!("rootgrad report: {}", o.model.display()),
+        heading: "rootgrad report",
+        intro_html: &intro,
+        header: &["metric", "value", "on"],
+        rows: &rows,
+        figures: &figs.made,
+    }
+    .write(&index)?;
     writeln!(
         out,
         "wrote {} ({} figures)",
@@ -423,55 +435,4 @@ pub fn run(o: &ReportOptions, out: &mut dyn Write) -> Result<()> {
         source,
     })?;
     Ok(())
-}
-
-/// Text made safe inside HTML (the pages are built from config keys and file names).
-pub(crate) fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn page(
-    model: &Path,
-    cfg: &RunConfig,
-    rows: &[(String, String, String)],
-    figs: &[(String, String)],
-) -> String {
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>rootgrad report: {}</title>\n\
-<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}}\
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 10px;text-align:left}}\
-figure{{margin:1.5em 0}}img{{max-width:100%;border:1px solid #eee}}figcaption{{color:#555}}</style>\n\
-</head><body>\n<h1>rootgrad report</h1>\n<p>Model <code>{}</code>, run description <code>{}</code>, features: {}.</p>\n",
-        escape(&model.display().to_string()),
-        escape(&model.display().to_string()),
-        escape(&cfg.path.display().to_string()),
-        cfg.features.iter().map(|f| format!("<code>{}</code>", escape(f))).collect::<Vec<_>>().join(", ")
-    );
-    h.push_str("<h2>Metrics</h2>\n<table><tr><th>metric</th><th>value</th><th>on</th></tr>\n");
-    for (a, b, c) in rows {
-        let _ = writeln!(
-            h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(a),
-            escape(b),
-            escape(c)
-        );
-    }
-    h.push_str("</table>\n<h2>Figures</h2>\n");
-    for (file, caption) in figs {
-        let _ = writeln!(
-            h,
-            "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{}</figcaption></figure>",
-            escape(file),
-            escape(caption),
-            escape(caption)
-        );
-    }
-    h.push_str("</body></html>\n");
-    h
 }

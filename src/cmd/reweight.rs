@@ -17,14 +17,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::agreement::{compare, Agreement};
 use super::samples::auto_edges;
-use super::write_atomically;
 use crate::config::RunConfig;
 use crate::data::{load, locate, open_chain, Sample, Wanted};
 use crate::expr::{read_for, Expr};
+use crate::metrics::agreement::{compare, Agreement};
+use crate::output::write_atomically;
 use crate::progress::Progress;
-use crate::report::{data_mc, DataMcPlot};
+use crate::report::{escape, DataMcPlot};
 use crate::reweight::classifier::{folds_of, train, FoldInfo};
 use crate::reweight::{branch_name, factor, normalisation, Target};
 use crate::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
@@ -512,7 +512,7 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
         clipped,
         mc.len()
     );
-    write_report(
+    crate::report::write_before_after(
         &report_dir,
         "rootgrad reweight",
         &intro,
@@ -543,66 +543,4 @@ fn in_place(key: &str, e: Error) -> Error {
         Error::Usage(m) => Error::Usage(format!("{key}: {m}")),
         other => other,
     }
-}
-
-pub(crate) use super::report::escape;
-
-/// Writes `dir/index.html` (a metrics table and the figures) and the figures.
-pub(crate) fn write_report(
-    dir: &Path,
-    title: &str,
-    intro_html: &str,
-    header: &[&str],
-    rows: &[Vec<String>],
-    plots: &[(String, DataMcPlot)],
-    svg: bool,
-) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let ext = if svg { "svg" } else { "png" };
-    let mut h = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>{t}</title>\n\
-<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}}\
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 10px;text-align:left}}\
-figure{{margin:1.5em 0}}img{{max-width:100%;border:1px solid #eee}}figcaption{{color:#555}}</style>\n\
-</head><body>\n<h1>{t}</h1>\n<p>{intro_html}</p>\n<h2>Metrics</h2>\n<table><tr>",
-        t = escape(title)
-    );
-    for c in header {
-        h.push_str(&format!("<th>{}</th>", escape(c)));
-    }
-    h.push_str("</tr>\n");
-    for r in rows {
-        h.push_str("<tr>");
-        for c in r {
-            h.push_str(&format!("<td>{}</td>", escape(c)));
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table>\n<h2>Figures</h2>\n");
-    for (name, plot) in plots {
-        let file = format!("{name}.{ext}");
-        data_mc(&dir.join(&file), plot)?;
-        let caption = format!(
-            "`{}`: data over simulation, before and after ({}).",
-            plot.x_label,
-            plot.metrics.join("; ")
-        );
-        h.push_str(&format!(
-            "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{}</figcaption></figure>\n",
-            escape(&file),
-            escape(&caption),
-            escape(&caption)
-        ));
-    }
-    h.push_str("</body></html>\n");
-    let index = dir.join("index.html");
-    write_atomically(&index, true, |w| {
-        w.write_all(h.as_bytes()).map_err(|source| Error::Io {
-            path: index.clone(),
-            source,
-        })
-    })
 }

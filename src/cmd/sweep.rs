@@ -16,11 +16,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
-use super::agreement::compare;
 use super::samples::auto_edges;
 use super::train::{catch_interrupt, output_files, stop_flag, write_outputs};
 use crate::config::RunConfig;
 use crate::evaluate::Evaluation;
+use crate::metrics::agreement::compare;
 use crate::progress::Progress;
 use crate::report::{scatter, ScatterPlot, ScatterPoint, ScatterSeries};
 use crate::{Error, Result};
@@ -255,7 +255,7 @@ fn write_table(dir: &Path, rows: &[Row], settings: &[Vec<String>], repeat: usize
     }
     for (name, text) in [("sweep.csv", csv), ("sweep.md", md)] {
         let p = dir.join(name);
-        super::write_atomically(&p, true, |w| {
+        crate::output::write_atomically(&p, true, |w| {
             w.write_all(text.as_bytes()).map_err(|source| Error::Io {
                 path: p.clone(),
                 source,

@@ -10,8 +10,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::cmd::write_atomically;
 use crate::config::RunConfig;
+use crate::output::write_atomically;
 use crate::progress::Progress;
 use crate::train::fit::EpochRecord;
 use crate::{Error, Result};

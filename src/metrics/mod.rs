@@ -8,6 +8,8 @@
 //! Scores and weights may be `f32` or `f64` (see [`Real`]); labels may be `bool` or the
 //! numbers 0 and 1 (see [`Label`]). Every sum is taken in `f64`.
 //!
+//! - [`agreement`]: data against simulation in one variable (KS, chi2, yields), the
+//!   comparison every command tabulates.
 //! - [`auc`]: weighted ROC AUC and the ROC curve, equal to scikit-learn's
 //!   `roc_auc_score` / `roc_curve` with `sample_weight`.
 //! - [`ks`]: the weighted Kolmogorov-Smirnov distance between data and simulation,
@@ -22,6 +24,7 @@
 //! The definitions are written out in `docs/metrics.md`; the golden values come from
 //! `validation/metrics_golden.py` and are checked by `validation/metrics.rs`.
 
+pub mod agreement;
 pub mod auc;
 pub mod chi2;
 pub mod cvm;

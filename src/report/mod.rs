@@ -9,6 +9,7 @@
 mod data_mc;
 mod hist;
 mod overlay;
+pub mod page;
 mod plot;
 mod roc;
 mod scatter;
@@ -17,6 +18,7 @@ mod training;
 pub use data_mc::{data_mc, DataMcPlot, Normalisation};
 pub use hist::{Hist1D, OutOfRange};
 pub use overlay::{histograms, HistOverlay, LabelledHist};
+pub use page::{escape, write_before_after, Page};
 pub use plot::{Format, PALETTE};
 pub use roc::{roc, RocCurve, RocPlot, RocY};
 pub use scatter::{scatter, ScatterPlot, ScatterPoint, ScatterSeries};

@@ -140,7 +140,7 @@ pub(crate) fn render(path: &Path, fig: &impl Figure) -> Result<()> {
             encode_png(&rgb, w, h).map_err(|e| failed(e.into()))?
         }
     };
-    crate::cmd::write_atomically(path, true, |out| {
+    crate::output::write_atomically(path, true, |out| {
         std::io::Write::write_all(out, &bytes).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,

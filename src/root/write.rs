@@ -354,7 +354,8 @@ use checks::{check_complete, check_names, check_output, check_spec, fix_bool_tit
 
 #[path = "write_temp.rs"]
 mod temp;
-use temp::{canonical_temp_name, replace_recorded_name, TempFile};
+use crate::output::TempFile;
+use temp::{canonical_temp_name, replace_recorded_name};
 
 /// Where oxyroot put the TTree record: (seek, bytes including the key header).
 type TreeRecord = (u64, u64);

@@ -1,79 +1,11 @@
-//! The temporary file behind every friend write: its fixed-width name next to the
-//! output, its removal on failure, and the in-place rewrite of the name the file records
-//! for itself (so the same output path gives the same bytes in every run).
+//! What a friend write adds to the common temporary file of [`crate::output`]: the
+//! in-place rewrite of the name the ROOT file records for itself (so the same output
+//! path gives the same bytes in every run).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::{Error, Result};
-
-/// The temporary output, removed on drop unless [`TempFile::disarm`]ed.
-pub(super) struct TempFile {
-    path: PathBuf,
-    armed: bool,
-}
-
-impl TempFile {
-    /// Creates `.<name>.rootgrad-tmp-<pid>-<n>` next to `output` (pid and n at fixed
-    /// widths, see [`temp_name`]), failing if the folder is not writable.
-    pub(super) fn create(folder: &Path, output: &Path) -> Result<TempFile> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let name = output
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        loop {
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let tmp = folder.join(temp_name(&name, std::process::id(), n));
-            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-                Ok(_) => {
-                    return Ok(TempFile {
-                        path: tmp,
-                        armed: true,
-                    })
-                }
-                // left over from a crashed run that had our pid; take the next number
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => {
-                    return Err(Error::Io {
-                        path: folder.to_path_buf(),
-                        source: std::io::Error::new(
-                            e.kind(),
-                            format!("cannot create the output in this folder: {e}"),
-                        ),
-                    })
-                }
-            }
-        }
-    }
-
-    pub(super) fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The file has been renamed to the output; nothing to remove.
-    pub(super) fn disarm(mut self) {
-        self.armed = false;
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if self.armed {
-            // Best effort: the error being returned matters more than a stray file.
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// The temporary name of output `name`: `.<name>.rootgrad-tmp-<pid>-<n>` with the pid
-/// in 10 digits and n in 6, so that every temporary name of one output has the same
-/// length as [`canonical_temp_name`], which replaces it inside the file.
-pub(super) fn temp_name(name: &str, pid: u32, n: u64) -> String {
-    format!(".{name}.rootgrad-tmp-{pid:010}-{:06}", n % 1_000_000)
-}
+use crate::output::temp_name;
 
 /// The temporary name with pid and counter zeroed: what the file records as its own
 /// name (oxyroot writes the path it created the file with into the TFile and

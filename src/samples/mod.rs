@@ -183,7 +183,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<(Generated, Vec<(PathBuf, usiz
     }
     for (name, text) in &texts {
         let path = opts.out.join(name);
-        crate::cmd::write_atomically(&path, opts.force, |w| {
+        crate::output::write_atomically(&path, opts.force, |w| {
             w.write_all(text.as_bytes()).map_err(|source| Error::Io {
                 path: path.clone(),
                 source,

@@ -1,0 +1,188 @@
+//! Output files that appear whole or not at all. Every file rootgrad writes (figures,
+//! HTML pages, model.json, history.csv, summaries, dumps, friend trees) is written under
+//! a temporary name in the output's own folder and renamed when complete; on any error
+//! the temporary file is removed, so a failed or interrupted command leaves no partial
+//! output. An existing output is refused unless the caller passes `force`.
+//!
+//! One temporary-file scheme for all of them, [`TempFile`]: `.<name>.rootgrad-tmp-<pid>-<n>`
+//! next to the output (fixed widths, see [`temp_name`]). The friend-tree writer in
+//! `root::write` uses the same [`TempFile`] and adds its ROOT-specific steps (checking
+//! the file, rewriting the name the file records for itself).
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::{Error, Result};
+
+/// The temporary output, removed on drop unless [`TempFile::disarm`]ed.
+pub struct TempFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl TempFile {
+    /// Creates `.<name>.rootgrad-tmp-<pid>-<n>` next to `output` (pid and n at fixed
+    /// widths, see [`temp_name`]), failing if the folder is not writable.
+    pub fn create(folder: &Path, output: &Path) -> Result<TempFile> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let name = output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let tmp = folder.join(temp_name(&name, std::process::id(), n));
+            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+                Ok(_) => {
+                    return Ok(TempFile {
+                        path: tmp,
+                        armed: true,
+                    })
+                }
+                // left over from a crashed run that had our pid; take the next number
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(Error::Io {
+                        path: folder.to_path_buf(),
+                        source: std::io::Error::new(
+                            e.kind(),
+                            format!("cannot create the output in this folder: {e}"),
+                        ),
+                    })
+                }
+            }
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file has been renamed to the output; nothing to remove.
+    pub fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.armed {
+            // Best effort: the error being returned matters more than a stray file.
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The temporary name of output `name`: `.<name>.rootgrad-tmp-<pid>-<n>` with the pid
+/// in 10 digits and n in 6, so that every temporary name of one output has the same
+/// length as [`canonical_temp_name`], which replaces it inside the file.
+pub fn temp_name(name: &str, pid: u32, n: u64) -> String {
+    format!(".{name}.rootgrad-tmp-{pid:010}-{:06}", n % 1_000_000)
+}
+
+/// Writes `path` through `body` under a temporary name in the same folder and renames
+/// it when complete; on failure the temporary file is removed. An existing file is
+/// refused unless `force`; a missing folder is refused with a hint.
+pub fn write_atomically(
+    path: &Path,
+    force: bool,
+    body: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    if path.exists() && !force {
+        return Err(Error::OutputExists {
+            path: path.to_path_buf(),
+        });
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "{}: the folder {} does not exist; create it first",
+            path.display(),
+            dir.display()
+        )));
+    }
+    let tmp = TempFile::create(dir, path)?;
+    let io = |source| Error::Io {
+        path: tmp.path().to_path_buf(),
+        source,
+    };
+    let file = OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(tmp.path())
+        .map_err(io)?;
+    let mut w = std::io::BufWriter::new(file);
+    body(&mut w)?;
+    w.flush().map_err(io)?;
+    drop(w);
+    fs::rename(tmp.path(), path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    tmp.disarm();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("rootgrad-output-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn leftovers(d: &Path) -> Vec<String> {
+        fs::read_dir(d)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("rootgrad-tmp"))
+            .collect()
+    }
+
+    #[test]
+    fn a_failed_body_leaves_neither_output_nor_temporary_file() {
+        let d = folder("fail");
+        let p = d.join("out.txt");
+        let r = write_atomically(&p, false, |w| {
+            w.write_all(b"half").unwrap();
+            Err(Error::Usage("stop".into()))
+        });
+        assert!(r.is_err());
+        assert!(!p.exists());
+        assert_eq!(leftovers(&d), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_existing_output_is_kept_without_force_and_replaced_with_it() {
+        let d = folder("force");
+        let p = d.join("out.txt");
+        fs::write(&p, b"old").unwrap();
+        let r = write_atomically(&p, false, |w| Ok(w.write_all(b"new").unwrap()));
+        assert!(matches!(r, Err(Error::OutputExists { .. })));
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        write_atomically(&p, true, |w| Ok(w.write_all(b"new").unwrap())).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+        assert_eq!(leftovers(&d), Vec::<String>::new());
+    }
+
+    #[test]
+    fn temporary_names_of_one_output_have_one_length() {
+        assert_eq!(
+            temp_name("a.root", 7, 3).len(),
+            temp_name("a.root", 4_000_000, 999_999).len()
+        );
+        assert_eq!(
+            temp_name("a.root", 7, 3),
+            ".a.root.rootgrad-tmp-0000000007-000003"
+        );
+    }
+}
