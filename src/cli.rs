@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::reweight::{ApplyTo, Target};
+
 /// rootgrad: train small classifiers on ROOT ntuples and write the scores back as
 /// friend trees. One static binary; no Python.
 #[derive(Debug, Parser)]
@@ -322,12 +324,12 @@ pub enum Command {
         max_weight: Option<f64>,
         /// What the reweighted simulation's total weight in the control region equals:
         /// its own total before (`mc`), the data's (`data`), or no normalisation.
-        #[arg(long, value_enum, default_value_t = RwNormalize::Mc)]
-        normalize: RwNormalize,
+        #[arg(long, value_enum, default_value_t = Target::Mc)]
+        normalize: Target,
         /// Which entries get a factor: the control region ([domain.mc] cut; others get
         /// NaN) or every entry of the simulation files.
-        #[arg(long, value_enum, default_value_t = RwApplyTo::Region)]
-        apply_to: RwApplyTo,
+        #[arg(long, value_enum, default_value_t = ApplyTo::Region)]
+        apply_to: ApplyTo,
         /// Another expression to compare before and after (besides the inputs); repeatable.
         #[arg(long = "check", value_name = "EXPR")]
         checks: Vec<String>,
@@ -431,24 +433,4 @@ pub enum DumpFormat {
     Csv,
     /// One JSON object per line (JSON Lines); arrays as lists.
     Json,
-}
-
-/// `reweight --normalize`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RwNormalize {
-    /// The simulation keeps its total weight in the control region.
-    Mc,
-    /// The simulation's total weight in the control region equals the data's.
-    Data,
-    /// weight_rw = w * rw.
-    None,
-}
-
-/// `reweight --apply-to`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RwApplyTo {
-    /// Entries selected by the [domain.mc] cut; the others get NaN.
-    Region,
-    /// Every entry.
-    All,
 }

@@ -264,7 +264,7 @@ pub fn run(o: &DemoOptions, out: &mut dyn Write) -> Result<()> {
         sets: rw_sets.clone(),
         max_weight: None,
         normalize: crate::reweight::Target::Mc,
-        apply_to: super::reweight::ApplyTo::Region,
+        apply_to: crate::reweight::ApplyTo::Region,
         checks: Vec::new(),
         bins: 40,
         svg: false,

@@ -249,23 +249,14 @@ pub fn run(cli: Cli) -> Result<()> {
             force,
             quiet,
         } => set_threads(threads).and_then(|_| {
-            use crate::cli::{RwApplyTo, RwNormalize};
-            use crate::reweight::Target;
             reweight::run(
                 &reweight::ReweightOptions {
                     config,
                     out: dir,
                     sets,
                     max_weight,
-                    normalize: match normalize {
-                        RwNormalize::Mc => Target::Mc,
-                        RwNormalize::Data => Target::Data,
-                        RwNormalize::None => Target::None,
-                    },
-                    apply_to: match apply_to {
-                        RwApplyTo::Region => reweight::ApplyTo::Region,
-                        RwApplyTo::All => reweight::ApplyTo::All,
-                    },
+                    normalize,
+                    apply_to,
                     checks,
                     bins,
                     svg,

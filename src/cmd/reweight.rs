@@ -26,19 +26,10 @@ use crate::output::write_atomically;
 use crate::progress::Progress;
 use crate::report::{escape, DataMcPlot};
 use crate::reweight::classifier::{folds_of, train, FoldInfo};
-use crate::reweight::{branch_name, factor, normalisation, Target};
+use crate::reweight::{branch_name, factor, normalisation, ApplyTo, Target};
 use crate::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
 use crate::root::Chain;
 use crate::{Error, Result};
-
-/// Which entries of the simulation get a factor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApplyTo {
-    /// Entries selected by `[domain.mc]`'s cut; the others get NaN.
-    Region,
-    /// Every entry.
-    All,
-}
 
 pub struct ReweightOptions {
     pub config: PathBuf,
@@ -455,16 +446,9 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
         folds: &rw_models.folds,
         training_scales: rw_models.scales,
         max_weight: o.max_weight,
-        normalize: match o.normalize {
-            Target::Mc => "mc",
-            Target::Data => "data",
-            Target::None => "none",
-        },
+        normalize: o.normalize.name(),
         normalisation: c,
-        apply_to: match o.apply_to {
-            ApplyTo::Region => "region",
-            ApplyTo::All => "all",
-        },
+        apply_to: o.apply_to.name(),
         control_region_mc_events: w_cr.len(),
         clipped_events: clipped,
         outputs: written,

@@ -25,15 +25,46 @@ pub mod classifier;
 
 use crate::{Error, Result};
 
-/// What the reweighted simulation's total weight is made equal to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the reweighted simulation's total weight in the control region is made equal
+/// to (`reweight --normalize`; the variants' docs are the command line's help).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Target {
-    /// Its own total before reweighting (the yield is unchanged).
+    /// The simulation keeps its total weight in the control region.
     Mc,
-    /// The data's total weight.
+    /// The simulation's total weight in the control region equals the data's.
     Data,
-    /// No normalisation: c = 1.
+    /// weight_rw = w * rw.
     None,
+}
+
+impl Target {
+    /// The name on the command line and in summary.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Mc => "mc",
+            Target::Data => "data",
+            Target::None => "none",
+        }
+    }
+}
+
+/// Which entries of the simulation get a factor (`reweight --apply-to`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApplyTo {
+    /// Entries selected by the [domain.mc] cut; the others get NaN.
+    Region,
+    /// Every entry.
+    All,
+}
+
+impl ApplyTo {
+    /// The name on the command line and in summary.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            ApplyTo::Region => "region",
+            ApplyTo::All => "all",
+        }
+    }
 }
 
 /// The factor rw = exp(z), capped at `max_weight` when given. exp of an f32 logit in f64
