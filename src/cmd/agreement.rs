@@ -7,35 +7,15 @@
 //! data over simulation with a ratio panel, `--json` prints one object.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use super::samples::{and_cut, auto_edges, column, friends_for, parse, parse_range, read, spec};
+use crate::cli::AgreementArgs;
 use crate::metrics::agreement::compare;
 use crate::progress::Progress;
 use crate::report::{data_mc, DataMcPlot};
 use crate::{Error, Result};
 
-pub struct AgreementOptions {
-    pub data: String,
-    pub mc: String,
-    pub var: String,
-    pub data_weight: Option<String>,
-    pub mc_weight: Option<String>,
-    pub cut: Option<String>,
-    pub data_cut: Option<String>,
-    pub mc_cut: Option<String>,
-    pub friends: Vec<String>,
-    pub bins: usize,
-    pub range: Option<String>,
-    pub plot: Option<PathBuf>,
-    pub log_y: bool,
-    pub x_label: Option<String>,
-    pub force: bool,
-    pub json: bool,
-    pub quiet: bool,
-}
-
-pub fn run(o: &AgreementOptions, out: &mut dyn Write) -> Result<()> {
+pub fn run(o: &AgreementArgs, out: &mut dyn Write) -> Result<()> {
     if let Some(p) = &o.plot {
         if p.exists() && !o.force {
             return Err(Error::OutputExists { path: p.clone() });

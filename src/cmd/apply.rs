@@ -40,18 +40,8 @@ use crate::{Error, Result};
 /// with tens of inputs), so this bounds the memory of a run over many files.
 pub const MAX_FILES_AT_ONCE: usize = 4;
 
-pub struct ApplyOptions {
-    pub model: PathBuf,
-    pub inputs: Vec<String>,
-    pub output: Option<PathBuf>,
-    pub output_dir: Option<PathBuf>,
-    pub tree_name: String,
-    pub branch: String,
-    pub friends: Vec<String>,
-    pub all_folds: bool,
-    pub force: bool,
-    pub quiet: bool,
-}
+/// The flags of `rootgrad apply` ([`crate::cli::ApplyArgs`]).
+pub use crate::cli::ApplyArgs as ApplyOptions;
 
 /// One input file with its tree name, its friends and its output.
 struct Job {

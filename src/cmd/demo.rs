@@ -14,10 +14,10 @@
 //!    baseline), and the commands that reproduce each step.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use super::samples::{auto_edges, column, read, spec};
 use super::train::{catch_interrupt, stop_flag, write_outputs};
+use crate::cli::DemoArgs;
 use crate::config::RunConfig;
 use crate::evaluate::Evaluation;
 use crate::expr::Expr;
@@ -26,14 +26,6 @@ use crate::metrics::{cvm_flatness, truncated_auc, CvmOptions};
 use crate::progress::Progress;
 use crate::samples::{generate, GenerateOptions};
 use crate::{Error, Result};
-
-pub struct DemoOptions {
-    pub out: PathBuf,
-    pub events: Option<usize>,
-    pub seed: u64,
-    pub force: bool,
-    pub quiet: bool,
-}
 
 /// One model of the demo: its scenario, name and the `--set` overrides of the
 /// scenario's run description.
@@ -105,7 +97,7 @@ fn fmt(v: Option<f64>, digits: usize) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-pub fn run(o: &DemoOptions, out: &mut dyn Write) -> Result<()> {
+pub fn run(o: &DemoArgs, out: &mut dyn Write) -> Result<()> {
     let io = |source| Error::Io {
         path: "<stdout>".into(),
         source,
@@ -203,7 +195,7 @@ pub fn run(o: &DemoOptions, out: &mut dyn Write) -> Result<()> {
         if let Some(d) = &cfg.domain {
             let mut inputs = d.data.files.clone();
             inputs.extend(d.mc.files.clone());
-            let opts = super::apply::ApplyOptions {
+            let opts = crate::cli::ApplyArgs {
                 model: model_json.clone(),
                 inputs: inputs.clone(),
                 output: None,
@@ -213,6 +205,7 @@ pub fn run(o: &DemoOptions, out: &mut dyn Write) -> Result<()> {
                 friends: Vec::new(),
                 all_folds: false,
                 force: true,
+                threads: None,
                 quiet: true,
             };
             super::apply::run(&opts, &mut std::io::sink())?;
@@ -236,7 +229,7 @@ pub fn run(o: &DemoOptions, out: &mut dyn Write) -> Result<()> {
         } else {
             "tau3mu.toml"
         });
-        let opts = super::report::ReportOptions {
+        let opts = crate::cli::ReportArgs {
             model: model.clone(),
             config: Some(config.clone()),
             baseline: Some(baseline.clone()),
@@ -258,7 +251,7 @@ pub fn run(o: &DemoOptions, out: &mut dyn Write) -> Result<()> {
     let rw_dir = o.out.join("A").join("reweight");
     let rw_sets: Vec<String> = REWEIGHT_SETS.iter().map(|s| s.to_string()).collect();
     progress.say("demo: scenario A, reweighting the control region's simulation to data");
-    let rw = super::reweight::ReweightOptions {
+    let rw = crate::cli::ReweightArgs {
         config: samples.join("photon_id.toml"),
         out: Some(rw_dir.clone()),
         sets: rw_sets.clone(),
@@ -268,6 +261,7 @@ pub fn run(o: &DemoOptions, out: &mut dyn Write) -> Result<()> {
         checks: Vec::new(),
         bins: 40,
         svg: false,
+        threads: None,
         force: true,
         quiet: true,
     };

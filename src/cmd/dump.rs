@@ -3,19 +3,12 @@
 
 use std::io::Write;
 
-use crate::cli::DumpFormat;
+use crate::cli::{DumpArgs, DumpFormat};
+use crate::output::write_atomically;
 use crate::root::chain::open_tree;
 use crate::root::read::{read_column, Column};
 use crate::root::{Tree, TreeSpec};
 use crate::{Error, Result};
-
-/// What to print.
-pub struct DumpOptions {
-    pub branches: Vec<String>,
-    pub entry_start: u64,
-    pub entry_stop: Option<u64>,
-    pub format: DumpFormat,
-}
 
 /// One requested column: a branch and an optional element index.
 struct Pick {
@@ -45,8 +38,16 @@ fn split_index(tree: &Tree, name: &str) -> Result<(String, Option<usize>)> {
     Ok((name.to_string(), None))
 }
 
-/// Runs `dump`.
-pub fn run(target: &str, opts: &DumpOptions, out: &mut dyn Write) -> Result<()> {
+/// Runs `dump`: to `out`, or with `--output` to that file, written atomically.
+pub fn run(opts: &DumpArgs, out: &mut dyn Write) -> Result<()> {
+    match &opts.output {
+        None => dump(opts, out),
+        Some(path) => write_atomically(path, opts.force, |w| dump(opts, w)),
+    }
+}
+
+fn dump(opts: &DumpArgs, out: &mut dyn Write) -> Result<()> {
+    let target = opts.target.as_str();
     let spec = TreeSpec::parse(target);
     let files = spec.files()?;
     if files.len() != 1 {

@@ -7,21 +7,10 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::samples::{column, friends_for, parse, read, spec};
+use crate::cli::FlatnessArgs;
 use crate::metrics::{cvm_flatness, CvmOptions};
 use crate::progress::Progress;
 use crate::{Error, Result};
-
-pub struct FlatnessOptions {
-    pub input: String,
-    pub var: String,
-    pub mass: String,
-    pub cut: Option<String>,
-    pub friends: Vec<String>,
-    pub neighbours: usize,
-    pub step: usize,
-    pub json: bool,
-    pub quiet: bool,
-}
 
 /// The `--json` object.
 #[derive(Debug, Clone, Serialize)]
@@ -34,7 +23,7 @@ pub struct FlatnessJson {
     pub step: usize,
 }
 
-pub fn run(o: &FlatnessOptions, out: &mut dyn Write) -> Result<()> {
+pub fn run(o: &FlatnessArgs, out: &mut dyn Write) -> Result<()> {
     let vars = [parse("--var", &o.var)?, parse("--mass", &o.mass)?];
     let progress = Progress::new(o.quiet || o.json);
     let s = spec(

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::cli::InspectArgs;
 use crate::root::chain::list_trees;
 use crate::root::interp::Shape;
 use crate::root::tree::BranchInfo;
@@ -98,7 +99,8 @@ fn report_tree(t: &Tree) -> TreeReport {
 }
 
 /// Runs `inspect` on `target` (`file.root` or `file.root:tree`).
-pub fn run(target: &str, json: bool, out: &mut dyn Write) -> Result<()> {
+pub fn run(o: &InspectArgs, out: &mut dyn Write) -> Result<()> {
+    let (target, json) = (o.target.as_str(), o.json);
     let spec = TreeSpec::parse(target);
     let mut reports = Vec::new();
     for path in spec.files()? {

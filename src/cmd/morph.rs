@@ -29,16 +29,8 @@ use crate::reweight::cdf::{morph, WeightedCdf};
 use crate::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
 use crate::{Error, Result};
 
-pub struct MorphOptions {
-    pub config: PathBuf,
-    pub vars: Vec<String>,
-    pub out: Option<PathBuf>,
-    pub sets: Vec<String>,
-    pub bins: usize,
-    pub svg: bool,
-    pub force: bool,
-    pub quiet: bool,
-}
+/// The flags of `rootgrad morph` ([`crate::cli::MorphArgs`]).
+pub use crate::cli::MorphArgs as MorphOptions;
 
 /// The friend tree's name and the file tag: `<stem>.morph.root:morph`.
 pub const TREE: &str = "morph";
@@ -69,9 +61,6 @@ pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
     };
     if o.vars.is_empty() {
         return Err(Error::Usage("give at least one --var EXPR to morph".into()));
-    }
-    if o.bins == 0 {
-        return Err(Error::Usage("--bins 0: give at least 1 bin".into()));
     }
     let vars = parse_all("--var", &o.vars)?;
     let names: Vec<String> = o

@@ -15,6 +15,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::samples::auto_edges;
+use crate::cli::ReportArgs;
 use crate::config::RunConfig;
 use crate::evaluate::{Evaluation, Judged};
 use crate::metrics::agreement::compare;
@@ -26,17 +27,6 @@ use crate::report::{
     Page, Panel, RocCurve, RocPlot, Series, TrainingPlot,
 };
 use crate::{Error, Result};
-
-pub struct ReportOptions {
-    pub model: PathBuf,
-    pub config: Option<PathBuf>,
-    pub baseline: Option<PathBuf>,
-    pub out: Option<PathBuf>,
-    pub bins: usize,
-    pub svg: bool,
-    pub force: bool,
-    pub quiet: bool,
-}
 
 /// history.csv as columns by name (empty cells are `None`).
 pub struct History {
@@ -154,7 +144,7 @@ fn hist(values: &[f64], weights: &[f64], edges: &[f64]) -> Result<Hist1D> {
     Hist1D::fill(edges, values, weights, OutOfRange::Ignore)
 }
 
-pub fn run(o: &ReportOptions, out: &mut dyn Write) -> Result<()> {
+pub fn run(o: &ReportArgs, out: &mut dyn Write) -> Result<()> {
     let model_path = o.model.join("model.json");
     let model = ModelFile::read(&model_path)?;
     let dir = o.out.clone().unwrap_or_else(|| o.model.join("report"));

@@ -26,24 +26,13 @@ use crate::output::write_atomically;
 use crate::progress::Progress;
 use crate::report::{escape, DataMcPlot};
 use crate::reweight::classifier::{folds_of, train, FoldInfo};
-use crate::reweight::{branch_name, factor, normalisation, ApplyTo, Target};
+use crate::reweight::{branch_name, factor, normalisation, ApplyTo};
 use crate::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
 use crate::root::Chain;
 use crate::{Error, Result};
 
-pub struct ReweightOptions {
-    pub config: PathBuf,
-    pub out: Option<PathBuf>,
-    pub sets: Vec<String>,
-    pub max_weight: Option<f64>,
-    pub normalize: Target,
-    pub apply_to: ApplyTo,
-    pub checks: Vec<String>,
-    pub bins: usize,
-    pub svg: bool,
-    pub force: bool,
-    pub quiet: bool,
-}
+/// The flags of `rootgrad reweight` ([`crate::cli::ReweightArgs`]).
+pub use crate::cli::ReweightArgs as ReweightOptions;
 
 /// The friend tree's name and the file tag: `<stem>.reweight.root:reweight`.
 pub const TREE: &str = "reweight";
@@ -180,9 +169,6 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
                 "--max-weight {m}: give a positive number, e.g. --max-weight 10"
             )));
         }
-    }
-    if o.bins == 0 {
-        return Err(Error::Usage("--bins 0: give at least 1 bin".into()));
     }
     let features = parse_all("inputs.features", &cfg.features)?;
     let checks = parse_all("--check", &o.checks)?;

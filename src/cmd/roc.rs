@@ -5,32 +5,15 @@
 //! efficiency at background efficiencies 0.001, 0.01 and 0.1, and a ROC plot.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use serde::Serialize;
 
 use super::samples::{and_cut, column, friends_for, parse, read, spec};
+use crate::cli::RocArgs;
 use crate::metrics::{roc_auc, roc_curve, standard_working_points, truncated_auc};
 use crate::progress::Progress;
 use crate::report::{roc, RocCurve, RocPlot, RocY};
 use crate::{Error, Result};
-
-pub struct RocOptions {
-    pub signal: String,
-    pub background: String,
-    pub var: String,
-    pub signal_weight: Option<String>,
-    pub background_weight: Option<String>,
-    pub cut: Option<String>,
-    pub signal_cut: Option<String>,
-    pub background_cut: Option<String>,
-    pub friends: Vec<String>,
-    pub plot: Option<PathBuf>,
-    pub log_y: bool,
-    pub force: bool,
-    pub json: bool,
-    pub quiet: bool,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkingPointJson {
@@ -53,7 +36,7 @@ pub struct RocJson {
     pub background_events: usize,
 }
 
-pub fn run(o: &RocOptions, out: &mut dyn Write) -> Result<()> {
+pub fn run(o: &RocArgs, out: &mut dyn Write) -> Result<()> {
     if let Some(p) = &o.plot {
         if p.exists() && !o.force {
             return Err(Error::OutputExists { path: p.clone() });

@@ -18,23 +18,13 @@ use std::sync::atomic::Ordering;
 
 use super::samples::auto_edges;
 use super::train::{catch_interrupt, output_files, stop_flag, write_outputs};
+use crate::cli::SweepArgs;
 use crate::config::RunConfig;
 use crate::evaluate::Evaluation;
 use crate::metrics::agreement::compare;
 use crate::progress::Progress;
 use crate::report::{scatter, ScatterPlot, ScatterPoint, ScatterSeries};
 use crate::{Error, Result};
-
-pub struct SweepOptions {
-    pub config: PathBuf,
-    pub sets: Vec<String>,
-    pub repeat: usize,
-    pub out: Option<PathBuf>,
-    pub bins: usize,
-    pub svg: bool,
-    pub force: bool,
-    pub quiet: bool,
-}
 
 /// Splits `KEY=V1,V2,...` at commas outside brackets and quotes.
 pub fn split_values(assignment: &str) -> Result<(String, Vec<String>)> {
@@ -90,15 +80,12 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
     (m, var.sqrt())
 }
 
-pub fn run(o: &SweepOptions, out: &mut dyn Write) -> Result<()> {
+pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
     if o.sets.is_empty() {
         return Err(Error::Usage(
             "sweep needs at least one --set KEY=V1,V2,... (e.g. --set adaptation.lambda=0,1,10)"
                 .into(),
         ));
-    }
-    if o.repeat == 0 {
-        return Err(Error::Usage("--repeat 0: give at least 1".into()));
     }
     let lists = o
         .sets

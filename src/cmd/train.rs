@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::cli::TrainArgs;
 use crate::config::RunConfig;
 use crate::output::write_atomically;
 use crate::progress::Progress;
@@ -17,14 +18,6 @@ use crate::train::fit::EpochRecord;
 use crate::{Error, Result};
 
 static STOP: AtomicBool = AtomicBool::new(false);
-
-pub struct TrainOptions {
-    pub config: PathBuf,
-    pub out: Option<PathBuf>,
-    pub sets: Vec<String>,
-    pub quiet: bool,
-    pub force: bool,
-}
 
 /// The folder `train` writes to when `--out` is not given.
 pub fn default_out(config: &Path) -> PathBuf {
@@ -35,7 +28,7 @@ pub fn default_out(config: &Path) -> PathBuf {
     PathBuf::from(format!("rootgrad-{stem}"))
 }
 
-pub fn run(opts: &TrainOptions, out: &mut dyn Write) -> Result<()> {
+pub fn run(opts: &TrainArgs, out: &mut dyn Write) -> Result<()> {
     let cfg = RunConfig::load(&opts.config, &opts.sets)?;
     let dir = opts
         .out

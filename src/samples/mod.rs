@@ -39,12 +39,40 @@ pub const DEFAULT_EVENTS: usize = 100_000;
 /// The tree name of every sample file.
 pub const TREE: &str = "Events";
 
-/// What to generate.
-#[derive(Debug, Clone)]
+/// The fewest events of the largest samples `generate` accepts: the sPlot fits need
+/// events to fit.
+pub const MIN_EVENTS: usize = 100;
+
+/// Parses an event count of at least [`MIN_EVENTS`]: the value parser of `--events`
+/// (`samples generate`, `demo`), so clap refuses a smaller count naming the flag.
+pub fn parse_events(s: &str) -> std::result::Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a whole number"))?;
+    if n < MIN_EVENTS {
+        return Err(format!(
+            "give at least {MIN_EVENTS} (the sPlot fits need events to fit)"
+        ));
+    }
+    Ok(n)
+}
+
+/// What to generate. Also the flags of `rootgrad samples generate` (a clap `Args`; the
+/// doc comments are its `--help` text), so they are declared once.
+#[derive(Debug, Clone, clap::Args)]
 pub struct GenerateOptions {
+    /// Output folder (created if missing).
+    #[arg(long, default_value = "rootgrad-samples")]
     pub out: PathBuf,
+    /// Events of each sample (the sizes of every file scale with it).
+    #[arg(long, default_value_t = DEFAULT_EVENTS, value_parser = parse_events)]
     pub events: usize,
+    /// Seed of every random stream.
+    #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Overwrite existing files.
+    #[arg(long)]
     pub force: bool,
 }
 
@@ -138,9 +166,9 @@ pub fn draw(events: usize, seed: u64) -> Result<Generated> {
 /// their entry counts. Existing outputs are refused (before anything is written) unless
 /// `force`.
 pub fn generate(opts: &GenerateOptions) -> Result<(Generated, Vec<(PathBuf, usize)>)> {
-    if opts.events < 100 {
+    if opts.events < MIN_EVENTS {
         return Err(Error::Usage(format!(
-            "--events {}: give at least 100 (the sPlot fits need events to fit)",
+            "--events {}: give at least {MIN_EVENTS} (the sPlot fits need events to fit)",
             opts.events
         )));
     }

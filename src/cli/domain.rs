@@ -1,0 +1,80 @@
+//! The flags of the commands that bring simulation closer to data in the control
+//! region: `reweight` (a per-event factor from a classifier) and `morph` (per-variable
+//! quantile matching).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::count;
+use crate::reweight::{ApplyTo, Target};
+
+/// `rootgrad reweight`.
+#[derive(Debug, Clone, Args)]
+pub struct ReweightArgs {
+    /// The run description ([inputs], [domain], [network], [training] with folds).
+    pub config: PathBuf,
+    /// Output folder (created if missing). Default: `rootgrad-reweight-<config name>`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override one key of the run description; repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Cap the factor rw at this value (> 0). Default: no cap.
+    #[arg(long)]
+    pub max_weight: Option<f64>,
+    /// What the reweighted simulation's total weight in the control region equals:
+    /// its own total before (`mc`), the data's (`data`), or no normalisation.
+    #[arg(long, value_enum, default_value_t = Target::Mc)]
+    pub normalize: Target,
+    /// Which entries get a factor: the control region ([domain.mc] cut; others get
+    /// NaN) or every entry of the simulation files.
+    #[arg(long, value_enum, default_value_t = ApplyTo::Region)]
+    pub apply_to: ApplyTo,
+    /// Another expression to compare before and after (besides the inputs); repeatable.
+    #[arg(long = "check", value_name = "EXPR")]
+    pub checks: Vec<String>,
+    /// Bins of the histograms (chi2 and figures).
+    #[arg(long, default_value_t = 40, value_parser = count)]
+    pub bins: usize,
+    /// SVG figures instead of PNG.
+    #[arg(long)]
+    pub svg: bool,
+    /// Worker threads (default: every core).
+    #[arg(long, value_parser = count)]
+    pub threads: Option<usize>,
+    /// Overwrite existing outputs.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bars or per-epoch lines.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `rootgrad morph`.
+#[derive(Debug, Clone, Args)]
+pub struct MorphArgs {
+    /// The run description (its [domain] section is used).
+    pub config: PathBuf,
+    /// Expression to morph; repeatable.
+    #[arg(long = "var", value_name = "EXPR", required = true)]
+    pub vars: Vec<String>,
+    /// Output folder (created if missing). Default: `rootgrad-morph-<config name>`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override one key of the run description; repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Bins of the histograms (chi2 and figures).
+    #[arg(long, default_value_t = 40, value_parser = count)]
+    pub bins: usize,
+    /// SVG figures instead of PNG.
+    #[arg(long)]
+    pub svg: bool,
+    /// Overwrite existing outputs.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bars.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}

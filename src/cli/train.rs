@@ -1,0 +1,81 @@
+//! The flags of `train` and of the commands built on training: `sweep` (many trainings)
+//! and `demo` (generate, train, apply, judge, report, reweight in one go).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::count;
+use crate::samples::parse_events;
+
+/// `rootgrad train`.
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    /// The run description, e.g. `photon_id.toml`.
+    pub config: PathBuf,
+    /// Output folder (created if missing). Default: `rootgrad-<config name>` in the
+    /// current folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override one key of the run description, e.g.
+    /// `--set training.learning_rate=3e-4`; repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Worker threads (default: every core). The model is the same for any number.
+    #[arg(long, value_parser = count)]
+    pub threads: Option<usize>,
+    /// No progress bars or per-epoch lines.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Overwrite model.json, history.csv and summary.json if they exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `rootgrad sweep`.
+#[derive(Debug, Clone, Args)]
+pub struct SweepArgs {
+    /// The run description.
+    pub config: PathBuf,
+    /// `KEY=V1,V2,...`; several are combined in every way.
+    #[arg(long = "set", value_name = "KEY=V1,V2,...", required = true)]
+    pub sets: Vec<String>,
+    /// Trainings per setting, with seeds training.seed, +1, ...
+    #[arg(long, default_value_t = 1, value_parser = count)]
+    pub repeat: usize,
+    /// Output folder (default: rootgrad-sweep-<config name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Bins of the score histograms for chi2.
+    #[arg(long, default_value_t = 20, value_parser = count)]
+    pub bins: usize,
+    /// SVG figures instead of PNG.
+    #[arg(long)]
+    pub svg: bool,
+    /// Overwrite existing outputs.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bars or per-epoch lines.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `rootgrad demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Output folder (samples, models, friend trees, reports).
+    #[arg(long, default_value = "rootgrad-demo")]
+    pub out: PathBuf,
+    /// Events per sample (default 100000; fewer runs faster).
+    #[arg(long, value_parser = parse_events)]
+    pub events: Option<usize>,
+    /// Seed of the samples.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Overwrite the outputs of an earlier demo in the same folder.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bars or per-epoch lines.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
