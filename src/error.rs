@@ -1,7 +1,8 @@
 //! One error type for the whole of rootgrad.
 //!
 //! Library code returns these and never prints or exits; `main` prints the message once
-//! as `rootgrad: <message>` and exits with code 2. Every variant names the place the
+//! as `rootgrad: <message>` and exits with [`Error::exit_code`]: 130 after a second
+//! Ctrl-C ([`Error::Interrupted`]), 2 for every other error. Every variant names the place the
 //! problem is in (file, tree, branch, entry, key) and, where one exists, the fix.
 
 use std::path::PathBuf;
@@ -40,6 +41,23 @@ pub enum Error {
     /// fix it.
     #[error("{0}")]
     Usage(String),
+
+    /// Ctrl-C was pressed twice during a training run ([`crate::interrupt`]): the run
+    /// stops at once and writes nothing more.
+    #[error("interrupted twice; stopping now, nothing written")]
+    Interrupted,
+}
+
+impl Error {
+    /// The process exit code `main` ends with for this error: 130 (128 + SIGINT, what
+    /// a shell reports for a program ended by Ctrl-C) for [`Error::Interrupted`], 2 for
+    /// every other error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Interrupted => 130,
+            _ => 2,
+        }
+    }
 }
 
 /// Shorthand used across the crate.

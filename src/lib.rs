@@ -12,6 +12,7 @@ pub mod data;
 pub mod error;
 pub mod evaluate;
 pub mod expr;
+pub mod interrupt;
 pub mod loss;
 pub mod metrics;
 pub mod model;

@@ -16,11 +16,12 @@
 use std::io::Write;
 
 use super::samples::{auto_edges, column, read, spec};
-use super::train::{catch_interrupt, stop_flag, write_outputs};
+use super::train::write_outputs;
 use crate::cli::DemoArgs;
 use crate::config::RunConfig;
 use crate::evaluate::Evaluation;
 use crate::expr::Expr;
+use crate::interrupt::{catch as catch_interrupt, stop_flag};
 use crate::metrics::agreement::compare;
 use crate::metrics::{cvm_flatness, truncated_auc, CvmOptions};
 use crate::progress::Progress;

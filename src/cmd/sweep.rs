@@ -17,10 +17,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use super::samples::auto_edges;
-use super::train::{catch_interrupt, output_files, stop_flag, write_outputs};
+use super::train::{output_files, write_outputs};
 use crate::cli::SweepArgs;
 use crate::config::RunConfig;
 use crate::evaluate::Evaluation;
+use crate::interrupt::{catch as catch_interrupt, stop_flag};
 use crate::metrics::agreement::compare;
 use crate::progress::Progress;
 use crate::report::{scatter, ScatterPlot, ScatterPoint, ScatterSeries};

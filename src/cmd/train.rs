@@ -4,11 +4,10 @@
 //!
 //! Ctrl-C stops after the current epoch and writes the best model so far (summary.json
 //! says `"interrupted": true`); a second Ctrl-C ends the program at once, writing
-//! nothing.
+//! nothing ([`crate::interrupt`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::cli::TrainArgs;
 use crate::config::RunConfig;
@@ -16,8 +15,6 @@ use crate::output::write_atomically;
 use crate::progress::Progress;
 use crate::train::fit::EpochRecord;
 use crate::{Error, Result};
-
-static STOP: AtomicBool = AtomicBool::new(false);
 
 /// The folder `train` writes to when `--out` is not given.
 pub fn default_out(config: &Path) -> PathBuf {
@@ -46,7 +43,7 @@ pub fn run(opts: &TrainArgs, out: &mut dyn Write) -> Result<()> {
     })?;
     catch_interrupt();
     let progress = Progress::new(opts.quiet);
-    let outcome = crate::train::run(&cfg, &progress, &STOP)?;
+    let outcome = crate::train::run(&cfg, &progress, stop_flag())?;
     write_outputs(&dir, &outcome)?;
     let io = |source| Error::Io {
         path: "<stdout>".into(),
@@ -97,9 +94,9 @@ pub fn run(opts: &TrainArgs, out: &mut dyn Write) -> Result<()> {
         writeln!(out, "interrupted: the best model so far was saved").map_err(io)?;
     }
     for c in &outcome.summary.constant_features {
-        eprintln!(
-            "rootgrad: warning: feature `{c}` is constant in the training set (std set to 1)"
-        );
+        progress.warn(&format!(
+            "feature `{c}` is constant in the training set (std set to 1)"
+        ));
     }
     writeln!(out, "wrote {}", files[0].display()).map_err(io)?;
     Ok(())
@@ -110,24 +107,9 @@ pub fn output_files(dir: &Path) -> [PathBuf; 3] {
     ["model.json", "history.csv", "summary.json"].map(|f| dir.join(f))
 }
 
-/// Ctrl-C: stop after this epoch ([`stop_flag`]); twice: now.
-pub fn catch_interrupt() {
-    let _ = ctrlc::set_handler(|| {
-        if STOP.swap(true, Ordering::SeqCst) {
-            eprintln!("rootgrad: interrupted twice; stopping now, nothing written");
-            std::process::exit(130);
-        }
-        eprintln!(
-            "rootgrad: interrupt: finishing this epoch, then saving the best model so far \
-             (Ctrl-C again to quit now)"
-        );
-    });
-}
-
-/// The flag Ctrl-C sets.
-pub fn stop_flag() -> &'static AtomicBool {
-    &STOP
-}
+/// Ctrl-C handling for the commands that train ([`crate::interrupt`]; `reweight` calls
+/// these names).
+pub use crate::interrupt::{catch as catch_interrupt, stop_flag};
 
 /// Writes the three outputs of a training run into `dir` (which exists), each under a
 /// temporary name renamed when complete.
