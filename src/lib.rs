@@ -24,6 +24,7 @@ pub mod random;
 pub mod report;
 pub mod reweight;
 pub mod root;
+pub mod run_folder;
 pub mod samples;
 pub mod train;
 

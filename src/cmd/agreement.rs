@@ -8,9 +8,11 @@
 
 use std::io::Write;
 
-use super::samples::{and_cut, auto_edges, column, friends_for, parse, parse_range, read, spec};
+use super::samples::{and_cut, friends_for, parse, parse_range, spec};
 use crate::cli::AgreementArgs;
+use crate::data::columns::{column, read};
 use crate::metrics::agreement::compare;
+use crate::metrics::binning::auto_edges;
 use crate::progress::Progress;
 use crate::report::{data_mc, DataMcPlot};
 use crate::{Error, Result};

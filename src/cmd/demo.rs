@@ -15,16 +15,18 @@
 
 use std::io::Write;
 
-use super::samples::{auto_edges, column, read, spec};
-use super::train::write_outputs;
+use super::samples::spec;
 use crate::cli::DemoArgs;
 use crate::config::RunConfig;
+use crate::data::columns::{column, read};
 use crate::evaluate::Evaluation;
 use crate::expr::Expr;
 use crate::interrupt::{catch as catch_interrupt, stop_flag};
 use crate::metrics::agreement::compare;
+use crate::metrics::binning::auto_edges;
 use crate::metrics::{cvm_flatness, truncated_auc, CvmOptions};
 use crate::progress::Progress;
+use crate::run_folder;
 use crate::samples::{generate, GenerateOptions};
 use crate::{Error, Result};
 
@@ -144,7 +146,7 @@ pub fn run(o: &DemoArgs, out: &mut dyn Write) -> Result<()> {
             m.scenario, m.name, m.what
         ));
         let outcome = crate::train::run(&cfg, &progress, stop_flag())?;
-        write_outputs(&dir, &outcome)?;
+        run_folder::write(&dir, &outcome.model, &outcome.history, &outcome.summary)?;
         let set_flags: String = sets.iter().map(|s| format!(" --set '{s}'")).collect();
         commands.push(format!(
             "rootgrad train {}{set_flags} --out {}",

@@ -6,8 +6,9 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::samples::{column, friends_for, parse, read, spec};
+use super::samples::{friends_for, parse, spec};
 use crate::cli::FlatnessArgs;
+use crate::data::columns::{column, read};
 use crate::metrics::{cvm_flatness, CvmOptions};
 use crate::progress::Progress;
 use crate::{Error, Result};

@@ -16,11 +16,12 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::reweight::{create_dir, default_out, parse_all, plan_outputs, refuse_existing};
-use super::samples::{auto_edges, column};
 use crate::config::RunConfig;
+use crate::data::columns::column;
 use crate::data::{load, open_chain, Wanted};
 use crate::expr::read_for;
 use crate::metrics::agreement::{compare, Agreement};
+use crate::metrics::binning::auto_edges;
 use crate::output::write_atomically;
 use crate::progress::Progress;
 use crate::report::DataMcPlot;

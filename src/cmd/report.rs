@@ -6,7 +6,7 @@
 //! config file recorded in the model's provenance. The samples are read and split as
 //! `train` split them ([`crate::evaluate`]), so the figures show the validation events
 //! (or, with folds, every event scored by the model that never saw it). Figures:
-//! training curves from DIR/history.csv; the ROC curve; the score of signal and
+//! training curves from DIR/history.csv ([`crate::run_folder`]); the ROC curve; the score of signal and
 //! background; the score in the control region, data over simulation with a ratio
 //! panel, for the model and, with `--baseline OTHER_DIR`, for the baseline too; every
 //! input feature in the control region, data over simulation; and a metrics table.
@@ -14,98 +14,28 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::samples::auto_edges;
 use crate::cli::ReportArgs;
 use crate::config::RunConfig;
 use crate::evaluate::{Evaluation, Judged};
 use crate::metrics::agreement::compare;
+use crate::metrics::binning::auto_edges;
 use crate::metrics::{cvm_flatness, roc_curve, truncated_auc, CvmOptions, OutOfRange};
 use crate::model::ModelFile;
 use crate::progress::Progress;
 use crate::report::{
-    data_mc, escape, histograms, roc, training, DataMcPlot, Hist1D, HistOverlay, LabelledHist,
-    Page, Panel, RocCurve, RocPlot, Series, TrainingPlot,
+    data_mc, escape, histograms, roc, training, training_curves, DataMcPlot, Hist1D, HistOverlay,
+    LabelledHist, Page, RocCurve, RocPlot,
 };
+use crate::run_folder::{self, config_of, History};
 use crate::{Error, Result};
 
-/// history.csv as columns by name (empty cells are `None`).
-pub struct History {
-    pub header: Vec<String>,
-    pub rows: Vec<Vec<Option<f64>>>,
-}
-
-impl History {
-    pub fn read(path: &Path) -> Result<History> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mut lines = text.lines();
-        let header: Vec<String> = lines
-            .next()
-            .unwrap_or_default()
-            .split(',')
-            .map(String::from)
-            .collect();
-        if !header.iter().any(|h| h == "epoch") {
-            return Err(Error::Usage(format!(
-                "{}: not a rootgrad history.csv (no `epoch` column)",
-                path.display()
-            )));
-        }
-        let rows = lines
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| l.split(',').map(|c| c.trim().parse::<f64>().ok()).collect())
-            .collect();
-        Ok(History { header, rows })
-    }
-
-    pub fn column(&self, name: &str) -> Vec<Option<f64>> {
-        match self.header.iter().position(|h| h == name) {
-            Some(j) => self
-                .rows
-                .iter()
-                .map(|r| r.get(j).copied().flatten())
-                .collect(),
-            None => Vec::new(),
-        }
-    }
-}
-
-/// The run description stored in a model file, anchored at `config` (or the config path
-/// in its provenance).
-pub fn config_of(model: &ModelFile, model_path: &Path, config: Option<&Path>) -> Result<RunConfig> {
-    let recorded = model
-        .provenance
-        .get("config")
-        .and_then(|c| c.as_str())
-        .map(PathBuf::from);
-    let anchor = match (config, recorded) {
-        (Some(c), _) => c.to_path_buf(),
-        (None, Some(r)) if r.exists() => r,
-        (None, r) => {
-            return Err(Error::Usage(format!(
-                "{}: the run description's folder is needed to find its ntuples, and the \
-                 recorded config {} is not there from here; pass --config PATH/TO/run.toml",
-                model_path.display(),
-                r.map(|p| format!("`{}`", p.display()))
-                    .unwrap_or("(none)".into())
-            )))
-        }
-    };
-    let table: toml::Table = serde_json::from_value(model.training.clone()).map_err(|e| {
-        Error::Usage(format!(
-            "{}: the stored run description cannot be read back: {e}",
-            model_path.display()
-        ))
-    })?;
-    RunConfig::from_table(table, &anchor)
-}
-
+/// The page being built: its figures (file name, caption) and metrics table rows
+/// (metric, value, on what).
 struct Figures {
     dir: PathBuf,
     ext: &'static str,
     made: Vec<(String, String)>,
+    rows: Vec<(String, String, String)>,
 }
 
 impl Figures {
@@ -113,39 +43,36 @@ impl Figures {
         let file = format!("{name}.{}", self.ext);
         (self.dir.join(&file), file)
     }
+
+    fn row(&mut self, metric: impl Into<String>, value: String, on: impl Into<String>) {
+        self.rows.push((metric.into(), value, on.into()));
+    }
 }
 
-fn series(h: &History, name: &str, label: &str) -> Option<Series> {
-    let epoch = h.column("epoch");
-    let fold = h.column("fold");
-    let y = h.column(name);
-    let mut x = Vec::new();
-    let mut v = Vec::new();
-    for i in 0..y.len() {
-        // only the first fold's curve, so the panels stay readable
-        if fold.get(i).copied().flatten().is_some_and(|f| f != 0.0) {
-            continue;
-        }
-        if let (Some(e), Some(val)) = (epoch[i], y[i]) {
-            if val.is_finite() {
-                x.push(e + 1.0);
-                v.push(val);
-            }
-        }
-    }
-    (!x.is_empty()).then(|| Series {
-        label: label.to_string(),
-        x,
-        y: v,
-    })
+fn fmt(v: f64) -> String {
+    format!("{v:.4}")
 }
 
 fn hist(values: &[f64], weights: &[f64], edges: &[f64]) -> Result<Hist1D> {
     Hist1D::fill(edges, values, weights, OutOfRange::Ignore)
 }
 
+/// Reads the model of a run folder, the run description it stores (anchored at
+/// `config`), and judges it as `train` split it.
+fn evaluate(
+    dir: &Path,
+    config: Option<&Path>,
+    progress: &Progress,
+) -> Result<(ModelFile, RunConfig, Evaluation)> {
+    let path = run_folder::model_path(dir);
+    let model = ModelFile::read(&path)?;
+    let cfg = config_of(&model, &path, config)?;
+    let ev = Evaluation::run(&cfg, &model, progress)?;
+    Ok((model, cfg, ev))
+}
+
 pub fn run(o: &ReportArgs, out: &mut dyn Write) -> Result<()> {
-    let model_path = o.model.join("model.json");
+    let model_path = run_folder::model_path(&o.model);
     let model = ModelFile::read(&model_path)?;
     let dir = o.out.clone().unwrap_or_else(|| o.model.join("report"));
     let index = dir.join("index.html");
@@ -156,12 +83,7 @@ pub fn run(o: &ReportArgs, out: &mut dyn Write) -> Result<()> {
     let progress = Progress::new(o.quiet);
     let ev = Evaluation::run(&cfg, &model, &progress)?;
     let baseline = match &o.baseline {
-        Some(b) => {
-            let p = b.join("model.json");
-            let m = ModelFile::read(&p)?;
-            let c = config_of(&m, &p, o.config.as_deref())?;
-            Some(Evaluation::run(&c, &m, &progress)?)
-        }
+        Some(b) => Some(evaluate(b, o.config.as_deref(), &progress)?.2),
         None => None,
     };
     std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
@@ -172,84 +94,62 @@ pub fn run(o: &ReportArgs, out: &mut dyn Write) -> Result<()> {
         dir: dir.clone(),
         ext: if o.svg { "svg" } else { "png" },
         made: Vec::new(),
+        rows: Vec::new(),
     };
-    let mut rows: Vec<(String, String, String)> = Vec::new();
-    let fmt = |v: f64| format!("{v:.4}");
-
-    // training curves
-    let history = History::read(&o.model.join("history.csv")).ok();
-    if let Some(h) = &history {
-        let mut panels = Vec::new();
-        let loss: Vec<Series> = [
-            ("train_loss", "training loss"),
-            ("val_loss", "validation loss"),
-            ("train_classification", "L_C (training)"),
-            ("val_classification", "L_C (validation)"),
-        ]
-        .iter()
-        .filter_map(|(c, l)| series(h, c, l))
-        .collect();
-        if !loss.is_empty() {
-            panels.push(Panel {
-                y_label: "Loss".into(),
-                series: loss,
-                log_y: false,
-            });
-        }
-        let terms: Vec<Series> = [
-            ("train_histogram", "L_H (training)"),
-            ("val_histogram", "L_H (validation)"),
-            ("train_domain", "L_D (training)"),
-            ("train_mass", "L_M (training)"),
-            ("train_flatness", "L_F (training)"),
-            ("val_flatness", "L_F (validation)"),
-        ]
-        .iter()
-        .filter_map(|(c, l)| series(h, c, l))
-        .collect();
-        if !terms.is_empty() {
-            panels.push(Panel {
-                y_label: "Adaptation terms".into(),
-                series: terms,
-                log_y: false,
-            });
-        }
-        let auc: Vec<Series> = [("train_auc", "training"), ("val_auc", "validation")]
-            .iter()
-            .filter_map(|(c, l)| series(h, c, l))
-            .collect();
-        if !auc.is_empty() {
-            panels.push(Panel {
-                y_label: "AUC".into(),
-                series: auc,
-                log_y: false,
-            });
-        }
-        if let Some(ks) = series(h, "val_ks", "validation, control region") {
-            panels.push(Panel {
-                y_label: "Data/MC KS".into(),
-                series: vec![ks],
-                log_y: false,
-            });
-        }
-        if !panels.is_empty() {
-            let mut t = TrainingPlot::new(panels);
-            let best = model
-                .metrics
-                .get(0)
-                .and_then(|m| m.get("best_epoch"))
-                .and_then(|b| b.as_f64());
-            t.best_epoch = best.map(|b| b + 1.0);
-            if h.column("fold").iter().any(|f| f.is_some()) {
-                t.title = Some("Training curves (fold 0)".into());
-            }
-            let (p, f) = figs.path("training");
-            training(&p, &t)?;
-            figs.made.push((f, "Training curves: every loss term, AUC and the data/simulation KS per epoch; the dashed line marks the epoch kept.".into()));
-        }
+    if let Ok(h) = History::of(&o.model) {
+        training_figure(&mut figs, &h, &model)?;
     }
+    classification_figures(&mut figs, &ev, baseline.as_ref(), o.bins)?;
+    flatness_row(&mut figs, &ev);
+    control_region_figure(&mut figs, &ev, "score_control_region", "model", o.bins)?;
+    if let Some(b) = &baseline {
+        control_region_figure(
+            &mut figs,
+            b,
+            "score_control_region_baseline",
+            "baseline",
+            o.bins,
+        )?;
+    }
+    input_figures(&mut figs, &cfg, &ev, o.bins)?;
+    write_page(&index, &o.model, &cfg, &figs)?;
+    writeln!(
+        out,
+        "wrote {} ({} figures)",
+        index.display(),
+        figs.made.len()
+    )
+    .map_err(|source| Error::Io {
+        path: "<stdout>".into(),
+        source,
+    })?;
+    Ok(())
+}
 
-    // ROC and the score of signal and background
+/// The training curves from history.csv, with the kept epoch marked.
+fn training_figure(figs: &mut Figures, h: &History, model: &ModelFile) -> Result<()> {
+    let best = model
+        .metrics
+        .get(0)
+        .and_then(|m| m.get("best_epoch"))
+        .and_then(|b| b.as_f64());
+    let Some(t) = training_curves(h, best) else {
+        return Ok(());
+    };
+    let (p, f) = figs.path("training");
+    training(&p, &t)?;
+    figs.made.push((f, "Training curves: every loss term, AUC and the data/simulation KS per epoch; the dashed line marks the epoch kept.".into()));
+    Ok(())
+}
+
+/// AUC rows, the ROC curve (and the baseline's), and the score of signal and
+/// background.
+fn classification_figures(
+    figs: &mut Figures,
+    ev: &Evaluation,
+    baseline: Option<&Evaluation>,
+    bins: usize,
+) -> Result<()> {
     let judged = match ev.judged {
         Judged::Validation => "validation events",
         Judged::OutOfFold => "every event, scored by the fold model that never saw it",
@@ -257,13 +157,9 @@ pub fn run(o: &ReportArgs, out: &mut dyn Write) -> Result<()> {
     };
     let (s, y, w) = ev.classification();
     let head = ev.headline()?;
-    rows.push(("AUC (weighted)".into(), fmt(head.auc), judged.into()));
+    figs.row("AUC (weighted)", fmt(head.auc), judged);
     if let Ok(t) = truncated_auc(&s, &y) {
-        rows.push((
-            "truncated AUC (Flavours of Physics)".into(),
-            fmt(t),
-            judged.into(),
-        ));
+        figs.row("truncated AUC (Flavours of Physics)", fmt(t), judged);
     }
     let mut curves = Vec::new();
     let c = roc_curve(&s, &y, &w)?;
@@ -273,7 +169,7 @@ pub fn run(o: &ReportArgs, out: &mut dyn Write) -> Result<()> {
         background_eff: c.fpr,
         auc: Some(head.auc),
     });
-    if let Some(b) = &baseline {
+    if let Some(b) = baseline {
         let (bs, by, bw) = b.classification();
         let bh = b.headline()?;
         let bc = roc_curve(&bs, &by, &bw)?;
@@ -283,12 +179,12 @@ pub fn run(o: &ReportArgs, out: &mut dyn Write) -> Result<()> {
             background_eff: bc.fpr,
             auc: Some(bh.auc),
         });
-        rows.push(("AUC, baseline".into(), fmt(bh.auc), judged.into()));
+        figs.row("AUC, baseline", fmt(bh.auc), judged);
     }
     let (p, f) = figs.path("roc");
     roc(&p, &RocPlot::new(curves))?;
     figs.made.push((f, format!("ROC curve on the {judged}.")));
-    let edges01: Vec<f64> = (0..=o.bins).map(|i| i as f64 / o.bins as f64).collect();
+    let edges01: Vec<f64> = (0..=bins).map(|i| i as f64 / bins as f64).collect();
     let mut ov = HistOverlay::new(
         vec![
             LabelledHist {
@@ -310,91 +206,105 @@ pub fn run(o: &ReportArgs, out: &mut dyn Write) -> Result<()> {
         f,
         "The score of signal and background (each normalised to unit area).".into(),
     ));
+    Ok(())
+}
 
-    // flatness in the mass, when the run decorrelates
-    if !ev.prepared.bkg.mass.is_empty() {
-        let mass: Vec<f64> = ev
-            .background
-            .index
-            .iter()
-            .map(|&i| ev.prepared.bkg.mass[i])
-            .collect();
-        if let Ok(cvm) = cvm_flatness(&ev.background.scores, &mass, &CvmOptions::default()) {
-            rows.push((
-                "CvM flatness in the mass (background)".into(),
-                format!("{cvm:.5}"),
-                "passes below 0.002".into(),
-            ));
-        }
+/// The CvM flatness of the score in the mass of the background, when the run
+/// decorrelates.
+fn flatness_row(figs: &mut Figures, ev: &Evaluation) {
+    if ev.prepared.bkg.mass.is_empty() {
+        return;
     }
+    let mass: Vec<f64> = ev
+        .background
+        .index
+        .iter()
+        .map(|&i| ev.prepared.bkg.mass[i])
+        .collect();
+    if let Ok(cvm) = cvm_flatness(&ev.background.scores, &mass, &CvmOptions::default()) {
+        figs.row(
+            "CvM flatness in the mass (background)",
+            format!("{cvm:.5}"),
+            "passes below 0.002",
+        );
+    }
+}
 
-    // the score in the control region
-    let mut score_cr = |e: &Evaluation, name: &str, label: &str| -> Result<()> {
-        let (Some(d), Some(m)) = (&e.data, &e.mc) else {
-            return Ok(());
+/// The score in the control region, data over simulation, with its KS and chi2/ndf.
+fn control_region_figure(
+    figs: &mut Figures,
+    e: &Evaluation,
+    name: &str,
+    label: &str,
+    bins: usize,
+) -> Result<()> {
+    let (Some(d), Some(m)) = (&e.data, &e.mc) else {
+        return Ok(());
+    };
+    if d.scores.is_empty() || m.scores.is_empty() {
+        return Ok(());
+    }
+    let edges = auto_edges(&[&d.scores, &m.scores], bins, None)?;
+    let (a, pd, pm) = compare(
+        "score",
+        (&d.scores, &d.weights),
+        (&m.scores, &m.weights),
+        &edges,
+    )?;
+    figs.row(
+        format!("data/MC KS of the score, {label}"),
+        fmt(a.ks),
+        "control region",
+    );
+    figs.row(
+        format!("data/MC chi2/ndf of the score, {label}"),
+        a.chi2_text(),
+        "control region",
+    );
+    let mut plot = DataMcPlot::new(pd, pm, "Classifier score");
+    plot.title = Some(format!("Control region, {label}"));
+    plot.metrics = a.lines();
+    let (p, f) = figs.path(name);
+    data_mc(&p, &plot)?;
+    figs.made.push((
+        f,
+        format!("The score in the control region, data over simulation ({label})."),
+    ));
+    Ok(())
+}
+
+/// Every input feature in the control region, data over simulation.
+fn input_figures(figs: &mut Figures, cfg: &RunConfig, ev: &Evaluation, bins: usize) -> Result<()> {
+    let (Some(d), Some(m)) = (&ev.prepared.data, &ev.prepared.mc) else {
+        return Ok(());
+    };
+    for (j, name) in cfg.features.iter().enumerate() {
+        let col = |s: &crate::data::Sample| -> Vec<f64> {
+            (0..s.len()).map(|i| s.row(i)[j] as f64).collect()
         };
-        if d.scores.is_empty() || m.scores.is_empty() {
-            return Ok(());
-        }
-        let edges = auto_edges(&[&d.scores, &m.scores], o.bins, None)?;
-        let (a, pd, pm) = compare(
-            "score",
-            (&d.scores, &d.weights),
-            (&m.scores, &m.weights),
-            &edges,
-        )?;
-        rows.push((
-            format!("data/MC KS of the score, {label}"),
-            fmt(a.ks),
-            "control region".into(),
-        ));
-        rows.push((
-            format!("data/MC chi2/ndf of the score, {label}"),
-            a.chi2_text(),
-            "control region".into(),
-        ));
-        let mut plot = DataMcPlot::new(pd, pm, "Classifier score");
-        plot.title = Some(format!("Control region, {label}"));
+        let (dv, mv) = (col(d), col(m));
+        let edges = auto_edges(&[&dv, &mv], bins, None)?;
+        let (a, pd, pm) = compare(name, (&dv, &d.w), (&mv, &m.w), &edges)?;
+        figs.row(
+            format!("input `{name}`: KS, chi2/ndf"),
+            format!("{:.4}, {}", a.ks, a.chi2_text()),
+            "control region, all events",
+        );
+        let mut plot = DataMcPlot::new(pd, pm, name);
         plot.metrics = a.lines();
-        let (p, f) = figs.path(name);
+        let (p, f) = figs.path(&format!("input_{j}"));
         data_mc(&p, &plot)?;
         figs.made.push((
             f,
-            format!("The score in the control region, data over simulation ({label})."),
+            format!("Input `{name}` in the control region, data over simulation."),
         ));
-        Ok(())
-    };
-    score_cr(&ev, "score_control_region", "model")?;
-    if let Some(b) = &baseline {
-        score_cr(b, "score_control_region_baseline", "baseline")?;
     }
+    Ok(())
+}
 
-    // every input in the control region
-    if let (Some(d), Some(m)) = (&ev.prepared.data, &ev.prepared.mc) {
-        for (j, name) in cfg.features.iter().enumerate() {
-            let col = |s: &crate::data::Sample| -> Vec<f64> {
-                (0..s.len()).map(|i| s.row(i)[j] as f64).collect()
-            };
-            let (dv, mv) = (col(d), col(m));
-            let edges = auto_edges(&[&dv, &mv], o.bins, None)?;
-            let (a, pd, pm) = compare(name, (&dv, &d.w), (&mv, &m.w), &edges)?;
-            rows.push((
-                format!("input `{name}`: KS, chi2/ndf"),
-                format!("{:.4}, {}", a.ks, a.chi2_text()),
-                "control region, all events".into(),
-            ));
-            let mut plot = DataMcPlot::new(pd, pm, name);
-            plot.metrics = a.lines();
-            let (p, f) = figs.path(&format!("input_{j}"));
-            data_mc(&p, &plot)?;
-            figs.made.push((
-                f,
-                format!("Input `{name}` in the control region, data over simulation."),
-            ));
-        }
-    }
-
-    let model = escape(&o.model.display().to_string());
+/// index.html: the intro, the metrics table and the figures.
+fn write_page(index: &Path, model_dir: &Path, cfg: &RunConfig, figs: &Figures) -> Result<()> {
+    let model = escape(&model_dir.display().to_string());
     let intro = format!(
         "Model <code>{model}</code>, run description <code>{}</code>, features: {}.",
         escape(&cfg.path.display().to_string()),
@@ -404,25 +314,18 @@ pub fn run(o: &ReportArgs, out: &mut dyn Write) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let rows: Vec<Vec<String>> = rows.into_iter().map(|(a, b, c)| vec![a, b, c]).collect();
+    let rows: Vec<Vec<String>> = figs
+        .rows
+        .iter()
+        .map(|(a, b, c)| vec![a.clone(), b.clone(), c.clone()])
+        .collect();
     Page {
-        title: &format!("rootgrad report: {}", o.model.display()),
+        title: &format!("rootgrad report: {}", model_dir.display()),
         heading: "rootgrad report",
         intro_html: &intro,
         header: &["metric", "value", "on"],
         rows: &rows,
         figures: &figs.made,
     }
-    .write(&index)?;
-    writeln!(
-        out,
-        "wrote {} ({} figures)",
-        index.display(),
-        figs.made.len()
-    )
-    .map_err(|source| Error::Io {
-        path: "<stdout>".into(),
-        source,
-    })?;
-    Ok(())
+    .write(index)
 }

@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::samples::auto_edges;
 use crate::config::RunConfig;
 use crate::data::{load, locate, open_chain, Sample, Wanted};
 use crate::expr::{read_for, Expr};
 use crate::metrics::agreement::{compare, Agreement};
+use crate::metrics::binning::auto_edges;
 use crate::output::write_atomically;
 use crate::progress::Progress;
 use crate::report::{escape, DataMcPlot};

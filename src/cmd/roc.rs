@@ -8,8 +8,9 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::samples::{and_cut, column, friends_for, parse, read, spec};
+use super::samples::{and_cut, friends_for, parse, spec};
 use crate::cli::RocArgs;
+use crate::data::columns::{column, read};
 use crate::metrics::{roc_auc, roc_curve, standard_working_points, truncated_auc};
 use crate::progress::Progress;
 use crate::report::{roc, RocCurve, RocPlot, RocY};

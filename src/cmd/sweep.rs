@@ -16,15 +16,15 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
-use super::samples::auto_edges;
-use super::train::{output_files, write_outputs};
 use crate::cli::SweepArgs;
 use crate::config::RunConfig;
 use crate::evaluate::Evaluation;
 use crate::interrupt::{catch as catch_interrupt, stop_flag};
 use crate::metrics::agreement::compare;
+use crate::metrics::binning::auto_edges;
 use crate::progress::Progress;
 use crate::report::{scatter, ScatterPlot, ScatterPoint, ScatterSeries};
+use crate::run_folder;
 use crate::{Error, Result};
 
 /// Splits `KEY=V1,V2,...` at commas outside brackets and quotes.
@@ -142,13 +142,11 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
                 source,
             })?;
             if !o.force {
-                if let Some(p) = output_files(&run_dir).iter().find(|p| p.exists()) {
-                    return Err(Error::OutputExists { path: p.clone() });
-                }
+                run_folder::refuse_existing(&run_dir)?;
             }
             progress.say(&format!("sweep: {} (seed {seed})", s.join(" ")));
             let outcome = crate::train::run(&cfg, &progress, stop_flag())?;
-            write_outputs(&run_dir, &outcome)?;
+            run_folder::write(&run_dir, &outcome.model, &outcome.history, &outcome.summary)?;
             let ev = Evaluation::run(&cfg, &outcome.model, &Progress::hidden())?;
             let head = ev.headline()?;
             let chi2_ndf = match (&ev.data, &ev.mc) {

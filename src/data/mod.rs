@@ -24,6 +24,7 @@
 //! the sample sets `drop_nonfinite = true` (then the events are left out and counted).
 //! A NaN or infinite weight is always an error.
 
+pub mod columns;
 pub mod sets;
 pub mod split;
 

@@ -9,7 +9,7 @@
 //! numbers 0 and 1 (see [`Label`]). Every sum is taken in `f64`.
 //!
 //! - [`agreement`]: data against simulation in one variable (KS, chi2, yields), the
-//!   comparison every command tabulates.
+//!   comparison every command tabulates; [`binning`]: its default bin edges.
 //! - [`auc`]: weighted ROC AUC and the ROC curve, equal to scikit-learn's
 //!   `roc_auc_score` / `roc_curve` with `sample_weight`.
 //! - [`ks`]: the weighted Kolmogorov-Smirnov distance between data and simulation,
@@ -26,6 +26,7 @@
 
 pub mod agreement;
 pub mod auc;
+pub mod binning;
 pub mod chi2;
 pub mod cvm;
 pub mod efficiency;

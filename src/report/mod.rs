@@ -22,4 +22,4 @@ pub use page::{escape, write_before_after, Page};
 pub use plot::{Format, PALETTE};
 pub use roc::{roc, RocCurve, RocPlot, RocY};
 pub use scatter::{scatter, ScatterPlot, ScatterPoint, ScatterSeries};
-pub use training::{training, Panel, Series, TrainingPlot};
+pub use training::{training, training_curves, Panel, Series, TrainingPlot};

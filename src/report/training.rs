@@ -10,6 +10,7 @@ use super::plot::{
     bad, check_finite, colour, font, padded, render, tick, DrawResult, Figure, LABEL_PX, TICK_PX,
     TITLE_PX,
 };
+use crate::run_folder::History;
 use crate::Result;
 
 /// A named line: `x` and `y` of the same length. Used by training curves and overlays.
@@ -51,6 +52,90 @@ impl TrainingPlot {
             size: None,
         }
     }
+}
+
+/// The training curves of a run's history.csv: a loss panel, the adaptation terms, AUC
+/// and the data/simulation KS, each panel only when its columns have values; with
+/// folds, the first fold's curves only, so the panels stay readable (then titled so).
+/// `best_epoch` (0-based) is marked. `None` when no column has a value.
+pub fn training_curves(h: &History, best_epoch: Option<f64>) -> Option<TrainingPlot> {
+    let panel = |y_label: &str, columns: &[(&str, &str)]| -> Option<Panel> {
+        let series: Vec<Series> = columns
+            .iter()
+            .filter_map(|(c, l)| history_series(h, c, l))
+            .collect();
+        (!series.is_empty()).then(|| Panel {
+            y_label: y_label.into(),
+            series,
+            log_y: false,
+        })
+    };
+    let panels: Vec<Panel> = [
+        panel(
+            "Loss",
+            &[
+                ("train_loss", "training loss"),
+                ("val_loss", "validation loss"),
+                ("train_classification", "L_C (training)"),
+                ("val_classification", "L_C (validation)"),
+            ],
+        ),
+        panel(
+            "Adaptation terms",
+            &[
+                ("train_histogram", "L_H (training)"),
+                ("val_histogram", "L_H (validation)"),
+                ("train_domain", "L_D (training)"),
+                ("train_mass", "L_M (training)"),
+                ("train_flatness", "L_F (training)"),
+                ("val_flatness", "L_F (validation)"),
+            ],
+        ),
+        panel(
+            "AUC",
+            &[("train_auc", "training"), ("val_auc", "validation")],
+        ),
+        panel("Data/MC KS", &[("val_ks", "validation, control region")]),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if panels.is_empty() {
+        return None;
+    }
+    let mut t = TrainingPlot::new(panels);
+    t.best_epoch = best_epoch.map(|b| b + 1.0);
+    if h.column("fold").iter().any(|f| f.is_some()) {
+        t.title = Some("Training curves (fold 0)".into());
+    }
+    Some(t)
+}
+
+/// One column of the history against the epoch (counted from 1), first fold only,
+/// finite values only; `None` when nothing is left.
+fn history_series(h: &History, name: &str, label: &str) -> Option<Series> {
+    let epoch = h.column("epoch");
+    let fold = h.column("fold");
+    let y = h.column(name);
+    let mut x = Vec::new();
+    let mut v = Vec::new();
+    for i in 0..y.len() {
+        // only the first fold's curve, so the panels stay readable
+        if fold.get(i).copied().flatten().is_some_and(|f| f != 0.0) {
+            continue;
+        }
+        if let (Some(e), Some(val)) = (epoch[i], y[i]) {
+            if val.is_finite() {
+                x.push(e + 1.0);
+                v.push(val);
+            }
+        }
+    }
+    (!x.is_empty()).then(|| Series {
+        label: label.to_string(),
+        x,
+        y: v,
+    })
 }
 
 /// Writes the training-curve figure to `path` (.png or .svg). Errors for no panels, a

@@ -20,8 +20,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use serde::Serialize;
-
 use super::eval::{subsample, validate, Validation};
 use crate::config::{AdaptationMethod, DecorrelationMethod, ReversalSchedule, RunConfig};
 use crate::data::sets::{Batch, Cycler, Set};
@@ -38,28 +36,8 @@ use crate::progress::Progress;
 use crate::random::{SplitMix64, Stream};
 use crate::{Error, Result};
 
-/// One line of history.csv.
-#[derive(Debug, Clone, Serialize)]
-pub struct EpochRecord {
-    pub fold: Option<usize>,
-    pub epoch: usize,
-    pub learning_rate: f64,
-    pub reversal_lambda: f64,
-    pub train_loss: f64,
-    pub train_classification: f64,
-    pub train_histogram: Option<f64>,
-    pub train_domain: Option<f64>,
-    pub train_mass: Option<f64>,
-    pub train_flatness: Option<f64>,
-    pub val_loss: Option<f64>,
-    pub val_classification: Option<f64>,
-    pub val_histogram: Option<f64>,
-    pub val_flatness: Option<f64>,
-    pub train_auc: f64,
-    pub val_auc: Option<f64>,
-    pub val_ks: Option<f64>,
-    pub seconds: f64,
-}
+/// One line of history.csv (its format is the run folder's: [`crate::run_folder`]).
+pub use crate::run_folder::EpochRecord;
 
 /// The sets one model trains and validates on: views into the samples' feature
 /// matrices (see [`Set`]).
