@@ -14,6 +14,7 @@
 //!    baseline), and the commands that reproduce each step.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use super::samples::spec;
 use crate::cli::DemoArgs;
@@ -107,20 +108,7 @@ pub fn run(o: &DemoArgs, out: &mut dyn Write) -> Result<()> {
     };
     let progress = Progress::new(o.quiet);
     let samples = o.out.join("samples");
-    if !samples.join("photon_id.toml").exists() || !samples.join("tau3mu.toml").exists() {
-        progress.say(&format!(
-            "demo: generating the toy samples in {}",
-            samples.display()
-        ));
-        generate(&GenerateOptions {
-            out: samples.clone(),
-            events: o.events.unwrap_or(crate::samples::DEFAULT_EVENTS),
-            seed: o.seed,
-            force: o.force,
-        })?;
-    } else {
-        progress.say(&format!("demo: using the samples in {}", samples.display()));
-    }
+    ensure_samples(o, &samples, &progress)?;
     catch_interrupt();
     let mut rows = Vec::new();
     let mut commands = vec![format!(
@@ -128,103 +116,176 @@ pub fn run(o: &DemoArgs, out: &mut dyn Write) -> Result<()> {
         samples.display()
     )];
     for m in MODELS {
-        let config = samples.join(m.config);
-        let sets: Vec<String> = m.sets.iter().map(|s| s.to_string()).collect();
-        let cfg = RunConfig::load(&config, &sets)?;
-        let dir = o.out.join(m.scenario).join(m.name);
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        if !o.force && dir.join("model.json").exists() {
-            return Err(Error::OutputExists {
-                path: dir.join("model.json"),
-            });
-        }
-        progress.say(&format!(
-            "demo: scenario {}, {} ({})",
-            m.scenario, m.name, m.what
-        ));
-        let outcome = crate::train::run(&cfg, &progress, stop_flag())?;
-        run_folder::write(&dir, &outcome.model, &outcome.history, &outcome.summary)?;
-        let set_flags: String = sets.iter().map(|s| format!(" --set '{s}'")).collect();
-        commands.push(format!(
-            "rootgrad train {}{set_flags} --out {}",
-            config.display(),
-            dir.display()
-        ));
-        // judge it on events it did not train on
-        let ev = Evaluation::run(&cfg, &outcome.model, &Progress::hidden())?;
-        let head = ev.headline()?;
-        let (s, y, _) = ev.classification();
-        let tauc = (m.scenario == "B")
-            .then(|| truncated_auc(&s, &y).ok())
-            .flatten();
-        let chi2_ndf = match (&ev.data, &ev.mc) {
-            (Some(d), Some(mc)) if !d.scores.is_empty() && !mc.scores.is_empty() => {
-                let edges = auto_edges(&[&d.scores, &mc.scores], 20, None)?;
-                let (a, _, _) = compare(
-                    "score",
-                    (&d.scores, &d.weights),
-                    (&mc.scores, &mc.weights),
-                    &edges,
-                )?;
-                a.chi2_per_ndf()
-            }
-            _ => None,
-        };
-        let cvm = if m.scenario == "B" {
-            flatness(&cfg, &ev)?
-        } else {
-            None
-        };
-        rows.push(Row {
-            scenario: m.scenario,
-            name: m.name,
-            what: m.what,
-            auc: head.auc,
-            tauc,
-            ks: head.ks,
-            chi2_ndf,
-            cvm,
-        });
-        // the score as friend trees of the control-region files
-        let model_json = dir.join("model.json");
-        let friends = dir.join("friends");
-        std::fs::create_dir_all(&friends).map_err(|source| Error::Io {
-            path: friends.clone(),
-            source,
-        })?;
-        if let Some(d) = &cfg.domain {
-            let mut inputs = d.data.files.clone();
-            inputs.extend(d.mc.files.clone());
-            let opts = crate::cli::ApplyArgs {
-                model: model_json.clone(),
-                inputs: inputs.clone(),
-                output: None,
-                output_dir: Some(friends.clone()),
-                tree_name: "rootgrad".into(),
-                branch: "score".into(),
-                friends: Vec::new(),
-                all_folds: false,
-                force: true,
-                threads: None,
-                quiet: true,
-            };
-            super::apply::run(&opts, &mut std::io::sink())?;
-            commands.push(format!(
-                "rootgrad apply -m {} {} --output-dir {}",
-                model_json.display(),
-                inputs.join(" "),
-                friends.display()
-            ));
-        }
+        rows.push(train_and_judge(o, m, &samples, &progress, &mut commands)?);
         if stop_flag().load(std::sync::atomic::Ordering::SeqCst) {
             return Err(Error::Usage("demo interrupted".into()));
         }
     }
-    // reports: each adapted model against its scenario's baseline
-    for (scenario, adapted) in [("A", "histogram"), ("B", "adapted")] {
+    reports(o, &samples, &mut commands)?;
+    let rw_dir = reweight(o, &samples, &progress, &mut commands)?;
+    table(out, &rows).map_err(io)?;
+    reweight_table(out, &rw_dir.join("reweight.json")).map_err(io)?;
+    writeln!(out).map_err(io)?;
+    writeln!(
+        out,
+        "report of the reweighting: {}",
+        rw_dir.join("report/index.html").display()
+    )
+    .map_err(io)?;
+    for (scenario, adapted) in ADAPTED {
+        writeln!(
+            out,
+            "report {scenario}: {}",
+            o.out
+                .join(scenario)
+                .join(adapted)
+                .join("report/index.html")
+                .display()
+        )
+        .map_err(io)?;
+    }
+    writeln!(out, "\nEach step again, by hand:").map_err(io)?;
+    for c in &commands {
+        writeln!(out, "  {c}").map_err(io)?;
+    }
+    Ok(())
+}
+
+/// The adapted model of each scenario, reported against its scenario's baseline.
+const ADAPTED: [(&str, &str); 2] = [("A", "histogram"), ("B", "adapted")];
+
+/// Generates the toy samples into `samples` unless both run descriptions are there.
+fn ensure_samples(o: &DemoArgs, samples: &Path, progress: &Progress) -> Result<()> {
+    if !samples.join("photon_id.toml").exists() || !samples.join("tau3mu.toml").exists() {
+        progress.say(&format!(
+            "demo: generating the toy samples in {}",
+            samples.display()
+        ));
+        generate(&GenerateOptions {
+            out: samples.to_path_buf(),
+            events: o.events.unwrap_or(crate::samples::DEFAULT_EVENTS),
+            seed: o.seed,
+            force: o.force,
+        })?;
+    } else {
+        progress.say(&format!("demo: using the samples in {}", samples.display()));
+    }
+    Ok(())
+}
+
+/// Trains one model of the demo into OUT/SCENARIO/NAME, judges it on events it did not
+/// train on, and applies it to the control-region files; adds the commands that do the
+/// same by hand.
+fn train_and_judge(
+    o: &DemoArgs,
+    m: &Model,
+    samples: &Path,
+    progress: &Progress,
+    commands: &mut Vec<String>,
+) -> Result<Row> {
+    let config = samples.join(m.config);
+    let sets: Vec<String> = m.sets.iter().map(|s| s.to_string()).collect();
+    let cfg = RunConfig::load(&config, &sets)?;
+    let dir = o.out.join(m.scenario).join(m.name);
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let model_json = run_folder::model_path(&dir);
+    if !o.force && model_json.exists() {
+        return Err(Error::OutputExists { path: model_json });
+    }
+    progress.say(&format!(
+        "demo: scenario {}, {} ({})",
+        m.scenario, m.name, m.what
+    ));
+    let outcome = crate::train::run(&cfg, progress, stop_flag())?;
+    run_folder::write(&dir, &outcome.model, &outcome.history, &outcome.summary)?;
+    let set_flags: String = sets.iter().map(|s| format!(" --set '{s}'")).collect();
+    commands.push(format!(
+        "rootgrad train {}{set_flags} --out {}",
+        config.display(),
+        dir.display()
+    ));
+    // judge it on events it did not train on
+    let ev = Evaluation::run(&cfg, &outcome.model, &Progress::hidden())?;
+    let head = ev.headline()?;
+    let (s, y, _) = ev.classification();
+    let tauc = (m.scenario == "B")
+        .then(|| truncated_auc(&s, &y).ok())
+        .flatten();
+    let chi2_ndf = match (&ev.data, &ev.mc) {
+        (Some(d), Some(mc)) if !d.scores.is_empty() && !mc.scores.is_empty() => {
+            let edges = auto_edges(&[&d.scores, &mc.scores], 20, None)?;
+            let (a, _, _) = compare(
+                "score",
+                (&d.scores, &d.weights),
+                (&mc.scores, &mc.weights),
+                &edges,
+            )?;
+            a.chi2_per_ndf()
+        }
+        _ => None,
+    };
+    let cvm = if m.scenario == "B" {
+        flatness(&cfg, &ev)?
+    } else {
+        None
+    };
+    apply_to_control_region(&cfg, &dir, commands)?;
+    Ok(Row {
+        scenario: m.scenario,
+        name: m.name,
+        what: m.what,
+        auc: head.auc,
+        tauc,
+        ks: head.ks,
+        chi2_ndf,
+        cvm,
+    })
+}
+
+/// The score of the model in `dir` as friend trees of the control-region files, in
+/// DIR/friends, as `rootgrad apply` writes them.
+fn apply_to_control_region(cfg: &RunConfig, dir: &Path, commands: &mut Vec<String>) -> Result<()> {
+    let model_json = run_folder::model_path(dir);
+    let friends = dir.join("friends");
+    std::fs::create_dir_all(&friends).map_err(|source| Error::Io {
+        path: friends.clone(),
+        source,
+    })?;
+    let Some(d) = &cfg.domain else {
+        return Ok(());
+    };
+    let mut inputs = d.data.files.clone();
+    inputs.extend(d.mc.files.clone());
+    let opts = crate::cli::ApplyArgs {
+        model: model_json.clone(),
+        inputs: inputs.clone(),
+        output: None,
+        output_dir: Some(friends.clone()),
+        tree_name: "rootgrad".into(),
+        branch: "score".into(),
+        friends: Vec::new(),
+        all_folds: false,
+        force: true,
+        threads: None,
+        quiet: true,
+    };
+    super::apply::run(&opts, &mut std::io::sink())?;
+    commands.push(format!(
+        "rootgrad apply -m {} {} --output-dir {}",
+        model_json.display(),
+        inputs.join(" "),
+        friends.display()
+    ));
+    Ok(())
+}
+
+/// A report per scenario: the adapted model against its baseline, as `rootgrad report`
+/// writes it.
+fn reports(o: &DemoArgs, samples: &Path, commands: &mut Vec<String>) -> Result<()> {
+    for (scenario, adapted) in ADAPTED {
         let model = o.out.join(scenario).join(adapted);
         let baseline = o.out.join(scenario).join("baseline");
         let config = samples.join(if scenario == "A" {
@@ -250,7 +311,17 @@ pub fn run(o: &DemoArgs, out: &mut dyn Write) -> Result<()> {
             config.display()
         ));
     }
-    // scenario A: reweight the control region's simulation to data
+    Ok(())
+}
+
+/// Scenario A: reweights the control region's simulation to data, as `rootgrad
+/// reweight` does, into OUT/A/reweight (returned).
+fn reweight(
+    o: &DemoArgs,
+    samples: &Path,
+    progress: &Progress,
+    commands: &mut Vec<String>,
+) -> Result<PathBuf> {
     let rw_dir = o.out.join("A").join("reweight");
     let rw_sets: Vec<String> = REWEIGHT_SETS.iter().map(|s| s.to_string()).collect();
     progress.say("demo: scenario A, reweighting the control region's simulation to data");
@@ -275,32 +346,7 @@ pub fn run(o: &DemoArgs, out: &mut dyn Write) -> Result<()> {
         samples.join("photon_id.toml").display(),
         rw_dir.display()
     ));
-    table(out, &rows).map_err(io)?;
-    reweight_table(out, &rw_dir.join("reweight.json")).map_err(io)?;
-    writeln!(out).map_err(io)?;
-    writeln!(
-        out,
-        "report of the reweighting: {}",
-        rw_dir.join("report/index.html").display()
-    )
-    .map_err(io)?;
-    for (scenario, adapted) in [("A", "histogram"), ("B", "adapted")] {
-        writeln!(
-            out,
-            "report {scenario}: {}",
-            o.out
-                .join(scenario)
-                .join(adapted)
-                .join("report/index.html")
-                .display()
-        )
-        .map_err(io)?;
-    }
-    writeln!(out, "\nEach step again, by hand:").map_err(io)?;
-    for c in &commands {
-        writeln!(out, "  {c}").map_err(io)?;
-    }
-    Ok(())
+    Ok(rw_dir)
 }
 
 /// The reweighting classifier of the demo: wider and longer than the photon_id.toml
