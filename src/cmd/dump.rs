@@ -47,6 +47,13 @@ pub fn run(opts: &DumpArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 fn dump(opts: &DumpArgs, out: &mut dyn Write) -> Result<()> {
+    let (picks, stop) = read_picks(opts)?;
+    write_rows(opts, &picks, stop, out)
+}
+
+/// Opens the one tree, checks the entry range and reads every requested column over
+/// it; returns the columns and the entry one past the last.
+fn read_picks(opts: &DumpArgs) -> Result<(Vec<Pick>, u64)> {
     let target = opts.target.as_str();
     let spec = TreeSpec::parse(target);
     let files = spec.files()?;
@@ -114,10 +121,11 @@ fn dump(opts: &DumpArgs, out: &mut dyn Write) -> Result<()> {
             single,
         });
     }
-    let io = |source| Error::Io {
-        path: "<output>".into(),
-        source,
-    };
+    Ok((picks, stop))
+}
+
+/// The text of one cell: entry `i` of a column, as CSV or JSON.
+fn cell(p: &Pick, i: usize, format: DumpFormat) -> String {
     let fmt = |v: f64, integer: bool, single: bool| -> String {
         if single && v.is_finite() {
             format!("{}", v as f32)
@@ -136,6 +144,55 @@ fn dump(opts: &DumpArgs, out: &mut dyn Write) -> Result<()> {
             "null".into()
         }
     };
+    let vals = p.column.entry(i);
+    let is_list = !matches!(
+        p.column.layout,
+        crate::root::read::Layout::Flat { width: 1 }
+    );
+    match (p.index, format) {
+        (Some(k), DumpFormat::Csv) => vals
+            .get(k)
+            .map(|&v| fmt(v, p.integer, p.single))
+            .unwrap_or_default(),
+        (Some(k), DumpFormat::Json) => vals
+            .get(k)
+            .map(|&v| json_num(v, p.integer, p.single))
+            .unwrap_or_else(|| "null".into()),
+        (None, DumpFormat::Csv) if is_list => {
+            format!(
+                "[{}]",
+                vals.iter()
+                    .map(|&v| fmt(v, p.integer, p.single))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        }
+        (None, DumpFormat::Json) if is_list => {
+            format!(
+                "[{}]",
+                vals.iter()
+                    .map(|&v| json_num(v, p.integer, p.single))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        (None, DumpFormat::Csv) => vals
+            .first()
+            .map(|&v| fmt(v, p.integer, p.single))
+            .unwrap_or_default(),
+        (None, DumpFormat::Json) => vals
+            .first()
+            .map(|&v| json_num(v, p.integer, p.single))
+            .unwrap_or_else(|| "null".into()),
+    }
+}
+
+/// Prints the header (CSV) and one line per entry.
+fn write_rows(opts: &DumpArgs, picks: &[Pick], stop: u64, out: &mut dyn Write) -> Result<()> {
+    let io = |source| Error::Io {
+        path: "<output>".into(),
+        source,
+    };
     if opts.format == DumpFormat::Csv {
         let header: Vec<&str> = std::iter::once("entry")
             .chain(picks.iter().map(|p| p.label.as_str()))
@@ -151,48 +208,8 @@ fn dump(opts: &DumpArgs, out: &mut dyn Write) -> Result<()> {
             DumpFormat::Csv => line.push_str(&entry.to_string()),
             DumpFormat::Json => line.push_str(&format!("{{\"entry\": {entry}")),
         }
-        for p in &picks {
-            let vals = p.column.entry(i);
-            let is_list = !matches!(
-                p.column.layout,
-                crate::root::read::Layout::Flat { width: 1 }
-            );
-            let text = match (p.index, opts.format) {
-                (Some(k), DumpFormat::Csv) => vals
-                    .get(k)
-                    .map(|&v| fmt(v, p.integer, p.single))
-                    .unwrap_or_default(),
-                (Some(k), DumpFormat::Json) => vals
-                    .get(k)
-                    .map(|&v| json_num(v, p.integer, p.single))
-                    .unwrap_or_else(|| "null".into()),
-                (None, DumpFormat::Csv) if is_list => {
-                    format!(
-                        "[{}]",
-                        vals.iter()
-                            .map(|&v| fmt(v, p.integer, p.single))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    )
-                }
-                (None, DumpFormat::Json) if is_list => {
-                    format!(
-                        "[{}]",
-                        vals.iter()
-                            .map(|&v| json_num(v, p.integer, p.single))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                }
-                (None, DumpFormat::Csv) => vals
-                    .first()
-                    .map(|&v| fmt(v, p.integer, p.single))
-                    .unwrap_or_default(),
-                (None, DumpFormat::Json) => vals
-                    .first()
-                    .map(|&v| json_num(v, p.integer, p.single))
-                    .unwrap_or_else(|| "null".into()),
-            };
+        for p in picks {
+            let text = cell(p, i, opts.format);
             match opts.format {
                 DumpFormat::Csv => {
                     line.push(',');

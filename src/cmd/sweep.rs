@@ -211,8 +211,8 @@ fn write_table(dir: &Path, rows: &[Row], settings: &[Vec<String>], repeat: usize
             r.dir.display()
         );
     }
-    let mut md = format!(
-        "| setting | models | AUC | data/MC KS | data/MC chi2/ndf |\n|---|---|---|---|---|\n"
+    let mut md = String::from(
+        "| setting | models | AUC | data/MC KS | data/MC chi2/ndf |\n|---|---|---|---|---|\n",
     );
     for (i, s) in settings.iter().enumerate() {
         let mine: Vec<&Row> = rows.iter().filter(|r| r.setting == i).collect();
