@@ -10,8 +10,11 @@
 //! relative to the folder holding the config file, so a config and its ntuples can move
 //! together; absolute names are used as they are.
 
+mod checks;
 pub(crate) mod read;
 mod sections;
+#[cfg(test)]
+mod tests;
 mod training;
 mod types;
 
@@ -21,9 +24,10 @@ pub use sections::act_name;
 pub use types::{
     Adaptation, AdaptationMethod, ClassNormalize, Classification, Decorrelation,
     DecorrelationMethod, Domain, HeadConfig, NegativeWeights, NetworkConfig, ReversalSchedule,
-    SampleSpec, Split, Training,
+    SampleSpec, Split, Training, MAX_MASS_BINS,
 };
 
+use crate::nn::{HeadSpec, NetworkSpec};
 use crate::{Error, Result};
 
 /// A checked run description.
@@ -102,6 +106,36 @@ impl RunConfig {
             c.as_used = table.clone();
             c
         })
+    }
+
+    /// The network this description asks for, with the training heads its loss terms
+    /// need: the domain head for gradient reversal, the mass head for the adversary.
+    /// Its shape is checked when the description is read.
+    pub fn network_spec(&self) -> NetworkSpec {
+        let reversal = matches!(
+            self.adaptation.method,
+            AdaptationMethod::Reversal | AdaptationMethod::Both
+        );
+        let adversary = self.decorrelation.as_ref().is_some_and(|d| {
+            matches!(
+                d.method,
+                DecorrelationMethod::Adversary | DecorrelationMethod::Both
+            )
+        });
+        let head_spec = |h: &HeadConfig| HeadSpec {
+            from_layer: h.from_layer,
+            hidden: h.hidden.clone(),
+            activation: h.activation,
+        };
+        let n = &self.network;
+        NetworkSpec {
+            inputs: self.features.len(),
+            hidden: n.hidden.clone(),
+            activation: n.activation,
+            dropout: n.dropout,
+            domain_head: reversal.then(|| head_spec(&n.domain_head)),
+            mass_head: adversary.then(|| head_spec(&n.mass_head)),
+        }
     }
 
     /// Whether the loss has data/simulation terms (histogram or reversal), which need

@@ -12,9 +12,10 @@ use super::training::training;
 use super::types::{
     Adaptation, AdaptationMethod, ClassNormalize, Classification, Decorrelation,
     DecorrelationMethod, Domain, HeadConfig, NegativeWeights, NetworkConfig, ReversalSchedule,
-    SampleSpec,
+    SampleSpec, MAX_MASS_BINS,
 };
 use super::RunConfig;
+use crate::loss::HistogramConfig;
 use crate::nn::Init;
 use crate::{Error, Result};
 
@@ -195,6 +196,27 @@ fn lambda(s: &Section, key: &str, default: f64) -> Result<f64> {
     Ok(v)
 }
 
+/// `bins` of [adaptation] or [decorrelation]: K >= 1 (default 10) and at most
+/// [`HistogramConfig::MAX_BINS`], checked here so that a wrong value fails before any
+/// ntuple is read.
+fn histogram_bins(s: &Section) -> Result<HistogramConfig> {
+    let bins = s.positive("bins", HistogramConfig::DEFAULT_BINS, "10")?;
+    HistogramConfig::new(&s.key("bins"), bins).map_err(|e| s.err(e.to_string()))
+}
+
+/// `decorrelation.mass_bins`: M >= 1 (default 10) and at most [`MAX_MASS_BINS`].
+fn mass_bins(s: &Section) -> Result<usize> {
+    let m = s.positive("mass_bins", 10, "10")?;
+    if m > MAX_MASS_BINS {
+        return Err(s.err(format!(
+            "{} = {m}: too many mass bins (at most {MAX_MASS_BINS}; each bin needs \
+             training background events of positive total weight)",
+            s.key("mass_bins")
+        )));
+    }
+    Ok(m)
+}
+
 fn adaptation(s: Option<Section>) -> Result<Adaptation> {
     let empty = Table::new();
     let s = s.unwrap_or(Section::new("", "adaptation", &empty));
@@ -304,7 +326,7 @@ fn adaptation(s: Option<Section>) -> Result<Adaptation> {
         histogram_lambda,
         reversal_lambda,
         reversal_schedule,
-        bins: s.positive("bins", 10, "10")?,
+        bins: histogram_bins(&s)?,
         warmup_epochs: s.usize("warmup_epochs", 0, "0")?,
         doping_fraction,
     })
@@ -344,8 +366,8 @@ fn decorrelation(s: Option<Section>) -> Result<Option<Decorrelation>> {
             DecorrelationMethod::Adversary => lambda(&s, "adversary_lambda", l)?,
             _ => lambda(&s, "adversary_lambda", 1.0)?,
         },
-        mass_bins: s.positive("mass_bins", 10, "10")?,
-        bins: s.positive("bins", 10, "10")?,
+        mass_bins: mass_bins(&s)?,
+        bins: histogram_bins(&s)?,
     }))
 }
 
@@ -439,7 +461,7 @@ pub(super) fn check(file: &str, table: &Table, base: &Path) -> Result<RunConfig>
             )));
         }
     }
-    Ok(RunConfig {
+    let config = RunConfig {
         path: PathBuf::new(),
         features,
         classification,
@@ -449,5 +471,7 @@ pub(super) fn check(file: &str, table: &Table, base: &Path) -> Result<RunConfig>
         adaptation,
         decorrelation,
         as_used: Table::new(),
-    })
+    };
+    super::checks::across(file, &config)?;
+    Ok(config)
 }

@@ -10,8 +10,8 @@ use super::read::Section;
 use super::sections::resolve;
 use super::types::{Split, Training};
 use crate::optim::{
-    AdadeltaConfig, AdamConfig, AdamaxConfig, CheckedOptimizer, OptimizerConfig, RmsPropConfig,
-    Schedule, ScheduleConfig, SgdConfig,
+    AdadeltaConfig, AdamConfig, AdamaxConfig, CheckedOptimizer, GradClip, OptimizerConfig,
+    RmsPropConfig, Schedule, ScheduleConfig, SgdConfig,
 };
 use crate::Result;
 
@@ -243,7 +243,9 @@ pub(super) fn training(s: Option<Section>, base: &Path) -> Result<Training> {
     };
     let clip = match s.f64("clip_grad_norm", "1.0")? {
         None => None,
-        Some(v) if v.is_finite() && v > 0.0 => Some(v),
+        Some(v) if v.is_finite() && v > 0.0 => {
+            Some(GradClip::new(v).map_err(|e| s.err(e.to_string()))?)
+        }
         Some(v) => {
             return Err(s.err(format!(
                 "`training.clip_grad_norm` = {v} must be a number > 0 (leave it out for no \

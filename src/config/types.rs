@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use rootgrad_kernels::Act;
 
+use crate::loss::HistogramConfig;
 use crate::nn::Init;
-use crate::optim::{CheckedOptimizer, Schedule};
+use crate::optim::{CheckedOptimizer, GradClip, Schedule};
 
 /// What to do with events of negative weight in one sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +107,8 @@ pub struct Training {
     pub early_stopping: usize,
     pub split: Split,
     pub seed: u64,
-    pub clip_grad_norm: Option<f64>,
+    /// The gradient-norm clipping threshold, checked (finite, > 0).
+    pub clip_grad_norm: Option<GradClip>,
     /// Start from this model's standardisation and weights.
     pub init: Option<PathBuf>,
     /// At most this many events per set for the per-epoch AUC and KS.
@@ -139,7 +141,8 @@ pub struct Adaptation {
     /// lambda_G (maximum, with the DANN schedule).
     pub reversal_lambda: f64,
     pub reversal_schedule: ReversalSchedule,
-    pub bins: usize,
+    /// K, the histogram loss's bins, checked (1 ..= [`HistogramConfig::MAX_BINS`]).
+    pub bins: HistogramConfig,
     pub warmup_epochs: usize,
     pub doping_fraction: f64,
 }
@@ -159,6 +162,12 @@ pub struct Decorrelation {
     pub flatness_lambda: f64,
     /// lambda_M for the adversary.
     pub adversary_lambda: f64,
+    /// M, the flatness term's mass bins (1 ..= [`MAX_MASS_BINS`]).
     pub mass_bins: usize,
-    pub bins: usize,
+    /// K, the flatness term's score bins, checked (1 ..= [`HistogramConfig::MAX_BINS`]).
+    pub bins: HistogramConfig,
 }
+
+/// The most mass bins `decorrelation.mass_bins` may ask for (each needs training
+/// background events of positive weight, so far fewer work in practice).
+pub const MAX_MASS_BINS: usize = 1_000_000;

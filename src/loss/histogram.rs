@@ -37,6 +37,9 @@ impl HistogramConfig {
     /// The default number of bins, 10.
     pub const DEFAULT_BINS: usize = 10;
 
+    /// The most bins a histogram loss may have.
+    pub const MAX_BINS: usize = 1_000_000;
+
     /// `key` names the configuration key in the error (e.g. "histogram_bins").
     pub fn new(key: &str, bins: usize) -> Result<Self> {
         if bins == 0 {
@@ -45,9 +48,10 @@ impl HistogramConfig {
                 Self::DEFAULT_BINS
             )));
         }
-        if bins > 1_000_000 {
+        if bins > Self::MAX_BINS {
             return Err(Error::Usage(format!(
-                "{key} = {bins}: too many histogram bins (at most 1000000)"
+                "{key} = {bins}: too many histogram bins (at most {})",
+                Self::MAX_BINS
             )));
         }
         Ok(HistogramConfig { bins })

@@ -27,11 +27,11 @@ use crate::data::split::permutation;
 use crate::loss::{
     bce_backward, bce_forward, domain_backward, domain_forward, equal_population_edges,
     flatness_backward, flatness_forward, histogram_backward, histogram_forward, mass_mse_backward,
-    mass_mse_forward, DomainNorm, FlatnessBatch, FlatnessConfig, FlatnessHistograms,
-    HistogramConfig, Histograms, Normalisation,
+    mass_mse_forward, DomainNorm, FlatnessBatch, FlatnessConfig, FlatnessHistograms, Histograms,
+    Normalisation,
 };
-use crate::nn::{DropoutKey, HeadSpec, Mode, Network, NetworkSpec, Upstream, Workspace};
-use crate::optim::{GradClip, Optimizer};
+use crate::nn::{DropoutKey, Mode, Network, Upstream, Workspace};
+use crate::optim::Optimizer;
 use crate::progress::Progress;
 use crate::random::{SplitMix64, Stream};
 use crate::{Error, Result};
@@ -59,36 +59,10 @@ pub struct Fitted {
     pub interrupted: bool,
 }
 
-fn head_spec(h: &crate::config::HeadConfig) -> HeadSpec {
-    HeadSpec {
-        from_layer: h.from_layer,
-        hidden: h.hidden.clone(),
-        activation: h.activation,
-    }
-}
-
 /// The network a run description asks for, with its training heads.
 pub fn network_for(cfg: &RunConfig) -> Result<Network> {
-    let reversal = matches!(
-        cfg.adaptation.method,
-        AdaptationMethod::Reversal | AdaptationMethod::Both
-    );
-    let adversary = cfg.decorrelation.as_ref().is_some_and(|d| {
-        matches!(
-            d.method,
-            DecorrelationMethod::Adversary | DecorrelationMethod::Both
-        )
-    });
-    let n = &cfg.network;
-    Network::new(NetworkSpec {
-        inputs: cfg.features.len(),
-        hidden: n.hidden.clone(),
-        activation: n.activation,
-        dropout: n.dropout,
-        domain_head: reversal.then(|| head_spec(&n.domain_head)),
-        mass_head: adversary.then(|| head_spec(&n.mass_head)),
-    })
-    .map_err(|e| Error::Usage(format!("{}: [network] {e}", cfg.path.display())))
+    Network::new(cfg.network_spec())
+        .map_err(|e| Error::Usage(format!("{}: [network] {e}", cfg.path.display())))
 }
 
 fn workspace<'a>(
@@ -150,7 +124,7 @@ pub fn fit(
         a.method,
         AdaptationMethod::Reversal | AdaptationMethod::Both
     );
-    let hist_cfg = HistogramConfig::new("adaptation.bins", a.bins)?;
+    let hist_cfg = a.bins;
     let dec = cfg.decorrelation.as_ref();
     let with_flat = dec.is_some_and(|d| {
         matches!(
@@ -174,12 +148,7 @@ pub fn fit(
     let flat_cfg = match (with_flat, dec) {
         (true, Some(d)) => {
             let edges = equal_population_edges(&bkg_mass, None, d.mass_bins)?;
-            Some(FlatnessConfig::new(
-                HistogramConfig::new("decorrelation.bins", d.bins)?,
-                edges,
-                &bkg_mass,
-                &bkg_w,
-            )?)
+            Some(FlatnessConfig::new(d.bins, edges, &bkg_mass, &bkg_w)?)
         }
         _ => None,
     };
@@ -207,7 +176,7 @@ pub fn fit(
         _ => None,
     };
     let mut opt = Optimizer::<f32>::new(&t.optimizer, net.num_params());
-    let clip = t.clip_grad_norm.map(GradClip::new).transpose()?;
+    let clip = t.clip_grad_norm;
     let lr0 = t.optimizer.lr();
     let mut grad = vec![0.0f32; net.num_params()];
     let mut ws_c: HashMap<usize, Workspace<f32>> = HashMap::new();

@@ -118,8 +118,6 @@ fn init_tensors(
 /// Runs the whole training of a checked run description.
 pub fn run(cfg: &RunConfig, progress: &Progress, stop: &AtomicBool) -> Result<Outcome> {
     let started = std::time::Instant::now();
-    // the network's shape (heads reading existing layers) is checked before any reading
-    fit::network_for(cfg)?;
     let prep = Prepared::load(cfg, progress)?;
     let (sig, bkg, data, mc) = (&prep.sig, &prep.bkg, &prep.data, &prep.mc);
     let k = prep.k;

@@ -71,13 +71,6 @@ impl Prepared {
             .as_ref()
             .map(|d| parse("decorrelation.mass", &d.mass))
             .transpose()?;
-        if mass_expr.is_some() && cfg.adaptation.method == AdaptationMethod::Doping {
-            return Err(Error::Usage(
-                "[decorrelation] and adaptation method \"doping\" cannot be combined: the doped \
-                 simulation events have no mass in the classification sample"
-                    .into(),
-            ));
-        }
         let fold = fold_expr.as_ref().map(|(e, k)| (e, *k));
         let want_cls = Wanted {
             features: &features,

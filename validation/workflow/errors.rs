@@ -210,6 +210,36 @@ fn keys_the_method_would_ignore_are_refused() {
     assert!(e.contains("adaptation."), "{e}");
 }
 
+/// Issue 13: `adaptation.bins` was checked only when training began, after the ntuples
+/// were read; it fails when the config is read, before any ntuple is opened (here the
+/// signal's file does not even exist).
+#[test]
+fn too_many_histogram_bins_fail_before_reading() {
+    let d = project(
+        "bins",
+        300,
+        QUICK,
+        "[adaptation]\nmethod = \"histogram\"\nbins = 2000000\n",
+    );
+    let e = fails(
+        &[
+            "train",
+            "run.toml",
+            "--out",
+            "o",
+            "--set",
+            "classification.signal.files=[\"nosuch.root:Events\"]",
+        ],
+        &d,
+    );
+    assert!(
+        e.contains("run.toml") && e.contains("adaptation.bins = 2000000") && e.contains("at most"),
+        "{e}"
+    );
+    assert!(!e.contains("nosuch"), "{e}");
+    no_outputs(&d, "o");
+}
+
 #[test]
 fn init_model_of_another_shape_is_refused() {
     let d = project("init-shape", 600, QUICK, "");
