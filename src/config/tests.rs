@@ -161,11 +161,7 @@ fn bad_schedule_optimiser_and_clipping_fail_at_read() {
         &[],
         &["schedule `exponential`", "gamma = -0.5"],
     );
-    refused(
-        "[training]\nlearning_rate = -1e-3\n",
-        &[],
-        &["[training]"],
-    );
+    refused("[training]\nlearning_rate = -1e-3\n", &[], &["[training]"]);
     refused(
         "[training]\noptimizer = { name = \"adam\", betas = [0.9] }\n",
         &[],
@@ -185,17 +181,17 @@ fn bad_schedule_optimiser_and_clipping_fail_at_read() {
 
 #[test]
 fn expressions_that_do_not_parse_fail_at_read() {
-    refused("", &["inputs.features=[\"pt\", \"abs(\"]"], &["inputs.features[1]:"]);
+    refused(
+        "",
+        &["inputs.features=[\"pt\", \"abs(\"]"],
+        &["inputs.features[1]:"],
+    );
     refused(
         "",
         &["classification.background.cut=flav =="],
         &["classification.background cut:"],
     );
-    refused(
-        "",
-        &["domain.mc.weight=w *"],
-        &["domain.mc weight:"],
-    );
+    refused("", &["domain.mc.weight=w *"], &["domain.mc weight:"]);
     refused(
         "",
         &["training.folds=2", "training.fold=event %"],
