@@ -8,8 +8,10 @@
 //! - with k folds, every event scored by the model of its own fold, which never saw it
 //!   (out-of-fold scores).
 //!
-//! Scores are computed like `apply` computes them: the model's standardisation in f64
-//! rounded to f32, the network in f32, the sigmoid.
+//! Scores are computed by the model's [`Scorer`], as `apply` computes them: the model's
+//! standardisation in f64 rounded to f32, the network in f32, the sigmoid.
+
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -17,11 +19,9 @@ use crate::config::RunConfig;
 use crate::data::split::Role;
 use crate::data::Sample;
 use crate::metrics::{ks_distance, roc_auc};
-use crate::model::ModelFile;
+use crate::model::{ModelFile, ScoreBuffers, Scorer};
 use crate::progress::Progress;
 use crate::random::Stream;
-use crate::train::eval::logits;
-use crate::train::prepare::pick;
 use crate::train::Prepared;
 use crate::{Error, Result};
 
@@ -77,19 +77,9 @@ impl Evaluation {
                 cfg.features.join(", ")
             )));
         }
+        let scorer = Scorer::from_file(model, Path::new("the model file"))?;
         let prepared = Prepared::load(cfg, progress)?;
-        let n = names.len();
-        let scorings = match (&model.folds, model.single()) {
-            (Some(f), _) => f.models.clone(),
-            (None, Some(s)) => vec![s],
-            _ => return Err(Error::Usage("the model has no layers".into())),
-        };
-        let nets = scorings
-            .iter()
-            .enumerate()
-            .map(|(k, s)| s.network(n, &format!("model {k}")))
-            .collect::<Result<Vec<_>>>()?;
-        let folds = model.folds.is_some();
+        let folds = scorer.has_folds();
         if folds != prepared.k.is_some() {
             return Err(Error::Usage(
                 "the model and the run description disagree on folds; give the run \
@@ -106,24 +96,26 @@ impl Evaluation {
         };
         let score = |s: &Sample, stream: Stream, scale: f64| -> Result<Scored> {
             let mut out = Scored::default();
-            for (m, (net, params, st)) in nets.iter().enumerate() {
-                let idx: Vec<usize> = if folds {
-                    (0..s.len()).filter(|&i| s.fold[i] as usize == m).collect()
+            let mut buf = ScoreBuffers::default();
+            for m in 0..scorer.models() {
+                let idx: Vec<u32> = if folds {
+                    (0..s.len() as u32)
+                        .filter(|&i| s.fold[i as usize] as usize == m)
+                        .collect()
                 } else {
                     let r = prepared.roles(s, stream, None);
-                    match judged {
-                        Judged::Training => pick(&r, Role::Train),
-                        _ => pick(&r, Role::Validate),
-                    }
+                    let want = match judged {
+                        Judged::Training => Role::Train,
+                        _ => Role::Validate,
+                    };
+                    (0..r.len() as u32)
+                        .filter(|&i| r[i as usize] == want)
+                        .collect()
                 };
-                let w = s.width;
-                let mut x = vec![0.0f32; idx.len() * w];
-                for (r, &i) in idx.iter().enumerate() {
-                    st.apply(s.row(i), &mut x[r * w..(r + 1) * w]);
-                }
-                let z = logits(net, params, &x)?;
-                for (r, &i) in idx.iter().enumerate() {
-                    out.scores.push(rootgrad_kernels::act::sigmoid(z[r]) as f64);
+                let z = scorer.model_logits(m, &s.x, &idx, &mut buf)?;
+                for (&i, &z) in idx.iter().zip(z) {
+                    let i = i as usize;
+                    out.scores.push(rootgrad_kernels::act::sigmoid(z) as f64);
                     out.weights.push(s.w[i] * scale);
                     out.index.push(i);
                 }

@@ -82,6 +82,25 @@ pub fn temp_name(name: &str, pid: u32, n: u64) -> String {
     format!(".{name}.rootgrad-tmp-{pid:010}-{:06}", n % 1_000_000)
 }
 
+/// Refuses the first of `files` that exists, unless `force`: a command checks every
+/// output it will write before it does any work.
+pub fn refuse_existing(files: &[PathBuf], force: bool) -> Result<()> {
+    if !force {
+        if let Some(p) = files.iter().find(|p| p.exists()) {
+            return Err(Error::OutputExists { path: p.clone() });
+        }
+    }
+    Ok(())
+}
+
+/// Creates an output folder and its parents (just before the first output is written).
+pub fn create_dir(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
 /// Writes `path` through `body` under a temporary name in the same folder and renames
 /// it when complete; on failure the temporary file is removed. An existing file is
 /// refused unless `force`; a missing folder is refused with a hint.

@@ -69,4 +69,11 @@ impl Progress {
             eprintln!("rootgrad: warning: {text}");
         }
     }
+
+    /// An error that does not end the command (one input of several failed, the others
+    /// go on), `rootgrad: error: <text>` on standard error. Printed even with `--quiet`:
+    /// quiet hides what went as expected, never what failed.
+    pub fn error(&self, text: &str) {
+        eprintln!("rootgrad: error: {text}");
+    }
 }

@@ -1,5 +1,7 @@
 //! rootgrad's integration tests: one test binary, one module per concern.
 //!
+//! - `architecture`: the layers of `src/` (docs/architecture.md): imports only downward,
+//!   no circles, every module placed; `kernels/src/gemm.rs` a leaf.
 //! - `chain`: several files of one tree as one chain (globs, ranges across the file
 //!   boundary, jagged offsets), friends joined by entry number or refused, error messages.
 //! - `cli`: the `rootgrad` binary as a user meets it: `inspect` and `dump` output against
@@ -37,6 +39,7 @@
 //!   pass of model.json, and every bad input (exit code 2, no output).
 //! - `torch_golden`: loading the PyTorch goldens and the shared relative comparison.
 
+mod architecture;
 mod chain;
 mod cli;
 mod conformance;

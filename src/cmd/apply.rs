@@ -28,9 +28,8 @@ use std::sync::mpsc::channel;
 
 use indicatif::ProgressBar;
 
-use crate::apply::Scorer;
 use crate::data::open_chain;
-use crate::model::ModelFile;
+use crate::model::{ModelFile, Scorer};
 use crate::progress::Progress;
 use crate::root::write::{write_friend_stream, FriendData, FriendStream, FriendType, StreamColumn};
 use crate::root::{Chain, TreeSpec};
@@ -134,7 +133,7 @@ fn plan(opts: &ApplyOptions) -> Result<Vec<Job>> {
 
 pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
     let model = ModelFile::read(&opts.model)?;
-    let scorer = Scorer::new(&model, &opts.model)?;
+    let scorer = Scorer::from_file(&model, &opts.model)?;
     if opts.all_folds && !scorer.has_folds() {
         return Err(Error::Usage(format!(
             "--all-folds: {} has no folds (it was trained without training.folds)",
@@ -196,21 +195,21 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
                             .err();
                         }
                         if nonfinite > 0 {
-                            eprintln!(
-                                "rootgrad: warning: {}: {nonfinite} entries have a NaN or \
-                                 infinite input feature; their score is NaN",
+                            progress.warn(&format!(
+                                "{}: {nonfinite} entries have a NaN or infinite input \
+                                 feature; their score is NaN",
                                 j.input
-                            );
+                            ));
                         }
                     });
                 }
                 Err(e) => {
                     bar.suspend(|| {
-                        eprintln!(
-                            "rootgrad: error: {}: {e}; its output {} was not written",
+                        progress.error(&format!(
+                            "{}: {e}; its output {} was not written",
                             j.input,
                             j.output.display()
-                        )
+                        ))
                     });
                     failed.push(&j.input);
                 }
@@ -297,7 +296,7 @@ fn score_one(
         overwrite: opts.force,
     };
     let mut nonfinite = 0;
-    scorer.stream(chain, opts.all_folds, |next| {
+    crate::apply::stream(scorer, chain, opts.all_folds, |next| {
         write_friend_stream(&spec, || {
             let Some(c) = next()? else {
                 return Ok(None);

@@ -11,23 +11,26 @@
 //! files, inside the control region or not; a NaN or infinite value gives NaN.
 
 use std::io::Write;
+use std::ops::Range;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::reweight::{create_dir, default_out, parse_all, plan_outputs, refuse_existing};
-use crate::config::RunConfig;
+use crate::config::{Domain, RunConfig};
 use crate::data::columns::column;
 use crate::data::{load, open_chain, Wanted};
-use crate::expr::read_for;
+use crate::expr::{parse_all, Expr};
 use crate::metrics::agreement::{compare, Agreement};
 use crate::metrics::binning::auto_edges;
-use crate::output::write_atomically;
+use crate::output::{create_dir, refuse_existing, write_atomically};
 use crate::progress::Progress;
 use crate::report::DataMcPlot;
 use crate::reweight::branch_name;
 use crate::reweight::cdf::{morph, WeightedCdf};
+use crate::reweight::morph::morph_chain;
+use crate::reweight::outputs::{default_out, plan_outputs};
 use crate::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
+use crate::root::Chain;
 use crate::{Error, Result};
 
 /// The flags of `rootgrad morph` ([`crate::cli::MorphArgs`]).
@@ -51,68 +54,31 @@ fn io_out(source: std::io::Error) -> Error {
     }
 }
 
-pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
-    let cfg = RunConfig::load(&o.config, &o.sets)?;
-    let Some(domain) = cfg.domain.clone() else {
-        return Err(Error::Usage(format!(
-            "{}: morphing needs a [domain] section with `data` and `mc` samples (the control \
-             region)",
-            cfg.path.display()
-        )));
-    };
-    if o.vars.is_empty() {
-        return Err(Error::Usage("give at least one --var EXPR to morph".into()));
-    }
-    let vars = parse_all("--var", &o.vars)?;
-    let names: Vec<String> = o
-        .vars
-        .iter()
-        .map(|v| format!("{}_morphed", branch_name(v)))
-        .collect();
-    for (i, n) in names.iter().enumerate() {
-        if let Some(j) = names[..i].iter().position(|m| m == n) {
-            return Err(Error::Usage(format!(
-                "--var `{}` and --var `{}` both give the branch name `{n}`; morph each \
-                 variable once",
-                o.vars[j], o.vars[i]
-            )));
-        }
-    }
-    let dir = o
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out(&o.config, TREE));
-    let chain = open_chain(&domain.mc.files, &domain.mc.friends).map_err(|e| match e {
-        Error::Usage(m) => Error::Usage(format!("domain.mc: {m}")),
-        e => e,
-    })?;
-    let friends = plan_outputs(&chain, &dir, TREE)?;
-    let available = chain.branch_names();
-    for (v, e) in o.vars.iter().zip(&vars) {
-        e.check(&available).map_err(|err| {
-            Error::Usage(format!(
-                "--var `{v}` in domain.mc (files {}): {err}",
-                domain.mc.files.join(", ")
-            ))
-        })?;
-    }
-    let summary_path = dir.join("morph.json");
-    let report_dir = dir.join("report");
-    let index = report_dir.join("index.html");
-    let mut all: Vec<PathBuf> = friends.iter().map(|(p, _)| p.clone()).collect();
-    all.push(summary_path.clone());
-    all.push(index.clone());
-    refuse_existing(&all, o.force)?;
+/// Everything checked before any work: the variables, their branch names, the
+/// simulation chain and the outputs.
+struct Plan {
+    cfg: RunConfig,
+    domain: Domain,
+    vars: Vec<Expr>,
+    names: Vec<String>,
+    chain: Chain,
+    dir: PathBuf,
+    friends: Vec<(PathBuf, Range<u64>)>,
+    summary_path: PathBuf,
+    report_dir: PathBuf,
+}
 
+pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
+    let plan = Plan::new(o)?;
     let progress = Progress::new(o.quiet);
     let want = Wanted {
-        features: &vars,
+        features: &plan.vars,
         fold: None,
         mass: None,
         f64: true,
     };
-    let data = load(&domain.data, &want, &progress)?;
-    let mc = load(&domain.mc, &want, &progress)?;
+    let data = load(&plan.domain.data, &want, &progress)?;
+    let mc = load(&plan.domain.mc, &want, &progress)?;
     let mut cdfs = Vec::new();
     let mut results = Vec::new();
     let mut plots = Vec::new();
@@ -143,7 +109,7 @@ pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
         plots.push((format!("var_{j}_{}", branch_name(v)), plot));
         results.push(VarResult {
             var: v.clone(),
-            branch: names[j].clone(),
+            branch: plan.names[j].clone(),
             before,
             after,
         });
@@ -151,36 +117,95 @@ pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
     }
 
     // every entry of every simulation file
-    let exprs: Vec<&crate::expr::Expr> = vars.iter().collect();
-    let total = chain.entries();
-    let mut values: Vec<Vec<f64>> = vec![Vec::with_capacity(total as usize); vars.len()];
-    let bar = progress.bar(total, "entries", "morphing");
-    let mut start = 0u64;
-    while start < total {
-        let stop = (start + crate::apply::APPLY_CHUNK).min(total);
-        let cols = read_for(&exprs, &chain, start..stop)?;
-        for (j, e) in vars.iter().enumerate() {
-            let (fm, fd) = &cdfs[j];
-            values[j].extend(cols.eval(e)?.iter().map(|&x| {
-                if x.is_finite() {
-                    morph(fm, fd, x)
-                } else {
-                    f64::NAN
-                }
-            }));
-        }
-        bar.inc(stop - start);
-        start = stop;
-    }
-    bar.finish_and_clear();
+    let values = morph_chain(&plan.chain, &plan.vars, &cdfs, &progress)?;
+    let written = write_friends(o, &plan, &values, out)?;
+    write_summary(&plan, &written, &results)?;
+    write_report(o, &plan, &results, &plots, out)
+}
 
-    create_dir(&dir)?;
-    let mut written = Vec::new();
-    for (path, range) in &friends {
-        let r = range.start as usize..range.end as usize;
-        let columns: Vec<FriendColumn> = names
+impl Plan {
+    /// Checks the flags and the variables, plans the outputs and refuses existing ones
+    /// (unless `--force`), before anything is read.
+    fn new(o: &MorphOptions) -> Result<Plan> {
+        let cfg = RunConfig::load(&o.config, &o.sets)?;
+        let Some(domain) = cfg.domain.clone() else {
+            return Err(Error::Usage(format!(
+                "{}: morphing needs a [domain] section with `data` and `mc` samples (the \
+                 control region)",
+                cfg.path.display()
+            )));
+        };
+        if o.vars.is_empty() {
+            return Err(Error::Usage("give at least one --var EXPR to morph".into()));
+        }
+        let vars = parse_all("--var", &o.vars)?;
+        let names: Vec<String> = o
+            .vars
             .iter()
-            .zip(&values)
+            .map(|v| format!("{}_morphed", branch_name(v)))
+            .collect();
+        for (i, n) in names.iter().enumerate() {
+            if let Some(j) = names[..i].iter().position(|m| m == n) {
+                return Err(Error::Usage(format!(
+                    "--var `{}` and --var `{}` both give the branch name `{n}`; morph each \
+                     variable once",
+                    o.vars[j], o.vars[i]
+                )));
+            }
+        }
+        let dir = o
+            .out
+            .clone()
+            .unwrap_or_else(|| default_out(&o.config, TREE));
+        let chain = open_chain(&domain.mc.files, &domain.mc.friends).map_err(|e| match e {
+            Error::Usage(m) => Error::Usage(format!("domain.mc: {m}")),
+            e => e,
+        })?;
+        let friends = plan_outputs(&chain, &dir, TREE)?;
+        let available = chain.branch_names();
+        for (v, e) in o.vars.iter().zip(&vars) {
+            e.check(&available).map_err(|err| {
+                Error::Usage(format!(
+                    "--var `{v}` in domain.mc (files {}): {err}",
+                    domain.mc.files.join(", ")
+                ))
+            })?;
+        }
+        let summary_path = dir.join("morph.json");
+        let report_dir = dir.join("report");
+        let mut all: Vec<PathBuf> = friends.iter().map(|(p, _)| p.clone()).collect();
+        all.push(summary_path.clone());
+        all.push(report_dir.join("index.html"));
+        refuse_existing(&all, o.force)?;
+        Ok(Plan {
+            cfg,
+            domain,
+            vars,
+            names,
+            chain,
+            dir,
+            friends,
+            summary_path,
+            report_dir,
+        })
+    }
+}
+
+/// One friend per simulation file with the morphed branches; returns the paths written.
+fn write_friends(
+    o: &MorphOptions,
+    plan: &Plan,
+    values: &[Vec<f64>],
+    out: &mut dyn Write,
+) -> Result<Vec<String>> {
+    create_dir(&plan.dir)?;
+    let mut written = Vec::new();
+    for (path, range) in &plan.friends {
+        let r = range.start as usize..range.end as usize;
+        let columns: Vec<FriendColumn> = plan
+            .names
+            .iter()
+            .zip(values)
             .map(|(n, v)| FriendColumn {
                 name: n.clone(),
                 data: FriendData::F64(v[r.clone()].to_vec()),
@@ -198,25 +223,40 @@ pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
             "{} entries -> {}:{TREE} ({})",
             range.end - range.start,
             path.display(),
-            names.join(", ")
+            plan.names.join(", ")
         )
         .map_err(io_out)?;
         written.push(path.display().to_string());
     }
+    Ok(written)
+}
+
+fn write_summary(plan: &Plan, written: &[String], results: &[VarResult]) -> Result<()> {
+    let path = &plan.summary_path;
     let json = serde_json::to_string_pretty(&serde_json::json!({
-        "config": cfg.path.display().to_string(),
+        "config": plan.cfg.path.display().to_string(),
         "outputs": written,
         "variables": results,
     }))
     .map_err(|e| Error::Usage(format!("morph.json: {e}")))?;
-    write_atomically(&summary_path, true, |w| {
+    write_atomically(path, true, |w| {
         w.write_all(json.as_bytes()).map_err(|source| Error::Io {
-            path: summary_path.clone(),
+            path: path.clone(),
             source,
         })
-    })?;
+    })
+}
+
+/// The table on standard output and the HTML report.
+fn write_report(
+    o: &MorphOptions,
+    plan: &Plan,
+    results: &[VarResult],
+    plots: &[(String, DataMcPlot)],
+    out: &mut dyn Write,
+) -> Result<()> {
     let mut rows = Vec::new();
-    for r in &results {
+    for r in results {
         writeln!(
             out,
             "{} -> {}: KS {:.4} -> {:.4}, chi2/ndf {} -> {}",
@@ -243,10 +283,10 @@ pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
          negative weights the cumulative fractions are replaced by their isotonic \
          (least-squares non-decreasing) fit, clipped to [0, 1]. The metrics compare data \
          with the simulation on the same control-region events, before and after.",
-        crate::report::escape(&cfg.path.display().to_string())
+        crate::report::escape(&plan.cfg.path.display().to_string())
     );
     crate::report::write_before_after(
-        &report_dir,
+        &plan.report_dir,
         "rootgrad morph",
         &intro,
         &[
@@ -258,14 +298,14 @@ pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
             "chi2/ndf after",
         ],
         &rows,
-        &plots,
+        plots,
         o.svg,
     )?;
     writeln!(
         out,
         "wrote {} and {}",
-        summary_path.display(),
-        index.display()
+        plan.summary_path.display(),
+        plan.report_dir.join("index.html").display()
     )
     .map_err(io_out)?;
     Ok(())

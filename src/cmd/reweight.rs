@@ -13,20 +13,23 @@
 
 use std::io::Write;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::config::RunConfig;
-use crate::data::{load, locate, open_chain, Sample, Wanted};
-use crate::expr::{read_for, Expr};
+use crate::config::{Domain, RunConfig};
+use crate::data::{load, open_chain, Sample, Wanted};
+use crate::expr::{parse_all, Expr};
+use crate::interrupt::{catch as catch_interrupt, stop_flag};
 use crate::metrics::agreement::{compare, Agreement};
 use crate::metrics::binning::auto_edges;
-use crate::output::write_atomically;
+use crate::output::{create_dir, refuse_existing, write_atomically};
 use crate::progress::Progress;
 use crate::report::{escape, DataMcPlot};
-use crate::reweight::classifier::{folds_of, train, FoldInfo};
-use crate::reweight::{branch_name, factor, normalisation, ApplyTo};
+use crate::reweight::classifier::{folds_of, train, FoldInfo, Reweighter};
+use crate::reweight::outputs::{default_out, plan_outputs};
+use crate::reweight::weigh::{weigh_chain, WeighSpec, Weighing};
+use crate::reweight::{branch_name, factor, normalisation};
 use crate::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
 use crate::root::Chain;
 use crate::{Error, Result};
@@ -64,61 +67,22 @@ struct Summary<'a> {
     checks: &'a [CheckResult],
 }
 
-/// The friend output of each tree of a chain: `DIR/<file stem>.<tag>.root`, with the
-/// chain's entry range; two trees that would write one file are refused.
-pub fn plan_outputs(chain: &Chain, dir: &Path, tag: &str) -> Result<Vec<(PathBuf, Range<u64>)>> {
-    let mut out: Vec<(PathBuf, Range<u64>)> = Vec::new();
-    for (i, t) in chain.trees.iter().enumerate() {
-        let stem = t
-            .file
-            .path()
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or("input".into());
-        let path = dir.join(format!("{stem}.{tag}.root"));
-        if out.iter().any(|(p, _)| *p == path) {
-            return Err(Error::Usage(format!(
-                "{}: two simulation files (or trees) would write this output; give the files \
-                 different names",
-                path.display()
-            )));
-        }
-        out.push((path, chain.starts[i]..chain.starts[i] + t.entries));
-    }
-    Ok(out)
-}
-
-/// The output folder when `--out` is not given: `rootgrad-<cmd>-<config stem>`.
-pub fn default_out(config: &Path, cmd: &str) -> PathBuf {
-    let stem = config
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or("run".into());
-    PathBuf::from(format!("rootgrad-{cmd}-{stem}"))
-}
-
-pub(crate) fn parse_all(flag: &str, src: &[String]) -> Result<Vec<Expr>> {
-    src.iter()
-        .map(|s| Expr::parse(s).map_err(|e| Error::Usage(format!("{flag} `{s}`: {e}"))))
-        .collect()
-}
-
-/// Refuses existing outputs (unless `force`).
-pub(crate) fn refuse_existing(files: &[PathBuf], force: bool) -> Result<()> {
-    if !force {
-        if let Some(p) = files.iter().find(|p| p.exists()) {
-            return Err(Error::OutputExists { path: p.clone() });
-        }
-    }
-    Ok(())
-}
-
-/// Creates the output folder (just before the first output is written).
-pub(crate) fn create_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })
+/// Everything checked before any work: the run description, the expressions, the
+/// simulation chain and the outputs.
+struct Plan {
+    cfg: RunConfig,
+    domain: Domain,
+    k: usize,
+    features: Vec<Expr>,
+    checks: Vec<Expr>,
+    fold: Expr,
+    weight: Expr,
+    cut: Option<Expr>,
+    chain: Chain,
+    dir: PathBuf,
+    friends: Vec<(PathBuf, Range<u64>)>,
+    summary_path: PathBuf,
+    report_dir: PathBuf,
 }
 
 fn io_out(source: std::io::Error) -> Error {
@@ -147,107 +111,14 @@ fn narrow(s: &Sample, width: usize) -> Sample {
 }
 
 pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
-    let cfg = RunConfig::load(&o.config, &o.sets)?;
-    let Some(domain) = cfg.domain.clone() else {
-        return Err(Error::Usage(format!(
-            "{}: reweighting needs a [domain] section with `data` and `mc` samples (the \
-             control region)",
-            cfg.path.display()
-        )));
-    };
-    let (k, fold_src, _) = folds_of(&cfg)?;
-    if let Some(init) = &cfg.training.init {
-        return Err(Error::Usage(format!(
-            "{}: training.init ({}) is not supported by reweight (its models start fresh);              remove the key",
-            cfg.path.display(),
-            init.display()
-        )));
-    }
-    if let Some(m) = o.max_weight {
-        if !(m.is_finite() && m > 0.0) {
-            return Err(Error::Usage(format!(
-                "--max-weight {m}: give a positive number, e.g. --max-weight 10"
-            )));
-        }
-    }
-    let features = parse_all("inputs.features", &cfg.features)?;
-    let checks = parse_all("--check", &o.checks)?;
-    let fold_expr = parse_all("training.fold", &[fold_src])?.remove(0);
-    let weight = parse_all("domain.mc.weight", std::slice::from_ref(&domain.mc.weight))?.remove(0);
-    let cut = match &domain.mc.cut {
-        Some(c) => Some(parse_all("domain.mc.cut", std::slice::from_ref(c))?.remove(0)),
-        None => None,
-    };
-
-    // outputs, refused before any work
-    let dir = o
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out(&o.config, TREE));
-    let chain =
-        open_chain(&domain.mc.files, &domain.mc.friends).map_err(|e| in_place("domain.mc", e))?;
-    let friends = plan_outputs(&chain, &dir, TREE)?;
-    let report_dir = dir.join("report");
-    let summary_path = dir.join("reweight.json");
-    let index = report_dir.join("index.html");
-    let mut all: Vec<PathBuf> = friends.iter().map(|(p, _)| p.clone()).collect();
-    all.push(summary_path.clone());
-    all.push(index.clone());
-    let mut exprs: Vec<&Expr> = features.iter().collect();
-    exprs.push(&fold_expr);
-    exprs.push(&weight);
-    if let Some(c) = &cut {
-        exprs.push(c);
-    }
-    let names = chain.branch_names();
-    for e in &exprs {
-        e.check(&names).map_err(|err| {
-            Error::Usage(format!(
-                "domain.mc (files {}): {err}",
-                domain.mc.files.join(", ")
-            ))
-        })?;
-    }
-    refuse_existing(&all, o.force)?;
-
-    // the control region, with the checks as extra columns
-    let mut wanted: Vec<Expr> = features.clone();
-    wanted.extend(checks.iter().cloned());
-    let want = Wanted {
-        features: &wanted,
-        fold: Some((&fold_expr, k)),
-        mass: None,
-        f64: false,
-    };
+    let plan = Plan::new(o)?;
     let progress = Progress::new(o.quiet);
-    for (present, section) in [
-        (
-            cfg.as_used.contains_key("classification"),
-            "[classification]",
-        ),
-        (cfg.as_used.contains_key("adaptation"), "[adaptation]"),
-        (cfg.decorrelation.is_some(), "[decorrelation]"),
-    ] {
-        if present {
-            writeln!(out, "note: {section} is not used by reweight").map_err(io_out)?;
-        }
-    }
-    let data_all = load(&domain.data, &want, &progress)?;
-    let mc_all = load(&domain.mc, &want, &progress)?;
-    for s in [&data_all, &mc_all] {
-        let r = &s.report;
-        writeln!(
-            out,
-            "{}: {} events, sum of weights {:.6}, {} negative",
-            r.sample, r.events, r.sum_weights, r.negative_events
-        )
-        .map_err(io_out)?;
-    }
-    let nf = features.len();
+    let (data_all, mc_all) = read_region(&plan, &progress, out)?;
+    let nf = plan.features.len();
     let (data, mc) = (narrow(&data_all, nf), narrow(&mc_all, nf));
-    super::train::catch_interrupt();
-    let rw_models = train(&cfg, &data, &mc, &progress, super::train::stop_flag())?;
-    for f in &rw_models.folds {
+    catch_interrupt();
+    let models = train(&plan.cfg, &data, &mc, &progress, stop_flag())?;
+    for f in &models.folds {
         writeln!(
             out,
             "fold {}: {} training and {} validation events, best epoch {}, validation loss \
@@ -263,85 +134,194 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
     }
 
     // every entry of the simulation chain
-    let total = chain.entries();
-    let mut rw = vec![f64::NAN; total as usize];
-    let mut w_all = vec![f64::NAN; total as usize];
-    let mut region = vec![false; total as usize];
-    let mut nonfinite = 0u64;
-    let bar = progress.bar(total, "entries", "weighting");
-    let mut start = 0u64;
-    while start < total {
-        let stop = (start + crate::apply::APPLY_CHUNK).min(total);
-        let cols = read_for(&exprs, &chain, start..stop).map_err(|e| in_place("domain.mc", e))?;
-        let n = cols.entries;
-        let sel: Vec<bool> = match &cut {
-            Some(c) => cols
-                .eval(c)?
-                .iter()
-                .map(|&v| v != 0.0 && !v.is_nan())
-                .collect(),
-            None => vec![true; n],
-        };
-        let feats: Vec<Vec<f64>> = features
-            .iter()
-            .map(|f| cols.eval(f))
-            .collect::<Result<_>>()?;
-        let fv = cols.eval(&fold_expr)?;
-        let wv = cols.eval(&weight)?;
-        let mut raw = vec![0.0f32; n * nf];
-        let mut skip = vec![false; n];
-        let mut owner = vec![0usize; n];
-        for i in 0..n {
-            let e = start as usize + i;
-            region[e] = sel[i];
-            w_all[e] = wv[i];
-            if !(sel[i] || o.apply_to == ApplyTo::All) {
-                skip[i] = true;
-                continue;
-            }
-            for j in 0..nf {
-                let v = feats[j][i] as f32;
-                raw[i * nf + j] = v;
-                if !v.is_finite() {
-                    skip[i] = true;
-                }
-            }
-            if skip[i] {
-                nonfinite += 1;
-                continue;
-            }
-            let v = fv[i];
-            if !(v.is_finite() && v >= 0.0 && v < k as f64 && v.fract() == 0.0) {
-                return Err(Error::Usage(format!(
-                    "domain.mc: the fold expression `{}` gives {v} at {}; it must give an \
-                     integer from 0 to {}",
-                    fold_expr.source(),
-                    locate(&chain, start + i as u64),
-                    k - 1
-                )));
-            }
-            owner[i] = v as usize;
-        }
-        let z = rw_models.logits(&raw, &owner, &skip)?;
-        for i in 0..n {
-            if !skip[i] {
-                rw[start as usize + i] = factor(z[i], o.max_weight);
-            }
-        }
-        bar.inc(stop - start);
-        start = stop;
-    }
-    bar.finish_and_clear();
-    let (w_cr, rw_cr): (Vec<f64>, Vec<f64>) = (0..total as usize)
-        .filter(|&e| region[e])
-        .map(|e| (w_all[e], rw[e]))
+    let spec = WeighSpec {
+        scorer: &models.scorer,
+        weight: &plan.weight,
+        cut: plan.cut.as_ref(),
+        apply_to: o.apply_to,
+        max_weight: o.max_weight,
+    };
+    let weighing =
+        weigh_chain(&plan.chain, &spec, &progress).map_err(|e| in_place("domain.mc", e))?;
+    let (w_cr, rw_cr): (Vec<f64>, Vec<f64>) = (0..weighing.w.len())
+        .filter(|&e| weighing.region[e])
+        .map(|e| (weighing.w[e], weighing.rw[e]))
         .unzip();
     let c = normalisation(&w_cr, &rw_cr, o.normalize, data.report.sum_weights)?;
-    let weight_rw: Vec<f64> = (0..total as usize).map(|e| w_all[e] * rw[e] * c).collect();
 
     // before and after, on the control region as read (out-of-fold factors)
-    let z_oof = rw_models.out_of_fold(&mc)?;
-    let z_in = rw_models.in_sample(&mc)?;
+    let judged = judge(o, &plan, &models, (&data_all, &data), (&mc_all, &mc), c)?;
+
+    // write: friends, summary, report
+    let written = write_friends(o, &plan, &weighing, c, out)?;
+    if weighing.nonfinite > 0 {
+        progress.warn(&format!(
+            "domain.mc: {} entries have a NaN or infinite input feature; their rw and \
+             weight_rw are NaN",
+            weighing.nonfinite
+        ));
+    }
+    let summary = Summary {
+        config: plan.cfg.path.display().to_string(),
+        folds: &models.folds,
+        training_scales: models.scales,
+        max_weight: o.max_weight,
+        normalize: o.normalize.name(),
+        normalisation: c,
+        apply_to: o.apply_to.name(),
+        control_region_mc_events: w_cr.len(),
+        clipped_events: judged.clipped,
+        outputs: written,
+        checks: &judged.results,
+    };
+    write_summary(&plan, &summary)?;
+    write_report(o, &plan, &summary, &judged, mc.len(), out)
+}
+
+impl Plan {
+    /// Checks the run description and the flags, plans the outputs and refuses existing
+    /// ones (unless `--force`), before anything is read.
+    fn new(o: &ReweightOptions) -> Result<Plan> {
+        let cfg = RunConfig::load(&o.config, &o.sets)?;
+        let Some(domain) = cfg.domain.clone() else {
+            return Err(Error::Usage(format!(
+                "{}: reweighting needs a [domain] section with `data` and `mc` samples (the \
+                 control region)",
+                cfg.path.display()
+            )));
+        };
+        let (k, fold_src, _) = folds_of(&cfg)?;
+        if let Some(init) = &cfg.training.init {
+            return Err(Error::Usage(format!(
+                "{}: training.init ({}) is not supported by reweight (its models start \
+                 fresh); remove the key",
+                cfg.path.display(),
+                init.display()
+            )));
+        }
+        if let Some(m) = o.max_weight {
+            if !(m.is_finite() && m > 0.0) {
+                return Err(Error::Usage(format!(
+                    "--max-weight {m}: give a positive number, e.g. --max-weight 10"
+                )));
+            }
+        }
+        let one = |key: &str, src: &String| -> Result<Expr> {
+            Ok(parse_all(key, std::slice::from_ref(src))?.remove(0))
+        };
+        let features = parse_all("inputs.features", &cfg.features)?;
+        let checks = parse_all("--check", &o.checks)?;
+        let fold = one("training.fold", &fold_src)?;
+        let weight = one("domain.mc.weight", &domain.mc.weight)?;
+        let cut = domain
+            .mc
+            .cut
+            .as_ref()
+            .map(|c| one("domain.mc.cut", c))
+            .transpose()?;
+
+        let dir = o
+            .out
+            .clone()
+            .unwrap_or_else(|| default_out(&o.config, TREE));
+        let chain = open_chain(&domain.mc.files, &domain.mc.friends)
+            .map_err(|e| in_place("domain.mc", e))?;
+        let friends = plan_outputs(&chain, &dir, TREE)?;
+        let report_dir = dir.join("report");
+        let summary_path = dir.join("reweight.json");
+        let mut all: Vec<PathBuf> = friends.iter().map(|(p, _)| p.clone()).collect();
+        all.push(summary_path.clone());
+        all.push(report_dir.join("index.html"));
+        let mut exprs: Vec<&Expr> = features.iter().collect();
+        exprs.extend([&fold, &weight]);
+        exprs.extend(cut.as_ref());
+        let names = chain.branch_names();
+        for e in &exprs {
+            e.check(&names).map_err(|err| {
+                Error::Usage(format!(
+                    "domain.mc (files {}): {err}",
+                    domain.mc.files.join(", ")
+                ))
+            })?;
+        }
+        refuse_existing(&all, o.force)?;
+        Ok(Plan {
+            cfg,
+            domain,
+            k,
+            features,
+            checks,
+            fold,
+            weight,
+            cut,
+            chain,
+            dir,
+            friends,
+            summary_path,
+            report_dir,
+        })
+    }
+}
+
+/// Reads the control region's data and simulation, with the `--check` expressions as
+/// extra columns after the features, and says what was read.
+fn read_region(plan: &Plan, progress: &Progress, out: &mut dyn Write) -> Result<(Sample, Sample)> {
+    let mut wanted: Vec<Expr> = plan.features.clone();
+    wanted.extend(plan.checks.iter().cloned());
+    let want = Wanted {
+        features: &wanted,
+        fold: Some((&plan.fold, plan.k)),
+        mass: None,
+        f64: false,
+    };
+    let cfg = &plan.cfg;
+    for (present, section) in [
+        (
+            cfg.as_used.contains_key("classification"),
+            "[classification]",
+        ),
+        (cfg.as_used.contains_key("adaptation"), "[adaptation]"),
+        (cfg.decorrelation.is_some(), "[decorrelation]"),
+    ] {
+        if present {
+            writeln!(out, "note: {section} is not used by reweight").map_err(io_out)?;
+        }
+    }
+    let data = load(&plan.domain.data, &want, progress)?;
+    let mc = load(&plan.domain.mc, &want, progress)?;
+    for s in [&data, &mc] {
+        let r = &s.report;
+        writeln!(
+            out,
+            "{}: {} events, sum of weights {:.6}, {} negative",
+            r.sample, r.events, r.sum_weights, r.negative_events
+        )
+        .map_err(io_out)?;
+    }
+    Ok((data, mc))
+}
+
+/// The before/after comparison of every input and `--check` variable.
+struct Judged {
+    results: Vec<CheckResult>,
+    plots: Vec<(String, DataMcPlot)>,
+    /// Control-region simulation events whose factor was capped.
+    clipped: usize,
+}
+
+/// Data against simulation on the control region as read, before and after the
+/// out-of-fold factors (and, for contrast, the in-sample ones), for every input and
+/// `--check` variable. `data`/`mc` are (with the checks, features only).
+fn judge(
+    o: &ReweightOptions,
+    plan: &Plan,
+    models: &Reweighter,
+    (data_all, data): (&Sample, &Sample),
+    (mc_all, mc): (&Sample, &Sample),
+    c: f64,
+) -> Result<Judged> {
+    let z_oof = models.out_of_fold(mc)?;
+    let z_in = models.in_sample(mc)?;
     let clipped = z_oof
         .iter()
         .filter(|&&z| o.max_weight.is_some_and(|m| (z as f64).exp() > m))
@@ -354,12 +334,12 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
         .collect();
     let mut results = Vec::new();
     let mut plots = Vec::new();
-    for (j, name) in cfg.features.iter().chain(&o.checks).enumerate() {
-        let (dv, mv) = (col32(&data_all, j), col32(&mc_all, j));
+    for (j, name) in plan.cfg.features.iter().chain(&o.checks).enumerate() {
+        let (dv, mv) = (col32(data_all, j), col32(mc_all, j));
         let edges = auto_edges(&[&dv, &mv], o.bins, None)?;
         let (before, pd, pm) = compare(name, (&dv, &data.w), (&mv, &mc.w), &edges)?;
         let (after, _, pa) = compare(name, (&dv, &data.w), (&mv, &w_after), &edges)?;
-        let in_ks = if k > 1 {
+        let in_ks = if plan.k > 1 {
             crate::metrics::ks_distance(&dv, &data.w, &mv, &w_in).ok()
         } else {
             None
@@ -370,15 +350,7 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
         plot.corrected_label = "Simulation, reweighted".into();
         plot.metrics = vec![
             format!("KS {:.4} -> {:.4}", before.ks, after.ks),
-            format!(
-                "chi2/ndf {} -> {}",
-                before
-                    .chi2_per_ndf()
-                    .map_or("n/a".into(), |v| format!("{v:.2}")),
-                after
-                    .chi2_per_ndf()
-                    .map_or("n/a".into(), |v| format!("{v:.2}"))
-            ),
+            format!("chi2/ndf {} -> {}", chi2_text2(&before), chi2_text2(&after)),
         ];
         plot.title = Some("Control region".into());
         plots.push((format!("var_{j}_{}", branch_name(name)), plot));
@@ -389,16 +361,38 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
             after_in_sample_ks: in_ks,
         });
     }
+    Ok(Judged {
+        results,
+        plots,
+        clipped,
+    })
+}
 
-    // write: friends, summary, report
-    create_dir(&dir)?;
+/// chi2/ndf with two decimals, or n/a.
+fn chi2_text2(a: &Agreement) -> String {
+    a.chi2_per_ndf().map_or("n/a".into(), |v| format!("{v:.2}"))
+}
+
+/// Writes one friend per simulation file: rw and weight_rw = w * rw * c; returns the
+/// paths written.
+fn write_friends(
+    o: &ReweightOptions,
+    plan: &Plan,
+    weighing: &Weighing,
+    c: f64,
+    out: &mut dyn Write,
+) -> Result<Vec<String>> {
+    let weight_rw: Vec<f64> = (0..weighing.w.len())
+        .map(|e| weighing.w[e] * weighing.rw[e] * c)
+        .collect();
+    create_dir(&plan.dir)?;
     let mut written = Vec::new();
-    for (path, range) in &friends {
+    for (path, range) in &plan.friends {
         let r = range.start as usize..range.end as usize;
         let columns = vec![
             FriendColumn {
                 name: "rw".into(),
-                data: FriendData::F64(rw[r.clone()].to_vec()),
+                data: FriendData::F64(weighing.rw[r.clone()].to_vec()),
             },
             FriendColumn {
                 name: "weight_rw".into(),
@@ -421,35 +415,32 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
         .map_err(io_out)?;
         written.push(path.display().to_string());
     }
-    if nonfinite > 0 {
-        eprintln!(
-            "rootgrad: warning: domain.mc: {nonfinite} entries have a NaN or infinite input \
-             feature; their rw and weight_rw are NaN"
-        );
-    }
-    let summary = Summary {
-        config: cfg.path.display().to_string(),
-        folds: &rw_models.folds,
-        training_scales: rw_models.scales,
-        max_weight: o.max_weight,
-        normalize: o.normalize.name(),
-        normalisation: c,
-        apply_to: o.apply_to.name(),
-        control_region_mc_events: w_cr.len(),
-        clipped_events: clipped,
-        outputs: written,
-        checks: &results,
-    };
-    let json = serde_json::to_string_pretty(&summary)
+    Ok(written)
+}
+
+fn write_summary(plan: &Plan, summary: &Summary) -> Result<()> {
+    let path = &plan.summary_path;
+    let json = serde_json::to_string_pretty(summary)
         .map_err(|e| Error::Usage(format!("reweight.json: {e}")))?;
-    write_atomically(&summary_path, true, |w| {
+    write_atomically(path, true, |w| {
         w.write_all(json.as_bytes()).map_err(|source| Error::Io {
-            path: summary_path.clone(),
+            path: path.clone(),
             source,
         })
-    })?;
+    })
+}
+
+/// The table on standard output and the HTML report.
+fn write_report(
+    o: &ReweightOptions,
+    plan: &Plan,
+    summary: &Summary,
+    judged: &Judged,
+    mc_events: usize,
+    out: &mut dyn Write,
+) -> Result<()> {
     let mut rows = Vec::new();
-    for r in &results {
+    for r in &judged.results {
         rows.push(vec![
             r.var.clone(),
             format!("{:.4}", r.before.ks),
@@ -471,19 +462,21 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
         .map_err(io_out)?;
     }
     let intro = format!(
-        "Run description <code>{}</code>. Classifier reweighting with {k} folds: every \
+        "Run description <code>{}</code>. Classifier reweighting with {} folds: every \
          simulation event is weighted by the model of its own fold, which never saw it, so \
          the \"after\" columns are held-out numbers; \"in-sample\" weights each event with a \
          model that trained on it, and a much lower KS there than out-of-fold means the \
-         factor does not generalise. Normalisation c = {c:.6} ({}), {} of {} control-region \
+         factor does not generalise. Normalisation c = {:.6} ({}), {} of {} control-region \
          simulation events capped at max_weight.",
-        escape(&cfg.path.display().to_string()),
+        escape(&plan.cfg.path.display().to_string()),
+        plan.k,
+        summary.normalisation,
         summary.normalize,
-        clipped,
-        mc.len()
+        summary.clipped_events,
+        mc_events
     );
     crate::report::write_before_after(
-        &report_dir,
+        &plan.report_dir,
         "rootgrad reweight",
         &intro,
         &[
@@ -495,17 +488,16 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
             "chi2/ndf after",
         ],
         &rows,
-        &plots,
+        &judged.plots,
         o.svg,
     )?;
     writeln!(
         out,
         "wrote {} and {}",
-        summary_path.display(),
-        index.display()
+        plan.summary_path.display(),
+        plan.report_dir.join("index.html").display()
     )
-    .map_err(io_out)?;
-    Ok(())
+    .map_err(io_out)
 }
 
 fn in_place(key: &str, e: Error) -> Error {

@@ -2,8 +2,8 @@
 //! ROOT files through the expressions of the run description.
 //!
 //! A sample is a chain of files (globs and several patterns, in order), with friend
-//! trees joined by entry number. It is read in chunks of [`READ_CHUNK`] entries; per
-//! chunk, the branches that the cut, the features, the weight and the fold and mass
+//! trees joined by entry number. It is read in chunks of about [`READ_CHUNK`] entries
+//! ([`chunks`], ending at basket boundaries, one read ahead); per chunk, the branches that the cut, the features, the weight and the fold and mass
 //! expressions name are read once ([`crate::expr::read_for`]), the expressions are
 //! evaluated column-wise, and the selected events are appended as a row of f32
 //! features, an f64 weight and, when asked, a fold number and a mass.
@@ -24,6 +24,7 @@
 //! the sample sets `drop_nonfinite = true` (then the events are left out and counted).
 //! A NaN or infinite weight is always an error.
 
+pub mod chunks;
 pub mod columns;
 pub mod sets;
 pub mod split;
@@ -31,13 +32,15 @@ pub mod split;
 use serde::Serialize;
 
 use crate::config::{NegativeWeights, SampleSpec};
-use crate::expr::{read_for, Expr};
+use crate::expr::{ColumnSet, Expr};
+
 use crate::progress::Progress;
 use crate::root::{Chain, TreeSpec};
 use crate::{Error, Result};
+use chunks::ChunkSize;
 
-/// Entries read per chunk.
-pub const READ_CHUNK: u64 = 1 << 19;
+/// Entries read per chunk, about ([`ChunkSize::LOAD`]).
+pub const READ_CHUNK: u64 = ChunkSize::LOAD.target;
 
 /// What was read from one file of a sample.
 #[derive(Debug, Clone, Serialize)]
@@ -160,6 +163,8 @@ pub fn locate(chain: &Chain, e: u64) -> String {
     }
 }
 
+/// The first non-finite value of one feature, and how many there are.
+#[derive(Default)]
 struct Nonfinite {
     count: usize,
     first: Option<(String, u64)>,
@@ -170,8 +175,36 @@ pub fn load(spec: &SampleSpec, want: &Wanted, progress: &Progress) -> Result<Sam
     load_in_chunks(spec, want, progress, READ_CHUNK)
 }
 
-/// [`load`], reading `chunk` entries at a time (the tests use small chunks, so that
-/// rows left out are closed up across chunk boundaries).
+/// The expressions of one sample: the cut and the weight, parsed.
+struct SampleExprs {
+    cut: Option<Expr>,
+    weight: Expr,
+}
+
+/// A sample being filled chunk by chunk.
+struct Loader<'a> {
+    spec: &'a SampleSpec,
+    want: &'a Wanted<'a>,
+    exprs: &'a SampleExprs,
+    chain: &'a Chain,
+    out: Sample,
+    bad: Vec<Nonfinite>,
+    /// Rows kept before the current chunk: its picked entry k is row `chunk_base + k`
+    /// until it is kept (moved up) or left out.
+    chunk_base: usize,
+}
+
+/// The per-entry values of a chunk besides the features.
+struct PerEvent<'c> {
+    w: &'c [f64],
+    fold: Option<&'c [f64]>,
+    mass: Option<&'c [f64]>,
+}
+
+/// [`load`], reading chunks of about `chunk` entries (the tests use small fixed chunks,
+/// so that rows left out are closed up across chunk boundaries). The chunks are
+/// [`chunks::chunk_plan`]'s, read one ahead ([`chunks::read_ahead`]); with `chunk` below
+/// [`READ_CHUNK`] they are exactly `chunk` entries long.
 fn load_in_chunks(
     spec: &SampleSpec,
     want: &Wanted,
@@ -182,19 +215,15 @@ fn load_in_chunks(
     let parse = |what: &str, src: &str| {
         Expr::parse(src).map_err(|e| Error::Usage(format!("{} {what}: {e}", spec.key)))
     };
-    let cut = spec.cut.as_deref().map(|c| parse("cut", c)).transpose()?;
-    let weight = parse("weight", &spec.weight)?;
+    let sx = SampleExprs {
+        cut: spec.cut.as_deref().map(|c| parse("cut", c)).transpose()?,
+        weight: parse("weight", &spec.weight)?,
+    };
     let mut exprs: Vec<&Expr> = want.features.iter().collect();
-    exprs.push(&weight);
-    if let Some(c) = &cut {
-        exprs.push(c);
-    }
-    if let Some((f, _)) = want.fold {
-        exprs.push(f);
-    }
-    if let Some(m) = want.mass {
-        exprs.push(m);
-    }
+    exprs.push(&sx.weight);
+    exprs.extend(sx.cut.as_ref());
+    exprs.extend(want.fold.map(|(f, _)| f));
+    exprs.extend(want.mass);
     let available = chain.branch_names();
     for e in &exprs {
         e.check(&available).map_err(|err| {
@@ -205,68 +234,101 @@ fn load_in_chunks(
             ))
         })?;
     }
-    let width = want.features.len();
     let total = chain.entries();
-    let bar = progress.bar(total, "entries", &short(&spec.key));
-    let mut out = Sample {
-        key: spec.key.clone(),
-        width,
-        x: Vec::new(),
-        x64: Vec::new(),
-        w: Vec::new(),
-        fold: Vec::new(),
-        mass: Vec::new(),
-        report: SampleReport {
-            sample: spec.key.clone(),
-            files: chain
-                .trees
-                .iter()
-                .map(|t| FileReport {
-                    file: t.file.path().display().to_string(),
-                    tree: t.path.clone(),
-                    entries: t.entries,
-                    selected: 0,
-                })
-                .collect(),
-            cut: spec.cut.clone(),
-            weight: spec.weight.clone(),
-            events: 0,
-            sum_weights: 0.0,
-            negative_events: 0,
-            negative_weight: 0.0,
-            negative_weights: match spec.negative_weights {
-                NegativeWeights::Keep => "keep",
-                NegativeWeights::Ignore => "ignore",
-                NegativeWeights::Abs => "abs",
-            },
-            changed_events: 0,
-            changed_weight: 0.0,
-            nonfinite_dropped: 0,
-        },
+    let size = if chunk >= READ_CHUNK {
+        ChunkSize::LOAD
+    } else {
+        ChunkSize {
+            target: chunk,
+            max: chunk,
+        }
     };
-    let mut bad: Vec<Nonfinite> = (0..width)
-        .map(|_| Nonfinite {
-            count: 0,
-            first: None,
-        })
-        .collect();
-    if !want.f64 {
-        // Room for every entry up front (pages never written cost no memory, and the
-        // matrix is never moved while it grows), backed by huge pages where the system
-        // allows, since training gathers its rows at random. If the room cannot be
-        // had, the matrix grows chunk by chunk instead.
-        let room = (total as usize).checked_mul(width);
-        if room.is_some_and(|r| out.x.try_reserve_exact(r).is_ok()) {
-            rootgrad_kernels::mem::advise_huge_pages(&out.x);
+    let ranges = chunks::chunk_plan(&chain, &exprs, size);
+    let mut loader = Loader::new(spec, want, &sx, &chain);
+    let bar = progress.bar(total, "entries", &short(&spec.key));
+    chunks::read_ahead(&chain, &exprs, ranges, |read| -> Result<()> {
+        while let Some(cols) = read() {
+            let cols = cols.map_err(|e| in_sample(&spec.key, e))?;
+            let n = cols.entries as u64;
+            loader.add(cols)?;
+            bar.inc(n);
+        }
+        Ok(())
+    })?;
+    bar.finish_and_clear();
+    loader.finish(total)
+}
+
+impl<'a> Loader<'a> {
+    fn new(
+        spec: &'a SampleSpec,
+        want: &'a Wanted<'a>,
+        exprs: &'a SampleExprs,
+        chain: &'a Chain,
+    ) -> Loader<'a> {
+        let width = want.features.len();
+        let mut out = Sample {
+            key: spec.key.clone(),
+            width,
+            x: Vec::new(),
+            x64: Vec::new(),
+            w: Vec::new(),
+            fold: Vec::new(),
+            mass: Vec::new(),
+            report: SampleReport {
+                sample: spec.key.clone(),
+                files: chain
+                    .trees
+                    .iter()
+                    .map(|t| FileReport {
+                        file: t.file.path().display().to_string(),
+                        tree: t.path.clone(),
+                        entries: t.entries,
+                        selected: 0,
+                    })
+                    .collect(),
+                cut: spec.cut.clone(),
+                weight: spec.weight.clone(),
+                events: 0,
+                sum_weights: 0.0,
+                negative_events: 0,
+                negative_weight: 0.0,
+                negative_weights: match spec.negative_weights {
+                    NegativeWeights::Keep => "keep",
+                    NegativeWeights::Ignore => "ignore",
+                    NegativeWeights::Abs => "abs",
+                },
+                changed_events: 0,
+                changed_weight: 0.0,
+                nonfinite_dropped: 0,
+            },
+        };
+        if !want.f64 {
+            // Room for every entry up front (pages never written cost no memory, and the
+            // matrix is never moved while it grows), backed by huge pages where the
+            // system allows, since training gathers its rows at random. If the room
+            // cannot be had, the matrix grows chunk by chunk instead.
+            let room = (chain.entries() as usize).checked_mul(width);
+            if room.is_some_and(|r| out.x.try_reserve_exact(r).is_ok()) {
+                rootgrad_kernels::mem::advise_huge_pages(&out.x);
+            }
+        }
+        Loader {
+            spec,
+            want,
+            exprs,
+            chain,
+            out,
+            bad: (0..width).map(|_| Nonfinite::default()).collect(),
+            chunk_base: 0,
         }
     }
-    let mut start = 0u64;
-    while start < total {
-        let stop = (start + chunk.max(1)).min(total);
-        let cols = read_for(&exprs, &chain, start..stop).map_err(|e| in_sample(&spec.key, e))?;
+
+    /// Appends the events of one chunk that pass the cut.
+    fn add(&mut self, cols: ColumnSet) -> Result<()> {
         let n = cols.entries;
         // the chunk's entries that pass the cut
-        let picked: Vec<u32> = match &cut {
+        let picked: Vec<u32> = match &self.exprs.cut {
             Some(c) => {
                 let v = cols.eval(c)?;
                 (0..n)
@@ -276,9 +338,34 @@ fn load_in_chunks(
             }
             None => (0..n as u32).collect(),
         };
-        // one row per picked entry, filled feature by feature (one f64 column alive at a
-        // time); the rows of events left out below are closed up afterwards
+        let finite = self.fill_features(&cols, &picked)?;
+        let w = cols.eval(&self.exprs.weight)?;
+        let fold = self.want.fold.map(|(f, _)| cols.eval(f)).transpose()?;
+        let mass = self.want.mass.map(|m| cols.eval(m)).transpose()?;
+        let start = cols.first_entry;
+        drop(cols);
+        let per_event = PerEvent {
+            w: &w,
+            fold: fold.as_deref(),
+            mass: mass.as_deref(),
+        };
+        for (k, &i) in picked.iter().enumerate() {
+            self.keep(start, i as usize, k, finite[k], &per_event)?;
+        }
+        let width = self.out.width;
+        self.out.x.truncate(self.out.w.len() * width);
+        self.out.x64.truncate(self.out.w.len() * width);
+        Ok(())
+    }
+
+    /// One row per picked entry, filled feature by feature (one f64 column alive at a
+    /// time); the rows of events left out later are closed up by [`Loader::keep`].
+    /// Returns, per picked entry, whether all its features are finite.
+    fn fill_features(&mut self, cols: &ColumnSet, picked: &[u32]) -> Result<Vec<bool>> {
+        let (want, out) = (self.want, &mut self.out);
+        let width = out.width;
         let base = out.w.len();
+        self.chunk_base = base;
         let rows_end = (base + picked.len()) * width;
         if want.f64 {
             out.x64.resize(rows_end, 0.0);
@@ -301,148 +388,155 @@ fn load_in_chunks(
                 };
                 if !ok {
                     finite[k] = false;
-                    bad[j].count += 1;
-                    if bad[j].first.is_none() {
-                        let e = start + i as u64;
-                        bad[j].first = Some((locate(&chain, e), value.to_bits()));
+                    let bad = &mut self.bad[j];
+                    bad.count += 1;
+                    if bad.first.is_none() {
+                        let e = cols.first_entry + i as u64;
+                        bad.first = Some((locate(self.chain, e), value.to_bits()));
                     }
                 }
             }
         }
-        let w = cols.eval(&weight)?;
-        let fold = want.fold.map(|(f, _)| cols.eval(f)).transpose()?;
-        let mass = want.mass.map(|m| cols.eval(m)).transpose()?;
-        drop(cols);
-        for (k, &i) in picked.iter().enumerate() {
-            let i = i as usize;
-            let e = start + i as u64;
-            let file = chain.starts.partition_point(|&s| s <= e).saturating_sub(1);
-            if let Some(r) = out.report.files.get_mut(file) {
-                r.selected += 1;
+        Ok(finite)
+    }
+
+    /// Keeps or leaves out picked entry `i` of the chunk starting at chain entry
+    /// `start` (row `base + k` of the matrix): its weight, by the negative-weight
+    /// policy, fold and mass, and its row moved up over the rows left out before it.
+    fn keep(&mut self, start: u64, i: usize, k: usize, finite: bool, ev: &PerEvent) -> Result<()> {
+        let (spec, chain) = (self.spec, self.chain);
+        let out = &mut self.out;
+        let e = start + i as u64;
+        let file = chain.starts.partition_point(|&s| s <= e).saturating_sub(1);
+        if let Some(r) = out.report.files.get_mut(file) {
+            r.selected += 1;
+        }
+        let wi = ev.w[i];
+        if !wi.is_finite() {
+            return Err(Error::Usage(format!(
+                "{}: the weight `{}` is {wi} at {}; weights must be finite numbers (fix the \
+                 weight expression or add a cut)",
+                spec.key,
+                spec.weight,
+                locate(chain, e)
+            )));
+        }
+        if !finite {
+            out.report.nonfinite_dropped += 1;
+            return Ok(());
+        }
+        let mut wi = wi;
+        if wi < 0.0 {
+            out.report.negative_events += 1;
+            out.report.negative_weight += wi;
+            match spec.negative_weights {
+                NegativeWeights::Keep => {}
+                NegativeWeights::Ignore => {
+                    out.report.changed_events += 1;
+                    out.report.changed_weight += wi;
+                    return Ok(());
+                }
+                NegativeWeights::Abs => {
+                    out.report.changed_events += 1;
+                    out.report.changed_weight += -2.0 * wi;
+                    wi = -wi;
+                }
             }
-            let wi = w[i];
-            if !wi.is_finite() {
+        }
+        if let (Some(fold), Some((fx, k))) = (ev.fold, self.want.fold) {
+            let v = fold[i];
+            if !(v.is_finite() && v >= 0.0 && v < k as f64 && v.fract() == 0.0) {
                 return Err(Error::Usage(format!(
-                    "{}: the weight `{}` is {wi} at {}; weights must be finite numbers (fix \
-                     the weight expression or add a cut)",
+                    "{}: the fold expression `{}` gives {v} at {}; it must give an integer \
+                     from 0 to {} (for example `event % {k}`)",
                     spec.key,
-                    spec.weight,
-                    locate(&chain, e)
+                    fx.source(),
+                    locate(chain, e),
+                    k - 1
                 )));
             }
-            if !finite[k] {
-                out.report.nonfinite_dropped += 1;
-                continue;
-            }
-            let mut wi = wi;
-            if wi < 0.0 {
-                out.report.negative_events += 1;
-                out.report.negative_weight += wi;
-                match spec.negative_weights {
-                    NegativeWeights::Keep => {}
-                    NegativeWeights::Ignore => {
-                        out.report.changed_events += 1;
-                        out.report.changed_weight += wi;
-                        continue;
-                    }
-                    NegativeWeights::Abs => {
-                        out.report.changed_events += 1;
-                        out.report.changed_weight += -2.0 * wi;
-                        wi = -wi;
-                    }
-                }
-            }
-            if let (Some(fold), Some((fx, k))) = (&fold, want.fold) {
-                let v = fold[i];
-                if !(v.is_finite() && v >= 0.0 && v < k as f64 && v.fract() == 0.0) {
-                    return Err(Error::Usage(format!(
-                        "{}: the fold expression `{}` gives {v} at {}; it must give an integer \
-                         from 0 to {} (for example `event % {k}`)",
-                        spec.key,
-                        fx.source(),
-                        locate(&chain, e),
-                        k - 1
-                    )));
-                }
-                out.fold.push(v as u32);
-            }
-            if let (Some(mass), Some(mx)) = (&mass, want.mass) {
-                let v = mass[i];
-                if !v.is_finite() {
-                    return Err(Error::Usage(format!(
-                        "{}: the mass `{}` is {v} at {}; the decorrelation needs a finite mass \
-                         for every event (add a cut)",
-                        spec.key,
-                        mx.source(),
-                        locate(&chain, e)
-                    )));
-                }
-                out.mass.push(v);
-            }
-            // the event's row moves up over the rows of events left out before it
-            let (from, to) = ((base + k) * width, out.w.len() * width);
-            if from != to {
-                if want.f64 {
-                    out.x64.copy_within(from..from + width, to);
-                } else {
-                    out.x.copy_within(from..from + width, to);
-                }
-            }
-            out.w.push(wi);
+            out.fold.push(v as u32);
         }
-        out.x.truncate(out.w.len() * width);
-        out.x64.truncate(out.w.len() * width);
-        bar.inc(stop - start);
-        start = stop;
+        if let (Some(mass), Some(mx)) = (ev.mass, self.want.mass) {
+            let v = mass[i];
+            if !v.is_finite() {
+                return Err(Error::Usage(format!(
+                    "{}: the mass `{}` is {v} at {}; the decorrelation needs a finite mass for \
+                     every event (add a cut)",
+                    spec.key,
+                    mx.source(),
+                    locate(chain, e)
+                )));
+            }
+            out.mass.push(v);
+        }
+        // the event's row moves up over the rows of events left out before it
+        let width = out.width;
+        let (from, to) = ((self.chunk_base + k) * width, out.w.len() * width);
+        if from != to {
+            if self.want.f64 {
+                out.x64.copy_within(from..from + width, to);
+            } else {
+                out.x.copy_within(from..from + width, to);
+            }
+        }
+        out.w.push(wi);
+        Ok(())
     }
-    bar.finish_and_clear();
-    out.x.shrink_to_fit();
-    out.x64.shrink_to_fit();
-    if !spec.drop_nonfinite {
-        if let Some((j, b)) = bad.iter().enumerate().find(|(_, b)| b.count > 0) {
-            let (place, bits) = b.first.clone().unwrap_or_default();
+
+    /// The sample, once every chunk is in: the non-finite features refused (unless
+    /// `drop_nonfinite`), the totals, and a sample with no events or a total weight that
+    /// is not positive refused.
+    fn finish(self, total: u64) -> Result<Sample> {
+        let (spec, want, mut out) = (self.spec, self.want, self.out);
+        out.x.shrink_to_fit();
+        out.x64.shrink_to_fit();
+        if !spec.drop_nonfinite {
+            if let Some((j, b)) = self.bad.iter().enumerate().find(|(_, b)| b.count > 0) {
+                let (place, bits) = b.first.clone().unwrap_or_default();
+                return Err(Error::Usage(format!(
+                    "{}: the feature `{}` is not a finite number (or overflows a float) in {} \
+                     selected events, first {} at {place}; fix the expression (e.g. log(x + \
+                     1e-3)), add a cut, or set drop_nonfinite = true in [{}] to leave such \
+                     events out",
+                    spec.key,
+                    want.features[j].source(),
+                    b.count,
+                    f64::from_bits(bits),
+                    spec.key
+                )));
+            }
+        }
+        out.report.events = out.w.len();
+        out.report.sum_weights = out.w.iter().sum();
+        if out.w.is_empty() {
             return Err(Error::Usage(format!(
-                "{}: the feature `{}` is not a finite number (or overflows a float) in {} \
-                 selected events, first {} at {place}; fix the expression (e.g. log(x + 1e-3)), \
-                 add a cut, or set drop_nonfinite = true in [{}] to leave such events out",
+                "{}: no events selected from {} entries ({}); check the cut{}",
                 spec.key,
-                want.features[j].source(),
-                b.count,
-                f64::from_bits(bits),
+                total,
+                spec.files.join(", "),
+                spec.cut
+                    .as_deref()
+                    .map(|c| format!(" `{c}`"))
+                    .unwrap_or_default()
+            )));
+        }
+        if !(out.report.sum_weights > 0.0) {
+            return Err(Error::Usage(format!(
+                "{}: the total weight of its {} events is {} (weight `{}`); a sample needs a \
+                 positive total weight. Negative weights are used as they are; check the \
+                 weight expression, or set negative_weights = \"ignore\" or \"abs\" in [{}] \
+                 if that is really wanted",
+                spec.key,
+                out.w.len(),
+                out.report.sum_weights,
+                spec.weight,
                 spec.key
             )));
         }
+        Ok(out)
     }
-    out.report.events = out.w.len();
-    out.report.sum_weights = out.w.iter().sum();
-    if out.w.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}: no events selected from {} entries ({}); check the cut{}",
-            spec.key,
-            total,
-            spec.files.join(", "),
-            spec.cut
-                .as_deref()
-                .map(|c| format!(" `{c}`"))
-                .unwrap_or_default()
-        )));
-    }
-    if !(out.report.sum_weights > 0.0) {
-        return Err(Error::Usage(format!(
-            "{}: the total weight of its {} events is {} (weight `{}`); a sample needs a \
-             positive total weight. Negative weights are used as they are; check the weight \
-             expression, or set negative_weights = \"ignore\" or \"abs\" in [{}] if that is \
-             really wanted",
-            spec.key,
-            out.w.len(),
-            out.report.sum_weights,
-            spec.weight,
-            spec.key
-        )));
-    }
-    Ok(out)
 }
-
 #[cfg(test)]
 mod tests;
 

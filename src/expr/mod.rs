@@ -120,6 +120,14 @@ pub fn read_for(exprs: &[&Expr], chain: &Chain, range: Range<u64>) -> Result<Col
     })
 }
 
+/// Parses each of `src`, naming `flag` (a flag or a dotted key) and the expression in
+/// an error.
+pub fn parse_all(flag: &str, src: &[String]) -> Result<Vec<Expr>> {
+    src.iter()
+        .map(|s| Expr::parse(s).map_err(|e| Error::Usage(format!("{flag} `{s}`: {e}"))))
+        .collect()
+}
+
 /// A parsed expression: its source text and its tree.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expr {

@@ -12,6 +12,8 @@
 //! - [`mlp`]: [`Network`] and its [`Workspace`]: forward and backward of the classifier
 //!   and both heads over fixed 512-row chunks on rayon, gradients summed in chunk order
 //!   (bit-identical for any thread count).
+//! - [`eval`]: the eval-mode forward every scorer uses: logits of many rows in passes of
+//!   [`eval::EVAL_ROWS`], dropout off.
 //! - [`gather`]: a shuffled batch's rows copied into the input buffer, in parallel.
 //! - [`step`]: the fused pass, forward, row-local loss gradient and backward chunk by
 //!   chunk ([`Network::forward_backward`], [`Network::train_step_bce`]), the same bits.
@@ -20,6 +22,7 @@
 
 mod chunk;
 pub mod dropout;
+pub mod eval;
 pub mod gather;
 pub mod grl;
 pub mod init;

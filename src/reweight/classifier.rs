@@ -16,10 +16,10 @@ use crate::config::{Adaptation, AdaptationMethod, RunConfig, Split};
 use crate::data::sets::{Set, Standardize};
 use crate::data::split::{roles, Role};
 use crate::data::Sample;
-use crate::nn::Network;
+use crate::expr::Expr;
+use crate::model::{FoldNet, Scorer};
 use crate::progress::Progress;
 use crate::random::Stream;
-use crate::train::eval::logits;
 use crate::train::fit::{fit, FitSets};
 use crate::{Error, Result};
 
@@ -34,10 +34,11 @@ pub struct FoldInfo {
     pub val_auc: Option<f64>,
 }
 
-/// The trained models, one per fold.
+/// The trained models, one per fold, as a [`Scorer`] (the fold expression of
+/// `training.fold` says which model weights an entry).
 pub struct Reweighter {
     pub k: usize,
-    pub models: Vec<(Network, Vec<f32>, Standardize)>,
+    pub scorer: Scorer,
     pub folds: Vec<FoldInfo>,
     /// The training scales of data and simulation.
     pub scales: (f64, f64),
@@ -82,7 +83,17 @@ pub fn train(
     progress: &Progress,
     stop: &AtomicBool,
 ) -> Result<Reweighter> {
-    let (k, _, fraction) = folds_of(cfg)?;
+    let (k, fold_src, fraction) = folds_of(cfg)?;
+    let parse = |key: &str, src: &str| {
+        Expr::parse(src)
+            .map_err(|e| Error::Usage(format!("{}: {key} `{src}`: {e}", cfg.path.display())))
+    };
+    let inputs = cfg
+        .features
+        .iter()
+        .map(|f| parse("inputs.features", f))
+        .collect::<Result<Vec<_>>>()?;
+    let fold = parse("training.fold", &fold_src)?;
     let engine = plain(cfg);
     let scales = super::balance(
         data.len(),
@@ -157,11 +168,15 @@ pub fn train(
             val_loss: f.best.as_ref().map(|v| v.classification),
             val_auc: f.best.as_ref().map(|v| v.auc),
         });
-        models.push((f.net, f.params, st));
+        models.push(FoldNet {
+            net: f.net,
+            params: f.params,
+            standardize: st,
+        });
     }
     Ok(Reweighter {
         k,
-        models,
+        scorer: Scorer::new(inputs, models, Some(fold))?,
         folds,
         scales,
     })
@@ -170,40 +185,19 @@ pub fn train(
 impl Reweighter {
     /// Logits of raw rows `x` ((n, width) row-major), each row by the model `owner[i]`;
     /// rows flagged in `skip` get NaN.
-    pub fn logits(&self, x: &[f32], owner: &[usize], skip: &[bool]) -> Result<Vec<f32>> {
-        let n = owner.len();
-        let width = x.len() / n.max(1);
-        let mut out = vec![f32::NAN; n];
-        for (m, (net, params, st)) in self.models.iter().enumerate() {
-            let rows: Vec<usize> = (0..n).filter(|&i| owner[i] == m && !skip[i]).collect();
-            if rows.is_empty() {
-                continue;
-            }
-            let mut xs = vec![0.0f32; rows.len() * width];
-            for (r, &i) in rows.iter().enumerate() {
-                st.apply(
-                    &x[i * width..(i + 1) * width],
-                    &mut xs[r * width..(r + 1) * width],
-                );
-            }
-            let z = logits(net, params, &xs)?;
-            for (r, &i) in rows.iter().enumerate() {
-                out[i] = z[r];
-            }
-        }
-        Ok(out)
+    pub fn logits(&self, x: &[f32], owner: &[u32], skip: &[bool]) -> Result<Vec<f32>> {
+        self.scorer.logits_by_owner(x, owner, skip)
     }
 
     /// Out-of-fold logits of a sample read with folds: event i by model fold[i].
     pub fn out_of_fold(&self, s: &Sample) -> Result<Vec<f32>> {
-        let owner: Vec<usize> = s.fold.iter().map(|&f| f as usize).collect();
-        self.logits(&s.x, &owner, &vec![false; s.len()])
+        self.logits(&s.x, &s.fold, &vec![false; s.len()])
     }
 
     /// In-sample logits, for contrast: event i by model (fold[i] + 1) mod k, which
     /// trained on it (unless it was one of that model's validation events).
     pub fn in_sample(&self, s: &Sample) -> Result<Vec<f32>> {
-        let owner: Vec<usize> = s.fold.iter().map(|&f| (f as usize + 1) % self.k).collect();
+        let owner: Vec<u32> = s.fold.iter().map(|&f| (f + 1) % self.k as u32).collect();
         self.logits(&s.x, &owner, &vec![false; s.len()])
     }
 }

@@ -19,9 +19,15 @@
 //!
 //! **Morphing.** Per variable, T(x) = Q_data(F_mc(x)) with weighted empirical CDFs; the
 //! rule for signed weights is in [`cdf`].
+//!
+//! Both are applied to every entry of the simulation chain chunk by chunk ([`weigh`],
+//! [`morph`]) and written as friends planned by [`outputs`].
 
 pub mod cdf;
 pub mod classifier;
+pub mod morph;
+pub mod outputs;
+pub mod weigh;
 
 use crate::{Error, Result};
 

@@ -1,7 +1,7 @@
-//! Evaluation passes: logits of a whole set in eval mode (dropout off), in blocks of
-//! [`EVAL_ROWS`] rows standardised one block at a time, so memory stays bounded, and
-//! the per-epoch validation numbers: each loss term on the validation sets, AUC, and
-//! the data/simulation KS distance of the score.
+//! Evaluation passes of the trainer: logits of a whole set in eval mode (the passes of
+//! [`crate::nn::eval`], each block of [`EVAL_ROWS`] rows standardised on its own, so
+//! memory stays bounded), and the per-epoch validation numbers: each loss term on the
+//! validation sets, AUC, and the data/simulation KS distance of the score.
 
 use rootgrad_kernels::act::sigmoid;
 
@@ -10,61 +10,12 @@ use crate::loss::{
     bce_forward, flatness_forward, histogram_forward, DomainNorm, FlatnessBatch, FlatnessConfig,
     FlatnessHistograms, HistogramConfig, Histograms, Normalisation,
 };
-use crate::nn::{Mode, Network, Workspace};
+use crate::nn::eval::{block_logits, EVAL_ROWS};
+use crate::nn::{Network, Workspace};
 use crate::Result;
 
-/// Rows per evaluation pass.
-const EVAL_ROWS: usize = 1 << 16;
-
-/// The logits of one block of `rows` rows, reusing the workspace when the block size
-/// repeats.
-fn block_logits<'w>(
-    ws: &'w mut Option<Workspace<f32>>,
-    net: &Network,
-    params: &[f32],
-    x: &[f32],
-    rows: usize,
-) -> Result<&'w [f32]> {
-    if ws.as_ref().is_some_and(|w| w.batch() != rows) {
-        *ws = None;
-    }
-    let w = ws.get_or_insert_with(|| Workspace::with_caching(net, rows, false));
-    net.forward(w, params, x, Mode::Eval)?;
-    Ok(&w.z)
-}
-
-/// The classifier logits of `x` ((n, inputs) row-major), in eval mode.
-pub fn logits(net: &Network, params: &[f32], x: &[f32]) -> Result<Vec<f32>> {
-    let mut out = Vec::with_capacity(x.len() / net.spec().inputs.max(1));
-    logits_into(net, params, x, &mut None, &mut out)?;
-    Ok(out)
-}
-
-/// [`logits`] appended to `out`, reusing the workspace in `ws` from call to call (a
-/// scorer that goes chunk by chunk keeps one and allocates nothing per chunk). The
-/// rows are taken in passes of `EVAL_ROWS` from the start of `x`, as in [`logits`], so
-/// both give the same bits for the same `x`.
-pub fn logits_into(
-    net: &Network,
-    params: &[f32],
-    x: &[f32],
-    ws: &mut Option<Workspace<f32>>,
-    out: &mut Vec<f32>,
-) -> Result<()> {
-    let inputs = net.spec().inputs;
-    let n = x.len() / inputs;
-    let mut start = 0;
-    while start < n {
-        let rows = EVAL_ROWS.min(n - start);
-        let x = &x[start * inputs..(start + rows) * inputs];
-        out.extend_from_slice(block_logits(ws, net, params, x, rows)?);
-        start += rows;
-    }
-    Ok(())
-}
-
 /// The classifier logits of every event of a set, in eval mode: the same blocks as
-/// [`logits`] on the standardised matrix, each block standardised into one reused
+/// [`crate::nn::eval::logits`] on the standardised matrix, each block standardised into one reused
 /// buffer, so no standardised copy of the set is made.
 pub fn set_logits(net: &Network, params: &[f32], set: &Set) -> Result<Vec<f32>> {
     let n = set.len();

@@ -1,4 +1,5 @@
-//! The model file, `model.json`: what `train` writes and `apply` reads (docs/formats.md).
+//! The model file, `model.json`: what `train` writes and every scoring command reads
+//! (docs/formats.md).
 //!
 //! ```text
 //! { "format": "rootgrad-model", "version": 1,
