@@ -58,7 +58,7 @@ fn imports(code: &str) -> BTreeSet<String> {
         let end = rest.find("};").unwrap_or(rest.len());
         let group = &rest[..end];
         // the heads of the group's paths: after `{`, `,` or the start
-        for part in group.split(|c| c == ',' || c == '{') {
+        for part in group.split([',', '{']) {
             let head: String = part
                 .trim()
                 .chars()

@@ -22,17 +22,13 @@
 //! each `--friend` pattern's files are paired with them in that order.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::channel;
 
-use indicatif::ProgressBar;
-
+use crate::apply::{
+    check_name, for_each_in_order, plan_jobs, score_one, FriendRequest, OutputNames,
+};
 use crate::data::open_chain;
 use crate::model::{ModelFile, Scorer};
 use crate::progress::Progress;
-use crate::root::write::{write_friend_stream, FriendData, FriendStream, FriendType, StreamColumn};
-use crate::root::{Chain, TreeSpec};
 use crate::{Error, Result};
 
 /// The most input files scored at once. Each holds a few chunks' buffers (tens of MB
@@ -41,95 +37,6 @@ pub const MAX_FILES_AT_ONCE: usize = 4;
 
 /// The flags of `rootgrad apply` ([`crate::cli::ApplyArgs`]).
 pub use crate::cli::ApplyArgs as ApplyOptions;
-
-/// One input file with its tree name, its friends and its output.
-struct Job {
-    input: String,
-    friends: Vec<String>,
-    output: PathBuf,
-}
-
-fn with_tree(file: &Path, tree: &Option<String>) -> String {
-    match tree {
-        Some(t) => format!("{}:{t}", file.display()),
-        None => file.display().to_string(),
-    }
-}
-
-fn plan(opts: &ApplyOptions) -> Result<Vec<Job>> {
-    let mut inputs: Vec<(PathBuf, Option<String>)> = Vec::new();
-    for i in &opts.inputs {
-        let spec = TreeSpec::parse(i);
-        for f in spec.files()? {
-            inputs.push((f, spec.tree.clone()));
-        }
-    }
-    inputs.sort();
-    inputs.dedup();
-    let mut friends: Vec<Vec<String>> = vec![Vec::new(); inputs.len()];
-    for f in &opts.friends {
-        let spec = TreeSpec::parse(f);
-        let files = spec.files()?;
-        if files.len() != inputs.len() {
-            return Err(Error::Usage(format!(
-                "--friend `{f}` matches {} files but there are {} inputs; each --friend must \
-                 give one friend file per input (paired in sorted order)",
-                files.len(),
-                inputs.len()
-            )));
-        }
-        for (k, file) in files.iter().enumerate() {
-            friends[k].push(with_tree(file, &spec.tree));
-        }
-    }
-    if opts.output.is_some() && inputs.len() != 1 {
-        return Err(Error::Usage(format!(
-            "-o names one output file but there are {} input files; use --output-dir DIR",
-            inputs.len()
-        )));
-    }
-    let mut jobs = Vec::new();
-    for ((file, tree), friends) in inputs.into_iter().zip(friends) {
-        let output = match (&opts.output, &opts.output_dir) {
-            (Some(o), _) => o.clone(),
-            (None, dir) => {
-                let stem = file
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or("input".into());
-                let name = format!("{stem}.{}.root", opts.tree_name);
-                match dir {
-                    Some(d) => d.join(name),
-                    None => file.with_file_name(name),
-                }
-            }
-        };
-        if output == file
-            || std::fs::canonicalize(&output).ok() == std::fs::canonicalize(&file).ok()
-                && output.exists()
-        {
-            return Err(Error::Usage(format!(
-                "{}: the output would overwrite the input; choose another -o or --output-dir",
-                output.display()
-            )));
-        }
-        jobs.push(Job {
-            input: with_tree(&file, &tree),
-            friends,
-            output,
-        });
-    }
-    for (i, j) in jobs.iter().enumerate() {
-        if jobs[..i].iter().any(|o| o.output == j.output) {
-            return Err(Error::Usage(format!(
-                "two inputs would write the same output {}; use -o per input or inputs with \
-                 different names",
-                j.output.display()
-            )));
-        }
-    }
-    Ok(jobs)
-}
 
 pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
     let model = ModelFile::read(&opts.model)?;
@@ -148,7 +55,18 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
             source,
         })?;
     }
-    let jobs = plan(opts)?;
+    let names = OutputNames {
+        output: opts.output.as_deref(),
+        output_dir: opts.output_dir.as_deref(),
+        tree_name: &opts.tree_name,
+    };
+    let jobs = plan_jobs(&opts.inputs, &opts.friends, &names)?;
+    let req = FriendRequest {
+        branch: &opts.branch,
+        tree_name: &opts.tree_name,
+        all_folds: opts.all_folds,
+        force: opts.force,
+    };
     // open and check everything before writing anything
     let mut chains = Vec::with_capacity(jobs.len());
     for j in &jobs {
@@ -177,7 +95,7 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
     for_each_in_order(
         jobs.len(),
         at_once,
-        |i| score_one(&scorer, &jobs[i], &chains[i], opts, &bar),
+        |i| score_one(&scorer, &jobs[i], &chains[i], &req, |n| bar.inc(n)),
         |i, result| {
             let j = &jobs[i];
             match result {
@@ -230,97 +148,4 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// Runs `work(i)` for `i` in `0..n` on up to `at_once` threads, and `done(i, result)` on
-/// the calling thread in order of `i`, each as soon as it and every earlier one have
-/// finished.
-fn for_each_in_order<T: Send>(
-    n: usize,
-    at_once: usize,
-    work: impl Fn(usize) -> T + Sync,
-    mut done: impl FnMut(usize, T),
-) {
-    let next = AtomicUsize::new(0);
-    let (tx, rx) = channel::<(usize, T)>();
-    std::thread::scope(|s| {
-        for _ in 0..at_once.min(n) {
-            let tx = tx.clone();
-            let (next, work) = (&next, &work);
-            s.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n || tx.send((i, work(i))).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(tx);
-        let mut waiting: Vec<Option<T>> = (0..n).map(|_| None).collect();
-        let mut first = 0;
-        for (i, r) in rx {
-            waiting[i] = Some(r);
-            while let Some(r) = waiting.get_mut(first).and_then(Option::take) {
-                done(first, r);
-                first += 1;
-            }
-        }
-    });
-}
-
-/// Scores one input into its friend file, streaming; returns the count of entries with
-/// a non-finite feature.
-fn score_one(
-    scorer: &Scorer,
-    job: &Job,
-    chain: &Chain,
-    opts: &ApplyOptions,
-    bar: &ProgressBar,
-) -> Result<u64> {
-    let mut columns = vec![StreamColumn {
-        name: opts.branch.clone(),
-        kind: FriendType::F32,
-    }];
-    if opts.all_folds {
-        for k in 0..scorer.models() {
-            columns.push(StreamColumn {
-                name: format!("{}_fold{k}", opts.branch),
-                kind: FriendType::F32,
-            });
-        }
-    }
-    let spec = FriendStream {
-        path: &job.output,
-        tree: &opts.tree_name,
-        columns: &columns,
-        entries: chain.entries(),
-        overwrite: opts.force,
-    };
-    let mut nonfinite = 0;
-    crate::apply::stream(scorer, chain, opts.all_folds, |next| {
-        write_friend_stream(&spec, || {
-            let Some(c) = next()? else {
-                return Ok(None);
-            };
-            bar.inc(c.score.len() as u64);
-            nonfinite += c.nonfinite;
-            let mut chunk = Vec::with_capacity(1 + c.per_fold.len());
-            chunk.push(FriendData::F32(c.score));
-            chunk.extend(c.per_fold.into_iter().map(FriendData::F32));
-            Ok(Some(chunk))
-        })
-    })?;
-    Ok(nonfinite)
-}
-
-fn check_name(name: &str, flag: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && !name.starts_with(|c: char| c.is_ascii_digit())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Usage(format!(
-            "{flag} `{name}`: use letters, digits and _ only, not starting with a digit"
-        )))
-    }
 }
