@@ -353,7 +353,9 @@ pub fn bias_act_forward<T: Real>(pre: &mut [T], out: &mut [T], bias: &[T], cols:
     assert_eq!(pre.len(), out.len());
     assert!(cols > 0 && pre.len().is_multiple_of(cols) && bias.len() == cols);
     if uses_exp(act) {
-        if let (Some(p), Some(o), Some(b)) = (as_f32_mut(pre), as_f32_mut(out), as_f32(bias)) {
+        if let (Some(p), Some(o), Some(b)) =
+            (T::as_f32_mut(pre), T::as_f32_mut(out), T::as_f32(bias))
+        {
             return forward_with(p, o, b, cols, act, exp_f32);
         }
     }
@@ -438,11 +440,11 @@ pub fn act_backward<T: Real>(
     assert!(cols > 0 && pre.len().is_multiple_of(cols) && dbias.len() == cols);
     if act == Act::Silu {
         if let (Some(dp), Some(db), Some(d), Some(p), Some(o)) = (
-            as_f32_mut(dpre),
-            as_f32_mut(dbias),
-            as_f32(dout),
-            as_f32(pre),
-            as_f32(out),
+            T::as_f32_mut(dpre),
+            T::as_f32_mut(dbias),
+            T::as_f32(dout),
+            T::as_f32(pre),
+            T::as_f32(out),
         ) {
             return backward_with(dp, db, d, p, o, cols, act, exp_f32);
         }
@@ -594,5 +596,4 @@ mod tests;
 
 #[path = "act_exp.rs"]
 mod exp;
-pub(crate) use exp::{as_f32, as_f32_mut};
 pub use exp::{exp_f32, EXP_F32_MAX_REL};

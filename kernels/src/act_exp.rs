@@ -17,9 +17,6 @@
 //! f64 (the finite-difference path) keeps std's exp, so f64 results stay bit-identical to
 //! the naive twins.
 
-use crate::Real;
-use std::any::TypeId;
-
 /// A bound on the relative error of [`exp_f32`] against the exact e^x on the normal
 /// range: one ulp at the top of a binade (2^-23); the test measures 8.0e-8 (1.3 ulp of
 /// the result) over 4.4 million points and asserts this bound.
@@ -65,30 +62,6 @@ pub fn exp_f32(x: f32) -> f32 {
         x
     } else {
         y
-    }
-}
-
-/// `v` as `&mut [f32]` when `T` is f32.
-#[inline]
-pub fn as_f32_mut<T: Real>(v: &mut [T]) -> Option<&mut [f32]> {
-    if TypeId::of::<T>() == TypeId::of::<f32>() {
-        // SAFETY: T is f32 (equal TypeIds), so the memory is `v.len()` valid, aligned,
-        // initialised f32s, borrowed mutably for as long as `v` is.
-        Some(unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<f32>(), v.len()) })
-    } else {
-        None
-    }
-}
-
-/// `v` as `&[f32]` when `T` is f32.
-#[inline]
-pub fn as_f32<T: Real>(v: &[T]) -> Option<&[f32]> {
-    if TypeId::of::<T>() == TypeId::of::<f32>() {
-        // SAFETY: T is f32 (equal TypeIds), so the memory is `v.len()` valid, aligned,
-        // initialised f32s, borrowed for as long as `v` is.
-        Some(unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<f32>(), v.len()) })
-    } else {
-        None
     }
 }
 

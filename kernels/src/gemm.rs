@@ -5,6 +5,10 @@
 //! [`gemm`] checks every index the strides can reach against the slice lengths, then
 //! calls matrixmultiply's sgemm/dgemm (its SIMD kernels are picked at run time by CPU
 //! feature). [`gemm_naive`] is the triple loop it is tested against.
+//!
+//! This module is the leaf of the kernels' products: it imports only [`Real`].
+//! [`crate::small`] builds its unpacked narrow-product kernels on top of it and falls
+//! back to [`gemm`] for the shapes and types they do not take.
 
 use crate::Real;
 
@@ -105,50 +109,6 @@ pub trait Gemm: Real {
         rsc: isize,
         csc: isize,
     );
-
-    /// [`crate::small::gemm_nn`]'s fast path on checked slices; false: not taken.
-    #[doc(hidden)]
-    #[allow(clippy::too_many_arguments)]
-    fn small_nn(
-        _a: &[Self],
-        _lda: usize,
-        _b: &[Self],
-        _c: &mut [Self],
-        _m: usize,
-        _k: usize,
-        _n: usize,
-        _acc: bool,
-    ) -> bool {
-        false
-    }
-
-    /// [`crate::small::gemm_tn`]'s fast path on checked slices; false: not taken.
-    #[doc(hidden)]
-    #[allow(clippy::too_many_arguments)]
-    fn small_tn(
-        _a: &[Self],
-        _b: &[Self],
-        _c: &mut [Self],
-        _m: usize,
-        _p: usize,
-        _n: usize,
-        _acc: bool,
-    ) -> bool {
-        false
-    }
-
-    /// [`crate::small::gemm_nt`]'s fast path on checked slices; false: not taken.
-    #[doc(hidden)]
-    fn small_nt(
-        _a: &[Self],
-        _w: &[Self],
-        _c: &mut [Self],
-        _m: usize,
-        _k: usize,
-        _n: usize,
-    ) -> bool {
-        false
-    }
 }
 
 impl Gemm for f32 {
@@ -172,35 +132,6 @@ impl Gemm for f32 {
         unsafe {
             matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
         }
-    }
-
-    fn small_nn(
-        a: &[f32],
-        lda: usize,
-        b: &[f32],
-        c: &mut [f32],
-        m: usize,
-        k: usize,
-        n: usize,
-        acc: bool,
-    ) -> bool {
-        crate::small::nn_f32(a, lda, b, c, m, k, n, acc)
-    }
-
-    fn small_tn(
-        a: &[f32],
-        b: &[f32],
-        c: &mut [f32],
-        m: usize,
-        p: usize,
-        n: usize,
-        acc: bool,
-    ) -> bool {
-        crate::small::tn_f32(a, b, c, m, p, n, acc)
-    }
-
-    fn small_nt(a: &[f32], w: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) -> bool {
-        crate::small::nt_f32(a, w, c, m, k, n)
     }
 }
 

@@ -4,16 +4,20 @@
 //! against, and that stays the reference.
 //!
 //! - [`gemm`]: C = alpha * A B + beta * C with arbitrary row/column strides, so the
-//!   transposes of a backward pass need no copies (matrixmultiply underneath).
+//!   transposes of a backward pass need no copies (matrixmultiply underneath). A leaf:
+//!   it imports nothing from the other kernel modules.
 //! - [`act`]: fused bias + activation forward, and activation derivative + bias
 //!   gradient backward.
 //! - [`small`]: products with at most 64 output columns (a small network's layers)
-//!   without packing, hand-written for AVX-512 in f32, matrixmultiply otherwise.
+//!   without packing, hand-written for AVX-512 in f32, with [`gemm`] as the fallback.
 //! - [`optim`]: the element-wise parameter updates of the optimisers.
 //! - [`gather`]: the row gather of a shuffled batch (and a prefetching variant, measured
 //!   no faster).
 //! - [`mem`]: transparent huge pages for the feature matrix that batches are gathered
 //!   from at random.
+//!
+//! A kernel generic over `T: Real` picks its f32 fast path one way only: through
+//! [`Real::as_f32`] / [`Real::as_f32_mut`], which give the slice as f32 when `T` is f32.
 
 pub mod act;
 pub mod gather;
@@ -58,11 +62,27 @@ pub trait Real:
     fn min(self, o: Self) -> Self;
     fn powi(self, n: i32) -> Self;
     fn is_nan(self) -> bool;
+
+    /// `v` as `&[f32]` when `Self` is f32, else `None`: the one way a kernel generic over
+    /// `T: Real` selects its f32 fast path (resolved at compile time, no unsafe).
+    #[inline]
+    fn as_f32(v: &[Self]) -> Option<&[f32]> {
+        let _ = v;
+        None
+    }
+
+    /// `v` as `&mut [f32]` when `Self` is f32, else `None` (see [`Real::as_f32`]).
+    #[inline]
+    fn as_f32_mut(v: &mut [Self]) -> Option<&mut [f32]> {
+        let _ = v;
+        None
+    }
 }
 
 macro_rules! real {
-    ($t:ty) => {
+    ($t:ty $(, $item:item)*) => {
         impl Real for $t {
+            $($item)*
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             #[inline]
@@ -116,5 +136,15 @@ macro_rules! real {
         }
     };
 }
-real!(f32);
+real!(
+    f32,
+    #[inline]
+    fn as_f32(v: &[f32]) -> Option<&[f32]> {
+        Some(v)
+    },
+    #[inline]
+    fn as_f32_mut(v: &mut [f32]) -> Option<&mut [f32]> {
+        Some(v)
+    }
+);
 real!(f64);

@@ -21,10 +21,14 @@
 //! order). Other types, wider n, or CPUs without AVX-512F take [`crate::gemm::gemm`]
 //! (matrixmultiply). The `*_naive` twins are [`crate::gemm::gemm_naive`] with the
 //! matching layouts.
+//!
+//! Layering: this module sits above [`crate::gemm`] (its fallback and its naive twins),
+//! which knows nothing of it. The f32 fast paths are selected with [`Real::as_f32`] /
+//! [`Real::as_f32_mut`], the kernels' one type dispatch.
 
 use std::cell::RefCell;
 
-use crate::act::{self, as_f32, as_f32_mut};
+use crate::act;
 use crate::gemm::{gemm, gemm_naive, Gemm, Layout, ShapeError};
 use crate::{Act, Real};
 
@@ -94,8 +98,10 @@ pub fn gemm_nn<T: Gemm>(
     if m == 0 || n == 0 {
         return Ok(());
     }
-    if k > 0 && n <= MAX_N && T::small_nn(a, lda, b, c, m, k, n, accumulate) {
-        return Ok(());
+    if let (Some(a), Some(b), Some(c)) = (T::as_f32(a), T::as_f32(b), T::as_f32_mut(c)) {
+        if k > 0 && n <= MAX_N && nn_f32(a, lda, b, c, m, k, n, accumulate) {
+            return Ok(());
+        }
     }
     let la = Layout {
         rows: m,
@@ -183,8 +189,10 @@ pub fn gemm_tn<T: Gemm>(
     if p == 0 || n == 0 {
         return Ok(());
     }
-    if m > 0 && n <= MAX_N && T::small_tn(a, b, c, m, p, n, accumulate) {
-        return Ok(());
+    if let (Some(a), Some(b), Some(c)) = (T::as_f32(a), T::as_f32(b), T::as_f32_mut(c)) {
+        if m > 0 && n <= MAX_N && tn_f32(a, b, c, m, p, n, accumulate) {
+            return Ok(());
+        }
     }
     let beta = if accumulate { T::ONE } else { T::ZERO };
     gemm(
@@ -267,8 +275,10 @@ pub fn gemm_nt<T: Gemm>(
     if m == 0 || n == 0 {
         return Ok(());
     }
-    if k > 0 && n <= MAX_N && T::small_nt(a, w, c, m, k, n) {
-        return Ok(());
+    if let (Some(a), Some(w), Some(c)) = (T::as_f32(a), T::as_f32(w), T::as_f32_mut(c)) {
+        if k > 0 && n <= MAX_N && nt_f32(a, w, c, m, k, n) {
+            return Ok(());
+        }
     }
     gemm(
         T::ONE,
@@ -394,11 +404,11 @@ pub fn linear_act_forward_wt<T: Gemm>(
         return Ok(());
     }
     if let (Some(pre), Some(y), Some(inp), Some(wt), Some(bias)) = (
-        as_f32_mut(pre),
-        as_f32_mut(y),
-        as_f32(inp),
-        as_f32(wt),
-        as_f32(bias),
+        T::as_f32_mut(pre),
+        T::as_f32_mut(y),
+        T::as_f32(inp),
+        T::as_f32(wt),
+        T::as_f32(bias),
     ) {
         if k > 0 && n <= MAX_N && nn_act_f32(pre, y, inp, wt, bias, m, k, n, a) {
             return Ok(());
@@ -488,11 +498,11 @@ pub fn linear_dact_backward<T: Gemm>(
         return Ok(());
     }
     if let (Some(dpre), Some(dbias), Some(dout), Some(w), Some(pre)) = (
-        as_f32_mut(dpre),
-        as_f32_mut(dbias),
-        as_f32(dout),
-        as_f32(w),
-        as_f32(pre),
+        T::as_f32_mut(dpre),
+        T::as_f32_mut(dbias),
+        T::as_f32(dout),
+        T::as_f32(w),
+        T::as_f32(pre),
     ) {
         if p > 0 && n <= MAX_N && nn_dact_f32(dpre, dbias, dout, w, pre, m, p, n, a) {
             return Ok(());
@@ -622,10 +632,11 @@ fn nn_dact_f32(
     false
 }
 
-/// The f32 fast paths, called by [`Gemm::small_nn`] etc. once the slices are checked.
-/// Each returns false (and touches nothing) when the CPU lacks AVX-512F.
+/// The f32 fast paths, called by [`gemm_nn`], [`gemm_tn`] and [`gemm_nt`] once the
+/// slices are checked and [`Real::as_f32`] has found `T` to be f32. Each returns false
+/// (and touches nothing) when the CPU lacks AVX-512F.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn nn_f32(
+fn nn_f32(
     a: &[f32],
     lda: usize,
     b: &[f32],
@@ -660,15 +671,7 @@ pub(crate) fn nn_f32(
     false
 }
 
-pub(crate) fn tn_f32(
-    a: &[f32],
-    b: &[f32],
-    c: &mut [f32],
-    m: usize,
-    p: usize,
-    n: usize,
-    acc: bool,
-) -> bool {
+fn tn_f32(a: &[f32], b: &[f32], c: &mut [f32], m: usize, p: usize, n: usize, acc: bool) -> bool {
     #[cfg(target_arch = "x86_64")]
     if fast_path_available() {
         debug_assert!(check_tn(a.len(), b.len(), c.len(), m, p, n).is_ok());
@@ -682,7 +685,7 @@ pub(crate) fn tn_f32(
     false
 }
 
-pub(crate) fn nt_f32(a: &[f32], w: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) -> bool {
+fn nt_f32(a: &[f32], w: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) -> bool {
     if !fast_path_available() {
         return false;
     }

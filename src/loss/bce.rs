@@ -21,6 +21,34 @@ pub fn softplus<T: Real>(z: T) -> T {
     z.max(T::ZERO) + (-z.abs()).exp().ln_1p()
 }
 
+/// One row's weighted loss `w l`, l = softplus(z) - y z, formed in `T` and weighted
+/// in f64: the term [`bce_forward`] (and the fused step, `nn::step`) sums in row order.
+#[inline]
+pub fn bce_row_loss<T: Real>(z: T, y: T, w: T) -> f64 {
+    // l = softplus(z) - y z
+    let l = softplus(z) - y * z;
+    w.to_f64() * l.to_f64()
+}
+
+/// One row's gradient term `c w dl/dz`, dl/dz = sigmoid(z) - y (softplus' = sigmoid),
+/// with `c` = [`bce_grad_factor`]: what [`bce_backward`] (and the fused step) adds into
+/// dz of the row.
+#[inline]
+pub fn bce_row_grad<T: Real>(z: T, y: T, w: T, c: T) -> T {
+    // dl/dz = sigmoid(z) - y   (softplus' = sigmoid)
+    let dl = sigmoid(z) - y;
+    // dL_C/dl = c w
+    c * w * dl
+}
+
+/// `c = scale * N / (|B| W)` in `T`: dL/dL_C times the reduction factor, the constant
+/// of [`bce_row_grad`].
+#[inline]
+pub fn bce_grad_factor<T: Real>(norm: &BatchNorm, scale: f64) -> T {
+    let norm = norm.n_set / (norm.batch_len * norm.w_set); // N / (|B| W)
+    T::from_f64(scale * norm) // dL/dL_C * N / (|B| W)
+}
+
 /// L_C = (N / (|B| W)) sum_i w_i (softplus(z_i) - y_i z_i).
 pub fn bce_forward<T: Real>(z: &[T], y: &[T], w: &[T], norm: &BatchNorm) -> f64 {
     // z, y, w are (|B|,); returns L_C
@@ -33,9 +61,8 @@ pub fn bce_forward<T: Real>(z: &[T], y: &[T], w: &[T], norm: &BatchNorm) -> f64 
     assert_eq!(w.len(), z.len(), "bce: w and z lengths differ");
     let mut sum = 0.0f64;
     for i in 0..z.len() {
-        // l_i = softplus(z_i) - y_i z_i
-        let l = softplus(z[i]) - y[i] * z[i];
-        sum += w[i].to_f64() * l.to_f64();
+        // sum_i w_i l_i, in row order
+        sum += bce_row_loss(z[i], y[i], w[i]);
     }
     let norm = norm.n_set / (norm.batch_len * norm.w_set); // N / (|B| W)
     norm * sum
@@ -59,12 +86,9 @@ pub fn bce_backward<T: Real>(
     assert_eq!(dz.len(), z.len(), "bce: dz and z lengths differ");
     assert_eq!(y.len(), z.len(), "bce: y and z lengths differ");
     assert_eq!(w.len(), z.len(), "bce: w and z lengths differ");
-    let norm = norm.n_set / (norm.batch_len * norm.w_set); // N / (|B| W)
-    let c = T::from_f64(scale * norm); // dL/dL_C * N / (|B| W)
+    let c = bce_grad_factor(norm, scale); // dL/dL_C * N / (|B| W)
     for i in 0..z.len() {
-        // dl_i/dz_i = sigmoid(z_i) - y_i   (softplus' = sigmoid)
-        let dl = sigmoid(z[i]) - y[i];
-        // dL_C/dl_i = norm * w_i
-        dz[i] += c * w[i] * dl;
+        // dz_i += c w_i (sigmoid(z_i) - y_i)
+        dz[i] += bce_row_grad(z[i], y[i], w[i], c);
     }
 }

@@ -19,7 +19,6 @@
 //! backward instead.
 
 use rayon::prelude::*;
-use rootgrad_kernels::act::sigmoid;
 use rootgrad_kernels::gemm::Gemm;
 use rootgrad_kernels::Real;
 
@@ -27,7 +26,8 @@ use super::chunk::{backward_chunk, forward_chunk};
 use super::linear::pack_transposed;
 use super::mlp::{give, n_chunks, reduce_in_order, take};
 use super::{Mode, Network, Workspace, CHUNK_ROWS};
-use crate::loss::{softplus, BatchNorm};
+use crate::loss::bce::{bce_grad_factor, bce_row_grad, bce_row_loss};
+use crate::loss::BatchNorm;
 use crate::{Error, Result};
 
 /// One chunk's outputs, handed to the loss-gradient closure.
@@ -190,10 +190,11 @@ impl Network {
     /// One fused pass of the weighted BCE classifier loss: adds dL_C/dparams into `grad`
     /// and returns L_C, for labels `y` and signed weights `w` of the batch `x`, with the
     /// training set's normalisation `norm` (for this batch's size). The per-row gradient
-    /// is [`crate::loss::bce_backward`]'s, row by row:
+    /// is [`crate::loss::bce_backward`]'s, the same function ([`bce_row_grad`]):
     /// `dz_i += (N / (|B| W)) w_i (sigmoid(z_i) - y_i)`, the same bits; L_C is
-    /// [`crate::loss::bce_forward`]'s value, the same bits: each row's `w_i l_i` is
-    /// computed in the chunk's pass, in parallel, and summed in row order in f64.
+    /// [`crate::loss::bce_forward`]'s value, the same bits: each row's `w_i l_i`
+    /// ([`bce_row_loss`]) is computed in the chunk's pass, in parallel, and summed in
+    /// row order in f64.
     #[allow(clippy::too_many_arguments)]
     pub fn train_step_bce<T: Gemm>(
         &self,
@@ -216,18 +217,15 @@ impl Network {
                 norm.batch_len()
             )));
         }
-        // dL/dL_C * N / (|B| W), written as bce_backward writes it (scale 1)
-        let c = T::from_f64(1.0 * norm.factor());
+        // dL/dL_C * N / (|B| W), as bce_backward forms it (scale 1)
+        let c: T = bce_grad_factor(norm, 1.0);
         self.forward_backward(grad, ws, params, x, mode, (0.0, 0.0), |o, up| {
             let (yc, wc) = (&y[o.row0..], &w[o.row0..]);
             for (i, (dz, &z)) in up.dz.iter_mut().zip(o.z).enumerate() {
-                // l_i = softplus(z_i) - y_i z_i; the loss sums w_i l_i in f64
-                let l = softplus(z) - yc[i] * z;
-                up.loss[i] = wc[i].to_f64() * l.to_f64();
-                // dl_i/dz_i = sigmoid(z_i) - y_i   (softplus' = sigmoid)
-                let dl = sigmoid(z) - yc[i];
-                // dL_C/dl_i = norm * w_i
-                *dz += c * wc[i] * dl;
+                // w_i l_i, l_i = softplus(z_i) - y_i z_i: summed in row order below
+                up.loss[i] = bce_row_loss(z, yc[i], wc[i]);
+                // dz_i += c w_i (sigmoid(z_i) - y_i)
+                *dz += bce_row_grad(z, yc[i], wc[i], c);
             }
         })?;
         // L_C = N / (|B| W) * sum_i w_i l_i, summed in row order as bce_forward sums
