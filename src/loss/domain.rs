@@ -15,10 +15,9 @@
 //! cannot tell the domains apart (z_d = 0) has L_D = ln 2 in expectation. The
 //! [`DomainBatch`] of a batch checks the labels and that both domains are present.
 
-use super::bce::softplus;
+use super::bce::{bce_row_grad, bce_row_loss};
 use super::{BatchNorm, Normalisation};
 use crate::{Error, Result};
-use rootgrad_kernels::act::sigmoid;
 use rootgrad_kernels::Real;
 
 /// The set-level N and W of the data (sWeights) and the simulation (MC weights) of the
@@ -95,9 +94,8 @@ pub fn domain_forward<T: Real>(z_d: &[T], w: &[T], label: &[T], norm: &DomainBat
     let mut sum_data = 0.0f64;
     let mut sum_mc = 0.0f64;
     for i in 0..z_d.len() {
-        // l_i = softplus(z_d,i) - d_i z_d,i
-        let l = softplus(z_d[i]) - label[i] * z_d[i];
-        let wl = w[i].to_f64() * l.to_f64();
+        // w_i l_i, l_i = softplus(z_d,i) - d_i z_d,i: the BCE row
+        let wl = bce_row_loss(z_d[i], label[i], w[i]);
         if label[i] == T::ONE {
             sum_data += wl;
         } else {
@@ -125,13 +123,12 @@ pub fn domain_backward<T: Real>(
     let (d, m) = (&norm.data, &norm.mc);
     let norm_data = d.n_set / (d.batch_len * d.w_set); // N_data / (|B_data| W_data)
     let norm_mc = m.n_set / (m.batch_len * m.w_set); // N_mc / (|B_mc| W_mc)
-                                                     // dL/dL_D * 1/2 * norm of each domain
+    // dL/dL_D * 1/2 * norm of each domain
     let c_data = T::from_f64(scale * 0.5 * norm_data);
     let c_mc = T::from_f64(scale * 0.5 * norm_mc);
     for i in 0..z_d.len() {
         let c = if label[i] == T::ONE { c_data } else { c_mc };
-        // dl_i/dz_d,i = sigmoid(z_d,i) - d_i
-        let dl = sigmoid(z_d[i]) - label[i];
-        dz_d[i] += c * w[i] * dl;
+        // c w_i dl_i/dz_d,i, dl_i/dz_d,i = sigmoid(z_d,i) - d_i: the BCE row
+        dz_d[i] += bce_row_grad(z_d[i], label[i], w[i], c);
     }
 }
