@@ -371,7 +371,8 @@ def read_csv(p: Path) -> list[list[str]]:
         return list(csv.reader(fh))
 
 
-def compare_csv_rows(ra: list, rb: list) -> tuple[NumDiff, list]:
+def compare_csv_rows(ra: list, rb: list, entries: bool = False) -> tuple[NumDiff, list]:
+    """Cell by cell; `entries`: rows are tree entries (named `entry N`), else file lines."""
     nd, structural = NumDiff(), []
     header = ra[0] if ra else []
     masked = {i for i, h in enumerate(header) if h in MASKED_CSV_COLUMNS}
@@ -386,7 +387,8 @@ def compare_csv_rows(ra: list, rb: list) -> tuple[NumDiff, list]:
         for j, (u, v) in enumerate(zip(x, y)):
             if j not in masked and u != v:
                 col = header[j] if j < len(header) else str(j)
-                nd.add(f"row {i} {col}", u, v, key=col, row=i)
+                where = f"entry {i - 1}" if entries else f"line {i + 1}"
+                nd.add(f"{where} {col}", u, v, key=col, row=i)
     return nd, structural
 
 
@@ -466,7 +468,7 @@ def compare_root(cmd: str, rel: str, pa: Path, pb: Path, reader: Path) -> list[R
             rows.append(Row(cmd, what, "DIFFERS", f"dump failed: before {ea or 'ok'}; after {eb or 'ok'}"))
             all_same = False
             continue
-        nd, structural = compare_csv_rows(da, db)
+        nd, structural = compare_csv_rows(da, db, entries=True)
         if nd.count or structural:
             all_same = False
             detail = [f"{len(nd.rows)} of {max(len(da) - 1, 0)} entries differ ("
@@ -499,7 +501,10 @@ def root_byte_note(pa: Path, pb: Path) -> str:
 
 
 def compare_file(cmd: str, rel: str, sa: Side, sb: Side, reader: Path) -> list[Row]:
-    return compare_paths(cmd, rel, sa.run / rel, sb.run / rel, sa, sb, reader)
+    try:
+        return compare_paths(cmd, rel, sa.run / rel, sb.run / rel, sa, sb, reader)
+    except (OSError, ValueError, subprocess.SubprocessError, csv.Error) as e:
+        return [Row(cmd, rel, "DIFFERS", f"could not compare: {type(e).__name__}: {e}")]
 
 
 def compare_paths(cmd: str, rel: str, pa: Path, pb: Path, sa: Side, sb: Side, reader: Path) -> list[Row]:
@@ -562,8 +567,12 @@ def compare_all(sa: Side, sb: Side, reader: Path) -> list[Row]:
     # the same run with 1 and with 2 threads, within each side
     for side in (sa, sb):
         for a, b in DETERMINISM:
-            for r in compare_paths(f"determinism ({side.label})", f"{a} = {b}", side.run / a, side.run / b,
-                                   side, side, reader):
+            cmd, what = f"determinism ({side.label})", f"{a} = {b}"
+            try:
+                found = compare_paths(cmd, what, side.run / a, side.run / b, side, side, reader)
+            except (OSError, ValueError, subprocess.SubprocessError, csv.Error) as e:
+                found = [Row(cmd, what, "DIFFERS", f"could not compare: {type(e).__name__}: {e}")]
+            for r in found:
                 if r.status == "identical":
                     r.detail = "1 thread = 2 threads, " + (r.detail or "bytes")
                 rows.append(r)
