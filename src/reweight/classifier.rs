@@ -84,6 +84,7 @@ pub fn train(
 ) -> Result<Reweighter> {
     let (k, _, fraction) = folds_of(cfg)?;
     let engine = plain(cfg);
+    let plan = engine.loss_plan()?;
     let scales = super::balance(
         data.len(),
         data.report.sum_weights,
@@ -143,7 +144,7 @@ pub fn train(
             domain_train: None,
             domain_val: None,
         };
-        let f = fit(&engine, Some(m), &sets, None, progress, stop)?;
+        let f = fit(&engine, &plan, Some(m), &sets, None, progress, stop)?;
         if f.interrupted {
             return Err(Error::Usage(
                 "interrupted: a reweighting needs every fold model; nothing written".into(),
