@@ -6,8 +6,10 @@
 //!
 //! The loss of one step (docs/maths.md#losses) is
 //!
-//!     L = L_C + [lambda_H L_H + L_D(lambda_G)]  +  [lambda_F L_F + L_M(lambda_M)]
-//!               domain batches                     classification batches
+//! ```text
+//! L = L_C + [lambda_H L_H + L_D(lambda_G)]  +  [lambda_F L_F + L_M(lambda_M)]
+//!           domain batches                     classification batches
+//! ```
 //!
 //! L_C is always on; [`LossPlan`] holds the others.
 
