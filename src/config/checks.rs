@@ -1,10 +1,10 @@
 //! The checks that need more than one section of the run description, run once every
-//! section has been read and before any ntuple is opened: every expression parses
-//! (features, cuts, weights, the fold and the mass), the sections' combinations are
-//! allowed, and the network with the heads its loss terms need can be built from
-//! [network]. Each message names the file and the key.
+//! section has been read and before any ntuple is opened: the sections' combinations are
+//! allowed (the loss plan, `plan.rs`), every expression parses (features, cuts, weights,
+//! the fold and the mass), and the network with the heads its loss terms need can be
+//! built from [network]. Each message names the file and the key.
 
-use super::types::{AdaptationMethod, SampleSpec};
+use super::types::SampleSpec;
 use super::RunConfig;
 use crate::expr::Expr;
 use crate::{Error, Result};
@@ -48,18 +48,14 @@ fn expressions(file: &str, c: &RunConfig) -> Result<()> {
     Ok(())
 }
 
-/// The checks across sections of a description whose sections each passed.
+/// The checks across sections of a description whose sections each passed: the loss
+/// plan's (see [`super::plan::plan`]), every expression, the network with its heads.
 pub(super) fn across(file: &str, c: &RunConfig) -> Result<()> {
+    let plan = super::plan::plan(file, c)?;
     expressions(file, c)?;
-    if c.decorrelation.is_some() && c.adaptation.method == AdaptationMethod::Doping {
-        return Err(Error::Usage(format!(
-            "{file}: [decorrelation] and adaptation method \"doping\" cannot be combined: the \
-             doped simulation events have no mass in the classification sample"
-        )));
-    }
     // the network's shape, with the heads the loss needs (a head reading a layer that
     // does not exist, a non-finite activation parameter)
-    c.network_spec()
+    c.network_spec_for(&plan)
         .plan()
         .map_err(|e| Error::Usage(format!("{file}: [network] {e}")))?;
     Ok(())

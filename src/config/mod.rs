@@ -11,6 +11,7 @@
 //! together; absolute names are used as they are.
 
 mod checks;
+mod plan;
 pub(crate) mod read;
 mod sections;
 #[cfg(test)]
@@ -20,6 +21,7 @@ mod types;
 
 use std::path::{Path, PathBuf};
 
+pub use plan::{AdversaryTerm, DomainTerms, FlatnessTerm, HistogramTerm, LossPlan, ReversalTerm};
 pub use sections::act_name;
 pub use types::{
     Adaptation, AdaptationMethod, ClassNormalize, Classification, Decorrelation,
@@ -112,16 +114,12 @@ impl RunConfig {
     /// need: the domain head for gradient reversal, the mass head for the adversary.
     /// Its shape is checked when the description is read.
     pub fn network_spec(&self) -> NetworkSpec {
-        let reversal = matches!(
-            self.adaptation.method,
-            AdaptationMethod::Reversal | AdaptationMethod::Both
-        );
-        let adversary = self.decorrelation.as_ref().is_some_and(|d| {
-            matches!(
-                d.method,
-                DecorrelationMethod::Adversary | DecorrelationMethod::Both
-            )
-        });
+        self.network_spec_for(&self.terms())
+    }
+
+    /// The network of [network] with the heads that `plan`'s terms need.
+    pub fn network_spec_for(&self, plan: &LossPlan) -> NetworkSpec {
+        let (reversal, adversary) = plan.heads();
         let head_spec = |h: &HeadConfig| HeadSpec {
             from_layer: h.from_layer,
             hidden: h.hidden.clone(),
@@ -141,10 +139,7 @@ impl RunConfig {
     /// Whether the loss has data/simulation terms (histogram or reversal), which need
     /// domain batches.
     pub fn uses_domain_batches(&self) -> bool {
-        matches!(
-            self.adaptation.method,
-            AdaptationMethod::Histogram | AdaptationMethod::Reversal | AdaptationMethod::Both
-        )
+        self.terms().domain.is_some()
     }
 }
 

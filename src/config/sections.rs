@@ -17,7 +17,7 @@ use super::types::{
 use super::RunConfig;
 use crate::loss::HistogramConfig;
 use crate::nn::Init;
-use crate::{Error, Result};
+use crate::Result;
 
 const SAMPLE_KEYS: &[&str] = &[
     "files",
@@ -438,29 +438,6 @@ pub(super) fn check(file: &str, table: &Table, base: &Path) -> Result<RunConfig>
     let training = training(top.table("training")?, base)?;
     let adaptation = adaptation(top.table("adaptation")?)?;
     let decorrelation = decorrelation(top.table("decorrelation")?)?;
-    if adaptation.method != AdaptationMethod::None && domain.is_none() {
-        return Err(Error::Usage(format!(
-            "{file}: [adaptation] method needs a [domain] section with the control region's \
-             `data` and `mc` samples (or set method = \"none\")"
-        )));
-    }
-    if network.hidden.is_empty() {
-        let needs_head = matches!(
-            adaptation.method,
-            AdaptationMethod::Reversal | AdaptationMethod::Both
-        ) || decorrelation.as_ref().is_some_and(|d| {
-            matches!(
-                d.method,
-                DecorrelationMethod::Adversary | DecorrelationMethod::Both
-            )
-        });
-        if needs_head {
-            return Err(Error::Usage(format!(
-                "{file}: gradient reversal needs a hidden layer for its head to read; set \
-                 network.hidden = [64, 64] (say)"
-            )));
-        }
-    }
     let config = RunConfig {
         path: PathBuf::new(),
         features,

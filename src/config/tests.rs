@@ -198,3 +198,106 @@ fn expressions_that_do_not_parse_fail_at_read() {
         &["training.fold:"],
     );
 }
+
+/// The loss plan is built from the description as read: which terms are on and with
+/// what weights. `adaptation.lambda = 0` switches the histogram term off but keeps the
+/// domain batches (as the trainer always did); the decorrelation terms stay on at 0.
+#[test]
+fn the_loss_plan_follows_adaptation_and_decorrelation() {
+    use super::{AdversaryTerm, LossPlan};
+    use crate::optim::LambdaSchedule;
+    let plan = |extra: &str, sets: &[&str]| read(extra, sets).unwrap().loss_plan().unwrap();
+    let p = plan("", &[]);
+    assert_eq!(
+        p,
+        LossPlan {
+            domain: None,
+            flatness: None,
+            adversary: None
+        }
+    );
+    assert_eq!(p.heads(), (false, false));
+    let p = plan(
+        "[adaptation]\nmethod = \"both\"\nlambda = 3\nwarmup_epochs = 2\n",
+        &["adaptation.reversal_lambda=0.5"],
+    );
+    assert_eq!(p.domain.as_ref().map(|d| d.warmup_epochs), Some(2));
+    assert_eq!(p.histogram_lambda(), 3.0);
+    assert_eq!(p.histogram().map(|h| h.bins.bins()), Some(10));
+    assert_eq!(
+        p.reversal().map(|r| r.lambda),
+        Some(LambdaSchedule::Constant(0.5))
+    );
+    assert_eq!(p.heads(), (true, false));
+    let p = plan(
+        "[adaptation]\nmethod = \"reversal\"\nlambda = 2\nschedule = \"dann\"\ngamma = 5\n",
+        &[],
+    );
+    assert!(p.histogram().is_none());
+    assert_eq!(
+        p.reversal().map(|r| r.lambda),
+        Some(LambdaSchedule::Dann {
+            lambda_max: 2.0,
+            gamma: 5.0
+        })
+    );
+    let p = plan("[adaptation]\nmethod = \"histogram\"\nlambda = 0\n", &[]);
+    assert!(p.domain.is_some() && p.histogram().is_none() && p.reversal().is_none());
+    assert_eq!(p.histogram_lambda(), 0.0);
+    let p = plan("[adaptation]\nmethod = \"doping\"\n", &[]);
+    assert!(p.domain.is_none());
+    let p = plan(
+        "[decorrelation]\nmass = \"m\"\nmethod = \"adversary\"\nlambda = 4\n",
+        &[],
+    );
+    assert_eq!(p.flatness, None);
+    assert_eq!(p.flatness_lambda(), 0.0);
+    assert_eq!(p.adversary, Some(AdversaryTerm { lambda: 4.0 }));
+    assert_eq!(p.heads(), (false, true));
+    let p = plan(
+        "[decorrelation]\nmass = \"m\"\nmethod = \"both\"\nlambda = 0\nmass_bins = 4\nbins = 7\n",
+        &[],
+    );
+    let f = p.flatness.unwrap();
+    assert_eq!((f.bins.bins(), f.mass_bins, f.lambda), (7, 4, 0.0));
+    assert_eq!(p.adversary, Some(AdversaryTerm { lambda: 1.0 }));
+}
+
+/// A loss term without what it needs fails when the description is read, naming the
+/// key: a reversal head (domain or mass) without a shared hidden layer, an adaptation
+/// method without [domain].
+#[test]
+fn loss_terms_without_what_they_need_fail_at_read() {
+    refused(
+        "[adaptation]\nmethod = \"reversal\"\n",
+        &["network.hidden=[]"],
+        &["`adaptation.method` = \"reversal\"", "network.hidden"],
+    );
+    refused(
+        "[decorrelation]\nmass = \"m\"\nmethod = \"adversary\"\n",
+        &["network.hidden=[]"],
+        &["`decorrelation.method`", "mass head", "network.hidden"],
+    );
+    // the histogram loss has no head: no hidden layer is fine
+    read(
+        "[adaptation]\nmethod = \"histogram\"\n",
+        &["network.hidden=[]"],
+    )
+    .unwrap();
+    let no_domain = BASE
+        .replace("[domain]", "[unused]")
+        .replace("data = {", "# data = {");
+    let no_domain = no_domain
+        .replace("mc   = {", "# mc   = {")
+        .replace("[unused]\n", "");
+    let e = RunConfig::from_str(
+        &format!("{no_domain}[adaptation]\nmethod = \"histogram\"\n"),
+        Path::new("run.toml"),
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("run.toml: "), "{e}");
+    assert!(e.contains("[domain] section"), "{e}");
+    assert!(e.contains("`adaptation.method` = \"histogram\""), "{e}");
+}

@@ -95,6 +95,7 @@ pub fn train(
         .collect::<Result<Vec<_>>>()?;
     let fold = parse("training.fold", &fold_src)?;
     let engine = plain(cfg);
+    let plan = engine.loss_plan()?;
     let scales = super::balance(
         data.len(),
         data.report.sum_weights,
@@ -154,7 +155,7 @@ pub fn train(
             domain_train: None,
             domain_val: None,
         };
-        let f = fit(&engine, Some(m), &sets, None, progress, stop)?;
+        let f = fit(&engine, &plan, Some(m), &sets, None, progress, stop)?;
         if f.interrupted {
             return Err(Error::Usage(
                 "interrupted: a reweighting needs every fold model; nothing written".into(),

@@ -12,12 +12,13 @@
 pub mod eval;
 pub mod fit;
 pub mod prepare;
+mod step;
 
 use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 
-use crate::config::{RunConfig, Split};
+use crate::config::{LossPlan, RunConfig, Split};
 use crate::data::sets::Standardize;
 use crate::data::SampleReport;
 use crate::model::{Folds, Input, ModelFile, Scoring};
@@ -118,14 +119,57 @@ fn init_tensors(
 /// Runs the whole training of a checked run description.
 pub fn run(cfg: &RunConfig, progress: &Progress, stop: &AtomicBool) -> Result<Outcome> {
     let started = std::time::Instant::now();
+    let plan = cfg.loss_plan()?;
     let prep = Prepared::load(cfg, progress)?;
+    let trained = train_models(cfg, &plan, &prep, progress, stop)?;
     let (sig, bkg, data, mc) = (&prep.sig, &prep.bkg, &prep.data, &prep.mc);
-    let k = prep.k;
-    let mut scorings = Vec::new();
-    let mut history = Vec::new();
-    let mut summaries = Vec::new();
-    let mut interrupted = false;
-    let mut constant = Vec::new();
+    let mut reports: Vec<&SampleReport> = vec![&sig.report, &bkg.report];
+    reports.extend(data.iter().map(|d| &d.report));
+    reports.extend(mc.iter().map(|d| &d.report));
+    let model = model_file(cfg, prep.k, trained.scorings, &trained.summaries, &reports)?;
+    let samples: Vec<SampleReport> = reports.into_iter().cloned().collect();
+    Ok(Outcome {
+        model,
+        history: trained.history,
+        summary: Summary {
+            config: cfg.path.display().to_string(),
+            features: cfg.features.clone(),
+            samples,
+            models: trained.summaries,
+            interrupted: trained.interrupted,
+            constant_features: trained.constant,
+            seconds: started.elapsed().as_secs_f64(),
+        },
+    })
+}
+
+/// What training every model of a run gave, in model order.
+struct Trained {
+    scorings: Vec<Scoring>,
+    history: Vec<EpochRecord>,
+    summaries: Vec<ModelSummary>,
+    interrupted: bool,
+    /// Features constant in some model's training events.
+    constant: Vec<String>,
+}
+
+/// Trains each model of `prep` (one, or one per fold) with the loss `plan`: its
+/// standardisation (or the init model's), its sets, then `fit`. A Ctrl-C stops after
+/// the current epoch; with folds that is an error, since a model needs every fold.
+fn train_models(
+    cfg: &RunConfig,
+    plan: &LossPlan,
+    prep: &Prepared,
+    progress: &Progress,
+    stop: &AtomicBool,
+) -> Result<Trained> {
+    let mut t = Trained {
+        scorings: Vec::new(),
+        history: Vec::new(),
+        summaries: Vec::new(),
+        interrupted: false,
+        constant: Vec::new(),
+    };
     for m in prep.models() {
         let init = init_tensors(cfg, m)?;
         let st = match &init {
@@ -134,8 +178,8 @@ pub fn run(cfg: &RunConfig, progress: &Progress, stop: &AtomicBool) -> Result<Ou
                 let (st, c) = prep.standardize(m);
                 for j in c {
                     let f = cfg.features[j].clone();
-                    if !constant.contains(&f) {
-                        constant.push(f);
+                    if !t.constant.contains(&f) {
+                        t.constant.push(f);
                     }
                 }
                 st
@@ -143,9 +187,10 @@ pub fn run(cfg: &RunConfig, progress: &Progress, stop: &AtomicBool) -> Result<Ou
         };
         let sets = prep.sets(cfg, m, &st)?;
         let start = init.as_ref().map(|(_, t)| &t[..]);
-        let fitted = fit(cfg, m, &sets, start, progress, stop)?;
-        scorings.push(Scoring::from_params(&fitted.net, &fitted.params, &st));
-        summaries.push(ModelSummary {
+        let fitted = fit(cfg, plan, m, &sets, start, progress, stop)?;
+        t.scorings
+            .push(Scoring::from_params(&fitted.net, &fitted.params, &st));
+        t.summaries.push(ModelSummary {
             fold: m,
             train_events: sets.train.len(),
             validation_events: sets.val.len(),
@@ -158,9 +203,9 @@ pub fn run(cfg: &RunConfig, progress: &Progress, stop: &AtomicBool) -> Result<Ou
             val_auc: fitted.best.as_ref().map(|b| b.auc),
             val_ks: fitted.best.as_ref().and_then(|b| b.ks),
         });
-        history.extend(fitted.history);
+        t.history.extend(fitted.history);
         if fitted.interrupted {
-            interrupted = true;
+            t.interrupted = true;
             if m.is_some() {
                 return Err(Error::Usage(
                     "interrupted during k-fold training: a model with folds needs every fold; \
@@ -171,6 +216,18 @@ pub fn run(cfg: &RunConfig, progress: &Progress, stop: &AtomicBool) -> Result<Ou
             break;
         }
     }
+    Ok(t)
+}
+
+/// The model file of a run: inputs, the trained scorings (one, or k folds), the
+/// description as used, the models' metrics and where the samples came from.
+fn model_file(
+    cfg: &RunConfig,
+    k: Option<usize>,
+    mut scorings: Vec<Scoring>,
+    summaries: &[ModelSummary],
+    reports: &[&SampleReport],
+) -> Result<ModelFile> {
     let inputs = cfg
         .features
         .iter()
@@ -180,10 +237,7 @@ pub fn run(cfg: &RunConfig, progress: &Progress, stop: &AtomicBool) -> Result<Ou
         })
         .collect();
     let training = serde_json::to_value(&cfg.as_used).unwrap_or(serde_json::Value::Null);
-    let metrics = serde_json::to_value(&summaries).unwrap_or(serde_json::Value::Null);
-    let mut reports: Vec<&SampleReport> = vec![&sig.report, &bkg.report];
-    reports.extend(data.iter().map(|d| &d.report));
-    reports.extend(mc.iter().map(|d| &d.report));
+    let metrics = serde_json::to_value(summaries).unwrap_or(serde_json::Value::Null);
     let inputs_read: Vec<serde_json::Value> = reports
         .iter()
         .map(|r| {
@@ -213,7 +267,7 @@ pub fn run(cfg: &RunConfig, progress: &Progress, stop: &AtomicBool) -> Result<Ou
             (Some(s.standardize), Some(s.layers), None)
         }
     };
-    let model = ModelFile {
+    Ok(ModelFile {
         format: crate::model::FORMAT.into(),
         version: crate::model::VERSION,
         inputs,
@@ -223,19 +277,5 @@ pub fn run(cfg: &RunConfig, progress: &Progress, stop: &AtomicBool) -> Result<Ou
         training,
         metrics,
         provenance,
-    };
-    let samples: Vec<SampleReport> = reports.into_iter().cloned().collect();
-    Ok(Outcome {
-        model,
-        history,
-        summary: Summary {
-            config: cfg.path.display().to_string(),
-            features: cfg.features.clone(),
-            samples,
-            models: summaries,
-            interrupted,
-            constant_features: constant,
-            seconds: started.elapsed().as_secs_f64(),
-        },
     })
 }
