@@ -16,13 +16,13 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::config::RunConfig;
+use crate::data::prepare::Prepared;
 use crate::data::split::Role;
 use crate::data::Sample;
 use crate::metrics::{ks_distance, roc_auc};
 use crate::model::{ModelFile, ScoreBuffers, Scorer};
 use crate::progress::Progress;
 use crate::random::Stream;
-use crate::train::Prepared;
 use crate::{Error, Result};
 
 /// Scores of the judged events of one sample, with their weights.

@@ -26,6 +26,7 @@
 
 pub mod chunks;
 pub mod columns;
+pub mod prepare;
 pub mod sets;
 pub mod split;
 

@@ -520,3 +520,13 @@ mod tests {
         }
     }
 }
+
+/// The sets one model trains and validates on: views into the samples' feature
+/// matrices (see [`Set`]): what the trainer's `fit` takes.
+pub struct FitSets<'a> {
+    pub train: Set<'a>,
+    pub val: Set<'a>,
+    /// Control-region data and simulation, training part.
+    pub domain_train: Option<(Set<'a>, Set<'a>)>,
+    pub domain_val: Option<(Set<'a>, Set<'a>)>,
+}

@@ -123,7 +123,7 @@ pub fn domain_backward<T: Real>(
     let (d, m) = (&norm.data, &norm.mc);
     let norm_data = d.n_set / (d.batch_len * d.w_set); // N_data / (|B_data| W_data)
     let norm_mc = m.n_set / (m.batch_len * m.w_set); // N_mc / (|B_mc| W_mc)
-    // dL/dL_D * 1/2 * norm of each domain
+                                                     // dL/dL_D * 1/2 * norm of each domain
     let c_data = T::from_f64(scale * 0.5 * norm_data);
     let c_mc = T::from_f64(scale * 0.5 * norm_mc);
     for i in 0..z_d.len() {

@@ -33,15 +33,8 @@ use crate::{Error, Result};
 /// One line of history.csv (its format is the run folder's: [`crate::run_folder`]).
 pub use crate::run_folder::EpochRecord;
 
-/// The sets one model trains and validates on: views into the samples' feature
-/// matrices (see [`Set`]).
-pub struct FitSets<'a> {
-    pub train: Set<'a>,
-    pub val: Set<'a>,
-    /// Control-region data and simulation, training part.
-    pub domain_train: Option<(Set<'a>, Set<'a>)>,
-    pub domain_val: Option<(Set<'a>, Set<'a>)>,
-}
+/// The sets one model trains and validates on ([`crate::data::sets::FitSets`]).
+pub use crate::data::sets::FitSets;
 
 pub struct Fitted {
     pub net: Network,

@@ -11,7 +11,6 @@
 
 pub mod eval;
 pub mod fit;
-pub mod prepare;
 mod step;
 
 use std::sync::atomic::AtomicBool;
@@ -19,13 +18,13 @@ use std::sync::atomic::AtomicBool;
 use serde::Serialize;
 
 use crate::config::{LossPlan, RunConfig, Split};
+pub use crate::data::prepare::Prepared;
 use crate::data::sets::Standardize;
 use crate::data::SampleReport;
 use crate::model::{Folds, Input, ModelFile, Scoring};
 use crate::progress::Progress;
 use crate::{Error, Result};
 use fit::{fit, EpochRecord};
-pub use prepare::Prepared;
 
 /// Everything a training run produces.
 pub struct Outcome {

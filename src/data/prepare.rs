@@ -11,15 +11,13 @@
 //! doped simulation added to the background for `method = "doping"`.
 
 use crate::config::{AdaptationMethod, ClassNormalize, RunConfig, Split};
-use crate::data::sets::{Set, Standardize};
+use crate::data::sets::{FitSets, Set, Standardize};
 use crate::data::split::{roles, Role};
 use crate::data::{load, Sample, Wanted};
 use crate::expr::Expr;
 use crate::progress::Progress;
 use crate::random::Stream;
 use crate::{Error, Result};
-
-use super::fit::FitSets;
 
 /// Every sample of a run, read.
 pub struct Prepared {
