@@ -2,7 +2,8 @@
 """A/B speed of two rootgrad binaries on the commands users run (a benchmark, never a
 test): `rootgrad train` on the 2,000,000 x 30 benchmark file (validation/bench/
 train_2m.toml; one epoch and three epochs, so the epoch is the difference and reading
-plus start-up is the one-epoch run minus an epoch) and `rootgrad apply` of the trained
+plus start-up is the one-epoch run minus an epoch; the epochs' own times from
+history.csv too, which the reading's noise does not touch) and `rootgrad apply` of the trained
 model to the same file. The two binaries run alternately, `--reps` rounds; medians and
 the min-max of each are printed, with the ratio B/A of the medians.
 
@@ -59,7 +60,7 @@ def main():
     env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads))
     work = Path(tempfile.mkdtemp(prefix="rootgrad-ab-"))
     sides = {"A": args.a, "B": args.b}
-    times = {(s, k): [] for s in sides for k in ("train1", "train3", "apply")}
+    times = {(s, k): [] for s in sides for k in ("train1", "train3", "apply", "history")}
     for r in range(args.reps):
         for side, binary in sides.items():
             base = [binary, "train", str(CONFIG), "--quiet", "--threads", str(args.threads), "--force"]
@@ -72,6 +73,13 @@ def main():
             times[(side, "train1")].append(t1)
             times[(side, "train3")].append(t3)
             times[(side, "apply")].append(ta)
+            # the trainer's own time of each epoch (history.csv's `seconds`)
+            for run in ("1", "3"):
+                with open(work / f"{side}{run}" / "history.csv") as f:
+                    head = f.readline().rstrip("\n").split(",")
+                    col = head.index("seconds")
+                    for line in f:
+                        times[(side, "history")].append(float(line.rstrip("\n").split(",")[col]))
             print(f"round {r + 1} {side}: train 1 epoch {t1:.2f} s, 3 epochs {t3:.2f} s, apply {ta:.2f} s",
                   flush=True)
     print(f"\n{cpu_model()}, {os.cpu_count()} cores, {args.threads} threads, load {os.getloadavg()[0]:.1f}")
@@ -81,6 +89,7 @@ def main():
         ("train, 3 epochs (s)", "train3", None),
         ("epoch, (3 - 1) / 2 (s)", None, ("train3", "train1")),
         ("read + start, 1ep - epoch (s)", None, ("train1", "epoch")),
+        ("epoch, history.csv (s)", "history", None),
         ("apply 2M (s)", "apply", None),
     ]
     derived = {}
