@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_common import cpu_model
+
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "train_2m.toml"
 INPUT = Path("/tmp/rootgrad-bench/bench-2000000x30-chunk100000-zlib1.root")
@@ -36,16 +38,6 @@ def timed(cmd, env):
     if r.returncode != 0:
         sys.exit(f"ab.py: {' '.join(map(str, cmd))} failed:\n{r.stderr}")
     return dt
-
-
-def cpu_model():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def main():
