@@ -5,6 +5,8 @@
 
 pub mod file;
 pub mod scorer;
+#[cfg(test)]
+mod scorer_tests;
 
 pub use file::{Folds, Input, Layer, ModelFile, Scoring, StandardizeJson, FORMAT, VERSION};
 pub use scorer::{ChunkLogits, FoldNet, ScoreBuffers, Scorer};
