@@ -7,9 +7,11 @@
 //! Order of work: the run description and the flags are checked, the output names are
 //! planned and refused if they exist (unless `--force`), the control region is read and
 //! the k models trained; then every entry of the simulation chain is scored (the
-//! control region only, or every entry with `--apply-to all`), the normalisation is
-//! computed, and only then are the outputs written, each under a temporary name renamed
-//! when complete. The maths is in [`crate::reweight`].
+//! control region only, or every entry with `--apply-to all`) for the normalisation,
+//! and only then are the outputs written, each under a temporary name renamed when
+//! complete: each friend streamed as its file's entries are scored again, so memory does
+//! not grow with the chain ([`crate::reweight::weigh`]). The maths is in
+//! [`crate::reweight`].
 
 use std::io::Write;
 use std::ops::Range;
@@ -28,9 +30,8 @@ use crate::progress::Progress;
 use crate::report::{escape, DataMcPlot};
 use crate::reweight::classifier::{folds_of, train, FoldInfo, Reweighter};
 use crate::reweight::outputs::{default_out, plan_outputs};
-use crate::reweight::weigh::{weigh_chain, WeighSpec, Weighing};
-use crate::reweight::{branch_name, factor, normalisation};
-use crate::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
+use crate::reweight::weigh::{weigh_region, write_weighted, WeighSpec};
+use crate::reweight::{branch_name, factor};
 use crate::root::Chain;
 use crate::{Error, Result};
 
@@ -133,7 +134,7 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
         .map_err(io_out)?;
     }
 
-    // every entry of the simulation chain
+    // every entry of the simulation chain, for the normalisation
     let spec = WeighSpec {
         scorer: &models.scorer,
         weight: &plan.weight,
@@ -141,24 +142,20 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
         apply_to: o.apply_to,
         max_weight: o.max_weight,
     };
-    let weighing =
-        weigh_chain(&plan.chain, &spec, &progress).map_err(|e| in_place("domain.mc", e))?;
-    let (w_cr, rw_cr): (Vec<f64>, Vec<f64>) = (0..weighing.w.len())
-        .filter(|&e| weighing.region[e])
-        .map(|e| (weighing.w[e], weighing.rw[e]))
-        .unzip();
-    let c = normalisation(&w_cr, &rw_cr, o.normalize, data.report.sum_weights)?;
+    let region =
+        weigh_region(&plan.chain, &spec, &progress).map_err(|e| in_place("domain.mc", e))?;
+    let c = region.sums.constant(o.normalize, data.report.sum_weights)?;
 
     // before and after, on the control region as read (out-of-fold factors)
     let judged = judge(o, &plan, &models, (&data_all, &data), (&mc_all, &mc), c)?;
 
     // write: friends, summary, report
-    let written = write_friends(o, &plan, &weighing, c, out)?;
-    if weighing.nonfinite > 0 {
+    let written = write_friends(o, &plan, &spec, c, out)?;
+    if region.nonfinite > 0 {
         progress.warn(&format!(
             "domain.mc: {} entries have a NaN or infinite input feature; their rw and \
              weight_rw are NaN",
-            weighing.nonfinite
+            region.nonfinite
         ));
     }
     let summary = Summary {
@@ -169,7 +166,7 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
         normalize: o.normalize.name(),
         normalisation: c,
         apply_to: o.apply_to.name(),
-        control_region_mc_events: w_cr.len(),
+        control_region_mc_events: region.region_events,
         clipped_events: judged.clipped,
         outputs: written,
         checks: &judged.results,
@@ -373,39 +370,20 @@ fn chi2_text2(a: &Agreement) -> String {
     a.chi2_per_ndf().map_or("n/a".into(), |v| format!("{v:.2}"))
 }
 
-/// Writes one friend per simulation file: rw and weight_rw = w * rw * c; returns the
-/// paths written.
+/// Writes one friend per simulation file, streamed (the chain weighed again, file by
+/// file): rw and weight_rw = w * rw * c; returns the paths written.
 fn write_friends(
     o: &ReweightOptions,
     plan: &Plan,
-    weighing: &Weighing,
+    spec: &WeighSpec,
     c: f64,
     out: &mut dyn Write,
 ) -> Result<Vec<String>> {
-    let weight_rw: Vec<f64> = (0..weighing.w.len())
-        .map(|e| weighing.w[e] * weighing.rw[e] * c)
-        .collect();
     create_dir(&plan.dir)?;
     let mut written = Vec::new();
     for (path, range) in &plan.friends {
-        let r = range.start as usize..range.end as usize;
-        let columns = vec![
-            FriendColumn {
-                name: "rw".into(),
-                data: FriendData::F64(weighing.rw[r.clone()].to_vec()),
-            },
-            FriendColumn {
-                name: "weight_rw".into(),
-                data: FriendData::F64(weight_rw[r].to_vec()),
-            },
-        ];
-        write_friend(&FriendSpec {
-            path,
-            tree: TREE,
-            columns: &columns,
-            expected_entries: Some(range.end - range.start),
-            overwrite: o.force,
-        })?;
+        write_weighted(&plan.chain, spec, (path, range.clone()), TREE, c, o.force)
+            .map_err(|e| in_place("domain.mc", e))?;
         writeln!(
             out,
             "{} entries -> {}:{TREE} (rw, weight_rw)",

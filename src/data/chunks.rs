@@ -45,19 +45,31 @@ impl ChunkSize {
 /// each ending at a basket boundary of the first (by name) branch the expressions read
 /// where one falls within `size`.
 pub fn chunk_plan(chain: &Chain, exprs: &[&Expr], size: ChunkSize) -> Vec<Range<u64>> {
-    let first = exprs.iter().flat_map(|e| e.branches()).min();
-    let bounds = first.map(|b| chain.basket_starts(&b)).unwrap_or_default();
-    chunk_ranges(chain.entries(), &bounds, size)
+    chunk_plan_in(chain, exprs, size, 0..chain.entries())
 }
 
-/// Splits entries `0..total` into consecutive ranges of about `size.target` entries:
-/// each ends at the first of `bounds` (sorted entry numbers) at or past
+/// [`chunk_plan`] over the entries `range` of the chain only (one file of a chain).
+pub fn chunk_plan_in(
+    chain: &Chain,
+    exprs: &[&Expr],
+    size: ChunkSize,
+    range: Range<u64>,
+) -> Vec<Range<u64>> {
+    let first = exprs.iter().flat_map(|e| e.branches()).min();
+    let bounds = first.map(|b| chain.basket_starts(&b)).unwrap_or_default();
+    let stop = range.end.min(chain.entries());
+    chunk_ranges(range.start.min(stop)..stop, &bounds, size)
+}
+
+/// Splits the entries `entries` into consecutive ranges of about `size.target`
+/// entries: each ends at the first of `bounds` (sorted entry numbers) at or past
 /// `start + size.target`, unless that is more than `size.max` entries on or there is
 /// none, when it ends at `start + size.target`.
-pub fn chunk_ranges(total: u64, bounds: &[u64], size: ChunkSize) -> Vec<Range<u64>> {
+pub fn chunk_ranges(entries: Range<u64>, bounds: &[u64], size: ChunkSize) -> Vec<Range<u64>> {
     let target = size.target.max(1);
+    let total = entries.end;
     let mut out = Vec::new();
-    let mut start = 0;
+    let mut start = entries.start;
     while start < total {
         let want = start + target;
         let at = bounds.partition_point(|&b| b < want);
@@ -109,26 +121,32 @@ mod tests {
         let size = ChunkSize::SCORE;
         // baskets of 100000 entries: each chunk is one basket
         let bounds: Vec<u64> = (0..=10).map(|b| b * 100_000).collect();
-        let r = chunk_ranges(1_000_000, &bounds, size);
+        let r = chunk_ranges(0..1_000_000, &bounds, size);
         assert_eq!(r.len(), 10);
         assert!(r.iter().all(|c| c.end - c.start == 100_000));
         // small baskets: the first boundary at or past the target
         let bounds: Vec<u64> = (0..=100).map(|b| b * 1000).collect();
-        let r = chunk_ranges(100_000, &bounds, size);
+        let r = chunk_ranges(0..100_000, &bounds, size);
         assert_eq!(r[0], 0..66_000);
         assert_eq!(r[1], 66_000..100_000);
         // no boundary within max, or none at all: fixed-size chunks
         let t = size.target;
         for bounds in [vec![0, 10_000_000], vec![]] {
-            let r = chunk_ranges(3 * t - 5, &bounds, size);
+            let r = chunk_ranges(0..3 * t - 5, &bounds, size);
             assert_eq!(r, [0..t, t..2 * t, 2 * t..3 * t - 5]);
         }
-        assert!(chunk_ranges(0, &[], size).is_empty());
+        assert!(chunk_ranges(0..0, &[], size).is_empty());
+        // a part of the entries: the same boundaries, from its start
+        let bounds: Vec<u64> = (0..=200).map(|b| b * 1000).collect();
+        assert_eq!(
+            chunk_ranges(50_500..120_000, &bounds, size),
+            [50_500..117_000, 117_000..120_000]
+        );
     }
 
     #[test]
     fn tiny_targets_still_advance() {
         let size = ChunkSize { target: 0, max: 0 };
-        assert_eq!(chunk_ranges(3, &[], size), [0..1, 1..2, 2..3]);
+        assert_eq!(chunk_ranges(0..3, &[], size), [0..1, 1..2, 2..3]);
     }
 }

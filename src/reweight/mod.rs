@@ -88,27 +88,48 @@ pub fn factor(z: f32, max_weight: Option<f64>) -> f64 {
 /// events in order, signed weights as they are, skipping events whose factor is NaN
 /// (a non-finite feature). `data_total` is the data's total weight.
 pub fn normalisation(w: &[f64], rw: &[f64], target: Target, data_total: f64) -> Result<f64> {
-    let mut before = 0.0;
-    let mut after = 0.0;
+    let mut sums = NormSums::default();
     for (&wi, &ri) in w.iter().zip(rw) {
-        if ri.is_nan() {
-            continue;
+        sums.add(wi, ri);
+    }
+    sums.constant(target, data_total)
+}
+
+/// The two sums behind [`normalisation`], filled event by event (in order) as a chain
+/// is weighed, so the factors need not be kept: sum w and sum w * rw over the events
+/// whose factor is not NaN.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NormSums {
+    pub before: f64,
+    pub after: f64,
+}
+
+impl NormSums {
+    /// Adds one selected event of weight `w` and factor `rw` (skipped when rw is NaN).
+    pub fn add(&mut self, w: f64, rw: f64) {
+        if rw.is_nan() {
+            return;
         }
-        before += wi;
-        after += wi * ri;
+        self.before += w;
+        self.after += w * rw;
     }
-    let goal = match target {
-        Target::None => return Ok(1.0),
-        Target::Mc => before,
-        Target::Data => data_total,
-    };
-    if !(after > 0.0 && after.is_finite()) {
-        return Err(Error::Usage(format!(
-            "the reweighted simulation has total weight {after}; it cannot be normalised \
-             (use --max-weight, or --normalize none)"
-        )));
+
+    /// The constant c for `target`.
+    pub fn constant(&self, target: Target, data_total: f64) -> Result<f64> {
+        let (before, after) = (self.before, self.after);
+        let goal = match target {
+            Target::None => return Ok(1.0),
+            Target::Mc => before,
+            Target::Data => data_total,
+        };
+        if !(after > 0.0 && after.is_finite()) {
+            return Err(Error::Usage(format!(
+                "the reweighted simulation has total weight {after}; it cannot be normalised \
+                 (use --max-weight, or --normalize none)"
+            )));
+        }
+        Ok(goal / after)
     }
-    Ok(goal / after)
 }
 
 /// The training scales of data and simulation: both sides then total (N_d + N_m) / 2.

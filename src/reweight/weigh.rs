@@ -6,28 +6,25 @@
 //! [`ApplyTo::All`]; otherwise NaN. An entry with a NaN or infinite feature gets NaN and
 //! is counted. The weight of every entry is kept as evaluated, signed, whether or not it
 //! is in the region (the friend's `weight_rw` is w * rw * c for every entry).
+//!
+//! Two passes, so memory does not grow with the chain: [`weigh_region`] scores every
+//! entry once for the normalisation's sums over the control region ([`NormSums`], in
+//! entry order, so c is the same as from the whole columns); [`write_weighted`] scores
+//! each file's entries again and streams its friend (`rw`, `weight_rw`). Scoring is
+//! deterministic, so both passes give every entry the same factor.
 
-use crate::data::chunks::{chunk_plan, read_ahead, ChunkSize};
+use std::ops::Range;
+use std::path::Path;
+
+use crate::data::chunks::{chunk_plan_in, read_ahead, ChunkSize};
 use crate::expr::Expr;
 use crate::model::{ScoreBuffers, Scorer};
 use crate::progress::Progress;
+use crate::root::write::{write_friend_stream, FriendData, FriendStream, FriendType, StreamColumn};
 use crate::root::Chain;
 use crate::Result;
 
-use super::{factor, ApplyTo};
-
-/// What weighing a chain gives, one value per entry.
-#[derive(Debug, Clone, Default)]
-pub struct Weighing {
-    /// The factor rw (capped at `max_weight`), NaN where not computed.
-    pub rw: Vec<f64>,
-    /// The weight expression's value.
-    pub w: Vec<f64>,
-    /// Whether the entry passes the control region's cut.
-    pub region: Vec<bool>,
-    /// Entries that should have had a factor but have a non-finite feature.
-    pub nonfinite: u64,
-}
+use super::{factor, ApplyTo, NormSums};
 
 /// How to weigh a chain.
 pub struct WeighSpec<'a> {
@@ -38,28 +35,46 @@ pub struct WeighSpec<'a> {
     pub max_weight: Option<f64>,
 }
 
-/// Weighs every entry of `chain` (see the module doc).
-pub fn weigh_chain(chain: &Chain, spec: &WeighSpec, progress: &Progress) -> Result<Weighing> {
+/// One chunk of a weighed chain, one value per entry.
+struct Weighed {
+    /// The factor rw (capped at `max_weight`), NaN where not computed.
+    rw: Vec<f64>,
+    /// The weight expression's value.
+    w: Vec<f64>,
+    /// Whether the entry passes the control region's cut.
+    region: Vec<bool>,
+    /// Entries that should have had a factor but have a non-finite feature.
+    nonfinite: u64,
+}
+
+/// What the first pass finds over the control region.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RegionSums {
+    /// sum w and sum w rw over the region's entries with a factor.
+    pub sums: NormSums,
+    /// Entries in the control region.
+    pub region_events: usize,
+    /// Entries that should have had a factor but have a non-finite feature.
+    pub nonfinite: u64,
+}
+
+/// Weighs the entries `range` of `chain` chunk by chunk, calling `body` on each.
+fn for_each_chunk(
+    chain: &Chain,
+    spec: &WeighSpec,
+    range: Range<u64>,
+    mut body: impl FnMut(Weighed) -> Result<()>,
+) -> Result<()> {
     let mut exprs = spec.scorer.exprs();
     exprs.push(spec.weight);
-    if let Some(c) = spec.cut {
-        exprs.push(c);
-    }
-    let total = chain.entries() as usize;
-    let mut out = Weighing {
-        rw: Vec::with_capacity(total),
-        w: Vec::with_capacity(total),
-        region: Vec::with_capacity(total),
-        nonfinite: 0,
-    };
-    let bar = progress.bar(total as u64, "entries", "weighting");
-    let ranges = chunk_plan(chain, &exprs, ChunkSize::SCORE);
+    exprs.extend(spec.cut);
+    let ranges = chunk_plan_in(chain, &exprs, ChunkSize::SCORE, range);
     read_ahead(chain, &exprs, ranges, |read| -> Result<()> {
         let mut buf = ScoreBuffers::default();
         while let Some(cols) = read() {
             let cols = cols?;
             let n = cols.entries;
-            let sel: Vec<bool> = match spec.cut {
+            let region: Vec<bool> = match spec.cut {
                 Some(c) => cols
                     .eval(c)?
                     .iter()
@@ -67,24 +82,100 @@ pub fn weigh_chain(chain: &Chain, spec: &WeighSpec, progress: &Progress) -> Resu
                     .collect(),
                 None => vec![true; n],
             };
-            let select = (spec.apply_to == ApplyTo::Region).then_some(&sel[..]);
+            let select = (spec.apply_to == ApplyTo::Region).then_some(&region[..]);
             let c = spec
                 .scorer
                 .score_chunk(&cols, chain, select, false, &mut buf)?;
-            out.nonfinite += c.nonfinite;
-            out.rw.extend(c.z.iter().map(|&z| {
-                if z.is_nan() {
-                    f64::NAN
-                } else {
-                    factor(z, spec.max_weight)
-                }
-            }));
-            out.w.extend(cols.eval(spec.weight)?);
-            out.region.extend(sel);
-            bar.inc(n as u64);
+            let rw =
+                c.z.iter()
+                    .map(|&z| {
+                        if z.is_nan() {
+                            f64::NAN
+                        } else {
+                            factor(z, spec.max_weight)
+                        }
+                    })
+                    .collect();
+            body(Weighed {
+                rw,
+                w: cols.eval(spec.weight)?,
+                region,
+                nonfinite: c.nonfinite,
+            })?;
         }
+        Ok(())
+    })
+}
+
+/// The first pass: every entry of `chain` weighed, the normalisation's sums taken over
+/// the control region in entry order.
+pub fn weigh_region(chain: &Chain, spec: &WeighSpec, progress: &Progress) -> Result<RegionSums> {
+    let mut out = RegionSums::default();
+    let bar = progress.bar(chain.entries(), "entries", "weighting");
+    for_each_chunk(chain, spec, 0..chain.entries(), |c| {
+        for ((&w, &rw), &inside) in c.w.iter().zip(&c.rw).zip(&c.region) {
+            if inside {
+                out.region_events += 1;
+                out.sums.add(w, rw);
+            }
+        }
+        out.nonfinite += c.nonfinite;
+        bar.inc(c.w.len() as u64);
         Ok(())
     })?;
     bar.finish_and_clear();
     Ok(out)
+}
+
+/// The second pass for one file of the chain (its entries `range`): its friend tree
+/// `tree` at `path` with `rw` and `weight_rw = w * rw * c` (both double), streamed.
+pub fn write_weighted(
+    chain: &Chain,
+    spec: &WeighSpec,
+    (path, range): (&Path, Range<u64>),
+    tree: &str,
+    c: f64,
+    overwrite: bool,
+) -> Result<()> {
+    let columns = [
+        StreamColumn {
+            name: "rw".into(),
+            kind: FriendType::F64,
+        },
+        StreamColumn {
+            name: "weight_rw".into(),
+            kind: FriendType::F64,
+        },
+    ];
+    let stream = FriendStream {
+        path,
+        tree,
+        columns: &columns,
+        entries: range.end - range.start,
+        overwrite,
+    };
+    // the chunks are weighed on this thread and handed to the writer's through a queue
+    // of one, so at most a few chunks are alive
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<FriendData>>>(1);
+    std::thread::scope(|s| {
+        let writer =
+            s.spawn(move || write_friend_stream(&stream, move || rx.recv().ok().transpose()));
+        let weighed = for_each_chunk(chain, spec, range.clone(), |ch| {
+            let weight_rw =
+                ch.w.iter()
+                    .zip(&ch.rw)
+                    .map(|(&w, &rw)| w * rw * c)
+                    .collect();
+            tx.send(Ok(vec![FriendData::F64(ch.rw), FriendData::F64(weight_rw)]))
+                .map_err(|_| crate::Error::Usage("the friend writer stopped early".into()))
+        });
+        if let Err(e) = weighed {
+            // the writer sees the error, removes its temporary file and returns it
+            let _ = tx.send(Err(e));
+        }
+        drop(tx);
+        writer
+            .join()
+            .unwrap_or_else(|_| Err(crate::Error::Usage("the friend writer panicked".into())))
+    })
 }
