@@ -112,9 +112,9 @@ impl LossPlan {
 
 impl RunConfig {
     /// The loss plan of this description, with the checks across sections that the
-    /// terms need: a method other than "none" needs [domain]; a reversal head (domain or
-    /// mass) needs a shared hidden layer; [decorrelation] cannot be combined with
-    /// doping. The description is checked with it when it is read
+    /// terms need: a method other than "none" needs [domain]; a warm-up shorter than the
+    /// training; a reversal head (domain or mass) needs a shared hidden layer;
+    /// [decorrelation] cannot be combined with doping. The description is checked with it when it is read
     /// ([`RunConfig::load`]), so for a loaded description this does not fail.
     pub fn loss_plan(&self) -> Result<LossPlan> {
         plan(&self.path.display().to_string(), self)
@@ -202,6 +202,18 @@ pub(super) fn plan(file: &str, c: &RunConfig) -> Result<LossPlan> {
                 "{file}: {head}; set network.hidden = [64, 64] (say)"
             )));
         }
+    }
+    if let Some(d) = p
+        .domain
+        .as_ref()
+        .filter(|d| d.warmup_epochs >= c.training.epochs)
+    {
+        return Err(Error::Usage(format!(
+            "{file}: `adaptation.warmup_epochs` = {} is not below `training.epochs` = {}, so \
+             the {method} adaptation would never be used; lower warmup_epochs (the epochs at the \
+             start without them) or raise training.epochs",
+            d.warmup_epochs, c.training.epochs
+        )));
     }
     if c.decorrelation.is_some() && c.adaptation.method == AdaptationMethod::Doping {
         return Err(Error::Usage(format!(

@@ -209,8 +209,15 @@ impl<'a> Section<'a> {
             None => Ok(None),
             Some(Value::Array(a)) => a
                 .iter()
-                .map(|v| match v {
+                .enumerate()
+                .map(|(n, v)| match v {
                     Value::Integer(i) if *i >= 1 => Ok(*i as usize),
+                    Value::Integer(i) => Err(self.err(format!(
+                        "`{}` must be a list of integers >= 1; its value {} is {i}; write e.g. \
+                         {key} = {example}",
+                        self.key(key),
+                        n + 1
+                    ))),
                     v => Err(self.wrong(key, v, "a list of integers >= 1", example)),
                 })
                 .collect::<Result<Vec<_>>>()

@@ -301,3 +301,31 @@ fn loss_terms_without_what_they_need_fail_at_read() {
     assert!(e.contains("[domain] section"), "{e}");
     assert!(e.contains("`adaptation.method` = \"histogram\""), "{e}");
 }
+
+/// Regression: a warm-up as long as the training (`warmup_epochs = 10` with
+/// `epochs = 10`) used to train without any adaptation term and say nothing; it is
+/// refused when the description is read, naming both keys. One epoch less is fine.
+#[test]
+fn a_warmup_as_long_as_the_training_is_refused() {
+    refused(
+        "[adaptation]\nmethod = \"reversal\"\nwarmup_epochs = 4\n",
+        &["training.epochs=4"],
+        &["`adaptation.warmup_epochs` = 4", "`training.epochs` = 4"],
+    );
+    read(
+        "[adaptation]\nmethod = \"reversal\"\nwarmup_epochs = 3\n",
+        &["training.epochs=4"],
+    )
+    .unwrap();
+}
+
+/// Regression: `hidden = [64, 0]` was refused as "not an integer"; the message now
+/// names the value that is wrong.
+#[test]
+fn a_zero_width_layer_is_named() {
+    refused(
+        "",
+        &["network.hidden=[64, 0]"],
+        &["`network.hidden`", "its value 2 is 0"],
+    );
+}
