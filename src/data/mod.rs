@@ -538,9 +538,6 @@ impl<'a> Loader<'a> {
         Ok(out)
     }
 }
-#[cfg(test)]
-mod tests;
-
 fn short(key: &str) -> String {
     key.rsplit('.').next().unwrap_or(key).to_string()
 }
@@ -551,3 +548,6 @@ fn in_sample(key: &str, e: Error) -> Error {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests;

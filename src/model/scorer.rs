@@ -247,7 +247,7 @@ impl Scorer {
         let feats = self.features(cols)?;
         let width = self.inputs.len();
         let mut bad = vec![false; n];
-        let picked = |i: usize| select.map_or(true, |s| s[i]);
+        let picked = |i: usize| select.is_none_or(|s| s[i]);
         let count_bad = |bad: &[bool]| (0..n).filter(|&i| bad[i] && picked(i)).count() as u64;
         if let ([f], None) = (&self.nets[..], &self.fold) {
             // one model: lay out and standardise in one pass and run every row (a row's
