@@ -22,7 +22,7 @@ mod types;
 use std::path::{Path, PathBuf};
 
 pub use plan::{AdversaryTerm, DomainTerms, FlatnessTerm, HistogramTerm, LossPlan, ReversalTerm};
-pub use sections::act_name;
+pub use sections::{act_name, act_of_name};
 pub use types::{
     Adaptation, AdaptationMethod, ClassNormalize, Classification, Decorrelation,
     DecorrelationMethod, Domain, HeadConfig, NegativeWeights, NetworkConfig, ReversalSchedule,

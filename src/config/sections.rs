@@ -96,14 +96,24 @@ const ACTIVATIONS: &[&str] = &[
 fn activation(s: &Section, key: &str, alpha_key: &str, default: &str) -> Result<Act> {
     let name = s.choice(key, ACTIVATIONS, default)?;
     let alpha = s.f64(alpha_key, "0.01")?;
-    Ok(match name.as_str() {
+    // `choice` admitted only the names of ACTIVATIONS, which act_of_name knows
+    Ok(act_of_name(&name, alpha).unwrap_or(Act::Relu))
+}
+
+/// The activation of a name as the run description and the model file write it, with
+/// the slope of leaky_relu or the alpha of elu (defaults 0.01 and 1); None for a name
+/// rootgrad does not know. The inverse of [`act_name`].
+pub fn act_of_name(name: &str, alpha: Option<f64>) -> Option<Act> {
+    Some(match name {
+        "relu" => Act::Relu,
         "leaky_relu" => Act::LeakyRelu(alpha.unwrap_or(0.01)),
         "elu" => Act::Elu(alpha.unwrap_or(1.0)),
         "selu" => Act::Selu,
         "tanh" => Act::Tanh,
         "sigmoid" => Act::Sigmoid,
         "silu" => Act::Silu,
-        _ => Act::Relu,
+        "identity" => Act::Identity,
+        _ => return None,
     })
 }
 

@@ -24,7 +24,7 @@ use std::path::Path;
 use rootgrad_kernels::Act;
 use serde::{Deserialize, Serialize};
 
-use crate::config::act_name;
+use crate::config::{act_name, act_of_name};
 use crate::data::sets::Standardize;
 use crate::nn::{Network, NetworkSpec};
 use crate::{Error, Result};
@@ -154,7 +154,7 @@ impl Scoring {
                 )));
             }
             if l + 1 < self.layers.len() {
-                let a = parse_act(&layer.activation, layer.alpha).ok_or_else(|| {
+                let a = act_of_name(&layer.activation, layer.alpha).ok_or_else(|| {
                     bad(format!(
                         "layer {l}: unknown activation `{}`",
                         layer.activation
@@ -194,20 +194,6 @@ impl Scoring {
         }
         Ok((net, params, st))
     }
-}
-
-fn parse_act(name: &str, alpha: Option<f64>) -> Option<Act> {
-    Some(match name {
-        "relu" => Act::Relu,
-        "leaky_relu" => Act::LeakyRelu(alpha.unwrap_or(0.01)),
-        "elu" => Act::Elu(alpha.unwrap_or(1.0)),
-        "selu" => Act::Selu,
-        "tanh" => Act::Tanh,
-        "sigmoid" => Act::Sigmoid,
-        "silu" => Act::Silu,
-        "identity" => Act::Identity,
-        _ => return None,
-    })
 }
 
 impl ModelFile {

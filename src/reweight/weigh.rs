@@ -58,20 +58,25 @@ pub struct RegionSums {
     pub nonfinite: u64,
 }
 
-/// Weighs the entries `range` of `chain` chunk by chunk, calling `body` on each.
-fn for_each_chunk(
+/// Weighs the entries `range` of `chain` chunk by chunk: calls `body` with a source of
+/// the weighed chunks, in entry order (`Ok(None)` after the last), while the next chunk
+/// is read ahead ([`read_ahead`]).
+fn weighed<R>(
     chain: &Chain,
     spec: &WeighSpec,
     range: Range<u64>,
-    mut body: impl FnMut(Weighed) -> Result<()>,
-) -> Result<()> {
+    body: impl FnOnce(&mut (dyn FnMut() -> Result<Option<Weighed>> + Send)) -> R,
+) -> R {
     let mut exprs = spec.scorer.exprs();
     exprs.push(spec.weight);
     exprs.extend(spec.cut);
     let ranges = chunk_plan_in(chain, &exprs, ChunkSize::SCORE, range);
-    read_ahead(chain, &exprs, ranges, |read| -> Result<()> {
+    read_ahead(chain, &exprs, ranges, |read| {
         let mut buf = ScoreBuffers::default();
-        while let Some(cols) = read() {
+        let mut next = move || -> Result<Option<Weighed>> {
+            let Some(cols) = read() else {
+                return Ok(None);
+            };
             let cols = cols?;
             let n = cols.entries;
             let region: Vec<bool> = match spec.cut {
@@ -96,14 +101,14 @@ fn for_each_chunk(
                         }
                     })
                     .collect();
-            body(Weighed {
+            Ok(Some(Weighed {
                 rw,
                 w: cols.eval(spec.weight)?,
                 region,
                 nonfinite: c.nonfinite,
-            })?;
-        }
-        Ok(())
+            }))
+        };
+        body(&mut next)
     })
 }
 
@@ -112,15 +117,17 @@ fn for_each_chunk(
 pub fn weigh_region(chain: &Chain, spec: &WeighSpec, progress: &Progress) -> Result<RegionSums> {
     let mut out = RegionSums::default();
     let bar = progress.bar(chain.entries(), "entries", "weighting");
-    for_each_chunk(chain, spec, 0..chain.entries(), |c| {
-        for ((&w, &rw), &inside) in c.w.iter().zip(&c.rw).zip(&c.region) {
-            if inside {
-                out.region_events += 1;
-                out.sums.add(w, rw);
+    weighed(chain, spec, 0..chain.entries(), |next| -> Result<()> {
+        while let Some(c) = next()? {
+            for ((&w, &rw), &inside) in c.w.iter().zip(&c.rw).zip(&c.region) {
+                if inside {
+                    out.region_events += 1;
+                    out.sums.add(w, rw);
+                }
             }
+            out.nonfinite += c.nonfinite;
+            bar.inc(c.w.len() as u64);
         }
-        out.nonfinite += c.nonfinite;
-        bar.inc(c.w.len() as u64);
         Ok(())
     })?;
     bar.finish_and_clear();
@@ -154,28 +161,20 @@ pub fn write_weighted(
         entries: range.end - range.start,
         overwrite,
     };
-    // the chunks are weighed on this thread and handed to the writer's through a queue
-    // of one, so at most a few chunks are alive
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<FriendData>>>(1);
-    std::thread::scope(|s| {
-        let writer =
-            s.spawn(move || write_friend_stream(&stream, move || rx.recv().ok().transpose()));
-        let weighed = for_each_chunk(chain, spec, range.clone(), |ch| {
+    weighed(chain, spec, range, |next| {
+        write_friend_stream(&stream, || {
+            let Some(ch) = next()? else {
+                return Ok(None);
+            };
             let weight_rw =
                 ch.w.iter()
                     .zip(&ch.rw)
                     .map(|(&w, &rw)| w * rw * c)
                     .collect();
-            tx.send(Ok(vec![FriendData::F64(ch.rw), FriendData::F64(weight_rw)]))
-                .map_err(|_| crate::Error::Usage("the friend writer stopped early".into()))
-        });
-        if let Err(e) = weighed {
-            // the writer sees the error, removes its temporary file and returns it
-            let _ = tx.send(Err(e));
-        }
-        drop(tx);
-        writer
-            .join()
-            .unwrap_or_else(|_| Err(crate::Error::Usage("the friend writer panicked".into())))
+            Ok(Some(vec![
+                FriendData::F64(ch.rw),
+                FriendData::F64(weight_rw),
+            ]))
+        })
     })
 }
