@@ -193,3 +193,32 @@ fn read_flat(tree: &Tree, name: &str) -> Result<(Vec<f64>, usize), String> {
     }
     Ok((c.values, n))
 }
+
+/// The file UUID (`RootFile::uuid`, used to tell an input apart from another file of the
+/// same name) equals what uproot reads, on files from ROOT 5.23 to 6.26.
+/// Golden values: `validation/identity/uuid_golden.py`.
+#[test]
+fn file_uuid_matches_uproot() {
+    let Some(dir) = shared_dir() else { return };
+    for (name, want) in [
+        (
+            "uproot-HZZ-zlib.root",
+            "7d9bf320-9a86-11e7-b75a-c116400abeef",
+        ),
+        (
+            "uproot-sample-5.23.02-zlib.root",
+            "43ab45e0-9c8d-31e7-9717-d000cdf611c9",
+        ),
+        (
+            "uproot-sample-6.20.04-lz4.root",
+            "e3173912-93ad-11ea-96c3-d201a8c0beef",
+        ),
+        (
+            "nanoAOD_2015_CMS_Open_Data_ttbar.root",
+            "d48060b2-6a57-11ed-8e14-0600a8c0beef",
+        ),
+    ] {
+        let f = RootFile::open(&dir.join(name)).unwrap();
+        assert_eq!(f.uuid().as_deref(), Some(want), "{name}");
+    }
+}

@@ -69,6 +69,7 @@ pub struct RootFile {
     streamers: OnceLock<Arc<super::objects::Streamers>>,
     seek_info: u64,
     nbytes_info: u32,
+    uuid: Option<[u8; 16]>,
 }
 
 impl RootFile {
@@ -96,6 +97,7 @@ impl RootFile {
             streamers: OnceLock::new(),
             seek_info: 0,
             nbytes_info: 0,
+            uuid: None,
         };
         f.read_header().map_err(|e| e.at(path))?;
         Ok(f)
@@ -179,7 +181,43 @@ impl RootFile {
         // The top directory's record follows the file's own key and name.
         let dir_at = begin as u64 + nbytes_name as u64;
         self.top = self.read_directory(dir_at)?;
+        self.uuid = self.read_directory_uuid(dir_at);
         Ok(())
+    }
+
+    /// The file's UUID, as ROOT prints it (`TUUID::AsString`: 8-4-4-4-12 hex digits),
+    /// taken from the top directory's record. ROOT gives every file a new one when it
+    /// creates it, so it tells two files of equal name and size apart. Files too old to
+    /// record one (or whose record is cut short) have none.
+    pub fn uuid(&self) -> Option<String> {
+        let u = self.uuid?;
+        let hex =
+            |r: std::ops::Range<usize>| u[r].iter().map(|b| format!("{b:02x}")).collect::<String>();
+        Some(format!(
+            "{}-{}-{}-{}-{}",
+            hex(0..4),
+            hex(4..6),
+            hex(6..8),
+            hex(8..10),
+            hex(10..16)
+        ))
+    }
+
+    /// Reads the UUID that follows the seek pointers of a TDirectory record (a
+    /// version number of two bytes, then 16 bytes); `None` if the record has none.
+    fn read_directory_uuid(&self, seek: u64) -> Option<[u8; 16]> {
+        let n = (self.len - seek.min(self.len)).min(128) as usize;
+        let rec = self.read_at(seek, n).ok()?;
+        let mut c = Cursor::new(&rec, 0);
+        let version = c.i16().ok()?;
+        // fDatimeC, fDatimeM, fNbytesKeys, fNbytesName, then three seek pointers.
+        c.take(16).ok()?;
+        c.take(if version > 1000 { 24 } else { 12 }).ok()?;
+        let _uuid_version = c.u16().ok()?;
+        let bytes = c.take(16).ok()?;
+        let mut out = [0u8; 16];
+        out.copy_from_slice(bytes);
+        (out != [0u8; 16]).then_some(out)
     }
 
     /// Reads `n` bytes at `seek`, refusing ranges outside the file.
