@@ -420,7 +420,11 @@ pub fn write(m: &Exported, ns: &str, weights_only: bool) -> Result<String> {
         );
     }
     if let Some(r) = &m.reweight {
-        let fold_p = if m.fold.is_some() { ", double fold" } else { "" };
+        let fold_p = if m.fold.is_some() {
+            ", double fold"
+        } else {
+            ""
+        };
         let fold_a = if m.fold.is_some() { ", fold" } else { "" };
         let cap = match r.max_weight {
             Some(c) => format!("  return r < {v} ? r : {v};", v = f64_lit(c)),

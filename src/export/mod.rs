@@ -123,14 +123,22 @@ impl Exported {
             (
                 "rootgrad.inputs".to_string(),
                 serde_json::to_string(
-                    &self.inputs.iter().map(|(_, e)| e.as_str()).collect::<Vec<_>>(),
+                    &self
+                        .inputs
+                        .iter()
+                        .map(|(_, e)| e.as_str())
+                        .collect::<Vec<_>>(),
                 )
                 .unwrap_or_default(),
             ),
             (
                 "rootgrad.input_names".to_string(),
                 serde_json::to_string(
-                    &self.inputs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+                    &self
+                        .inputs
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>(),
                 )
                 .unwrap_or_default(),
             ),
@@ -146,10 +154,7 @@ impl Exported {
                 serde_json::to_string(r).unwrap_or_default(),
             ));
         }
-        v.push((
-            "rootgrad.version".to_string(),
-            ROOTGRAD_VERSION.to_string(),
-        ));
+        v.push(("rootgrad.version".to_string(), ROOTGRAD_VERSION.to_string()));
         v.push(("rootgrad.model_hash".to_string(), self.hash.clone()));
         v.push(("rootgrad.model_file".to_string(), self.source.clone()));
         v

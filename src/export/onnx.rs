@@ -190,7 +190,11 @@ impl Graph {
         let k = z.len();
         let refs: Vec<&str> = z.iter().map(String::as_str).collect();
         let all = self.node("Concat", &refs, vec![int_attr("axis", 1)], "logits");
-        let idx = self.constant("fold_indices", &[k as i64], (0..k).map(|i| i as f32).collect());
+        let idx = self.constant(
+            "fold_indices",
+            &[k as i64],
+            (0..k).map(|i| i as f32).collect(),
+        );
         let zero = self.constant("zero", &[1], vec![0.0]);
         let nan = self.constant("nan", &[1], vec![f32::NAN]);
         let axes = self.ints("axis1", vec![1]);
@@ -239,7 +243,12 @@ pub fn write(m: &Exported) -> Vec<u8> {
     }
     let mut outputs = vec![value_info("score", &[None, Some(1)])];
     if let Some(r) = &m.reweight {
-        let e = g.node("Exp", &[&z], vec![], if r.max_weight.is_some() { "" } else { "rw" });
+        let e = g.node(
+            "Exp",
+            &[&z],
+            vec![],
+            if r.max_weight.is_some() { "" } else { "rw" },
+        );
         if let Some(cap) = r.max_weight {
             let c = g.constant("max_weight", &[1], vec![cap as f32]);
             g.node("Min", &[&e, &c], vec![], "rw");

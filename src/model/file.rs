@@ -118,7 +118,8 @@ pub struct ReweightFactor {
 }
 
 /// [`ReweightFactor::definition`].
-pub const FACTOR_DEFINITION: &str = "rw = exp(z) with z the logit of the entry's fold model, capped at \
+pub const FACTOR_DEFINITION: &str =
+    "rw = exp(z) with z the logit of the entry's fold model, capped at \
                                      max_weight; NaN outside the cut when apply_to is region; \
                                      weight_rw = weight * rw * normalisation";
 
