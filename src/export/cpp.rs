@@ -284,7 +284,7 @@ fn entry_functions(o: &mut String, ns: &str, m: &Exported) -> Result<()> {
     let fcall = join(&fa, "features");
     let select = if m.fold.is_some() {
         format!(
-            "  const double k = {};\n  return score(features, k);",
+            "  const double fold_value = {};\n  return score(features, fold_value);",
             code[f]
         )
     } else {
@@ -314,7 +314,7 @@ fn entry_functions(o: &mut String, ns: &str, m: &Exported) -> Result<()> {
         };
         let cut = if region {
             format!(
-                "  const double cut = {};\n  if (!(cut != 0.0 && !std::isnan(cut))) return detail::nan_d;\n",
+                "  const double in_region = {};\n  if (!(in_region != 0.0 && !std::isnan(in_region))) return detail::nan_d;\n",
                 code[code.len() - 1]
             )
         } else {

@@ -23,7 +23,7 @@ pub struct CppBranch {
     pub container: bool,
 }
 
-/// C++ keywords and names a parameter must not take.
+/// C++ keywords, and the header's own names a parameter would hide.
 const RESERVED: &[&str] = &[
     "alignas",
     "alignof",
