@@ -28,7 +28,13 @@ pub fn run(o: &ExportArgs, out: &mut dyn Write) -> Result<()> {
             "--weights-only and --namespace are for --format cpp".into(),
         ));
     }
-    let m = Exported::read(&o.model)?;
+    let m = Exported::read(&o.model).map_err(|e| match e {
+        Error::Usage(msg) => Error::Usage(format!(
+            "{msg} (cannot export to format {})",
+            o.format.name()
+        )),
+        e => e,
+    })?;
     let bytes = match o.format {
         ExportFormat::Onnx => onnx::write(&m),
         ExportFormat::Cpp => cpp::write(&m, &o.namespace, o.weights_only)?.into_bytes(),

@@ -374,7 +374,7 @@ pub fn write(m: &Exported, ns: &str, weights_only: bool) -> Result<String> {
     let guard = format!("ROOTGRAD_EXPORT_{}_H", ns.to_uppercase());
     let _ = writeln!(
         o,
-        "#ifndef {guard}\n#define {guard}\n\n#include <cmath>\n#include <cstddef>\n#include <limits>\n\n\
+        "#ifndef {guard}\n#define {guard}\n\n#include <cmath>\n#include <cstddef>\n#include <iterator>\n#include <limits>\n\n\
          namespace {ns} {{\n\n\
          inline constexpr std::size_t n_features = {f};\n\
          inline constexpr std::size_t n_folds = {k};\n\

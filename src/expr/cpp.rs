@@ -2,8 +2,8 @@
 //!
 //! Each node becomes a C++ expression of type `double` with the meaning `ast.rs` gives
 //! it: numbers as `double` literals, a scalar branch as a `double` parameter, `x[i]` as
-//! `(i < x.size() ? double(x[i]) : default)` on any container with `size()` and `[]`
-//! (`ROOT::RVec`, `std::vector`), truth as `!= 0.0` (so NaN is true, as here), the
+//! `(i < std::size(x) ? double(x[i]) : default)` on any container with `size()` and
+//! `[]` (`ROOT::RVec`, `std::vector`) or a C array (a fixed-size array branch), truth as `!= 0.0` (so NaN is true, as here), the
 //! comparisons and logical operators as `1.0`/`0.0`, `%` as the floored remainder, and
 //! `min`/`max`/`clip`/`sign` through helpers that keep NaN as rootgrad does. The helpers
 //! (`detail::...`) are written by the header ([`crate::export::cpp`]).
@@ -209,7 +209,7 @@ impl Translator<'_> {
                     None => literal(f64::NAN),
                 };
                 format!(
-                    "(static_cast<std::size_t>({index}u) < {b}.size() ? \
+                    "(static_cast<std::size_t>({index}u) < std::size({b}) ? \
                      static_cast<double>({b}[{index}u]) : {d})"
                 )
             }
