@@ -4,7 +4,8 @@
 //! standardises), and for a k-fold model `fold` [N, 1], the fold expression's value.
 //! Outputs: `score` [N, 1]; for a reweighter's model also `rw` [N, 1].
 //!
-//! Each network k: `Sub(features, mean_k)`, `Div(., std_k)`, then per layer
+//! Each network k: `Sub(Sub(features, mean_hi_k), mean_lo_k)` (the f64 mean as a float
+//! pair, so a large mean keeps its precision), `Div(., std_k)`, then per layer
 //! `Gemm(h, W, b, transB = 1)` (W in PyTorch's (out, in) layout) and the activation
 //! (SiLU as `Mul(h, Sigmoid(h))`), giving the logit z_k [N, 1]. With folds the logits
 //! are joined [N, k] and the one whose index equals `fold` is kept
@@ -148,17 +149,24 @@ impl Graph {
     /// Network k's logit [N, 1] of the raw `features`.
     fn network(&mut self, k: usize, net: &Net) -> String {
         let f = net.mean.len() as i64;
-        let mean = self.constant(
-            &format!("net{k}_mean"),
-            &[f],
-            net.mean.iter().map(|&v| v as f32).collect(),
-        );
+        // the f64 mean as a float pair hi + lo, subtracted one after the other, so a
+        // feature whose mean is large against its spread keeps its precision
+        let hi: Vec<f32> = net.mean.iter().map(|&v| v as f32).collect();
+        let lo: Vec<f32> = net
+            .mean
+            .iter()
+            .zip(&hi)
+            .map(|(&v, &h)| (v - h as f64) as f32)
+            .collect();
+        let mean_hi = self.constant(&format!("net{k}_mean_hi"), &[f], hi);
+        let mean_lo = self.constant(&format!("net{k}_mean_lo"), &[f], lo);
         let std = self.constant(
             &format!("net{k}_std"),
             &[f],
             net.std.iter().map(|&v| v as f32).collect(),
         );
-        let c = self.node("Sub", &["features", &mean], vec![], "");
+        let c = self.node("Sub", &["features", &mean_hi], vec![], "");
+        let c = self.node("Sub", &[&c, &mean_lo], vec![], "");
         let mut h = self.node("Div", &[&c, &std], vec![], &format!("net{k}_standardized"));
         let last = net.layers.len() - 1;
         for (l, layer) in net.layers.iter().enumerate() {

@@ -45,6 +45,7 @@ INPUTS = [
     "nJet >= 2 && eta > 0",
     "min(pt, 80) % 7 + sqrt(abs(eta))",
     "pow(pt, 0.3) - hypot(eta, phi)",
+    "pt + 10000",
 ]
 ACTIVATIONS = [
     ("relu", None),
@@ -119,6 +120,7 @@ def features(c):
             ((c["nJet"] >= 2) & (eta > 0)).astype(np.float64),
             np.mod(np.minimum(pt, 80), 7) + np.sqrt(np.abs(eta)),
             np.power(pt, 0.3) - np.hypot(eta, phi),
+            pt + 10000,
         ]
     return np.stack(cols, axis=1).astype(np.float32)
 
