@@ -11,6 +11,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod evaluate;
+pub mod export;
 pub mod expr;
 pub mod interrupt;
 pub mod loss;

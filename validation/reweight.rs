@@ -519,3 +519,68 @@ fn bad_inputs_exit_2_and_write_nothing() {
     let e = fails(&["morph", "nodomain.toml", "--var", "x", "--out", "o6"], &d);
     assert!(e.contains("[domain]"), "{e}");
 }
+
+/// The reweighter as a model: `apply` with the saved model.json writes, on the
+/// simulation files reweight weighed, the same `rw` and `weight_rw` bit for bit (with
+/// the default region-only factor, and with `--apply-to all`, a cap and the data's
+/// normalisation); `export` takes the model in both formats.
+#[test]
+fn the_saved_reweighter_applies_like_reweight_and_exports() {
+    let d = project("reweight-model", "folds = 2\nfold = \"event % 2\"");
+    for (out, extra) in [
+        ("region", &[][..]),
+        (
+            "all",
+            &[
+                "--apply-to",
+                "all",
+                "--max-weight",
+                "1.5",
+                "--normalize",
+                "data",
+            ][..],
+        ),
+    ] {
+        let mut args = vec!["reweight", "rw.toml", "--out", out, "-q"];
+        args.extend_from_slice(extra);
+        ok(&args, &d);
+        let model = format!("{out}/model.json");
+        let m = json(&d.join(&model));
+        assert_eq!(m["folds"]["k"], 2);
+        assert!(m["reweight"]["normalisation"].as_f64().unwrap() > 0.0);
+        for file in ["mc_a", "mc_b"] {
+            let friend = format!("{out}/{file}.applied.root");
+            ok(
+                &[
+                    "apply",
+                    "-q",
+                    "-m",
+                    &model,
+                    &format!("{file}.root:Events"),
+                    "-o",
+                    &friend,
+                    "--tree-name",
+                    "reweight",
+                ],
+                &d,
+            );
+            let written = d.join(format!("{out}/{file}.reweight.root"));
+            for b in ["rw", "weight_rw"] {
+                let want = read(&written, "reweight", b);
+                let got = read(&d.join(&friend), "reweight", b);
+                assert_eq!(want.len(), got.len(), "{out} {file} {b}");
+                for (i, (w, g)) in want.iter().zip(&got).enumerate() {
+                    assert!(
+                        w.to_bits() == g.to_bits(),
+                        "{out} {file} {b} entry {i}: reweight {w}, apply {g}"
+                    );
+                }
+            }
+        }
+        for format in ["onnx", "cpp"] {
+            ok(&["export", &model, "--format", format], &d);
+        }
+        assert!(d.join(format!("{out}/model.onnx")).exists());
+        assert!(d.join(format!("{out}/model.h")).exists());
+    }
+}

@@ -13,6 +13,7 @@
 
 pub mod apply;
 pub mod domain;
+pub mod export;
 pub mod files;
 pub mod judge;
 pub mod train;
@@ -21,6 +22,7 @@ use clap::{Parser, Subcommand};
 
 pub use apply::ApplyArgs;
 pub use domain::{MorphArgs, ReweightArgs};
+pub use export::{ExportArgs, ExportFormat};
 pub use files::{DumpArgs, DumpFormat, InspectArgs};
 pub use judge::{AgreementArgs, FlatnessArgs, ReportArgs, RocArgs};
 pub use train::{DemoArgs, SweepArgs, TrainArgs};
@@ -48,6 +50,9 @@ pub enum Command {
     /// Score ROOT files with a trained model and write one friend tree per input file,
     /// entry for entry.
     Apply(ApplyArgs),
+    /// Write a model as an ONNX file or a dependency-free C++17 header, for CMSSW,
+    /// Athena, TMVA SOFIE, a ROOT macro or RDataFrame (docs/export.md).
+    Export(ExportArgs),
     /// Compare data and simulation in one variable: weighted KS, chi2/ndf and p-value,
     /// yields, and a plot with a ratio panel.
     Agreement(AgreementArgs),

@@ -18,6 +18,11 @@
 //! order, and the scores are the same whatever the thread count or the number of files
 //! at once.
 //!
+//! A reweighter's model (the model.json `rootgrad reweight` saves, with a `reweight`
+//! section) writes `rw` and `weight_rw` instead of a score, file by file, with the
+//! factor's definition from the model ([`apply_factor`]): the values `reweight` wrote on
+//! its own files.
+//!
 //! Inputs are taken in sorted order of their file names (after glob expansion), and
 //! each `--friend` pattern's files are paired with them in that order.
 
@@ -27,8 +32,11 @@ use crate::apply::{
     check_name, for_each_in_order, plan_jobs, score_one, FriendRequest, OutputNames,
 };
 use crate::data::open_chain;
-use crate::model::{ModelFile, Scorer};
+use crate::expr::Expr;
+use crate::model::{ModelFile, ReweightFactor, Scorer};
 use crate::progress::Progress;
+use crate::reweight::weigh::{write_weighted, WeighSpec};
+use crate::reweight::ApplyTo;
 use crate::{Error, Result};
 
 /// The most input files scored at once. Each holds a few chunks' buffers (tens of MB
@@ -61,6 +69,9 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
         tree_name: &opts.tree_name,
     };
     let jobs = plan_jobs(&opts.inputs, &opts.friends, &names)?;
+    if let Some(f) = &model.reweight {
+        return apply_factor(opts, &scorer, f, &jobs, out);
+    }
     let req = FriendRequest {
         branch: &opts.branch,
         tree_name: &opts.tree_name,
@@ -146,6 +157,92 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
             jobs.len(),
             failed.join(", ")
         )));
+    }
+    Ok(())
+}
+
+/// A reweighter's model: per input, its friend with `rw` and `weight_rw` as `reweight`
+/// makes them ([`write_weighted`]), with the model's weight expression, cut, cap and
+/// normalisation constant. Every input is checked before the first is written.
+fn apply_factor(
+    opts: &ApplyOptions,
+    scorer: &Scorer,
+    f: &ReweightFactor,
+    jobs: &[crate::apply::Job],
+    out: &mut dyn Write,
+) -> Result<()> {
+    let what = opts.model.display();
+    if opts.all_folds || opts.branch != "score" {
+        return Err(Error::Usage(format!(
+            "{what} is a reweighter's model: it writes `rw` and `weight_rw`; --all-folds and \
+             --branch are for classifier models"
+        )));
+    }
+    let parse = |key: &str, src: &str| {
+        Expr::parse(src).map_err(|e| Error::Usage(format!("{what}: reweight.{key}: {e}")))
+    };
+    let weight = parse("weight", &f.weight)?;
+    let apply_to = match f.apply_to.as_str() {
+        "region" => ApplyTo::Region,
+        "all" => ApplyTo::All,
+        other => {
+            return Err(Error::Usage(format!(
+                "{what}: reweight.apply_to `{other}`: must be `region` or `all`"
+            )))
+        }
+    };
+    let cut = f.cut.as_ref().map(|c| parse("cut", c)).transpose()?;
+    let spec = WeighSpec {
+        scorer,
+        weight: &weight,
+        cut: cut.as_ref(),
+        apply_to,
+        max_weight: f.max_weight,
+    };
+    let mut chains = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        if j.output.exists() && !opts.force {
+            return Err(Error::OutputExists {
+                path: j.output.clone(),
+            });
+        }
+        let chain = open_chain(std::slice::from_ref(&j.input), &j.friends)?;
+        let names = chain.branch_names();
+        let mut exprs = scorer.exprs();
+        exprs.push(&weight);
+        exprs.extend(cut.as_ref());
+        for e in exprs {
+            e.check(&names)
+                .map_err(|e| Error::Usage(format!("{}: {e}", j.input)))?;
+        }
+        chains.push(chain);
+    }
+    for (j, chain) in jobs.iter().zip(&chains) {
+        let range = 0..chain.entries();
+        write_weighted(
+            chain,
+            &spec,
+            (&j.output, range),
+            &opts.tree_name,
+            f.normalisation,
+            opts.force,
+        )
+        .map_err(|e| match e {
+            Error::Usage(m) => Error::Usage(format!("{}: {m}", j.input)),
+            e => e,
+        })?;
+        writeln!(
+            out,
+            "{}: {} entries weighted -> {}:{} (rw, weight_rw)",
+            j.input,
+            chain.entries(),
+            j.output.display(),
+            opts.tree_name
+        )
+        .map_err(|source| Error::Io {
+            path: "<stdout>".into(),
+            source,
+        })?;
     }
     Ok(())
 }

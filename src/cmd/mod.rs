@@ -7,6 +7,7 @@ pub mod agreement;
 pub mod apply;
 pub mod demo;
 pub mod dump;
+pub mod export;
 pub mod flatness;
 pub mod inspect;
 pub mod morph;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Dump(a) => dump::run(a, out),
         Command::Train(a) => set_threads(a.threads).and_then(|_| train::run(a, out)),
         Command::Apply(a) => set_threads(a.threads).and_then(|_| apply::run(a, out)),
+        Command::Export(a) => export::run(a, out),
         Command::Agreement(a) => agreement::run(a, out),
         Command::Roc(a) => roc::run(a, out),
         Command::Flatness(a) => flatness::run(a, out),

@@ -11,7 +11,9 @@
 //! and only then are the outputs written, each under a temporary name renamed when
 //! complete: each friend streamed as its file's entries are scored again, so memory does
 //! not grow with the chain ([`crate::reweight::weigh`]). The maths is in
-//! [`crate::reweight`].
+//! [`crate::reweight`]. Last, `DIR/model.json`: the k classifiers with the factor's
+//! definition (weight, cut, cap, normalisation target and constant), which `apply`
+//! uses to write the same `rw` and `weight_rw` on other files and `export` exports.
 
 use std::io::Write;
 use std::ops::Range;
@@ -25,6 +27,7 @@ use crate::expr::{parse_all, Expr};
 use crate::interrupt::{catch as catch_interrupt, stop_flag};
 use crate::metrics::agreement::{compare, Agreement};
 use crate::metrics::binning::auto_edges;
+use crate::model::{ReweightFactor, FACTOR_DEFINITION};
 use crate::output::{create_dir, refuse_existing, write_atomically};
 use crate::progress::Progress;
 use crate::report::{escape, DataMcPlot};
@@ -83,6 +86,7 @@ struct Plan {
     dir: PathBuf,
     friends: Vec<(PathBuf, Range<u64>)>,
     summary_path: PathBuf,
+    model_path: PathBuf,
     report_dir: PathBuf,
 }
 
@@ -172,6 +176,7 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
         checks: &judged.results,
     };
     write_summary(&plan, &summary)?;
+    write_model(o, &plan, &models, c)?;
     write_report(o, &plan, &summary, &judged, mc.len(), out)
 }
 
@@ -226,8 +231,10 @@ impl Plan {
         let friends = plan_outputs(&chain, &dir, TREE)?;
         let report_dir = dir.join("report");
         let summary_path = dir.join("reweight.json");
+        let model_path = dir.join("model.json");
         let mut all: Vec<PathBuf> = friends.iter().map(|(p, _)| p.clone()).collect();
         all.push(summary_path.clone());
+        all.push(model_path.clone());
         all.push(report_dir.join("index.html"));
         let mut exprs: Vec<&Expr> = features.iter().collect();
         exprs.extend([&fold, &weight]);
@@ -255,6 +262,7 @@ impl Plan {
             dir,
             friends,
             summary_path,
+            model_path,
             report_dir,
         })
     }
@@ -394,6 +402,28 @@ fn write_friends(
         written.push(path.display().to_string());
     }
     Ok(written)
+}
+
+/// The reweighter as a model file (DIR/model.json): its networks and the factor's
+/// definition, for `apply` and `export`.
+fn write_model(o: &ReweightOptions, plan: &Plan, models: &Reweighter, c: f64) -> Result<()> {
+    let factor = ReweightFactor {
+        definition: FACTOR_DEFINITION.into(),
+        max_weight: o.max_weight,
+        normalize: o.normalize.name().into(),
+        normalisation: c,
+        weight: plan.domain.mc.weight.clone(),
+        cut: plan.domain.mc.cut.clone(),
+        apply_to: o.apply_to.name().into(),
+    };
+    let json = models.model_file(&plan.cfg, factor)?.to_json()?;
+    let path = &plan.model_path;
+    write_atomically(path, true, |w| {
+        w.write_all(json.as_bytes()).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })
+    })
 }
 
 fn write_summary(plan: &Plan, summary: &Summary) -> Result<()> {

@@ -28,6 +28,7 @@
 //! expression, the branch and, for a missing array element, the entry and its length.
 
 mod ast;
+mod cpp;
 mod eval;
 mod lexer;
 mod parser;
@@ -41,6 +42,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use rayon::prelude::*;
+
+pub use cpp::CppBranch;
 
 use ast::Node;
 use eval::{const_value, evaluate};

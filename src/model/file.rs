@@ -90,7 +90,38 @@ pub struct ModelFile {
     pub metrics: serde_json::Value,
     #[serde(default)]
     pub provenance: serde_json::Value,
+    /// A reweighter's factor (the models `rootgrad reweight` saves); absent in the
+    /// models `train` writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reweight: Option<ReweightFactor>,
 }
+
+/// How `rootgrad reweight` makes its factor from a model's logit z (docs/formats.md):
+/// `rw = exp(z)`, capped at `max_weight` when given, and `weight_rw = weight * rw *
+/// normalisation`. `normalisation` is the constant c of the run that saved the model,
+/// chosen for the `normalize` target (`mc`, `data`, `none`) on its control region; with
+/// `apply_to` = `region`, entries failing `cut` get NaN.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReweightFactor {
+    /// The rule in words, for readers of the file: fixed text.
+    pub definition: String,
+    pub max_weight: Option<f64>,
+    pub normalize: String,
+    pub normalisation: f64,
+    /// The simulation's weight expression (`domain.mc.weight`).
+    pub weight: String,
+    /// The control region's cut (`domain.mc.cut`), if any.
+    pub cut: Option<String>,
+    /// `region` or `all`.
+    pub apply_to: String,
+}
+
+/// [`ReweightFactor::definition`].
+pub const FACTOR_DEFINITION: &str =
+    "rw = exp(z) with z the logit of the entry's fold model, capped at \
+                                     max_weight; NaN outside the cut when apply_to is region; \
+                                     weight_rw = weight * rw * normalisation";
 
 impl Scoring {
     /// The scoring layers of `params` (laid out by `net`'s table): the shared hidden

@@ -8,5 +8,8 @@ pub mod scorer;
 #[cfg(test)]
 mod scorer_tests;
 
-pub use file::{Folds, Input, Layer, ModelFile, Scoring, StandardizeJson, FORMAT, VERSION};
+pub use file::{
+    Folds, Input, Layer, ModelFile, ReweightFactor, Scoring, StandardizeJson, FACTOR_DEFINITION,
+    FORMAT, VERSION,
+};
 pub use scorer::{ChunkLogits, FoldNet, ScoreBuffers, Scorer};

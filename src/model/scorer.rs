@@ -152,6 +152,11 @@ impl Scorer {
         &self.inputs
     }
 
+    /// The networks, in fold order.
+    pub fn nets(&self) -> &[FoldNet] {
+        &self.nets
+    }
+
     /// Number of models (1 without folds).
     pub fn models(&self) -> usize {
         self.nets.len()

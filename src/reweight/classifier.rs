@@ -17,7 +17,7 @@ use crate::data::sets::{Set, Standardize};
 use crate::data::split::{roles, Role};
 use crate::data::Sample;
 use crate::expr::Expr;
-use crate::model::{FoldNet, Scorer};
+use crate::model::{FoldNet, Folds, Input, ModelFile, ReweightFactor, Scorer, Scoring};
 use crate::progress::Progress;
 use crate::random::Stream;
 use crate::train::fit::{fit, FitSets};
@@ -184,6 +184,42 @@ pub fn train(
 }
 
 impl Reweighter {
+    /// The model file of the reweighter: its k networks, the fold rule of
+    /// `training.fold`, the run description as used, and the factor's definition, so
+    /// `apply` writes the same `rw` and `weight_rw` on other files.
+    pub fn model_file(&self, cfg: &RunConfig, factor: ReweightFactor) -> Result<ModelFile> {
+        let (k, expression, _) = folds_of(cfg)?;
+        let models = self
+            .scorer
+            .nets()
+            .iter()
+            .map(|f| Scoring::from_params(&f.net, &f.params, &f.standardize))
+            .collect();
+        Ok(ModelFile {
+            format: crate::model::FORMAT.into(),
+            version: crate::model::VERSION,
+            inputs: cfg
+                .features
+                .iter()
+                .map(|f| Input {
+                    name: f.clone(),
+                    expression: f.clone(),
+                })
+                .collect(),
+            standardize: None,
+            layers: None,
+            folds: Some(Folds {
+                k,
+                expression,
+                models,
+            }),
+            training: serde_json::to_value(&cfg.as_used).unwrap_or(serde_json::Value::Null),
+            metrics: serde_json::to_value(&self.folds).unwrap_or(serde_json::Value::Null),
+            provenance: serde_json::Value::Null,
+            reweight: Some(factor),
+        })
+    }
+
     /// Logits of raw rows `x` ((n, width) row-major), each row by the model `owner[i]`;
     /// rows flagged in `skip` get NaN.
     pub fn logits(&self, x: &[f32], owner: &[u32], skip: &[bool]) -> Result<Vec<f32>> {

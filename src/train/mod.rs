@@ -276,5 +276,6 @@ fn model_file(
         training,
         metrics,
         provenance,
+        reweight: None,
     })
 }

@@ -220,3 +220,4 @@ enum J {
 
 mod dump;
 mod errors;
+mod export;
