@@ -28,6 +28,8 @@
 //!   morph and the reweighting factor against numpy/scikit-learn
 //!   (validation/reweight_golden.py); the learned factor against the analytic ratio of two
 //!   Gaussians; friend trees entry for entry; bad inputs.
+//! - `morph`: the morph of a spike and of an integer variable against the data's
+//!   fraction and pmf (validation/morph_golden.py); per-entry reproducibility; the warning.
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
 //! - `uproot_files`: files uproot wrote with each codec, a >16 MiB basket, 1,000 baskets
 //!   per branch and no entries, read back bit for bit.
@@ -46,6 +48,7 @@ mod conformance;
 mod expr;
 mod loss;
 mod metrics;
+mod morph;
 mod mutation;
 mod nn;
 mod optim;

@@ -74,6 +74,9 @@ pub enum Command {
     /// domain-adapted models on two scenarios, apply them, print a table of separation
     /// and data/simulation agreement, and write HTML reports.
     Demo(DemoArgs),
+    /// Print a run description with every key at its default, commented (the reference
+    /// of docs/config.md that travels with the binary): `rootgrad init > my.toml`.
+    Init,
     /// The toy samples of the demo (photon identification with Z->ee; tau -> 3 mu with
     /// D_s -> phi pi): `rootgrad samples generate`.
     Samples {

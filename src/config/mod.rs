@@ -11,6 +11,7 @@
 //! together; absolute names are used as they are.
 
 mod checks;
+pub mod init;
 mod plan;
 pub(crate) mod read;
 mod sections;

@@ -97,6 +97,9 @@ pub struct Sample {
     pub fold: Vec<u32>,
     /// Mass of each event (empty without a mass expression).
     pub mass: Vec<f64>,
+    /// The chain entry of each event (global over the chain's files): what makes a
+    /// per-event random number reproducible (`morph`'s jitter and held-out half).
+    pub entry: Vec<u64>,
     pub report: SampleReport,
 }
 
@@ -276,6 +279,7 @@ impl<'a> Loader<'a> {
             w: Vec::new(),
             fold: Vec::new(),
             mass: Vec::new(),
+            entry: Vec::new(),
             report: SampleReport {
                 sample: spec.key.clone(),
                 files: chain
@@ -482,6 +486,7 @@ impl<'a> Loader<'a> {
             }
         }
         out.w.push(wi);
+        out.entry.push(e);
         Ok(())
     }
 
