@@ -78,6 +78,9 @@ struct Plan {
 pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
     let plan = Plan::new(o)?;
     let progress = Progress::new(o.quiet);
+    for n in &plan.cfg.notes {
+        progress.say(n);
+    }
     let want = Wanted {
         features: &plan.vars,
         fold: None,
@@ -161,7 +164,7 @@ impl Plan {
     /// Checks the flags and the variables, plans the outputs and refuses existing ones
     /// (unless `--force`), before anything is read.
     fn new(o: &MorphOptions) -> Result<Plan> {
-        let cfg = RunConfig::load(&o.config, &o.sets)?;
+        let cfg = RunConfig::load_with(&o.config, &o.sets, &o.unsets)?;
         let Some(domain) = cfg.domain.clone() else {
             return Err(Error::Usage(format!(
                 "{}: morphing needs a [domain] section with `data` and `mc` samples (the \

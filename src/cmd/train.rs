@@ -26,7 +26,7 @@ pub fn default_out(config: &Path) -> PathBuf {
 }
 
 pub fn run(opts: &TrainArgs, out: &mut dyn Write) -> Result<()> {
-    let cfg = RunConfig::load(&opts.config, &opts.sets)?;
+    let cfg = RunConfig::load_with(&opts.config, &opts.sets, &opts.unsets)?;
     let dir = opts
         .out
         .clone()
@@ -40,6 +40,9 @@ pub fn run(opts: &TrainArgs, out: &mut dyn Write) -> Result<()> {
     })?;
     catch_interrupt();
     let progress = Progress::new(opts.quiet);
+    for n in &cfg.notes {
+        progress.say(n);
+    }
     let outcome = crate::train::run(&cfg, &progress, stop_flag())?;
     run_folder::write(&dir, &outcome.model, &outcome.history, &outcome.summary)?;
     let io = |source| Error::Io {

@@ -290,7 +290,8 @@ fn adaptation(s: Option<Section>) -> Result<Adaptation> {
     let unused = |key: &str, when: &str| -> Result<()> {
         if s.get(key).is_some() {
             return Err(s.err(format!(
-                "`{}` is only used {when}; remove it (method is \"{}\")",
+                "`{}` is only used {when}; remove it, or pass --unset {} (method is \"{}\")",
+                s.key(key),
                 s.key(key),
                 s.choice(
                     "method",
@@ -458,6 +459,7 @@ pub(super) fn check(file: &str, table: &Table, base: &Path) -> Result<RunConfig>
         adaptation,
         decorrelation,
         as_used: Table::new(),
+        notes: Vec::new(),
     };
     super::checks::across(file, &config)?;
     Ok(config)
