@@ -30,6 +30,8 @@
 //!   Gaussians; friend trees entry for entry; bad inputs.
 //! - `morph`: the morph of a spike and of an integer variable against the data's
 //!   fraction and pmf (validation/morph_golden.py); per-entry reproducibility; the warning.
+//! - `roc_signed`: working points with negative weights on the signed ROC's envelope
+//!   against scikit-learn (validation/roc_signed_golden.py).
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
 //! - `uproot_files`: files uproot wrote with each codec, a >16 MiB basket, 1,000 baskets
 //!   per branch and no entries, read back bit for bit.
@@ -54,6 +56,7 @@ mod nn;
 mod optim;
 mod plots;
 mod reweight;
+mod roc_signed;
 mod samples;
 mod torch_golden;
 mod uproot_files;
