@@ -6,6 +6,9 @@
 //!   boundary, jagged offsets), friends joined by entry number or refused, error messages.
 //! - `cli`: the `rootgrad` binary as a user meets it: `inspect` and `dump` output against
 //!   the library, one-line errors with exit code 2, and `dump -o` written atomically.
+//! - `day_one`: issue 17's first-day problems end to end: errors naming the sample, key
+//!   and resolved path, no empty output folders, `--set`/`--unset` switching the method,
+//!   the out-of-fold line of k-fold training with `validation = 0`, `init`.
 //! - `conformance`: every numeric branch of the real ROOT files in ../shared/rootfiles
 //!   against what uproot reads (../shared/rootfiles/manifest.json).
 //! - `nn`: the network's gradients (shared layers, classifier, both reversal heads) against
@@ -47,6 +50,7 @@ mod architecture;
 mod chain;
 mod cli;
 mod conformance;
+mod day_one;
 mod expr;
 mod loss;
 mod metrics;

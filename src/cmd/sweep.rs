@@ -126,10 +126,7 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
     if table.exists() && !o.force {
         return Err(Error::OutputExists { path: table });
     }
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-        path: dir.clone(),
-        source,
-    })?;
+    let _dir = crate::output::NewDir::create(&dir)?;
     catch_interrupt();
     let mut rows = Vec::new();
     for (i, s) in settings.iter().enumerate() {
@@ -139,10 +136,7 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
             sets.push(format!("training.seed={seed}"));
             let cfg = RunConfig::load_with(&o.config, &sets, &o.unsets)?;
             let run_dir = dir.join(format!("run{i}_seed{seed}"));
-            std::fs::create_dir_all(&run_dir).map_err(|source| Error::Io {
-                path: run_dir.clone(),
-                source,
-            })?;
+            let _run_dir = crate::output::NewDir::create(&run_dir)?;
             if !o.force {
                 run_folder::refuse_existing(&run_dir)?;
             }

@@ -29,7 +29,9 @@ const SAMPLE_KEYS: &[&str] = &[
 ];
 
 pub(super) fn resolve(base: &Path, pattern: &str) -> String {
-    if Path::new(pattern).is_absolute() || base == Path::new(".") {
+    // a URL (root://, https://) is not a path: left as it is, so that the reader can
+    // say that remote files are not read
+    if Path::new(pattern).is_absolute() || base == Path::new(".") || pattern.contains("://") {
         pattern.to_string()
     } else {
         base.join(pattern).to_string_lossy().into_owned()

@@ -547,9 +547,22 @@ fn short(key: &str) -> String {
     key.rsplit('.').next().unwrap_or(key).to_string()
 }
 
+/// An error of opening or reading sample `key`, prefixed with the sample: a missing file
+/// names the config key and the path as resolved (relative names are relative to the
+/// run description's folder); a missing tree or a damaged file names the sample.
 fn in_sample(key: &str, e: Error) -> Error {
     match e {
         Error::Usage(m) => Error::Usage(format!("{key}: {m}")),
+        Error::Io { path, source } if source.kind() == std::io::ErrorKind::NotFound => {
+            Error::Usage(format!(
+                "{key}.files: `{}` does not exist (file names in the run description are \
+                 relative to its folder; this is the path as resolved)",
+                path.display()
+            ))
+        }
+        e @ (Error::Io { .. } | Error::Root { .. } | Error::NotFound { .. }) => {
+            Error::Usage(format!("{key}: {e}"))
+        }
         other => other,
     }
 }
