@@ -85,10 +85,11 @@ pub fn run(o: &RocArgs, out: &mut dyn Write) -> Result<()> {
         Ok((w, true)) => (
             w,
             Some(
-                "negative background weights make the background efficiency go down for \
-                 some tighter cuts; each working point is the loosest cut whose background \
-                 efficiency never exceeded the target on the way (the running maximum of \
-                 the signed ROC curve; docs/metrics.md)"
+                "with negative background weights, loosening the cut can lower the \
+                 background efficiency (a negative-weight event enters); each working point \
+                 is the loosest cut whose background efficiency never exceeded the target \
+                 as the cut was loosened (the running maximum of the signed ROC curve; \
+                 docs/metrics.md)"
                     .to_string(),
             ),
         ),
