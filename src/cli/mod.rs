@@ -68,7 +68,9 @@ pub enum Command {
     /// factor `rw` = s/(1-s) and `weight_rw`; with a before/after report.
     Reweight(ReweightArgs),
     /// Morph simulation to data, variable by variable: T(x) = Q_data(F_mc(x)) with
-    /// weighted CDFs of the control region, written as friend branches `<name>_morphed`.
+    /// weighted CDFs of the control region (ties and point masses spread over their
+    /// quantile interval, reproducibly per entry), written as friend branches
+    /// `<name>_morphed`; before/after metrics on a held-out half.
     Morph(MorphArgs),
     /// The whole point in one command: generate the toy samples, train a baseline and
     /// domain-adapted models on two scenarios, apply them, print a table of separation
