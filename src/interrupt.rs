@@ -57,8 +57,8 @@ pub fn catch() {
             return;
         }
         Progress::new(false).say(
-            "rootgrad: interrupt: finishing this epoch, then saving the best model so far \
-             (Ctrl-C again to quit now)",
+            "rootgrad: interrupt: finishing this epoch, then stopping (a run without folds \
+             saves its best model so far; Ctrl-C again to quit now)",
         );
     });
 }

@@ -101,6 +101,35 @@ pub fn create_dir(dir: &Path) -> Result<()> {
     })
 }
 
+/// An output folder made for one command: created (with its parents) by
+/// [`NewDir::create`], and removed again when the guard is dropped if the command
+/// created it and it is still empty, so that a command that fails leaves no empty
+/// folder behind. A folder that holds anything is kept (`remove_dir` removes only empty
+/// folders), so success needs no extra call.
+#[derive(Debug)]
+pub struct NewDir {
+    created: Option<PathBuf>,
+}
+
+impl NewDir {
+    pub fn create(dir: &Path) -> Result<NewDir> {
+        let existed = dir.exists();
+        create_dir(dir)?;
+        Ok(NewDir {
+            created: (!existed).then(|| dir.to_path_buf()),
+        })
+    }
+}
+
+impl Drop for NewDir {
+    fn drop(&mut self) {
+        if let Some(d) = &self.created {
+            // fails, harmlessly, when the folder holds an output
+            let _ = fs::remove_dir(d);
+        }
+    }
+}
+
 /// Writes `path` through `body` under a temporary name in the same folder and renames
 /// it when complete; on failure the temporary file is removed. An existing file is
 /// refused unless `force`; a missing folder is refused with a hint.

@@ -79,6 +79,11 @@ pub enum Stream {
     ToyDsData,
     /// D_s -> phi pi simulation.
     ToyDsMc,
+    /// `morph`: each entry's uniform number that places it inside its CDF step.
+    MorphJitter,
+    /// `morph`: which half of the control region builds the CDFs that the other half
+    /// judges (the held-out before/after metrics).
+    MorphHalf,
 }
 
 impl Stream {
@@ -100,6 +105,8 @@ impl Stream {
             Stream::ToyTau3MuData => 12,
             Stream::ToyDsData => 13,
             Stream::ToyDsMc => 14,
+            Stream::MorphJitter => 0x3017,
+            Stream::MorphHalf => 0x3012,
         }
     }
 }

@@ -6,6 +6,9 @@
 //!   boundary, jagged offsets), friends joined by entry number or refused, error messages.
 //! - `cli`: the `rootgrad` binary as a user meets it: `inspect` and `dump` output against
 //!   the library, one-line errors with exit code 2, and `dump -o` written atomically.
+//! - `day_one`: issue 17's first-day problems end to end: errors naming the sample, key
+//!   and resolved path, no empty output folders, `--set`/`--unset` switching the method,
+//!   the out-of-fold line of k-fold training with `validation = 0`, `init`.
 //! - `conformance`: every numeric branch of the real ROOT files in ../shared/rootfiles
 //!   against what uproot reads (../shared/rootfiles/manifest.json).
 //! - `nn`: the network's gradients (shared layers, classifier, both reversal heads) against
@@ -28,6 +31,10 @@
 //!   morph and the reweighting factor against numpy/scikit-learn
 //!   (validation/reweight_golden.py); the learned factor against the analytic ratio of two
 //!   Gaussians; friend trees entry for entry; bad inputs.
+//! - `morph`: the morph of a spike and of an integer variable against the data's
+//!   fraction and pmf (validation/morph_golden.py); per-entry reproducibility; the warning.
+//! - `roc_signed`: working points with negative weights on the signed ROC's envelope
+//!   against scikit-learn (validation/roc_signed_golden.py).
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
 //! - `uproot_files`: files uproot wrote with each codec, a >16 MiB basket, 1,000 baskets
 //!   per branch and no entries, read back bit for bit.
@@ -43,14 +50,17 @@ mod architecture;
 mod chain;
 mod cli;
 mod conformance;
+mod day_one;
 mod expr;
 mod loss;
 mod metrics;
+mod morph;
 mod mutation;
 mod nn;
 mod optim;
 mod plots;
 mod reweight;
+mod roc_signed;
 mod samples;
 mod torch_golden;
 mod uproot_files;

@@ -23,8 +23,9 @@ use rootgrad::config::RunConfig;
 use rootgrad::data::{Sample, SampleReport};
 use rootgrad::progress::Progress;
 use rootgrad::random::SplitMix64;
-use rootgrad::reweight::cdf::{morph, WeightedCdf};
+use rootgrad::reweight::cdf::{morph, morph_randomised, WeightedCdf};
 use rootgrad::reweight::classifier;
+use rootgrad::reweight::morph::jitter;
 use rootgrad::reweight::{balance, factor, normalisation, Target};
 use rootgrad::root::chain::open_tree;
 use rootgrad::root::read::read_column;
@@ -124,6 +125,7 @@ fn sample(key: &str, x: Vec<f32>, fold: Vec<u32>) -> Sample {
         w: vec![1.0; n],
         fold,
         mass: Vec::new(),
+        entry: Vec::new(),
         report: SampleReport {
             sample: key.into(),
             files: Vec::new(),
@@ -422,8 +424,13 @@ fn morph_writes_the_library_transform_entry_by_entry() {
         let fm = WeightedCdf::new(&mv, &mw, "mc").unwrap();
         let got = read(&d.join("m/mc_a.morph.root"), "morph", branch);
         assert_eq!(got.len(), 3000);
+        let seed = RunConfig::load(&d.join("rw.toml"), &[])
+            .unwrap()
+            .training
+            .seed;
         for i in 0..got.len() {
-            let want = morph(&fm, &fd, f(mc_x[i], mc_y[i]));
+            let v = jitter(seed, i as u64);
+            let want = morph_randomised(&fm, &fd, f(mc_x[i], mc_y[i]), v);
             assert_eq!(got[i], want, "{branch} entry {i}");
         }
     }
@@ -437,7 +444,11 @@ fn morph_writes_the_library_transform_entry_by_entry() {
         v["before"]["ks"].as_f64().unwrap(),
         v["after"]["ks"].as_f64().unwrap(),
     );
-    assert!(after < 0.3 * before, "KS of x: {before} -> {after}");
+    // held out (CDFs from one half of the control region, judged on the other): the
+    // KS after includes the sampling noise of two half samples, so it is not ~0 as an
+    // in-sample comparison would be
+    assert!(after < 0.6 * before, "KS of x: {before} -> {after}");
+    assert_eq!(v["worse"], false);
 }
 
 #[test]

@@ -20,6 +20,11 @@ pub struct ReweightArgs {
     /// Override one key of the run description; repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Remove one key of the run description (dotted, e.g. `adaptation.lambda`) before
+    /// the `--set` overrides; repeatable. A key of the file that an override makes
+    /// irrelevant (`lambda` after `--set adaptation.method=none`) is ignored with a note.
+    #[arg(long = "unset", value_name = "KEY")]
+    pub unsets: Vec<String>,
     /// Cap the factor rw at this value (> 0). Default: no cap.
     #[arg(long)]
     pub max_weight: Option<f64>,
@@ -65,6 +70,11 @@ pub struct MorphArgs {
     /// Override one key of the run description; repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Remove one key of the run description (dotted, e.g. `adaptation.lambda`) before
+    /// the `--set` overrides; repeatable. A key of the file that an override makes
+    /// irrelevant (`lambda` after `--set adaptation.method=none`) is ignored with a note.
+    #[arg(long = "unset", value_name = "KEY")]
+    pub unsets: Vec<String>,
     /// Bins of the histograms (chi2 and figures).
     #[arg(long, default_value_t = 40, value_parser = count)]
     pub bins: usize,

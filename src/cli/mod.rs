@@ -73,12 +73,17 @@ pub enum Command {
     /// factor `rw` = s/(1-s) and `weight_rw`; with a before/after report.
     Reweight(ReweightArgs),
     /// Morph simulation to data, variable by variable: T(x) = Q_data(F_mc(x)) with
-    /// weighted CDFs of the control region, written as friend branches `<name>_morphed`.
+    /// weighted CDFs of the control region (ties and point masses spread over their
+    /// quantile interval, reproducibly per entry), written as friend branches
+    /// `<name>_morphed`; before/after metrics on a held-out half.
     Morph(MorphArgs),
     /// The whole point in one command: generate the toy samples, train a baseline and
     /// domain-adapted models on two scenarios, apply them, print a table of separation
     /// and data/simulation agreement, and write HTML reports.
     Demo(DemoArgs),
+    /// Print a run description with every key at its default, commented (the reference
+    /// of docs/config.md that travels with the binary): `rootgrad init > my.toml`.
+    Init,
     /// The toy samples of the demo (photon identification with Z->ee; tau -> 3 mu with
     /// D_s -> phi pi): `rootgrad samples generate`.
     Samples {

@@ -21,6 +21,11 @@ pub struct TrainArgs {
     /// `--set training.learning_rate=3e-4`; repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Remove one key of the run description (dotted, e.g. `adaptation.lambda`) before
+    /// the `--set` overrides; repeatable. A key of the file that an override makes
+    /// irrelevant (`lambda` after `--set adaptation.method=none`) is ignored with a note.
+    #[arg(long = "unset", value_name = "KEY")]
+    pub unsets: Vec<String>,
     /// Worker threads (default: every core). The model is the same for any number.
     #[arg(long, value_parser = count)]
     pub threads: Option<usize>,
@@ -40,6 +45,11 @@ pub struct SweepArgs {
     /// `KEY=V1,V2,...`; several are combined in every way.
     #[arg(long = "set", value_name = "KEY=V1,V2,...", required = true)]
     pub sets: Vec<String>,
+    /// Remove one key of the run description (dotted, e.g. `adaptation.lambda`) before
+    /// the `--set` overrides; repeatable. A key of the file that an override makes
+    /// irrelevant (`lambda` after `--set adaptation.method=none`) is ignored with a note.
+    #[arg(long = "unset", value_name = "KEY")]
+    pub unsets: Vec<String>,
     /// Trainings per setting, with seeds training.seed, +1, ...
     #[arg(long, default_value_t = 1, value_parser = count)]
     pub repeat: usize,

@@ -57,12 +57,12 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
     }
     check_name(&opts.branch, "--branch")?;
     check_name(&opts.tree_name, "--tree-name")?;
-    if let Some(d) = &opts.output_dir {
-        std::fs::create_dir_all(d).map_err(|source| Error::Io {
-            path: d.clone(),
-            source,
-        })?;
-    }
+    // removed again if nothing is written into it
+    let _dir = opts
+        .output_dir
+        .as_deref()
+        .map(crate::output::NewDir::create)
+        .transpose()?;
     let names = OutputNames {
         output: opts.output.as_deref(),
         output_dir: opts.output_dir.as_deref(),

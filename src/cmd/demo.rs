@@ -329,6 +329,7 @@ fn reweight(
         config: samples.join("photon_id.toml"),
         out: Some(rw_dir.clone()),
         sets: rw_sets.clone(),
+        unsets: Vec::new(),
         max_weight: None,
         normalize: crate::reweight::Target::Mc,
         apply_to: crate::reweight::ApplyTo::Region,

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod dump;
 pub mod export;
 pub mod flatness;
+pub mod init;
 pub mod inspect;
 pub mod morph;
 pub mod report;
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reweight(a) => set_threads(a.threads).and_then(|_| reweight::run(a, out)),
         Command::Morph(a) => morph::run(a, out),
         Command::Demo(a) => demo::run(a, out),
+        Command::Init => init::run(out),
         Command::Samples {
             action: SamplesAction::Generate(a),
         } => samples_generate::run(a, out),

@@ -1,6 +1,8 @@
 //! `rootgrad morph CONFIG.toml --var EXPR...`: weighted quantile matching of simulation
-//! to data in the control region, one variable at a time, T(x) = Q_data(F_mc(x))
-//! ([`crate::reweight::cdf`], with its rule for signed weights), written for every
+//! to data in the control region, one variable at a time, T(x) = Q_data(F_mc(x)) with
+//! ties and point masses spread over their quantile interval
+//! ([`crate::reweight::cdf::morph_randomised`], [`crate::reweight::morph`]; with its
+//! rule for signed weights), written for every
 //! entry of each `[domain.mc]` file as a friend branch `<name>_morphed` (name from
 //! [`crate::reweight::branch_name`]); before/after KS, chi2/ndf and figures in an HTML
 //! report, and morph.json.
@@ -8,7 +10,9 @@
 //! The CDFs are built from the control region as `[domain.data]` and `[domain.mc]`
 //! select and weight it (signed weights as they are, after each sample's
 //! `negative_weights` policy). T is then applied to every entry of the simulation
-//! files, inside the control region or not; a NaN or infinite value gives NaN.
+//! files, inside the control region or not; a NaN or infinite value gives NaN. The
+//! before/after metrics are held out ([`crate::reweight::morph::held_out`]), and a
+//! variable whose agreement gets worse is warned about and marked in the table.
 
 use std::io::Write;
 use std::ops::Range;
@@ -26,8 +30,8 @@ use crate::output::{create_dir, refuse_existing, write_atomically};
 use crate::progress::Progress;
 use crate::report::DataMcPlot;
 use crate::reweight::branch_name;
-use crate::reweight::cdf::{morph, WeightedCdf};
-use crate::reweight::morph::morph_chain;
+use crate::reweight::cdf::WeightedCdf;
+use crate::reweight::morph::{held_out, morph_chain, worse, Events, HeldOut};
 use crate::reweight::outputs::{default_out, plan_outputs};
 use crate::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
 use crate::root::Chain;
@@ -43,8 +47,11 @@ pub const TREE: &str = "morph";
 struct VarResult {
     var: String,
     branch: String,
+    /// Held-out: data and simulation of the judging half, the map built from the other.
     before: Agreement,
     after: Agreement,
+    /// Whether the held-out agreement got worse (KS or chi2/ndf).
+    worse: bool,
 }
 
 fn io_out(source: std::io::Error) -> Error {
@@ -71,6 +78,9 @@ struct Plan {
 pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
     let plan = Plan::new(o)?;
     let progress = Progress::new(o.quiet);
+    for n in &plan.cfg.notes {
+        progress.say(n);
+    }
     let want = Wanted {
         features: &plan.vars,
         fold: None,
@@ -79,55 +89,82 @@ pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
     };
     let data = load(&plan.domain.data, &want, &progress)?;
     let mc = load(&plan.domain.mc, &want, &progress)?;
+    let seed = plan.cfg.training.seed;
     let mut cdfs = Vec::new();
     let mut results = Vec::new();
     let mut plots = Vec::new();
     for (j, v) in o.vars.iter().enumerate() {
         let (dv, mv) = (column(&data, j), column(&mc, j));
-        let fd = WeightedCdf::new(&dv, &data.w, &format!("{v} in domain.data"))?;
-        let fm = WeightedCdf::new(&mv, &mc.w, &format!("{v} in domain.mc"))?;
-        let morphed: Vec<f64> = mv.iter().map(|&x| morph(&fm, &fd, x)).collect();
-        let edges = auto_edges(&[&dv, &mv], o.bins, None)?;
-        let (before, pd, pm) = compare(v, (&dv, &data.w), (&mv, &mc.w), &edges)?;
-        let (after, _, pa) = compare(v, (&dv, &data.w), (&morphed, &mc.w), &edges)?;
-        let mut plot = DataMcPlot::new(pd, pm, v);
-        plot.corrected = Some(pa);
-        plot.corrected_label = "Simulation, morphed".into();
-        plot.title = Some("Control region".into());
-        plot.metrics = vec![
-            format!("KS {:.4} -> {:.4}", before.ks, after.ks),
-            format!(
-                "chi2/ndf {} -> {}",
-                before
-                    .chi2_per_ndf()
-                    .map_or("n/a".into(), |x| format!("{x:.2}")),
-                after
-                    .chi2_per_ndf()
-                    .map_or("n/a".into(), |x| format!("{x:.2}"))
-            ),
-        ];
+        let judged = held_out(
+            Events {
+                x: &dv,
+                w: &data.w,
+                entry: &data.entry,
+            },
+            Events {
+                x: &mv,
+                w: &mc.w,
+                entry: &mc.entry,
+            },
+            seed,
+            v,
+        )?;
+        let (plot, before, after) = judge(o, v, &judged)?;
+        if let Some(w) = worse(v, &before, &after) {
+            progress.warn(&w);
+        }
         plots.push((format!("var_{j}_{}", branch_name(v)), plot));
         results.push(VarResult {
             var: v.clone(),
             branch: plan.names[j].clone(),
+            worse: worse(v, &before, &after).is_some(),
             before,
             after,
         });
+        // the map written to the friends is built from the whole control region
+        let fd = WeightedCdf::new(&dv, &data.w, &format!("{v} in domain.data"))?;
+        let fm = WeightedCdf::new(&mv, &mc.w, &format!("{v} in domain.mc"))?;
         cdfs.push((fm, fd));
     }
 
     // every entry of every simulation file
-    let values = morph_chain(&plan.chain, &plan.vars, &cdfs, &progress)?;
+    let values = morph_chain(&plan.chain, &plan.vars, &cdfs, seed, &progress)?;
     let written = write_friends(o, &plan, &values, out)?;
     write_summary(&plan, &written, &results)?;
     write_report(o, &plan, &results, &plots, out)
+}
+
+/// The held-out before/after metrics of one variable and its figure.
+fn judge(o: &MorphOptions, v: &str, h: &HeldOut) -> Result<(DataMcPlot, Agreement, Agreement)> {
+    let (dv, dw) = (&h.data.0, &h.data.1);
+    let (mv, mw) = (&h.mc.0, &h.mc.1);
+    let edges = auto_edges(&[dv, mv], o.bins, None)?;
+    let (before, pd, pm) = compare(v, (dv, dw), (mv, mw), &edges)?;
+    let (after, _, pa) = compare(v, (dv, dw), (&h.morphed, mw), &edges)?;
+    let mut plot = DataMcPlot::new(pd, pm, v);
+    plot.corrected = Some(pa);
+    plot.corrected_label = "Simulation, morphed".into();
+    plot.title = Some("Control region, held-out half".into());
+    plot.metrics = vec![
+        format!("KS {:.4} -> {:.4}", before.ks, after.ks),
+        format!(
+            "chi2/ndf {} -> {}",
+            before
+                .chi2_per_ndf()
+                .map_or("n/a".into(), |x| format!("{x:.2}")),
+            after
+                .chi2_per_ndf()
+                .map_or("n/a".into(), |x| format!("{x:.2}"))
+        ),
+    ];
+    Ok((plot, before, after))
 }
 
 impl Plan {
     /// Checks the flags and the variables, plans the outputs and refuses existing ones
     /// (unless `--force`), before anything is read.
     fn new(o: &MorphOptions) -> Result<Plan> {
-        let cfg = RunConfig::load(&o.config, &o.sets)?;
+        let cfg = RunConfig::load_with(&o.config, &o.sets, &o.unsets)?;
         let Some(domain) = cfg.domain.clone() else {
             return Err(Error::Usage(format!(
                 "{}: morphing needs a [domain] section with `data` and `mc` samples (the \
@@ -259,13 +296,14 @@ fn write_report(
     for r in results {
         writeln!(
             out,
-            "{} -> {}: KS {:.4} -> {:.4}, chi2/ndf {} -> {}",
+            "{} -> {}: KS {:.4} -> {:.4}, chi2/ndf {} -> {} (held-out half){}",
             r.var,
             r.branch,
             r.before.ks,
             r.after.ks,
             r.before.chi2_text(),
-            r.after.chi2_text()
+            r.after.chi2_text(),
+            if r.worse { "  WORSE" } else { "" }
         )
         .map_err(io_out)?;
         rows.push(vec![
@@ -279,10 +317,14 @@ fn write_report(
     }
     let intro = format!(
         "Run description <code>{}</code>. Each variable of the simulation is mapped by \
-         T(x) = Q_data(F_mc(x)) with weighted empirical CDFs of the control region; with \
-         negative weights the cumulative fractions are replaced by their isotonic \
-         (least-squares non-decreasing) fit, clipped to [0, 1]. The metrics compare data \
-         with the simulation on the same control-region events, before and after.",
+         T(x) = Q_data(u), u = F_mc(x-) + v (F_mc(x) - F_mc(x-)), with weighted empirical \
+         CDFs of the control region and v a uniform number of each entry (reproducible \
+         from the seed and the entry): events that share a value (a point mass, an \
+         integer) are spread over their quantile interval. With negative weights the \
+         cumulative fractions are replaced by their isotonic (least-squares \
+         non-decreasing) fit, clipped to [0, 1]. The metrics are held out: the control \
+         region is split in two halves by entry, CDFs built from one half map the other, \
+         and data is compared with that half's simulation before and after.",
         crate::report::escape(&plan.cfg.path.display().to_string())
     );
     crate::report::write_before_after(

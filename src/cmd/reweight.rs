@@ -118,6 +118,9 @@ fn narrow(s: &Sample, width: usize) -> Sample {
 pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
     let plan = Plan::new(o)?;
     let progress = Progress::new(o.quiet);
+    for n in &plan.cfg.notes {
+        progress.say(n);
+    }
     let (data_all, mc_all) = read_region(&plan, &progress, out)?;
     let nf = plan.features.len();
     let (data, mc) = (narrow(&data_all, nf), narrow(&mc_all, nf));
@@ -184,7 +187,7 @@ impl Plan {
     /// Checks the run description and the flags, plans the outputs and refuses existing
     /// ones (unless `--force`), before anything is read.
     fn new(o: &ReweightOptions) -> Result<Plan> {
-        let cfg = RunConfig::load(&o.config, &o.sets)?;
+        let cfg = RunConfig::load_with(&o.config, &o.sets, &o.unsets)?;
         let Some(domain) = cfg.domain.clone() else {
             return Err(Error::Usage(format!(
                 "{}: reweighting needs a [domain] section with `data` and `mc` samples (the \

@@ -2,7 +2,9 @@
 //!
 //! The weighted ROC AUC (signed weights as they are), the truncated AUC of the LHCb
 //! "Flavours of Physics" challenge (unweighted, scores in [0, 1]), the signal
-//! efficiency at background efficiencies 0.001, 0.01 and 0.1, and a ROC plot.
+//! efficiency at background efficiencies 0.001, 0.01 and 0.1 (on the monotone envelope
+//! of the signed curve when negative weights make it step back:
+//! [`crate::metrics::signed_working_points`]), and a ROC plot.
 
 use std::io::Write;
 
@@ -11,7 +13,7 @@ use serde::Serialize;
 use super::samples::{and_cut, friends_for, parse, spec};
 use crate::cli::RocArgs;
 use crate::data::columns::{column, read};
-use crate::metrics::{roc_auc, roc_curve, standard_working_points, truncated_auc};
+use crate::metrics::{roc_auc, roc_curve, signed_working_points, truncated_auc};
 use crate::progress::Progress;
 use crate::report::{roc, RocCurve, RocPlot, RocY};
 use crate::{Error, Result};
@@ -29,7 +31,8 @@ pub struct RocJson {
     pub var: String,
     pub auc: f64,
     pub truncated_auc: f64,
-    /// Empty when negative weights make the curve step back (`working_points_note`).
+    /// On the signed curve's monotone envelope (`working_points_note` says when negative
+    /// background weights made it differ from the curve).
     pub working_points: Vec<WorkingPointJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub working_points_note: Option<String>,
@@ -77,8 +80,19 @@ pub fn run(o: &RocArgs, out: &mut dyn Write) -> Result<()> {
             o.var
         ))
     })?;
-    let (wps, note) = match standard_working_points(&s, &y, &w) {
-        Ok(w) => (w, None),
+    let (wps, note) = match signed_working_points(&s, &y, &w) {
+        Ok((w, false)) => (w, None),
+        Ok((w, true)) => (
+            w,
+            Some(
+                "with negative background weights, loosening the cut can lower the \
+                 background efficiency (a negative-weight event enters); each working point \
+                 is the loosest cut whose background efficiency never exceeded the target \
+                 as the cut was loosened (the running maximum of the signed ROC curve; \
+                 docs/metrics.md)"
+                    .to_string(),
+            ),
+        ),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
     let r = RocJson {
@@ -143,7 +157,7 @@ pub fn run(o: &RocArgs, out: &mut dyn Write) -> Result<()> {
         .map_err(io)?;
     }
     if let Some(n) = &r.working_points_note {
-        writeln!(out, "working points not defined: {n}").map_err(io)?;
+        writeln!(out, "note: {n}").map_err(io)?;
     }
     if let Some(p) = &o.plot {
         writeln!(out, "plot           {}", p.display()).map_err(io)?;

@@ -107,9 +107,12 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
         settings = next;
     }
     // check every setting before training any
-    let base = RunConfig::load(&o.config, &[])?;
+    let base = RunConfig::load_with(&o.config, &[], &o.unsets)?;
+    let progress = Progress::new(o.quiet);
     for s in &settings {
-        RunConfig::load(&o.config, s)?;
+        for n in RunConfig::load_with(&o.config, s, &o.unsets)?.notes {
+            progress.say(&format!("{}: {n}", s.join(" ")));
+        }
     }
     let dir = o.out.clone().unwrap_or_else(|| {
         let stem = o
@@ -123,24 +126,17 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
     if table.exists() && !o.force {
         return Err(Error::OutputExists { path: table });
     }
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-        path: dir.clone(),
-        source,
-    })?;
+    let _dir = crate::output::NewDir::create(&dir)?;
     catch_interrupt();
-    let progress = Progress::new(o.quiet);
     let mut rows = Vec::new();
     for (i, s) in settings.iter().enumerate() {
         for r in 0..o.repeat {
             let seed = base.training.seed + r as u64;
             let mut sets = s.clone();
             sets.push(format!("training.seed={seed}"));
-            let cfg = RunConfig::load(&o.config, &sets)?;
+            let cfg = RunConfig::load_with(&o.config, &sets, &o.unsets)?;
             let run_dir = dir.join(format!("run{i}_seed{seed}"));
-            std::fs::create_dir_all(&run_dir).map_err(|source| Error::Io {
-                path: run_dir.clone(),
-                source,
-            })?;
+            let _run_dir = crate::output::NewDir::create(&run_dir)?;
             if !o.force {
                 run_folder::refuse_existing(&run_dir)?;
             }

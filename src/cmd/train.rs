@@ -26,7 +26,7 @@ pub fn default_out(config: &Path) -> PathBuf {
 }
 
 pub fn run(opts: &TrainArgs, out: &mut dyn Write) -> Result<()> {
-    let cfg = RunConfig::load(&opts.config, &opts.sets)?;
+    let cfg = RunConfig::load_with(&opts.config, &opts.sets, &opts.unsets)?;
     let dir = opts
         .out
         .clone()
@@ -34,12 +34,13 @@ pub fn run(opts: &TrainArgs, out: &mut dyn Write) -> Result<()> {
     if !opts.force {
         run_folder::refuse_existing(&dir)?;
     }
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-        path: dir.clone(),
-        source,
-    })?;
+    // removed again if training fails before anything is written
+    let _dir = crate::output::NewDir::create(&dir)?;
     catch_interrupt();
     let progress = Progress::new(opts.quiet);
+    for n in &cfg.notes {
+        progress.say(n);
+    }
     let outcome = crate::train::run(&cfg, &progress, stop_flag())?;
     run_folder::write(&dir, &outcome.model, &outcome.history, &outcome.summary)?;
     let io = |source| Error::Io {
@@ -87,6 +88,7 @@ pub fn run(opts: &TrainArgs, out: &mut dyn Write) -> Result<()> {
         )
         .map_err(io)?;
     }
+    out_of_fold(&cfg, &outcome, &progress, out)?;
     if outcome.summary.interrupted {
         writeln!(out, "interrupted: the best model so far was saved").map_err(io)?;
     }
@@ -102,3 +104,33 @@ pub fn run(opts: &TrainArgs, out: &mut dyn Write) -> Result<()> {
 /// Ctrl-C handling for the commands that train ([`crate::interrupt`]; `reweight` calls
 /// these names).
 pub use crate::interrupt::{catch as catch_interrupt, stop_flag};
+
+/// With folds and `validation = 0` the per-fold lines have no validation numbers: the
+/// out-of-fold AUC (every event scored by the model that did not train on it) and the
+/// control region's data/simulation KS of those scores instead ([`Evaluation`]).
+fn out_of_fold(
+    cfg: &RunConfig,
+    outcome: &crate::train::Outcome,
+    progress: &Progress,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let crate::config::Split::Folds { validation, .. } = cfg.training.split else {
+        return Ok(());
+    };
+    if validation > 0.0 || outcome.summary.interrupted {
+        return Ok(());
+    }
+    let h = crate::evaluate::Evaluation::run(cfg, &outcome.model, progress)?.headline()?;
+    let ks =
+        h.ks.map_or("- (no [domain])".to_string(), |k| format!("{k:.4}"));
+    writeln!(
+        out,
+        "out of fold (each event scored by the model that never saw it): AUC {:.4}, \
+         control-region data/MC KS {ks}",
+        h.auc
+    )
+    .map_err(|source| Error::Io {
+        path: "<stdout>".into(),
+        source,
+    })
+}

@@ -11,6 +11,8 @@
 //! together; absolute names are used as they are.
 
 mod checks;
+pub mod init;
+mod overrides;
 mod plan;
 pub(crate) mod read;
 mod sections;
@@ -49,6 +51,9 @@ pub struct RunConfig {
     pub decorrelation: Option<Decorrelation>,
     /// The TOML as used (after `--set`), recorded in the model file.
     pub as_used: toml::Table,
+    /// Notes for the user: keys of the file that a `--set` or `--unset` made irrelevant
+    /// and that were therefore ignored.
+    pub notes: Vec<String>,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -64,16 +69,33 @@ const TOP_KEYS: &[&str] = &[
 impl RunConfig {
     /// Reads and checks `path`, after applying each `--set KEY=VALUE` in order.
     pub fn load(path: &Path, sets: &[String]) -> Result<RunConfig> {
+        Self::load_with(path, sets, &[])
+    }
+
+    /// Reads and checks `path` after `--unset KEY` and `--set KEY=VALUE`
+    /// ([`overrides::apply`]): keys of the file that an override makes irrelevant are
+    /// dropped with a note (`notes`).
+    pub fn load_with(path: &Path, sets: &[String], unsets: &[String]) -> Result<RunConfig> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::from_str(&text, path, sets)
+        Self::from_str_with(&text, path, sets, unsets)
     }
 
     /// Checks a run description given as text; `path` names it in messages and anchors
     /// relative file names.
     pub fn from_str(text: &str, path: &Path, sets: &[String]) -> Result<RunConfig> {
+        Self::from_str_with(text, path, sets, &[])
+    }
+
+    /// [`RunConfig::from_str`] with `--unset` keys.
+    pub fn from_str_with(
+        text: &str,
+        path: &Path,
+        sets: &[String],
+        unsets: &[String],
+    ) -> Result<RunConfig> {
         let name = path.display().to_string();
         let mut table: toml::Table = toml::from_str(text).map_err(|e| {
             let at = e
@@ -88,10 +110,10 @@ impl RunConfig {
                 e.message().trim()
             ))
         })?;
-        for s in sets {
-            read::apply_set(&mut table, s)?;
-        }
-        Self::from_table(table, path)
+        let notes = overrides::apply(&mut table, sets, unsets)?;
+        let mut c = Self::from_table(table, path)?;
+        c.notes = notes;
+        Ok(c)
     }
 
     /// Checks a parsed run description (the `training` table of a model file, say);

@@ -29,7 +29,9 @@ const SAMPLE_KEYS: &[&str] = &[
 ];
 
 pub(super) fn resolve(base: &Path, pattern: &str) -> String {
-    if Path::new(pattern).is_absolute() || base == Path::new(".") {
+    // a URL (root://, https://) is not a path: left as it is, so that the reader can
+    // say that remote files are not read
+    if Path::new(pattern).is_absolute() || base == Path::new(".") || pattern.contains("://") {
         pattern.to_string()
     } else {
         base.join(pattern).to_string_lossy().into_owned()
@@ -290,7 +292,8 @@ fn adaptation(s: Option<Section>) -> Result<Adaptation> {
     let unused = |key: &str, when: &str| -> Result<()> {
         if s.get(key).is_some() {
             return Err(s.err(format!(
-                "`{}` is only used {when}; remove it (method is \"{}\")",
+                "`{}` is only used {when}; remove it, or pass --unset {} (method is \"{}\")",
+                s.key(key),
                 s.key(key),
                 s.choice(
                     "method",
@@ -458,6 +461,7 @@ pub(super) fn check(file: &str, table: &Table, base: &Path) -> Result<RunConfig>
         adaptation,
         decorrelation,
         as_used: Table::new(),
+        notes: Vec::new(),
     };
     super::checks::across(file, &config)?;
     Ok(config)

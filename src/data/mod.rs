@@ -97,6 +97,9 @@ pub struct Sample {
     pub fold: Vec<u32>,
     /// Mass of each event (empty without a mass expression).
     pub mass: Vec<f64>,
+    /// The chain entry of each event (global over the chain's files): what makes a
+    /// per-event random number reproducible (`morph`'s jitter and held-out half).
+    pub entry: Vec<u64>,
     pub report: SampleReport,
 }
 
@@ -276,6 +279,7 @@ impl<'a> Loader<'a> {
             w: Vec::new(),
             fold: Vec::new(),
             mass: Vec::new(),
+            entry: Vec::new(),
             report: SampleReport {
                 sample: spec.key.clone(),
                 files: chain
@@ -482,6 +486,7 @@ impl<'a> Loader<'a> {
             }
         }
         out.w.push(wi);
+        out.entry.push(e);
         Ok(())
     }
 
@@ -542,9 +547,22 @@ fn short(key: &str) -> String {
     key.rsplit('.').next().unwrap_or(key).to_string()
 }
 
+/// An error of opening or reading sample `key`, prefixed with the sample: a missing file
+/// names the config key and the path as resolved (relative names are relative to the
+/// run description's folder); a missing tree or a damaged file names the sample.
 fn in_sample(key: &str, e: Error) -> Error {
     match e {
         Error::Usage(m) => Error::Usage(format!("{key}: {m}")),
+        Error::Io { path, source } if source.kind() == std::io::ErrorKind::NotFound => {
+            Error::Usage(format!(
+                "{key}.files: `{}` does not exist (file names in the run description are \
+                 relative to its folder; this is the path as resolved)",
+                path.display()
+            ))
+        }
+        e @ (Error::Io { .. } | Error::Root { .. } | Error::NotFound { .. }) => {
+            Error::Usage(format!("{key}: {e}"))
+        }
         other => other,
     }
 }

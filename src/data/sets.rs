@@ -446,6 +446,7 @@ mod tests {
             w,
             fold: vec![],
             mass: vec![],
+            entry: vec![],
             report,
         }
     }

@@ -83,16 +83,41 @@ pub fn background_efficiency_at<S: Real, L: Label, W: Real>(
     Ok((c.thresholds[k], -y))
 }
 
-/// The working points at [`STANDARD_BACKGROUND_EFFICIENCIES`], one curve for all three.
-/// Errors as [`signal_efficiency_at`].
+/// The working points at [`STANDARD_BACKGROUND_EFFICIENCIES`], one curve for all three,
+/// defined on the signed curve's monotone envelope: the background axis is replaced by
+/// its running maximum fpr*_k = max_{i <= k} fpr_i before interpolating (module doc of
+/// [`signed_working_points`]). With non-negative background weights fpr* = fpr and
+/// these are [`signal_efficiency_at`]'s values. Errors: those of [`roc_curve`].
 pub fn standard_working_points<S: Real, L: Label, W: Real>(
     scores: &[S],
     labels: &[L],
     weights: &[W],
 ) -> Result<Vec<WorkingPoint>> {
+    Ok(signed_working_points(scores, labels, weights)?.0)
+}
+
+/// [`standard_working_points`], and whether the background axis stepped back (negative
+/// background weights), so that the envelope differs from the curve.
+///
+/// With negative (NLO) background weights, tightening the cut can raise the background
+/// efficiency fpr_k (a negative-weight event leaves the selection): the curve steps back
+/// and "the cut with background efficiency b" may be several cuts. The working point at
+/// b is taken on the envelope fpr*_k = max_{i <= k} fpr_i: j is the last vertex with
+/// fpr*_j <= b, the efficiency tpr_j when fpr*_j == b (or j is last), else tpr
+/// interpolated linearly in fpr* on (j, j+1); the threshold is t_j. Every vertex up to
+/// j has fpr_i <= fpr*_j <= b, so cutting at t_j keeps at most b of the background, and
+/// no looser cut before it ever exceeded b.
+pub fn signed_working_points<S: Real, L: Label, W: Real>(
+    scores: &[S],
+    labels: &[L],
+    weights: &[W],
+) -> Result<(Vec<WorkingPoint>, bool)> {
     const METRIC: &str = "standard_working_points";
-    let curve = curve(METRIC, scores, labels, weights)?;
-    STANDARD_BACKGROUND_EFFICIENCIES
+    let mut curve = curve(METRIC, scores, labels, weights)?;
+    let envelope = running_max(&curve.fpr);
+    let stepped_back = envelope != curve.fpr;
+    curve.fpr = envelope;
+    let points = STANDARD_BACKGROUND_EFFICIENCIES
         .iter()
         .map(|&b| {
             let (threshold, signal_efficiency) = signal_on_curve(METRIC, &curve, b)?;
@@ -101,6 +126,18 @@ pub fn standard_working_points<S: Real, L: Label, W: Real>(
                 threshold,
                 signal_efficiency,
             })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((points, stepped_back))
+}
+
+/// The running maximum of `v` (its non-decreasing upper envelope from the left).
+pub fn running_max(v: &[f64]) -> Vec<f64> {
+    let mut m = f64::NEG_INFINITY;
+    v.iter()
+        .map(|&x| {
+            m = m.max(x);
+            m
         })
         .collect()
 }

@@ -41,8 +41,8 @@ pub use auc::{roc_auc, roc_curve, RocCurve};
 pub use chi2::{chi2_test, Chi2, Chi2Bin, Histogram, OutOfRange};
 pub use cvm::{cvm_flatness, CvmOptions};
 pub use efficiency::{
-    background_efficiency_at, signal_efficiency_at, standard_working_points, WorkingPoint,
-    STANDARD_BACKGROUND_EFFICIENCIES,
+    background_efficiency_at, running_max, signal_efficiency_at, signed_working_points,
+    standard_working_points, WorkingPoint, STANDARD_BACKGROUND_EFFICIENCIES,
 };
 pub use gamma::{chi2_sf, gamma_q};
 pub use ks::ks_distance;

@@ -106,6 +106,16 @@ impl WeightedCdf {
         }
     }
 
+    /// F(x-): the CDF at the largest distinct value < x, 0 at or below the smallest.
+    pub fn below(&self, x: f64) -> f64 {
+        let k = self.values.partition_point(|&v| v < x);
+        if k == 0 {
+            0.0
+        } else {
+            self.cdf[k - 1]
+        }
+    }
+
     /// Q(p): the smallest distinct value whose CDF is >= p (the largest value if none).
     pub fn quantile(&self, p: f64) -> f64 {
         let k = self.cdf.partition_point(|&c| c < p);
@@ -113,12 +123,27 @@ impl WeightedCdf {
     }
 }
 
-/// T(x) = Q_data(F_mc(x)); NaN stays NaN.
+/// T(x) = Q_data(F_mc(x)) at the top of F_mc's step; NaN stays NaN. Kept for
+/// continuous values; [`morph_randomised`] is the map `morph` applies.
 pub fn morph(mc: &WeightedCdf, data: &WeightedCdf, x: f64) -> f64 {
     if x.is_nan() {
         return f64::NAN;
     }
     data.quantile(mc.at(x))
+}
+
+/// The randomised map (the distributional transform, docs/maths.md "Morphing with
+/// ties"): u = F_mc(x-) + v (F_mc(x) - F_mc(x-)) spreads the events of one step of
+/// F_mc (a point mass, a tie, an integer value) uniformly over the step's quantile
+/// interval, and T(x) = Q_data(u). `v` in (0, 1) is the event's own uniform number. A
+/// value between the simulation's values has no step (F(x-) = F(x)): u = F_mc(x).
+/// NaN stays NaN.
+pub fn morph_randomised(mc: &WeightedCdf, data: &WeightedCdf, x: f64, v: f64) -> f64 {
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    let (lo, hi) = (mc.below(x), mc.at(x));
+    data.quantile(lo + v * (hi - lo))
 }
 
 /// The non-decreasing least-squares fit to `y` with equal weights (pool adjacent
@@ -188,5 +213,22 @@ mod tests {
             assert_eq!(morph(&c, &c, v), v);
         }
         assert!(morph(&c, &c, f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn a_step_is_spread_over_its_quantile_interval() {
+        // simulation: 3 of 4 at 0 (step from 0 to 0.75); data: 1 of 4 at 0, then 1, 2, 3
+        let mc = WeightedCdf::new(&[0.0, 0.0, 0.0, 5.0], &[1.0; 4], "mc").unwrap();
+        let data = WeightedCdf::new(&[0.0, 1.0, 2.0, 3.0], &[1.0; 4], "data").unwrap();
+        assert_eq!(mc.below(0.0), 0.0);
+        assert_eq!(mc.at(0.0), 0.75);
+        assert_eq!(mc.below(5.0), 0.75);
+        // v in (0, 1/3] -> u <= 0.25 -> 0; (1/3, 2/3] -> 1; (2/3, 1) -> 2
+        assert_eq!(morph_randomised(&mc, &data, 0.0, 0.2), 0.0);
+        assert_eq!(morph_randomised(&mc, &data, 0.0, 0.5), 1.0);
+        assert_eq!(morph_randomised(&mc, &data, 0.0, 0.9), 2.0);
+        // the old map sent the whole step to Q(0.75) = 2
+        assert_eq!(morph(&mc, &data, 0.0), 2.0);
+        assert!(morph_randomised(&mc, &data, f64::NAN, 0.5).is_nan());
     }
 }

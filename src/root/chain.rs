@@ -50,6 +50,15 @@ impl TreeSpec {
     /// The files the pattern names, in sorted order; a pattern matching nothing is an
     /// error.
     pub fn files(&self) -> Result<Vec<PathBuf>> {
+        if let Some(i) = self.pattern.find("://") {
+            let scheme = &self.pattern[..i];
+            return Err(Error::Usage(format!(
+                "`{}`: remote reading ({scheme}://) is not supported; copy the file first \
+                 (`xrdcp {} .`) or, on lxplus, use its path under the /eos FUSE mount \
+                 (e.g. /eos/cms/store/...)",
+                self.pattern, self.pattern
+            )));
+        }
         let has_glob = self.pattern.contains(['*', '?', '[']);
         if !has_glob {
             return Ok(vec![PathBuf::from(&self.pattern)]);

@@ -206,11 +206,13 @@ fn train_models(
         if fitted.interrupted {
             t.interrupted = true;
             if m.is_some() {
-                return Err(Error::Usage(
-                    "interrupted during k-fold training: a model with folds needs every fold; \
-                     nothing was written"
-                        .into(),
-                ));
+                return Err(Error::Usage(format!(
+                    "interrupted during fold {} of {}: a model with folds needs every fold, \
+                     so nothing was written (keeping finished folds and resuming is not \
+                     implemented yet); rerun the training",
+                    m.map_or(0, |f| f + 1),
+                    prep.k.unwrap_or(0)
+                )));
             }
             break;
         }
