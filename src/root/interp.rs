@@ -536,7 +536,10 @@ mod tests {
 
     #[test]
     fn packing_forms() {
-        // The rules of ROOT's TStreamerElement::GetRange, case by case.
+        // The rules of ROOT's TStreamerElement::GetRange, case by case; the packings
+        // without a range agree with ROOT 6.40's fFactor/fXmin for the same titles
+        // (validation/root640/range_golden.py: [0,0,10] -> fXmin 10.1, 10 bits; [0,0,16]
+        // -> fXmin 0, a float; [5,1,20] -> fFactor 0, fXmin 5, 5 bits).
         let pi = std::f64::consts::PI;
         let range = |low, high, bits| Packing::Range { low, high, bits };
         let cases: [(&str, Packing); 14] = [
@@ -561,6 +564,47 @@ mod tests {
         assert_eq!(range_spec("x/d").unwrap(), Packing::Plain);
         assert_eq!(range_spec("x[3]/d").unwrap(), Packing::Plain);
         assert!(range_spec("x/d[-3,-5,20]").is_err());
+    }
+
+    /// ROOT 6.40's own parse of each range spec (TStreamerElement fFactor, fXmin,
+    /// fXmax) and what its TBufferFile::ReadWithFactor returns for the stored words 0, 1,
+    /// 12345, 0x7fffffff and 0xffffffff, all as f64 bit patterns, from
+    /// validation/root640/range_golden.py.
+    #[test]
+    fn ranges_and_values_match_root() {
+        #[rustfmt::skip]
+        let golden: [(&str, [u64; 3], [u64; 5]); 11] = [
+        ("x/d[-2.71,10,30]", [0x4194244142441424, 0xc005ae147ae147ae, 0x4024000000000000], [0xc005ae147ae147ae, 0xc005ae14794a8f5c, 0xc005adc7ddc2e148, 0x4036b5c28f2951ec, 0x404810a3d6f0d1ec]),
+        ("x/d[-2pi,2pi,16]", [0x40b45f306dc9c883, 0xc01921fb54442d18, 0x401921fb54442d18], [0xc01921fb54442d18, 0xc01921c9104d8490, 0xc00f5417e57e2ba6, 0x411921e2321694dd, 0x412921eec32d60fb]),
+        ("x/d[-pi,pi]", [0x41c45f306db56952, 0xc00921fb54442d18, 0x400921fb54442d18], [0xc00921fb54442d18, 0xc00921fb5411e921, 0xc00921f1dc54cb89, 0xbe0921fb00000000, 0x400921fb54442d1a]),
+        ("x/d[-pi/2, pi/4 ,20]", [0x411b2995e7b7b604, 0xbff921fb54442d18, 0x3fe921fb54442d18], [0xbff921fb54442d18, 0xbff921f8f9149d32, 0xbff8b05c1bb1f001, 0x40b2d7ea5f582a96, 0x40c2d8b36f45a634]),
+        ("x/d[0,twopi,18]", [0x40e45f306dc9c883, 0x0000000000000000, 0x401921fb54442d18], [0x0000000000000000, 0x3ef921fb54442d18, 0x3fd2efdec30a2e8a, 0x40e921fb5411e921, 0x40f921fb542b0b1d]),
+        ("x/d[0,2*pi]", [0x41c45f306db56952, 0x0000000000000000, 0x401921fb54442d18], [0x0000000000000000, 0x3e1921fb545d4f14, 0x3ef2efdec31d1e69, 0x400921fb542b0b1d, 0x401921fb54442d19]),
+        ("x/d[0,1,40]", [0x41efffffffe00000, 0x0000000000000000, 0x3ff0000000000000], [0x0000000000000000, 0x3df0000000100000, 0x3ec81c8000181c80, 0x3fdfffffffe00000, 0x3ff0000000000000]),
+        ("x[3]/d[-1,1,12]", [0x40a0000000000000, 0xbff0000000000000, 0x3ff0000000000000], [0xbff0000000000000, 0xbfeffc0000000000, 0x40141c8000000000, 0x412ffffdffc00000, 0x413ffffeffe00000]),
+        (" [ -5 , 5 , 24 ] a comment", [0x413999999999999a, 0xc014000000000000, 0x4014000000000000], [0xc014000000000000, 0xc013ffffd8000000, 0xc013f87718000000, 0x4093ebffffd80000, 0x40a3f5ffffec0000]),
+        ("x/d[-10,10,32]", [0x41a9999999800000, 0xc024000000000000, 0x4024000000000000], [0xc024000000000000, 0xc023ffffffd80000, 0xc023fff87717fff8, 0xbe24000000000000, 0x4024000000000000]),
+        ("x/d[0,100]", [0x41847ae14799999a, 0x0000000000000000, 0x4059000000000000], [0x0000000000000000, 0x3e59000000190000, 0x3f32d6440012d644, 0x4048ffffffe70000, 0x4059000000000000]),
+        ];
+        let words = [0u32, 1, 12345, 0x7fff_ffff, 0xffff_ffff];
+        for (title, [factor, xmin, xmax], reads) in golden {
+            let p = range_spec(title).unwrap();
+            let Packing::Range { low, high, bits } = p else {
+                panic!("{title}: {p:?}")
+            };
+            assert_eq!(low.to_bits(), xmin, "{title} low");
+            assert_eq!(high.to_bits(), xmax, "{title} high");
+            assert_eq!(
+                Packing::factor(low, high, bits).to_bits(),
+                factor,
+                "{title} factor"
+            );
+            let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+            let mut out: Vec<f64> = Vec::new();
+            decode(&Element::Double32(p), &bytes, &mut out);
+            let got: Vec<u64> = out.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(got, reads, "{title} values");
+        }
     }
 
     #[test]
