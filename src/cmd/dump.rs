@@ -140,8 +140,9 @@ pub(crate) fn json_number(v: f64, integer: bool, single: bool) -> String {
             "\"-Infinity\""
         }
         .into()
-    } else if integer && v.abs() < 9.007e15 {
-        format!("{}", v as i64)
+    } else if integer {
+        // An integral f64 prints as its digits (beyond 2^53 the f64 nearest the value).
+        format!("{v}")
     } else if single {
         format!("{:e}", v as f32)
     } else {

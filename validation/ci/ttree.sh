@@ -25,5 +25,5 @@ echo "== ROOT 6.40 writes TTrees of every leaf type and layout; rootgrad reads t
 echo "== friend trees written by rootgrad apply, read back by ROOT 6.40"
 "$VENV/bin/python" validation/apply_uproot.py --rootgrad "$BIN" --keep "$WORK/apply" --events 2000 >/dev/null
 for f in "$WORK"/apply/folds.root "$WORK"/apply/fraction.root; do
-  "$VENV/bin/python" validation/root640/friend_root.py "$f" "$WORK/apply/mc.root:Events" 2>&1 | grep -E "^(friend_root|  )"
+  "$VENV/bin/python" validation/root640/friend_root.py "$f" "$WORK/apply/mc.root:Events" 2>/dev/null | grep -v "^File <"
 done
