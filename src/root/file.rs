@@ -222,9 +222,12 @@ impl RootFile {
                     .get(22..26)
                     .map(|b| u32::from_be_bytes(b.try_into().unwrap_or([0; 4])) as u64)
             };
-            if key.name == "StreamerInfo" && self.seek_info == 0 {
-                self.seek_info = key.seek;
-                self.nbytes_info = key.nbytes;
+            if key.name == "StreamerInfo" && key.class == "TList" {
+                // Not a directory entry (ROOT's key lists leave it out either).
+                if self.seek_info == 0 {
+                    self.seek_info = key.seek;
+                    self.nbytes_info = key.nbytes;
+                }
             } else if pdir == Some(begin) && !matches!(key.class.as_str(), "TFile" | "TBasket") {
                 found.push(key);
             }
