@@ -15,6 +15,35 @@ use serde_json::Value as Json;
 /// Branches that cannot be read, with the reason (also listed in docs/formats.md).
 const EXPECTED_FAILURES: &[(&str, &str, &str)] = &[];
 
+/// Branches where uproot 5.7 (the manifest) and ROOT differ and ROOT is the reference:
+/// `Double32_t[-2.71, 10, 32]`, which uproot scales by 2^32 and ROOT by 0xffffffff
+/// (TStreamerElement::GetRange). Every entry's f64 bits as ROOT 6.40 reads them, from
+/// validation/root640/double32_shared_golden.py.
+const ROOT_REFERENCE: &[(&str, &str, &str, &[u64])] = &[(
+    "uproot-double32-float16.root",
+    "tree",
+    "double32_32",
+    &[
+        0xbfffffffffcdc28f,
+        0xbff7ffffffe0cccd,
+        0xbfefffffffe7ae14,
+        0xbfe00000000dc290,
+        0xbfb99999a5266660,
+        0xbdf9eb8400000000,
+        0x3fb99999a1e8f5c0,
+        0x3fdfffffff4c28f8,
+        0x3fefffffff800000,
+        0x400000000032a3d8,
+        0x40080000001f999a,
+        0x40100000000647ae,
+        0x4013fffffffcc28f,
+        0x4017fffffff33d71,
+        0x401bffffffe9b851,
+        0x402000000009851e,
+        0x402200000004c290,
+    ],
+)];
+
 fn shared_dir() -> Option<PathBuf> {
     let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/rootfiles");
     if d.join("manifest.json").exists() {
@@ -94,6 +123,18 @@ fn check_manifest(open: fn(Arc<RootFile>, &str) -> rootgrad::Result<Tree>) {
                     continue;
                 }
                 checked += 1;
+                if let Some((.., want)) = ROOT_REFERENCE
+                    .iter()
+                    .find(|(f, t, b, _)| *f == fname && *t == tname && *b == bname)
+                {
+                    let col = rootgrad::root::read::read_column::<f64>(&tree, bname, 0..u64::MAX)
+                        .unwrap();
+                    let got: Vec<u64> = col.values.iter().map(|v| v.to_bits()).collect();
+                    if got != *want {
+                        failures.push(format!("{fname}:{tname}:{bname}: not ROOT's values"));
+                    }
+                    continue;
+                }
                 if let Err(e) = check_branch(&tree, bname, bv) {
                     failures.push(format!(
                         "{fname}:{tname}:{bname} ({}): {e}",
@@ -220,5 +261,54 @@ fn file_uuid_matches_uproot() {
     ] {
         let f = RootFile::open(&dir.join(name)).unwrap();
         assert_eq!(f.uuid().as_deref(), Some(want), "{name}");
+    }
+}
+
+/// A file whose writer never closed it has no key list in its top directory; ROOT
+/// (TFile::Recover) finds its keys by scanning the records from fBEGIN. Here the key
+/// list of a file ROOT 6.20 closed properly is unlinked (fNbytesKeys and fSeekKeys of
+/// the top directory set to 0): rootgrad must find the very keys ROOT listed (name,
+/// class, cycle, place), say the file was not closed, and read the same values.
+/// ROOT 6.40's own unclosed files (a job ending with os._exit after AutoSave) are read
+/// against ROOT's reading in CI (validation/root640/generate.py, check.py).
+#[test]
+fn unclosed_file_keys_are_recovered_as_root_does() {
+    let Some(dir) = shared_dir() else { return };
+    let src = dir.join("uproot-sample-6.20.04-zlib.root");
+    let mut bytes = std::fs::read(&src).unwrap();
+    let be32 = |b: &[u8], at: usize| i32::from_be_bytes(b[at..at + 4].try_into().unwrap());
+    assert!(
+        be32(&bytes, 4) < 1_000_000,
+        "a small-file header is expected"
+    );
+    let dir_at = (be32(&bytes, 8) + be32(&bytes, 28)) as usize;
+    assert!(i16::from_be_bytes([bytes[dir_at], bytes[dir_at + 1]]) < 1000);
+    bytes[dir_at + 10..dir_at + 14].fill(0); // fNbytesKeys
+    bytes[dir_at + 26..dir_at + 30].fill(0); // fSeekKeys
+    let tmp = std::env::temp_dir().join(format!("rootgrad-unclosed-{}.root", std::process::id()));
+    std::fs::write(&tmp, &bytes).unwrap();
+    let intact = Arc::new(RootFile::open(&src).unwrap());
+    let broken = Arc::new(RootFile::open(&tmp).unwrap());
+    std::fs::remove_file(&tmp).unwrap();
+    assert!(!intact.recovered);
+    assert!(broken.recovered);
+    let list = |f: &RootFile| {
+        let mut v: Vec<(String, String, i16, u64)> = f
+            .keys()
+            .iter()
+            .map(|k| (k.name.clone(), k.class.clone(), k.cycle, k.seek))
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(!list(&intact).is_empty());
+    assert_eq!(list(&broken), list(&intact));
+    let a = Tree::open(intact, "sample").unwrap();
+    let b = Tree::open(broken, "sample").unwrap();
+    for name in ["n", "ab", "Ai1", "u1"] {
+        let x = rootgrad::root::read::read_column::<f64>(&a, name, 0..u64::MAX).unwrap();
+        let y = rootgrad::root::read::read_column::<f64>(&b, name, 0..u64::MAX).unwrap();
+        assert_eq!(x.entries(), 30, "{name}");
+        assert_eq!(x, y, "{name}");
     }
 }

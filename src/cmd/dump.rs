@@ -124,6 +124,32 @@ fn read_picks(opts: &DumpArgs) -> Result<(Vec<Pick>, u64)> {
     Ok((picks, stop))
 }
 
+/// One number as JSON text. Integers as integers (exact up to 2^53); floats in the
+/// shortest form that reads back to the same float (float32 for float branches), always
+/// with an exponent (`1.5e0`, `-0e0`, `1.7976931348623157e308`, `5e-324`); NaN and the
+/// infinities as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`, which strict JSON
+/// readers (JavaScript's JSON.parse, Python's json) accept and `float(x)` / `Number(x)`
+/// turn back into the value.
+pub(crate) fn json_number(v: f64, integer: bool, single: bool) -> String {
+    if v.is_nan() {
+        "\"NaN\"".into()
+    } else if v.is_infinite() {
+        if v > 0.0 {
+            "\"Infinity\""
+        } else {
+            "\"-Infinity\""
+        }
+        .into()
+    } else if integer {
+        // An integral f64 prints as its digits (beyond 2^53 the f64 nearest the value).
+        format!("{v}")
+    } else if single {
+        format!("{:e}", v as f32)
+    } else {
+        format!("{v:e}")
+    }
+}
+
 /// The text of one cell: entry `i` of a column, as CSV or JSON.
 fn cell(p: &Pick, i: usize, format: DumpFormat) -> String {
     let fmt = |v: f64, integer: bool, single: bool| -> String {
@@ -137,13 +163,7 @@ fn cell(p: &Pick, i: usize, format: DumpFormat) -> String {
             format!("{v}")
         }
     };
-    let json_num = |v: f64, integer: bool, single: bool| -> String {
-        if v.is_finite() {
-            fmt(v, integer, single)
-        } else {
-            "null".into()
-        }
-    };
+    let json_num = |v: f64, integer: bool, single: bool| json_number(v, integer, single);
     let vals = p.column.entry(i);
     let is_list = !matches!(
         p.column.layout,

@@ -19,6 +19,8 @@ struct FileReport {
     file: String,
     root_version: String,
     bytes: u64,
+    /// The file was not closed; its keys were recovered by scanning, as ROOT does.
+    not_closed: bool,
     trees: Vec<TreeReport>,
 }
 
@@ -28,6 +30,16 @@ struct TreeReport {
     title: String,
     entries: u64,
     branches: Vec<BranchReport>,
+    /// Friends recorded with the tree (TTree::AddFriend before it was written).
+    friends: Vec<FriendReport>,
+}
+
+/// A TFriendElement: alias, file name as recorded, tree name.
+#[derive(Serialize)]
+struct FriendReport {
+    alias: String,
+    file: String,
+    tree: String,
 }
 
 #[derive(Serialize)]
@@ -71,6 +83,15 @@ fn report_tree(t: &Tree) -> TreeReport {
         path: t.path.clone(),
         title: t.title.clone(),
         entries: t.entries,
+        friends: t
+            .friends
+            .iter()
+            .map(|f| FriendReport {
+                alias: f.alias.clone(),
+                file: f.file.clone(),
+                tree: f.tree.clone(),
+            })
+            .collect(),
         branches: t
             .branches
             .iter()
@@ -98,6 +119,28 @@ fn report_tree(t: &Tree) -> TreeReport {
     }
 }
 
+/// The friends a tree was written with, and how to read them with rootgrad (which
+/// joins only the friends it is given).
+fn write_friends(out: &mut dyn Write, f: &FileReport, t: &TreeReport) -> std::io::Result<()> {
+    for fr in &t.friends {
+        let file = if fr.file.is_empty() {
+            f.file.clone()
+        } else {
+            // ROOT looks for a relative name from the current folder first, then next
+            // to the tree's file; rootgrad suggests the latter.
+            let dir = Path::new(&f.file).parent().unwrap_or(Path::new(""));
+            dir.join(&fr.file).display().to_string()
+        };
+        writeln!(
+            out,
+            "    friend `{}`: tree `{}` in `{}` (recorded with the tree; rootgrad reads it \
+             when named: `friends = [\"{file}:{}\"]` in a sample, `--friend {file}:{}` for apply)",
+            fr.alias, fr.tree, fr.file, fr.tree, fr.tree
+        )?;
+    }
+    Ok(())
+}
+
 /// Runs `inspect` on `target` (`file.root` or `file.root:tree`).
 pub fn run(o: &InspectArgs, out: &mut dyn Write) -> Result<()> {
     let (target, json) = (o.target.as_str(), o.json);
@@ -117,6 +160,7 @@ pub fn run(o: &InspectArgs, out: &mut dyn Write) -> Result<()> {
             file: path.display().to_string(),
             root_version: file.root_version(),
             bytes: file.len(),
+            not_closed: file.recovered,
             trees,
         });
     }
@@ -136,6 +180,14 @@ pub fn run(o: &InspectArgs, out: &mut dyn Write) -> Result<()> {
             f.file, f.root_version, f.bytes
         )
         .map_err(io)?;
+        if f.not_closed {
+            writeln!(
+                out,
+                "  not closed (its job ended before TFile::Close): keys recovered by \
+                 scanning the file, as ROOT does; entries after the last AutoSave are lost"
+            )
+            .map_err(io)?;
+        }
         if f.trees.is_empty() {
             writeln!(out, "  no TTree in this file").map_err(io)?;
         }
@@ -149,6 +201,7 @@ pub fn run(o: &InspectArgs, out: &mut dyn Write) -> Result<()> {
                 t.branches.len()
             )
             .map_err(io)?;
+            write_friends(out, f, t).map_err(io)?;
             let w = t
                 .branches
                 .iter()

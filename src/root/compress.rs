@@ -6,6 +6,8 @@
 //!
 //! ```text
 //! byte 0..2  algorithm: "ZL" zlib, "XZ" lzma (xz), "L4" lz4, "ZS" zstd, "CS" ROOT's old own
+//!            (compression settings 301 to 309, which ROOT 6.40 still writes: a raw deflate
+//!            stream, no zlib header or checksum)
 //! byte 2     method (8 for zlib, 0 for xz, the codec's major version for lz4/zstd)
 //! byte 3..6  c, compressed size of what follows the header, little-endian
 //! byte 6..9  u, uncompressed size of this block, little-endian, u <= 0xFFFFFF
@@ -64,6 +66,8 @@ pub enum Codec {
     Lz4,
     /// `ZS`: one zstd frame.
     Zstd,
+    /// `CS`: ROOT's "old" algorithm (settings 3xx): one raw deflate stream.
+    OldDeflate,
 }
 
 impl Codec {
@@ -76,6 +80,7 @@ impl Codec {
             Codec::Lzma => "lzma",
             Codec::Lz4 => "lz4",
             Codec::Zstd => "zstd",
+            Codec::OldDeflate => "root-old (CS, deflate)",
         }
     }
 
@@ -86,6 +91,7 @@ impl Codec {
             b"XZ" => Some(Codec::Lzma),
             b"L4" => Some(Codec::Lz4),
             b"ZS" => Some(Codec::Zstd),
+            b"CS" => Some(Codec::OldDeflate),
             _ => None,
         }
     }
@@ -162,13 +168,6 @@ fn header_at(src: &[u8], offset: usize, index: usize, total: usize, expected: us
     let u = le24(&rest[6..9]);
     let codec = match Codec::from_tag(tag) {
         Some(codec) => codec,
-        None if &tag == b"CS" => {
-            return Err(Fault::new(format!(
-                "block {index} at byte {offset}: compression algorithm \"CS\" (ROOT's own \
-                 pre-zlib algorithm, written by ROOT versions before about 2000) is not \
-                 supported; rewrite the file with a recent ROOT (for example with `hadd`)"
-            )))
-        }
         None => {
             let plain = if index == 0 {
                 format!(
@@ -181,7 +180,7 @@ fn header_at(src: &[u8], offset: usize, index: usize, total: usize, expected: us
             };
             return Err(Fault::new(format!(
                 "block {index} at byte {offset}: unknown compression algorithm \"{}\" \
-                 (header bytes {}); ROOT writes ZL, XZ, L4 or ZS{plain}",
+                 (header bytes {}); ROOT writes ZL, XZ, L4, ZS or CS{plain}",
                 tag.escape_ascii(),
                 hex(&rest[..HEADER_LEN])
             )));
@@ -316,6 +315,7 @@ fn decode_blocks(src: &[u8], expected: usize, out: &mut Vec<u8>, base: usize) ->
             Codec::Lzma => decode_xz(payload, dst),
             Codec::Lz4 => decode_lz4(payload, dst),
             Codec::Zstd => decode_zstd(payload, dst),
+            Codec::OldDeflate => inflate_with(&mut Decompress::new(false), payload, dst),
             Codec::None => Err("not a compressed block".to_string()),
         };
         if let Err(what) = result {
@@ -336,7 +336,7 @@ pub fn decompress(src: &[u8], expected: usize) -> Res<Vec<u8>> {
 
 /// Reads the algorithm of the first block header without decompressing (for
 /// `inspect`). `None` if `src` is shorter than a header or the algorithm is not one of
-/// `ZL`, `XZ`, `L4`, `ZS`; an object stored uncompressed usually gives `None`, so ask
+/// `ZL`, `XZ`, `L4`, `ZS`, `CS`; an object stored uncompressed usually gives `None`, so ask
 /// only when the stored length differs from the object's length.
 pub fn codec_of(src: &[u8]) -> Option<Codec> {
     match src {

@@ -129,7 +129,10 @@ fn codec_names_and_sniffing() {
         None,
         "8 bytes is too short"
     );
-    assert_eq!(codec_of(b"CS\x08\x01\x00\x00\x01\x00\x00"), None);
+    assert_eq!(
+        codec_of(b"CS\x08\x01\x00\x00\x01\x00\x00"),
+        Some(Codec::OldDeflate)
+    );
     assert_eq!(codec_of(b""), None);
 }
 
@@ -232,12 +235,10 @@ fn unknown_and_unsupported_algorithms() {
         msg.starts_with("block 0 at byte 0: unknown compression algorithm \"QQ\""),
         "{msg}"
     );
+    // A zlib stream (with its header) labelled CS is not raw deflate: an error.
     src[..2].copy_from_slice(b"CS");
     let msg = fault(&src, n);
-    assert!(
-        msg.contains("\"CS\"") && msg.contains("not supported"),
-        "{msg}"
-    );
+    assert!(msg.starts_with("root-old (CS, deflate) block 0"), "{msg}");
     src[..2].copy_from_slice(b"\x00\xff");
     let msg = fault(&src, n);
     assert!(msg.contains("\"\\x00\\xff\""), "{msg}");
@@ -348,4 +349,31 @@ fn byte_soup_never_panics() {
             survives(&src, n);
         }
     }
+}
+
+/// A `CS` block (compression settings 3xx, which ROOT 6.40 writes: its
+/// R__zipMultipleAlgorithm frames a raw deflate stream, no zlib header) decodes to the
+/// bytes it was made from; a block cut short is an error naming the codec. ROOT-written
+/// 301/306 files are checked bit for bit in CI (validation/root640/check.py).
+#[test]
+fn cs_block_is_raw_deflate() {
+    let data: Vec<u8> = (0..5000u32).map(|i| (i * i % 251) as u8).collect();
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
+    std::io::Write::write_all(&mut enc, &data).unwrap();
+    let payload = enc.finish().unwrap();
+    let mut src = b"CS\x08".to_vec();
+    src.extend_from_slice(&(payload.len() as u32).to_le_bytes()[..3]);
+    src.extend_from_slice(&(data.len() as u32).to_le_bytes()[..3]);
+    src.extend_from_slice(&payload);
+    assert_eq!(decompress(&src, data.len()).unwrap(), data);
+    let mut out = Vec::new();
+    assert_eq!(
+        decompress_into(&src, data.len(), &mut out).unwrap(),
+        Codec::OldDeflate
+    );
+    let short = &src[..src.len() - 3];
+    let mut cut = short.to_vec();
+    set24(&mut cut, 0, 3, payload.len() - 3);
+    let msg = fault(&cut, data.len());
+    assert!(msg.starts_with("root-old (CS, deflate) block 0"), "{msg}");
 }

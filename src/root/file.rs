@@ -70,6 +70,9 @@ pub struct RootFile {
     seek_info: u64,
     nbytes_info: u32,
     uuid: Option<[u8; 16]>,
+    /// The file was not closed (its top directory has no key list) and its keys were
+    /// found by scanning the records from fBEGIN, as ROOT's TFile::Recover does.
+    pub recovered: bool,
 }
 
 impl RootFile {
@@ -98,6 +101,7 @@ impl RootFile {
             seek_info: 0,
             nbytes_info: 0,
             uuid: None,
+            recovered: false,
         };
         f.read_header().map_err(|e| e.at(path))?;
         Ok(f)
@@ -182,6 +186,55 @@ impl RootFile {
         let dir_at = begin as u64 + nbytes_name as u64;
         self.top = self.read_directory(dir_at)?;
         self.uuid = self.read_directory_uuid(dir_at);
+        if self.top.is_empty() {
+            self.recover(begin as u64)?;
+        }
+        Ok(())
+    }
+
+    /// For a file whose writer never closed it (the top directory has no key list):
+    /// walks the records from fBEGIN to the end of the file, as ROOT's TFile::Recover
+    /// does, each record a key header (or, with a negative length, a free gap), and keeps
+    /// the keys of objects in the top directory; the streamer infos' key too, when the
+    /// header does not point to one. Stops at the first record that is not a key.
+    fn recover(&mut self, begin: u64) -> Res<()> {
+        let mut pos = begin;
+        let mut found = Vec::new();
+        while pos + 4 <= self.len {
+            let probe = self.read_at(pos, (self.len - pos).min(KEY_PROBE) as usize)?;
+            let nbytes = i32::from_be_bytes(probe[..4].try_into().unwrap_or([0; 4]));
+            if nbytes < 0 {
+                pos += nbytes.unsigned_abs() as u64;
+                continue;
+            }
+            let mut c = Cursor::new(&probe, 0);
+            let Ok(key) = parse_key(&mut c) else { break };
+            if nbytes == 0 || key.seek != pos {
+                break;
+            }
+            let version = i16::from_be_bytes([probe[4], probe[5]]);
+            let pdir = if version > 1000 {
+                probe
+                    .get(26..34)
+                    .map(|b| u64::from_be_bytes(b.try_into().unwrap_or([0; 8])))
+            } else {
+                probe
+                    .get(22..26)
+                    .map(|b| u32::from_be_bytes(b.try_into().unwrap_or([0; 4])) as u64)
+            };
+            if key.name == "StreamerInfo" && key.class == "TList" {
+                // Not a directory entry (ROOT's key lists leave it out either).
+                if self.seek_info == 0 {
+                    self.seek_info = key.seek;
+                    self.nbytes_info = key.nbytes;
+                }
+            } else if pdir == Some(begin) && !matches!(key.class.as_str(), "TFile" | "TBasket") {
+                found.push(key);
+            }
+            pos += nbytes as u64;
+        }
+        self.recovered = !found.is_empty();
+        self.top = found;
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 //! range of a `Double32_t` member), from the file's streamer infos. Like uproot's
 //! `interpretation/identify.py`, kept apart from the parsing of the metadata itself.
 
-use super::interp::{parse_packing, Element, Interpretation, Packing, Shape};
+use super::interp::{range_spec, Element, Interpretation, Packing, Shape};
 use super::tree::{BranchInfo, LeafInfo};
 use super::{Fault, Res};
 
@@ -59,10 +59,7 @@ fn leaf_element(leaf: &LeafInfo, title_type: Option<&str>) -> Res<Element> {
 }
 
 fn packing_from_title(t: Option<&str>) -> Res<Packing> {
-    match t.and_then(|t| t.find('[').map(|i| &t[i + 1..])) {
-        Some(rest) => parse_packing(rest.trim_end_matches(']')),
-        None => Ok(Packing::Plain),
-    }
+    t.map_or(Ok(Packing::Plain), range_spec)
 }
 
 /// Element type from a streamer type code (TVirtualStreamerInfo::EReadWrite, modulo
@@ -92,24 +89,35 @@ fn code_element(code: i32, title: Option<&str>) -> Res<Element> {
 
 fn packing_from_comment(title: Option<&str>) -> Res<Packing> {
     // A member comment such as `//[0, 1, 12]` carries the range.
-    match title.map(str::trim_start) {
-        Some(t) if t.starts_with('[') => match t.find(']') {
-            Some(end) => parse_packing(&t[1..end]),
-            None => Ok(Packing::Plain),
-        },
-        _ => Ok(Packing::Plain),
-    }
+    title.map_or(Ok(Packing::Plain), range_spec)
+}
+
+/// The `T` of `vector<T>`, `std::vector<T>` or `ROOT::VecOps::RVec<T>` (what
+/// RDataFrame::Snapshot writes for RVec columns, streamed as a vector is).
+fn vector_inner(type_name: &str) -> Option<&str> {
+    let t = type_name.trim();
+    [
+        "vector<",
+        "std::vector<",
+        "ROOT::VecOps::RVec<",
+        "ROOT::RVec<",
+    ]
+    .iter()
+    .find_map(|p| t.strip_prefix(p))
+    .and_then(|s| s.strip_suffix('>'))
+    .map(str::trim)
 }
 
 /// Element type of `vector<T>` from its C++ name.
 fn vector_element(type_name: &str) -> Res<Element> {
-    let inner = type_name
-        .trim()
-        .strip_prefix("vector<")
-        .or_else(|| type_name.trim().strip_prefix("std::vector<"))
-        .and_then(|s| s.strip_suffix('>'))
-        .ok_or_else(|| Fault::new(format!("`{type_name}` is not a std::vector of numbers")))?
-        .trim();
+    let inner = vector_inner(type_name)
+        .ok_or_else(|| Fault::new(format!("`{type_name}` is not a std::vector of numbers")))?;
+    if vector_inner(inner).is_some() {
+        return Err(Fault::new(format!(
+            "`{type_name}` (a vector of vectors) is not read yet; \
+             flatten it into a vector of numbers and a vector of counts"
+        )));
+    }
     Ok(match inner {
         "bool" => Element::Bool,
         "char" | "Char_t" | "int8_t" | "signed char" => Element::I8,
@@ -159,7 +167,12 @@ fn interpret_inner(
         leaf_list: None,
         vector: false,
     };
-    let title_type = b.title.rsplit_once('/').map(|(_, t)| t);
+    // The leaf's title carries the range spec of a Double32_t/Float16_t (`x/d[0,1,8]`).
+    let title_type = Some(if leaf.title.contains('[') {
+        leaf.title.as_str()
+    } else {
+        b.title.as_str()
+    });
     if let Some(code) = leaf.element_type {
         let el = b.element.as_ref();
         let class_name = el.map(|e| e.class_name.as_str()).unwrap_or("");
@@ -167,19 +180,18 @@ fn interpret_inner(
         let member = member.split('[').next().unwrap_or(member);
         let info = streamers.and_then(|s| s.element(class_name, member));
         if code == -1 || code == 300 || code == 500 {
-            let type_name =
-                if class_name.starts_with("vector<") || class_name.starts_with("std::vector<") {
-                    class_name.to_string()
-                } else if let Some(i) = info {
-                    i.type_name.clone()
-                } else if el.is_some_and(|e| e.btype == 3 || e.btype == 4) {
-                    // The entry count of a split TClonesArray or collection.
-                    return Ok(plain(Element::I32, Shape::Scalar));
-                } else {
-                    return Err(Fault::new(format!(
-                        "object of class `{class_name}` (not a number, array or vector of numbers)"
-                    )));
-                };
+            let type_name = if vector_inner(class_name).is_some() {
+                class_name.to_string()
+            } else if let Some(i) = info {
+                i.type_name.clone()
+            } else if el.is_some_and(|e| e.btype == 3 || e.btype == 4) {
+                // The entry count of a split TClonesArray or collection.
+                return Ok(plain(Element::I32, Shape::Scalar));
+            } else {
+                return Err(Fault::new(format!(
+                    "object of class `{class_name}` (not a number, array or vector of numbers)"
+                )));
+            };
             let element = vector_element(&type_name)?;
             return Ok(Interpretation {
                 element,

@@ -314,7 +314,7 @@ pub fn decode_into<T: Value>(el: &Element, bytes: &[u8], out: &mut [T]) -> Res<(
             )),
             Packing::Range { low, high, bits } => {
                 // ROOT's TBufferFile::ReadWithFactor: value = raw / factor + low.
-                let factor = (1u64 << bits) as f64 / (high - low);
+                let factor = Packing::factor(low, high, bits);
                 each!(4, |b| T::from_f64(
                     u32::from_be_bytes(b) as f64 / factor + low
                 ))
@@ -326,7 +326,7 @@ pub fn decode_into<T: Value>(el: &Element, bytes: &[u8], out: &mut [T]) -> Res<(
         Float16(p) => match p {
             Packing::Range { low, high, bits } => {
                 // Computed in double precision and rounded once, as ROOT does.
-                let factor = (1u64 << bits) as f64 / (high - low);
+                let factor = Packing::factor(low, high, bits);
                 each!(4, |b| T::from_f32(
                     (u32::from_be_bytes(b) as f64 / factor + low) as f32
                 ))
@@ -380,7 +380,7 @@ pub fn decode_naive<T: Value>(el: &Element, bytes: &[u8], out: &mut Vec<T>) {
             }
             Packing::Range { low, high, bits } => {
                 // ROOT's TBufferFile::ReadWithFactor: value = raw / factor + low.
-                let factor = (1u64 << bits) as f64 / (high - low);
+                let factor = Packing::factor(low, high, bits);
                 each!(4, |b: &[u8]| T::from_f64(
                     u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64 / factor + low
                 ))
@@ -392,7 +392,7 @@ pub fn decode_naive<T: Value>(el: &Element, bytes: &[u8], out: &mut Vec<T>) {
         Float16(p) => match *p {
             Packing::Range { low, high, bits } => {
                 // Computed in double precision and rounded once, as ROOT does.
-                let factor = (1u64 << bits) as f64 / (high - low);
+                let factor = Packing::factor(low, high, bits);
                 each!(4, |b: &[u8]| T::from_f32(
                     (u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f64 / factor + low) as f32
                 ))
@@ -426,61 +426,108 @@ fn truncated(b: &[u8], bits: u32) -> f32 {
     }
 }
 
-/// Parses the `[low, high, bits]` of a Double32_t/Float16_t title. `spec` is the text
-/// between the brackets. Accepts numbers and `pi` expressions (`2*pi`, `pi/2`).
-pub fn parse_packing(spec: &str) -> Res<Packing> {
-    let parts: Vec<&str> = spec.split(',').map(str::trim).collect();
-    if parts.len() < 2 || parts.len() > 3 {
-        return Err(Fault::new(format!(
-            "cannot read the range `[{spec}]`: expected [low, high] or [low, high, bits]"
-        )));
+impl Packing {
+    /// ROOT's scale from stored integers to the range: `bigint / (high - low)` with
+    /// `bigint` = 2^bits below 32 bits and 0xffffffff (not 2^32) at 32 bits
+    /// (TStreamerElement::GetRange).
+    pub fn factor(low: f64, high: f64, bits: u32) -> f64 {
+        let bigint: u32 = if bits < 32 { 1u32 << bits } else { 0xffff_ffff };
+        bigint as f64 / (high - low)
     }
-    let low = number(parts[0])?;
-    let high = number(parts[1])?;
-    let bits = match parts.get(2) {
-        Some(b) => b
-            .parse::<u32>()
-            .map_err(|_| Fault::new(format!("bad bit count `{b}` in `[{spec}]`")))?,
-        None => 32,
-    };
-    let bits = if !(2..=32).contains(&bits) { 32 } else { bits };
-    if low == 0.0 && high == 0.0 {
-        return Ok(Packing::Truncated { bits });
-    }
-    if high <= low {
-        return Err(Fault::new(format!("range `[{spec}]` has high <= low")));
-    }
-    Ok(Packing::Range { low, high, bits })
 }
 
-fn number(s: &str) -> Res<f64> {
-    let s = s.trim();
-    if let Ok(v) = s.parse::<f64>() {
-        return Ok(v);
+/// The range spec of a Double32_t/Float16_t, parsed as ROOT's
+/// TStreamerElement::GetRange parses it from a leaf title (`x[3]/d[-pi,pi,16]`) or a
+/// member comment (`[0, 1, 12] momentum`): the first bracket holding a comma (a first
+/// bracket without one is an array dimension), `[low, high]` or `[low, high, bits]`.
+/// Bits outside 2..=32 or unreadable mean 32. A bound containing `pi` is pi, 2pi
+/// (`2pi`, `2*pi`, `twopi`), pi/2 or pi/4, negated when it contains a minus sign;
+/// otherwise its leading number (C's `%lg`; 0 when none). Then, as ROOT reads them:
+/// low < high packs onto the range; otherwise fewer than 15 bits truncate the
+/// mantissa to `bits`; otherwise the integer part of `low` is the mantissa bits (0:
+/// no packing).
+pub fn range_spec(text: &str) -> Res<Packing> {
+    let Some((inside, _)) = bracket_with_comma(text) else {
+        return Ok(Packing::Plain);
+    };
+    let parts: Vec<&str> = inside.splitn(3, ',').collect();
+    let bits = match parts.get(2) {
+        Some(b) => match leading_int(b) {
+            Some(n) if (2..=32).contains(&n) => n as u32,
+            _ => 32,
+        },
+        None => 32,
+    };
+    let low = bound(parts[0]);
+    let high = bound(parts.get(1).copied().unwrap_or(""));
+    if low < high {
+        return Ok(Packing::Range { low, high, bits });
     }
-    let pi = std::f64::consts::PI;
-    let lower = s.to_ascii_lowercase();
-    let (neg, body) = match lower.strip_prefix('-') {
-        Some(b) => (true, b.trim()),
-        None => (false, lower.as_str()),
-    };
-    let v = if body == "pi" {
-        Some(pi)
-    } else if let Some(k) = body.strip_suffix("*pi") {
-        k.trim().parse::<f64>().ok().map(|k| k * pi)
-    } else if let Some(k) = body.strip_prefix("pi/") {
-        k.trim().parse::<f64>().ok().map(|k| pi / k)
-    } else if let Some(k) = body.strip_prefix("pi*") {
-        k.trim().parse::<f64>().ok().map(|k| k * pi)
-    } else {
-        None
-    };
-    match v {
-        Some(v) => Ok(if neg { -v } else { v }),
-        None => Err(Fault::new(format!(
-            "cannot read `{s}` as a number in a Double32_t/Float16_t range"
+    if bits < 15 {
+        return Ok(Packing::Truncated { bits });
+    }
+    match low.trunc() {
+        0.0 => Ok(Packing::Plain),
+        k if (2.0..=22.0).contains(&k) => Ok(Packing::Truncated { bits: k as u32 }),
+        _ => Err(Fault::new(format!(
+            "the Double32_t/Float16_t range `[{inside}]` has low >= high and {bits} bits, \
+             which ROOT reads with {low} mantissa bits; rootgrad reads 2 to 22"
         ))),
     }
+}
+
+/// The text inside the first `[...]` that holds a comma, looking at most at two
+/// brackets as ROOT does.
+fn bracket_with_comma(text: &str) -> Option<(&str, usize)> {
+    let mut from = 0;
+    for _ in 0..2 {
+        let left = from + text.get(from..)?.find('[')?;
+        let right = left + text[left..].find(']')?;
+        let inside = &text[left + 1..right];
+        if inside.contains(',') {
+            return Some((inside, right));
+        }
+        from = right;
+    }
+    None
+}
+
+/// C's `sscanf("%d")`: optional blanks, a sign, digits.
+fn leading_int(s: &str) -> Option<i64> {
+    let s = s.trim_start();
+    let end = s
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
+        .map_or(s.len(), |(i, _)| i);
+    s[..end].parse().ok()
+}
+
+/// One bound of a range, as GetRange reads it (spaces removed, lower case).
+fn bound(s: &str) -> f64 {
+    let pi = std::f64::consts::PI;
+    let s: String = s
+        .chars()
+        .filter(|c| *c != ' ')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if s.contains("pi") {
+        let v = if s.contains("2pi") || s.contains("2*pi") || s.contains("twopi") {
+            2.0 * pi
+        } else if s.contains("pi/2") {
+            pi / 2.0
+        } else if s.contains("pi/4") {
+            pi / 4.0
+        } else {
+            pi
+        };
+        return if s.contains('-') { -v } else { v };
+    }
+    // `%lg`: the longest leading text that is a number.
+    (1..=s.len())
+        .rev()
+        .filter(|&n| s.is_char_boundary(n))
+        .find_map(|n| s[..n].parse::<f64>().ok())
+        .unwrap_or(0.0)
 }
 
 #[cfg(test)]
@@ -489,23 +536,82 @@ mod tests {
 
     #[test]
     fn packing_forms() {
-        assert_eq!(
-            parse_packing("-2.71,10,30").unwrap(),
-            Packing::Range {
-                low: -2.71,
-                high: 10.0,
-                bits: 30
-            }
-        );
-        assert_eq!(
-            parse_packing("0, 0, 12").unwrap(),
-            Packing::Truncated { bits: 12 }
-        );
-        assert!(matches!(
-            parse_packing("-pi, pi").unwrap(),
-            Packing::Range { bits: 32, .. }
-        ));
-        assert!(parse_packing("1, 0, 8").is_err());
+        // The rules of ROOT's TStreamerElement::GetRange, case by case; the packings
+        // without a range agree with ROOT 6.40's fFactor/fXmin for the same titles
+        // (validation/root640/range_golden.py: [0,0,10] -> fXmin 10.1, 10 bits; [0,0,16]
+        // -> fXmin 0, a float; [5,1,20] -> fFactor 0, fXmin 5, 5 bits).
+        let pi = std::f64::consts::PI;
+        let range = |low, high, bits| Packing::Range { low, high, bits };
+        let cases: [(&str, Packing); 14] = [
+            ("x/d[-2.71,10,30]", range(-2.71, 10.0, 30)),
+            ("x/d[-2pi,2pi,16]", range(-2.0 * pi, 2.0 * pi, 16)),
+            ("x/d[-pi,pi]", range(-pi, pi, 32)),
+            ("x/d[-pi/2, pi/4 ,20]", range(-pi / 2.0, pi / 4.0, 20)),
+            ("x/d[0,twopi,18]", range(0.0, 2.0 * pi, 18)),
+            ("x/d[0,2*pi]", range(0.0, 2.0 * pi, 32)),
+            ("x/d[0,1,40]", range(0.0, 1.0, 32)),
+            ("x/d[0,1,1]", range(0.0, 1.0, 32)),
+            ("x[3]/d[-1,1,12]", range(-1.0, 1.0, 12)),
+            (" [ -5 , 5 , 24 ] a comment", range(-5.0, 5.0, 24)),
+            ("x/d[0,0,10]", Packing::Truncated { bits: 10 }),
+            ("x/d[0,0,16]", Packing::Plain),
+            ("x/d[0,0]", Packing::Plain),
+            ("x/d[5,1,20]", Packing::Truncated { bits: 5 }),
+        ];
+        for (text, want) in cases {
+            assert_eq!(range_spec(text).unwrap(), want, "{text}");
+        }
+        assert_eq!(range_spec("x/d").unwrap(), Packing::Plain);
+        assert_eq!(range_spec("x[3]/d").unwrap(), Packing::Plain);
+        assert!(range_spec("x/d[-3,-5,20]").is_err());
+    }
+
+    /// ROOT 6.40's own parse of each range spec (TStreamerElement fFactor, fXmin,
+    /// fXmax) and what its TBufferFile::ReadWithFactor returns for the stored words 0, 1,
+    /// 12345, 0x7fffffff and 0xffffffff, all as f64 bit patterns, from
+    /// validation/root640/range_golden.py.
+    #[test]
+    fn ranges_and_values_match_root() {
+        #[rustfmt::skip]
+        let golden: [(&str, [u64; 3], [u64; 5]); 11] = [
+        ("x/d[-2.71,10,30]", [0x4194244142441424, 0xc005ae147ae147ae, 0x4024000000000000], [0xc005ae147ae147ae, 0xc005ae14794a8f5c, 0xc005adc7ddc2e148, 0x4036b5c28f2951ec, 0x404810a3d6f0d1ec]),
+        ("x/d[-2pi,2pi,16]", [0x40b45f306dc9c883, 0xc01921fb54442d18, 0x401921fb54442d18], [0xc01921fb54442d18, 0xc01921c9104d8490, 0xc00f5417e57e2ba6, 0x411921e2321694dd, 0x412921eec32d60fb]),
+        ("x/d[-pi,pi]", [0x41c45f306db56952, 0xc00921fb54442d18, 0x400921fb54442d18], [0xc00921fb54442d18, 0xc00921fb5411e921, 0xc00921f1dc54cb89, 0xbe0921fb00000000, 0x400921fb54442d1a]),
+        ("x/d[-pi/2, pi/4 ,20]", [0x411b2995e7b7b604, 0xbff921fb54442d18, 0x3fe921fb54442d18], [0xbff921fb54442d18, 0xbff921f8f9149d32, 0xbff8b05c1bb1f001, 0x40b2d7ea5f582a96, 0x40c2d8b36f45a634]),
+        ("x/d[0,twopi,18]", [0x40e45f306dc9c883, 0x0000000000000000, 0x401921fb54442d18], [0x0000000000000000, 0x3ef921fb54442d18, 0x3fd2efdec30a2e8a, 0x40e921fb5411e921, 0x40f921fb542b0b1d]),
+        ("x/d[0,2*pi]", [0x41c45f306db56952, 0x0000000000000000, 0x401921fb54442d18], [0x0000000000000000, 0x3e1921fb545d4f14, 0x3ef2efdec31d1e69, 0x400921fb542b0b1d, 0x401921fb54442d19]),
+        ("x/d[0,1,40]", [0x41efffffffe00000, 0x0000000000000000, 0x3ff0000000000000], [0x0000000000000000, 0x3df0000000100000, 0x3ec81c8000181c80, 0x3fdfffffffe00000, 0x3ff0000000000000]),
+        ("x[3]/d[-1,1,12]", [0x40a0000000000000, 0xbff0000000000000, 0x3ff0000000000000], [0xbff0000000000000, 0xbfeffc0000000000, 0x40141c8000000000, 0x412ffffdffc00000, 0x413ffffeffe00000]),
+        (" [ -5 , 5 , 24 ] a comment", [0x413999999999999a, 0xc014000000000000, 0x4014000000000000], [0xc014000000000000, 0xc013ffffd8000000, 0xc013f87718000000, 0x4093ebffffd80000, 0x40a3f5ffffec0000]),
+        ("x/d[-10,10,32]", [0x41a9999999800000, 0xc024000000000000, 0x4024000000000000], [0xc024000000000000, 0xc023ffffffd80000, 0xc023fff87717fff8, 0xbe24000000000000, 0x4024000000000000]),
+        ("x/d[0,100]", [0x41847ae14799999a, 0x0000000000000000, 0x4059000000000000], [0x0000000000000000, 0x3e59000000190000, 0x3f32d6440012d644, 0x4048ffffffe70000, 0x4059000000000000]),
+        ];
+        let words = [0u32, 1, 12345, 0x7fff_ffff, 0xffff_ffff];
+        for (title, [factor, xmin, xmax], reads) in golden {
+            let p = range_spec(title).unwrap();
+            let Packing::Range { low, high, bits } = p else {
+                panic!("{title}: {p:?}")
+            };
+            assert_eq!(low.to_bits(), xmin, "{title} low");
+            assert_eq!(high.to_bits(), xmax, "{title} high");
+            assert_eq!(
+                Packing::factor(low, high, bits).to_bits(),
+                factor,
+                "{title} factor"
+            );
+            let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+            let mut out: Vec<f64> = Vec::new();
+            decode(&Element::Double32(p), &bytes, &mut out);
+            let got: Vec<u64> = out.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(got, reads, "{title} values");
+        }
+    }
+
+    #[test]
+    fn scale_at_32_bits_is_0xffffffff() {
+        // ROOT: bigint = 0xffffffff for 32 bits, 1 << bits below.
+        assert_eq!(Packing::factor(0.0, 1.0, 32), 4294967295.0);
+        assert_eq!(Packing::factor(0.0, 2.0, 16), 32768.0);
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub enum Obj {
     Array(Vec<Obj>),
     /// A previously read leaf.
     LeafRef(Box<LeafInfo>),
+    /// A TFriendElement: a friend recorded with a tree (`TTree::AddFriend`).
+    Friend(Box<super::tree::FriendInfo>),
     /// Any other class, skipped.
     Other(String),
 }
@@ -159,6 +161,20 @@ impl<'a> ObjReader<'a> {
             "TBasket" => Ok(Obj::Basket(Box::new(parse_basket_embedded(self)?))),
             "TObjArray" => Ok(Obj::Array(self.obj_array()?)),
             "TList" => Ok(Obj::Array(self.list()?)),
+            "TFriendElement" => {
+                // TNamed (name: the alias, title: the file name), then fTreeName.
+                let h = self.c.header()?;
+                let (alias, file) = self.c.tnamed()?;
+                let tree = self.c.tstring()?;
+                if h.end.is_some() {
+                    self.c.skip_to_end(&h, "TFriendElement")?;
+                }
+                Ok(Obj::Friend(Box::new(super::tree::FriendInfo {
+                    alias,
+                    file,
+                    tree,
+                })))
+            }
             "TStreamerInfo" => Ok(Obj::StreamerInfo(Box::new(self.streamer_info()?))),
             c if c.starts_with("TStreamer") => match (self.streamer_element(), end) {
                 (Ok(e), Some(end)) if self.c.pos() <= end => Ok(Obj::Element(Box::new(e))),

@@ -98,6 +98,20 @@ pub struct ElementBranch {
     pub streamer_type: i32,
 }
 
+/// A friend recorded with a tree when it was written (`TTree::AddFriend`, a
+/// TFriendElement in the tree's fFriends). rootgrad does not follow it by itself: the
+/// friend is named on the command line (`FILE:tree`, then the friend's `FILE:tree`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FriendInfo {
+    /// The name its branches are reached by (`alias.branch`), the tree name if none.
+    pub alias: String,
+    /// The file, as recorded (often relative to the tree's file); empty if the friend
+    /// was in the same file.
+    pub file: String,
+    /// The friend tree's name in its file.
+    pub tree: String,
+}
+
 /// A tree's metadata, ready to read.
 #[derive(Debug, Clone)]
 pub struct Tree {
@@ -111,6 +125,8 @@ pub struct Tree {
     pub version: i16,
     /// Every branch, parents before children; leaf lists appear once per leaf as well.
     pub branches: Vec<BranchInfo>,
+    /// Friends recorded in the tree (fFriends), for `inspect`.
+    pub friends: Vec<FriendInfo>,
 }
 
 impl Tree {
@@ -175,7 +191,7 @@ impl Tree {
 fn parse_ttree(r: &mut ObjReader, h: Header, file: Arc<RootFile>, path: &str) -> Res<Tree> {
     let v = h.version;
     let known = v == 5 || (16..=20).contains(&v);
-    let (name, title, entries, top) =
+    let (name, title, entries, top, friends) =
         match file_layout(r, "TTree", v).filter(|_| !known || r.force_layouts) {
             Some(layout) => ttree_from_layout(r, &layout)?,
             None if known || v > 20 => ttree_by_hand(r, v)?,
@@ -233,10 +249,11 @@ fn parse_ttree(r: &mut ObjReader, h: Header, file: Arc<RootFile>, path: &str) ->
         entries: entries as u64,
         version: v,
         branches: out,
+        friends,
     })
 }
 
-type TreeMembers = (String, String, f64, Vec<Obj>);
+type TreeMembers = (String, String, f64, Vec<Obj>, Vec<FriendInfo>);
 
 /// TTree 5 (ROOT 4) and 16 to 20 (ROOT 5.2x to 6.38), member by member up to the
 /// branch list; newer versions are read as 20.
@@ -276,7 +293,39 @@ fn ttree_by_hand(r: &mut ObjReader, v: i16) -> Res<TreeMembers> {
         }
     }
     let top = r.obj_array()?;
-    Ok((name, title, entries, top))
+    let friends = if v >= 16 {
+        // Best effort: a tree whose later members do not parse still reads.
+        let at = r.c.pos();
+        friends_after_branches(r).unwrap_or_else(|_| {
+            let _ = r.c.seek(at);
+            Vec::new()
+        })
+    } else {
+        Vec::new()
+    };
+    Ok((name, title, entries, top, friends))
+}
+
+/// TTree's members after fBranches, up to fFriends: fLeaves, fAliases, fIndexValues,
+/// fIndex, fTreeIndex, then the TList of TFriendElements.
+fn friends_after_branches(r: &mut ObjReader) -> Res<Vec<FriendInfo>> {
+    r.obj_array()?; // fLeaves
+    r.object_any()?; // fAliases
+    let n = r.c.i32()?.max(0) as usize; // fIndexValues (TArrayD)
+    r.c.skip(n.saturating_mul(8))?;
+    let n = r.c.i32()?.max(0) as usize; // fIndex (TArrayI)
+    r.c.skip(n.saturating_mul(4))?;
+    r.object_any()?; // fTreeIndex
+    Ok(match r.object_any()? {
+        Obj::Array(items) => items
+            .into_iter()
+            .filter_map(|o| match o {
+                Obj::Friend(f) => Some(*f),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    })
 }
 
 /// TTree read through the file's streamer info for its version.
@@ -290,7 +339,7 @@ fn ttree_from_layout(r: &mut ObjReader, layout: &super::objects::ClassLayout) ->
         ("fBranches", Member::Objects(o)) => top = o,
         _ => {}
     })?;
-    Ok((name, title, entries, top))
+    Ok((name, title, entries, top, Vec::new()))
 }
 
 fn flatten(mut b: BranchInfo, parent: Option<String>, out: &mut Vec<BranchInfo>) {

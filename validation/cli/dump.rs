@@ -121,13 +121,20 @@ enum Kind {
 }
 
 /// Checks one printed number against the library's value, exactly: integers as
-/// integer text, floats as text that parses to the same float (f32 for `float`
-/// branches), non-finite values as `null` in JSON.
+/// integer text, floats as text with an exponent that parses to the same float (f32 for
+/// `float` branches, -0 keeping its sign), NaN and the infinities as the JSON strings
+/// "NaN", "Infinity", "-Infinity" (docs/cli.md; Python's json and JavaScript's
+/// JSON.parse read them, and float()/Number() turn them into the values).
 fn same_number(text: Option<&str>, lib: f64, kind: Kind, what: &str) {
     let Some(t) = text else {
-        assert!(!lib.is_finite(), "{what}: printed null for {lib}");
-        return;
+        panic!("{what}: printed null for {lib}");
     };
+    match t {
+        "\"NaN\"" => return assert!(lib.is_nan(), "{what}: printed NaN for {lib}"),
+        "\"Infinity\"" => return assert_eq!(lib, f64::INFINITY, "{what}"),
+        "\"-Infinity\"" => return assert_eq!(lib, f64::NEG_INFINITY, "{what}"),
+        _ => assert!(lib.is_finite(), "{what}: {lib} printed as {t}"),
+    }
     match kind {
         Kind::Integer => {
             assert!(
@@ -136,6 +143,31 @@ fn same_number(text: Option<&str>, lib: f64, kind: Kind, what: &str) {
             );
             assert_eq!(t.parse::<i128>().unwrap(), lib as i128, "{what}: {t}");
         }
+        Kind::Single => {
+            assert!(t.contains('e'), "{what}: {t} has no exponent");
+            assert_eq!(
+                t.parse::<f32>().unwrap().to_bits(),
+                (lib as f32).to_bits(),
+                "{what}: {t} vs {lib}"
+            )
+        }
+        Kind::Double => {
+            assert!(t.contains('e'), "{what}: {t} has no exponent");
+            assert_eq!(
+                t.parse::<f64>().unwrap().to_bits(),
+                lib.to_bits(),
+                "{what}: {t} vs {lib}"
+            )
+        }
+    }
+}
+
+/// A CSV cell against the library's value: integers as integer text, floats as text
+/// that parses to the same float (f32 for `float` branches; `nan`, `inf`).
+fn same_csv(t: Option<&str>, lib: f64, kind: Kind, what: &str) {
+    let t = t.expect("a cell");
+    match kind {
+        Kind::Integer => assert_eq!(t.parse::<i128>().unwrap(), lib as i128, "{what}: {t}"),
         Kind::Single => assert_eq!(
             t.parse::<f32>().unwrap().to_bits(),
             (lib as f32).to_bits(),
@@ -149,11 +181,14 @@ fn same_number(text: Option<&str>, lib: f64, kind: Kind, what: &str) {
     }
 }
 
-fn num(j: &J) -> Option<&str> {
+/// The text of a number, or of a string standing for a non-finite one (quotes kept);
+/// `None` for null.
+fn num(j: &J) -> Option<String> {
     match j {
-        J::Num(t) => Some(t),
+        J::Num(t) => Some(t.clone()),
+        J::Str(s) => Some(format!("\"{s}\"")),
         J::Null => None,
-        other => panic!("a number or null expected, got {other:?}"),
+        other => panic!("a number, a string or null expected, got {other:?}"),
     }
 }
 
@@ -219,11 +254,13 @@ fn check_json_dump(a: u64, z: u64) {
             let what = format!("entry {entry} {name}");
             let lib = col.entry(k);
             match (&col.layout, field(name)) {
-                (Layout::Flat { width: 1 }, j) => same_number(num(j), lib[0], *kind, &what),
+                (Layout::Flat { width: 1 }, j) => {
+                    same_number(num(j).as_deref(), lib[0], *kind, &what)
+                }
                 (_, J::Arr(items)) => {
                     assert_eq!(items.len(), lib.len(), "{what}: length");
                     for (i, (j, &v)) in items.iter().zip(lib).enumerate() {
-                        same_number(num(j), v, *kind, &format!("{what}[{i}]"));
+                        same_number(num(j).as_deref(), v, *kind, &format!("{what}[{i}]"));
                     }
                 }
                 (_, other) => panic!("{what}: a list expected, got {other:?}"),
@@ -238,7 +275,9 @@ fn check_json_dump(a: u64, z: u64) {
             let col = &cols.iter().find(|c| c.0 == base).unwrap().2;
             let what = format!("entry {entry} {pick}");
             match (col.entry(k).get(i), field(pick)) {
-                (Some(&v), J::Num(t)) => same_number(Some(t), v, kind, &what),
+                (Some(&v), j @ (J::Num(_) | J::Str(_))) => {
+                    same_number(num(j).as_deref(), v, kind, &what)
+                }
                 (None, J::Null) => {}
                 (v, j) => panic!("{what}: library {v:?}, printed {j:?}"),
             }
@@ -287,7 +326,7 @@ fn dump_csv_header_and_values() {
         let cells: Vec<&str> = line.split(',').collect();
         assert_eq!(cells.len(), 6, "{line}");
         assert_eq!(cells[0], k.to_string());
-        same_number(Some(cells[1]), f64s.values[k], Kind::Double, line);
+        same_csv(Some(cells[1]), f64s.values[k], Kind::Double, line);
         let list = |c: &str| -> Vec<String> {
             let inner = c.strip_prefix('[').and_then(|c| c.strip_suffix(']'));
             let inner = inner.unwrap_or_else(|| panic!("`{c}` is not [a b c]"));
@@ -296,15 +335,15 @@ fn dump_csv_header_and_values() {
         let a = list(cells[2]);
         assert_eq!(a.len(), 3);
         for (t, &v) in a.iter().zip(arr.entry(k)) {
-            same_number(Some(t), v, Kind::Single, line);
+            same_csv(Some(t), v, Kind::Single, line);
         }
-        same_number(Some(cells[3]), arr.entry(k)[1], Kind::Single, line);
+        same_csv(Some(cells[3]), arr.entry(k)[1], Kind::Single, line);
         let j = list(cells[4]);
         assert_eq!(j.len(), jf.entry(k).len(), "{line}");
         for (t, &v) in j.iter().zip(jf.entry(k)) {
-            same_number(Some(t), v, Kind::Single, line);
+            same_csv(Some(t), v, Kind::Single, line);
         }
-        same_number(Some(cells[5]), i64s.values[k], Kind::Integer, line);
+        same_csv(Some(cells[5]), i64s.values[k], Kind::Integer, line);
     }
     // every readable branch by default, in the tree's order
     let out = ok(&["dump", &zlib(), "--entry-stop", "1"]);
