@@ -364,8 +364,8 @@ fn mutate(bytes: &mut Vec<u8>, envelopes: &[(usize, usize)], s: &mut u64) {
         }
         1..=3 => {
             let len = 1 + xorshift(s) as usize % 64;
-            for i in pos..(pos + len).min(n) {
-                bytes[i] = match mode {
+            for b in &mut bytes[pos..(pos + len).min(n)] {
+                *b = match mode {
                     1 => 0,
                     2 => 0xff,
                     _ => xorshift(s) as u8,

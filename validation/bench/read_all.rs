@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use rootgrad::root::chain::{open_member, Member};
-use rootgrad::root::rntuple;
 use rootgrad::root::read::read_columns;
+use rootgrad::root::rntuple;
 use rootgrad::root::TreeSpec;
 
 fn main() {

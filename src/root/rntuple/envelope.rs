@@ -94,7 +94,7 @@ pub fn read_envelope(file: &RootFile, at: Locator, len: u64, kind: u16) -> Res<(
         2 => "footer",
         _ => "page list",
     };
-    if len < 16 || len > MAX_ENVELOPE || at.size > MAX_ENVELOPE {
+    if !(16..=MAX_ENVELOPE).contains(&len) || at.size > MAX_ENVELOPE {
         return Err(Fault::new(format!(
             "the {what} envelope claims {len} bytes ({} stored): impossible",
             at.size
