@@ -38,6 +38,8 @@
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
 //! - `uproot_files`: files uproot wrote with each codec, a >16 MiB basket, 1,000 baskets
 //!   per branch and no entries, read back bit for bit.
+//! - `rntuple`: every numeric leaf of the 22 RNTuple files in ../shared/rntuple against
+//!   uproot (../shared/rntuple/manifest.json); corrupt RNTuples refused, never a panic.
 //! - `samples`: `rootgrad samples generate` with few events: same seed, same bytes; the
 //!   documented trees, branches and entry counts; sWeights summing to the fitted yields,
 //!   some negative; about 10% negative generator weights.
@@ -61,6 +63,7 @@ mod optim;
 mod plots;
 mod reweight;
 mod roc_signed;
+mod rntuple;
 mod samples;
 mod torch_golden;
 mod uproot_files;

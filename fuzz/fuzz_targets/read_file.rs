@@ -1,6 +1,7 @@
 //! Fuzzes the ROOT reader the way a user's corrupt or truncated file would reach it:
 //! open, list the trees, parse each, and read every branch that has an interpretation
-//! as `f64`. Any panic, hang, out-of-memory or sanitizer report is a reader bug; an
+//! as `f64`; the same for the RNTuples (anchor, envelopes, page lists, every leaf over
+//! its first 2^16 entries). Any panic, hang, out-of-memory or sanitizer report is a reader bug; an
 //! `Err` is the right answer to bad bytes and is ignored. The seeded byte mutations of
 //! `validation/mutation.rs` cover the same path in `cargo test`; this target lets
 //! libFuzzer search much further, guided by coverage.
@@ -16,6 +17,7 @@ use std::sync::{Arc, OnceLock};
 use libfuzzer_sys::fuzz_target;
 use rootgrad::root::chain::list_trees;
 use rootgrad::root::read::read_column;
+use rootgrad::root::rntuple::{self, list_ntuples, Ntuple};
 use rootgrad::root::{RootFile, Tree};
 
 /// The per-process file each input is written to.
@@ -36,6 +38,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let file = Arc::new(file);
+    for name in list_ntuples(&file).unwrap_or_default() {
+        let Ok(nt) = Ntuple::open(file.clone(), &name) else {
+            continue;
+        };
+        for l in &nt.leaves {
+            let _ = rntuple::read_column::<f64>(&nt, &l.name, 0..1 << 16);
+        }
+    }
     let Ok(trees) = list_trees(&file) else {
         return;
     };

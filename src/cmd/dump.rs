@@ -5,8 +5,9 @@ use std::io::Write;
 
 use crate::cli::{DumpArgs, DumpFormat};
 use crate::output::write_atomically;
-use crate::root::chain::open_tree;
+use crate::root::chain::{open_member, Member};
 use crate::root::read::{read_column, Column};
+use crate::root::rntuple::{self, Ntuple};
 use crate::root::{Tree, TreeSpec};
 use crate::{Error, Result};
 
@@ -63,7 +64,10 @@ fn read_picks(opts: &DumpArgs) -> Result<(Vec<Pick>, u64)> {
             files.len()
         )));
     }
-    let tree = open_tree(&files[0], spec.tree.as_deref())?;
+    let tree = match open_member(&files[0], spec.tree.as_deref())? {
+        Member::Tree(t) => t,
+        Member::Ntuple(n) => return ntuple_picks(opts, &n),
+    };
     let place = format!("{}:{}", files[0].display(), tree.path);
     let names: Vec<String> = if opts.branches.is_empty() {
         tree.branches
@@ -148,6 +152,58 @@ pub(crate) fn json_number(v: f64, integer: bool, single: bool) -> String {
     } else {
         format!("{v:e}")
     }
+}
+
+/// The picks of an RNTuple: like those of a tree, by field name (`muon.pt`, `x[1]`).
+fn ntuple_picks(opts: &DumpArgs, n: &Ntuple) -> Result<(Vec<Pick>, u64)> {
+    let place = format!("{}:{}", n.file.path().display(), n.path);
+    let names: Vec<String> = if opts.branches.is_empty() {
+        n.leaves.iter().map(|l| l.name.clone()).collect()
+    } else {
+        opts.branches
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    if names.is_empty() {
+        return Err(Error::Usage(format!(
+            "{place}: no fields to print; name them with --branches a,b or leave the flag out for all"
+        )));
+    }
+    let stop = opts.entry_stop.unwrap_or(n.entries).min(n.entries);
+    if opts.entry_start > stop {
+        return Err(Error::Usage(format!(
+            "{place}: --entry-start {} is past the last entry (or --entry-stop); the RNTuple has {} entries",
+            opts.entry_start, n.entries
+        )));
+    }
+    let mut picks = Vec::with_capacity(names.len());
+    for name in &names {
+        let (field, index) = match name.rfind('[') {
+            Some(open) if !n.leaves.iter().any(|l| l.name == *name) => {
+                let inner = name[open + 1..].trim_end_matches(']').trim();
+                let idx = inner.parse::<usize>().map_err(|_| {
+                    Error::Usage(format!(
+                        "`{name}`: the index in brackets must be a whole number, as in `x[1]`"
+                    ))
+                })?;
+                (name[..open].to_string(), Some(idx))
+            }
+            _ => (name.clone(), None),
+        };
+        let leaf = n.leaf(&field)?;
+        let t = leaf.type_name.as_str();
+        let column = rntuple::read_column::<f64>(n, &field, opts.entry_start..stop)?;
+        picks.push(Pick {
+            label: name.clone(),
+            column,
+            index,
+            integer: !matches!(t, "float" | "double" | "Double32_t"),
+            single: t == "float",
+        });
+    }
+    Ok((picks, stop))
 }
 
 /// The text of one cell: entry `i` of a column, as CSV or JSON.

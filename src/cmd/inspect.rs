@@ -1,5 +1,6 @@
 //! `rootgrad inspect`: the trees of a file, and for each its entries and branches with
-//! C++ type, interpretation, and compressed and uncompressed bytes.
+//! C++ type, interpretation, and compressed and uncompressed bytes; its RNTuples, with
+//! their clusters and, per field, type, column types (encodings) and bytes.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,6 +11,7 @@ use serde::Serialize;
 use crate::cli::InspectArgs;
 use crate::root::chain::list_trees;
 use crate::root::interp::Shape;
+use crate::root::rntuple::{is_anchor_class, list_ntuples, Ntuple};
 use crate::root::tree::BranchInfo;
 use crate::root::{RootFile, Tree, TreeSpec};
 use crate::{Error, Result};
@@ -22,6 +24,114 @@ struct FileReport {
     /// The file was not closed; its keys were recovered by scanning, as ROOT does.
     not_closed: bool,
     trees: Vec<TreeReport>,
+    ntuples: Vec<NtupleReport>,
+}
+
+#[derive(Serialize)]
+struct NtupleReport {
+    path: String,
+    entries: u64,
+    /// ROOT release (or program) that wrote it, and the format version.
+    writer: String,
+    format: String,
+    /// First entry of each cluster.
+    clusters: Vec<u64>,
+    fields: Vec<FieldReport>,
+}
+
+#[derive(Serialize)]
+struct FieldReport {
+    name: String,
+    cpp_type: String,
+    /// Column types, one per representation (`SplitReal32|Real16`), or why the field
+    /// is not read.
+    columns: String,
+    readable: bool,
+    /// `scalar`, `fixed[N]` or `jagged`.
+    shape: String,
+    compressed_bytes: u64,
+    uncompressed_bytes: u64,
+}
+
+fn report_ntuple(n: &Ntuple) -> NtupleReport {
+    let mut fields: Vec<FieldReport> = n
+        .leaves
+        .iter()
+        .map(|l| {
+            let (zipped, total) = n.leaf_bytes(l);
+            FieldReport {
+                name: l.name.clone(),
+                cpp_type: l.type_name.clone(),
+                columns: n.leaf_columns(l),
+                readable: true,
+                shape: match (l.collection, l.width) {
+                    (Some(_), _) => "jagged".into(),
+                    (None, 1) => "scalar".into(),
+                    (None, w) => format!("fixed[{w}]"),
+                },
+                compressed_bytes: zipped,
+                uncompressed_bytes: total,
+            }
+        })
+        .collect();
+    fields.extend(n.skipped.iter().map(|(name, why)| FieldReport {
+        name: name.clone(),
+        cpp_type: String::new(),
+        columns: format!("not read: {why}"),
+        readable: false,
+        shape: String::new(),
+        compressed_bytes: 0,
+        uncompressed_bytes: 0,
+    }));
+    let v = n.anchor.version;
+    NtupleReport {
+        path: n.path.clone(),
+        entries: n.entries,
+        writer: n.schema.writer.clone(),
+        format: format!("{}.{}.{}.{}", v[0], v[1], v[2], v[3]),
+        clusters: n.clusters.iter().map(|c| c.first).collect(),
+        fields,
+    }
+}
+
+fn print_ntuple(n: &NtupleReport, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "  RNTuple {}: {} entries, {} fields, {} clusters (format {}, written by {})",
+        n.path,
+        n.entries,
+        n.fields.len(),
+        n.clusters.len(),
+        n.format,
+        n.writer
+    )?;
+    let w = n
+        .fields
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 40);
+    let wt = n
+        .fields
+        .iter()
+        .map(|f| f.cpp_type.len())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 28);
+    writeln!(
+        out,
+        "    {:w$}  {:wt$}  {:>12}  {:>12}  {:9}  columns",
+        "field", "type", "compressed", "uncompressed", "shape"
+    )?;
+    for f in &n.fields {
+        writeln!(
+            out,
+            "    {:w$}  {:wt$}  {:>12}  {:>12}  {:9}  {}",
+            f.name, f.cpp_type, f.compressed_bytes, f.uncompressed_bytes, f.shape, f.columns
+        )?;
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -148,13 +258,18 @@ pub fn run(o: &InspectArgs, out: &mut dyn Write) -> Result<()> {
     let mut reports = Vec::new();
     for path in spec.files()? {
         let file = Arc::new(RootFile::open(&path)?);
-        let names = match &spec.tree {
-            Some(t) => vec![t.clone()],
-            None => list_trees(&file)?,
+        let (names, ntuple_names) = match &spec.tree {
+            Some(t) if is_anchor_class(&file.key(t)?.class) => (vec![], vec![t.clone()]),
+            Some(t) => (vec![t.clone()], vec![]),
+            None => (list_trees(&file)?, list_ntuples(&file)?),
         };
         let trees = names
             .iter()
             .map(|n| Tree::open(file.clone(), n).map(|t| report_tree(&t)))
+            .collect::<Result<Vec<_>>>()?;
+        let ntuples = ntuple_names
+            .iter()
+            .map(|n| Ntuple::open(file.clone(), n).map(|t| report_ntuple(&t)))
             .collect::<Result<Vec<_>>>()?;
         reports.push(FileReport {
             file: path.display().to_string(),
@@ -162,6 +277,7 @@ pub fn run(o: &InspectArgs, out: &mut dyn Write) -> Result<()> {
             bytes: file.len(),
             not_closed: file.recovered,
             trees,
+            ntuples,
         });
     }
     let io = |source| Error::Io {
@@ -188,8 +304,11 @@ pub fn run(o: &InspectArgs, out: &mut dyn Write) -> Result<()> {
             )
             .map_err(io)?;
         }
-        if f.trees.is_empty() {
-            writeln!(out, "  no TTree in this file").map_err(io)?;
+        if f.trees.is_empty() && f.ntuples.is_empty() {
+            writeln!(out, "  no TTree and no RNTuple in this file").map_err(io)?;
+        }
+        for n in &f.ntuples {
+            print_ntuple(n, out).map_err(io)?;
         }
         for t in &f.trees {
             writeln!(

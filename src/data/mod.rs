@@ -136,11 +136,7 @@ pub fn open_chain(files: &[String], friends: &[String]) -> Result<Chain> {
         chain = Some(match chain {
             None => part,
             Some(mut c) => {
-                for t in part.trees {
-                    let last = c.entries();
-                    c.starts.push(last + t.entries);
-                    c.trees.push(t);
-                }
+                c.extend(part)?;
                 c
             }
         });
@@ -156,10 +152,10 @@ pub fn open_chain(files: &[String], friends: &[String]) -> Result<Chain> {
 /// The file and local entry of global entry `e` of a chain, for messages.
 pub fn locate(chain: &Chain, e: u64) -> String {
     let i = chain.starts.partition_point(|&s| s <= e).saturating_sub(1);
-    match chain.trees.get(i) {
+    match chain.members().get(i) {
         Some(t) => format!(
             "{}:{} entry {}",
-            t.file.path().display(),
+            t.file.display(),
             t.path,
             e - chain.starts[i]
         ),
@@ -283,10 +279,10 @@ impl<'a> Loader<'a> {
             report: SampleReport {
                 sample: spec.key.clone(),
                 files: chain
-                    .trees
+                    .members()
                     .iter()
                     .map(|t| FileReport {
-                        file: t.file.path().display().to_string(),
+                        file: t.file.display().to_string(),
                         tree: t.path.clone(),
                         entries: t.entries,
                         selected: 0,

@@ -12,10 +12,9 @@ use crate::{Error, Result};
 /// chain's entry range; two trees that would write one file are refused.
 pub fn plan_outputs(chain: &Chain, dir: &Path, tag: &str) -> Result<Vec<(PathBuf, Range<u64>)>> {
     let mut out: Vec<(PathBuf, Range<u64>)> = Vec::new();
-    for (i, t) in chain.trees.iter().enumerate() {
+    for (i, t) in chain.members().iter().enumerate() {
         let stem = t
             .file
-            .path()
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or("input".into());

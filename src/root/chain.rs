@@ -1,6 +1,10 @@
 //! Several files of one tree read as one (a chain), and friend trees joined to it by
 //! entry number.
 //!
+//! A chain is made of TTrees or of RNTuples ([`super::rntuple`]), never both: the
+//! members of one chain must read alike. A file holding one ntuple of either kind needs
+//! no name.
+//!
 //! Files are named as users name them elsewhere: `file.root:tree`, `dir/*.root:Events`,
 //! `file.root:dir/tree;2`. Globs expand in sorted order. A chain's entries are the files'
 //! entries one after the other; a friend must have exactly as many entries as the chain
@@ -13,6 +17,7 @@ use std::sync::Arc;
 use super::file::RootFile;
 use super::interp::Value;
 use super::read::{read_column, Column, Layout};
+use super::rntuple::{self, list_ntuples, Ntuple};
 use super::tree::Tree;
 use crate::error::nearest_first;
 use crate::{Error, Result};
@@ -74,35 +79,72 @@ impl TreeSpec {
     }
 }
 
-/// Opens the tree of `spec` in one file; without a tree name, the file must hold
-/// exactly one tree.
+/// One ntuple of a file: a TTree or an RNTuple.
+#[derive(Debug, Clone)]
+pub enum Member {
+    Tree(Tree),
+    Ntuple(Ntuple),
+}
+
+/// Opens the TTree called `tree` in one file; without a name, the file must hold exactly
+/// one TTree (an RNTuple is refused: use [`open_member`] to accept both).
 pub fn open_tree(path: &Path, tree: Option<&str>) -> Result<Tree> {
+    match open_member(path, tree)? {
+        Member::Tree(t) => Ok(t),
+        Member::Ntuple(n) => Err(Error::Usage(format!(
+            "{}: `{}` is an RNTuple; this command reads TTrees only",
+            path.display(),
+            n.path
+        ))),
+    }
+}
+
+/// Opens the ntuple called `name` in one file, a TTree or an RNTuple by the class of
+/// its key; without a name, the file must hold exactly one ntuple of either kind.
+pub fn open_member(path: &Path, name: Option<&str>) -> Result<Member> {
     let file = Arc::new(RootFile::open(path)?);
-    let name = match tree {
-        Some(t) => t.to_string(),
+    let (name, is_rntuple) = match name {
+        Some(t) => {
+            let key = file.key(t)?;
+            (t.to_string(), rntuple::is_anchor_class(&key.class))
+        }
         None => {
             let trees = list_trees(&file)?;
-            match trees.len() {
-                1 => trees[0].clone(),
+            let ntuples = list_ntuples(&file)?;
+            let all: Vec<(String, bool)> = trees
+                .into_iter()
+                .map(|t| (t, false))
+                .chain(ntuples.into_iter().map(|n| (n, true)))
+                .collect();
+            match all.len() {
+                1 => all[0].clone(),
                 0 => {
                     return Err(Error::Usage(format!(
-                        "{}: the file holds no TTree",
+                        "{}: the file holds no TTree and no RNTuple",
                         path.display()
                     )))
                 }
                 _ => {
+                    let names: Vec<String> = all
+                        .iter()
+                        .map(|(n, r)| format!("{n} ({})", if *r { "RNTuple" } else { "TTree" }))
+                        .collect();
                     return Err(Error::Usage(format!(
-                        "{}: the file holds several trees; name one, as in `{}:{}` (trees: {})",
+                        "{}: the file holds several ntuples; name one, as in `{}:{}` (ntuples: {})",
                         path.display(),
                         path.display(),
-                        trees[0],
-                        trees.join(", ")
-                    )))
+                        all[0].0,
+                        names.join(", ")
+                    )));
                 }
             }
         }
     };
-    Tree::open(file, &name)
+    if is_rntuple {
+        Ntuple::open(file, &name).map(Member::Ntuple)
+    } else {
+        Tree::open(file, &name).map(Member::Tree)
+    }
 }
 
 /// The paths of every TTree in a file (highest cycle of each name).
@@ -118,33 +160,95 @@ pub fn list_trees(file: &RootFile) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Trees of several files read as one, with friends joined by entry number.
+/// Trees (or RNTuples) of several files read as one, with friends joined by entry
+/// number. One of `trees` and `ntuples` is empty.
 #[derive(Debug, Clone)]
 pub struct Chain {
     pub trees: Vec<Tree>,
+    pub ntuples: Vec<Ntuple>,
     /// First entry of each tree in the chain, plus the total at the end.
     pub starts: Vec<u64>,
     pub friends: Vec<Chain>,
+}
+
+/// Where one member of a chain is: file, ntuple path inside it, entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberInfo {
+    pub file: PathBuf,
+    pub path: String,
+    pub entries: u64,
 }
 
 impl Chain {
     /// Opens every file of `spec`.
     pub fn open(spec: &TreeSpec) -> Result<Chain> {
         let files = spec.files()?;
-        let trees = files
-            .iter()
-            .map(|f| open_tree(f, spec.tree.as_deref()))
-            .collect::<Result<Vec<_>>>()?;
-        let mut starts = vec![0u64];
-        for t in &trees {
-            let last = starts[starts.len() - 1];
-            starts.push(last + t.entries);
-        }
-        Ok(Chain {
-            trees,
-            starts,
+        let mut chain = Chain {
+            trees: Vec::new(),
+            ntuples: Vec::new(),
+            starts: vec![0],
             friends: Vec::new(),
-        })
+        };
+        for f in &files {
+            let before = chain.entries();
+            match open_member(f, spec.tree.as_deref())? {
+                Member::Tree(t) => {
+                    chain.starts.push(before + t.entries);
+                    chain.trees.push(t);
+                }
+                Member::Ntuple(n) => {
+                    chain.starts.push(before + n.entries);
+                    chain.ntuples.push(n);
+                }
+            }
+            chain.refuse_mixed(f)?;
+        }
+        Ok(chain)
+    }
+
+    /// Appends the members of `other` (another pattern of the same sample).
+    pub fn extend(&mut self, other: Chain) -> Result<()> {
+        let file = other
+            .members()
+            .first()
+            .map(|m| m.file.clone())
+            .unwrap_or_default();
+        for m in other.members() {
+            let last = self.entries();
+            self.starts.push(last + m.entries);
+        }
+        self.trees.extend(other.trees);
+        self.ntuples.extend(other.ntuples);
+        self.refuse_mixed(&file)
+    }
+
+    fn refuse_mixed(&self, file: &Path) -> Result<()> {
+        if let (Some(t), Some(n)) = (self.trees.first(), self.ntuples.first()) {
+            return Err(Error::Usage(format!(
+                "{}: one sample mixes TTrees (`{}:{}`) and RNTuples (`{}:{}`); give each kind its own sample, or convert one (e.g. with ROOT's RNTupleImporter)",
+                file.display(),
+                t.file.path().display(),
+                t.path,
+                n.file.path().display(),
+                n.path
+            )));
+        }
+        Ok(())
+    }
+
+    /// File, path and entries of each member, in chain order.
+    pub fn members(&self) -> Vec<MemberInfo> {
+        let t = self.trees.iter().map(|t| MemberInfo {
+            file: t.file.path().to_path_buf(),
+            path: t.path.clone(),
+            entries: t.entries,
+        });
+        let n = self.ntuples.iter().map(|n| MemberInfo {
+            file: n.file.path().to_path_buf(),
+            path: n.path.clone(),
+            entries: n.entries,
+        });
+        t.chain(n).collect()
     }
 
     /// Total entries.
@@ -186,23 +290,29 @@ impl Chain {
             out.extend(b.baskets.iter().map(|k| start + k.first));
             out.push(start + t.entries);
         }
+        // An RNTuple's chunks are its clusters, the same for every field.
+        for (n, &start) in self.ntuples.iter().zip(&self.starts) {
+            if !n.leaves.iter().any(|l| l.name == name) {
+                return Vec::new();
+            }
+            out.extend(n.cluster_starts().iter().map(|c| start + c));
+        }
         out.dedup();
         out
     }
 
     /// Every readable branch name, the chain's first, then the friends'.
     pub fn branch_names(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .trees
-            .first()
-            .map(|t| {
-                t.branches
-                    .iter()
-                    .filter(|b| b.interpretation.is_ok())
-                    .map(|b| b.name.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut out: Vec<String> = match (self.trees.first(), self.ntuples.first()) {
+            (Some(t), _) => t
+                .branches
+                .iter()
+                .filter(|b| b.interpretation.is_ok())
+                .map(|b| b.name.clone())
+                .collect(),
+            (None, Some(n)) => n.leaves.iter().map(|l| l.name.clone()).collect(),
+            _ => Vec::new(),
+        };
         for f in &self.friends {
             out.extend(f.branch_names());
         }
@@ -213,6 +323,10 @@ impl Chain {
         self.trees
             .first()
             .is_some_and(|t| t.branches.iter().any(|b| b.name == name))
+            || self
+                .ntuples
+                .first()
+                .is_some_and(|n| n.leaves.iter().any(|l| l.name == name))
     }
 
     /// Whether this chain or any friend, at any depth, has the branch.
@@ -227,14 +341,17 @@ impl Chain {
             if let Some(f) = self.friends.iter().find(|f| f.has_anywhere(name)) {
                 return f.read(name, range);
             }
-            let first = self.trees.first();
+            let first = self.members().into_iter().next();
+            let kind = if self.ntuples.is_empty() {
+                "branch in tree"
+            } else {
+                "field in RNTuple"
+            };
             return Err(Error::NotFound {
-                path: first
-                    .map(|t| t.file.path().to_path_buf())
-                    .unwrap_or_default(),
+                path: first.as_ref().map(|m| m.file.clone()).unwrap_or_default(),
                 what: format!(
-                    "branch in tree `{}`",
-                    first.map(|t| t.path.as_str()).unwrap_or("?")
+                    "{kind} `{}`",
+                    first.as_ref().map(|m| m.path.as_str()).unwrap_or("?")
                 ),
                 name: name.to_string(),
                 available: nearest_first(name, self.branch_names()),
@@ -242,19 +359,26 @@ impl Chain {
         }
         let stop = range.end.min(self.entries());
         let start = range.start.min(stop);
+        let members = self.members();
+        let read_one = |i: usize, r: Range<u64>| -> Result<Column<T>> {
+            match self.trees.get(i) {
+                Some(t) => read_column::<T>(t, name, r),
+                None => rntuple::read_column::<T>(&self.ntuples[i - self.trees.len()], name, r),
+            }
+        };
         let mut out: Option<Column<T>> = None;
-        for (i, t) in self.trees.iter().enumerate() {
+        for (i, m) in members.iter().enumerate() {
             let (a, z) = (self.starts[i], self.starts[i + 1]);
             if z <= start || a >= stop {
                 continue;
             }
-            let part = read_column::<T>(t, name, start.max(a) - a..stop.min(z) - a)?;
+            let part = read_one(i, start.max(a) - a..stop.min(z) - a)?;
             out = Some(match out {
                 None => part,
                 Some(mut acc) => {
-                    append(&mut acc, part).map_err(|m| Error::Root {
-                        path: t.file.path().to_path_buf(),
-                        msg: format!("branch `{name}`: {m}"),
+                    append(&mut acc, part).map_err(|msg| Error::Root {
+                        path: m.file.clone(),
+                        msg: format!("branch `{name}`: {msg}"),
                     })?;
                     acc
                 }
@@ -262,13 +386,9 @@ impl Chain {
         }
         match out {
             Some(c) => Ok(c),
-            None => {
-                // An empty range: read nothing from the first tree for the layout.
-                match self.trees.first() {
-                    Some(t) => read_column::<T>(t, name, 0..0),
-                    None => Err(Error::Usage("empty chain".into())),
-                }
-            }
+            // An empty range: read nothing from the first member for the layout.
+            None if !members.is_empty() => read_one(0, 0..0),
+            None => Err(Error::Usage("empty chain".into())),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod interp;
 pub mod members;
 pub mod objects;
 pub mod read;
+pub mod rntuple;
 pub mod tree;
 pub mod write;
 

@@ -150,7 +150,7 @@ impl Tree {
                 file.path().display(),
                 key.class,
                 if key.class == "ROOT::RNTuple" || key.class == "ROOT::Experimental::RNTuple" {
-                    " (RNTuple is not read yet; write a TTree, e.g. with uproot's mktree/extend)"
+                    " (an RNTuple: commands that read samples, `inspect` and `dump` accept it)"
                 } else {
                     ""
                 }

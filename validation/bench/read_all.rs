@@ -1,13 +1,15 @@
-//! Benchmark helper for validation/bench/read_bench.py: reads every readable branch of
-//! `FILE.root:TREE` into memory as f32 and prints one JSON line with the entries, the
+//! Benchmark helper for validation/bench/read_bench.py (and rntuple_bench.py): reads
+//! every readable branch of `FILE.root:TREE` (or every leaf of an RNTuple) into memory as f32 and prints one JSON line with the entries, the
 //! branch count, the wall time of the read (open to last value) and the float64 sum of
 //! every value (to check against uproot). Threads: the default rayon pool
 //! (RAYON_NUM_THREADS).
 
 use std::time::Instant;
 
-use rootgrad::root::chain::open_tree;
+use rayon::prelude::*;
+use rootgrad::root::chain::{open_member, Member};
 use rootgrad::root::read::read_columns;
+use rootgrad::root::rntuple;
 use rootgrad::root::TreeSpec;
 
 fn main() {
@@ -15,7 +17,22 @@ fn main() {
     let spec = TreeSpec::parse(&arg);
     let run = || -> rootgrad::Result<(u64, usize, f64, f64)> {
         let t0 = Instant::now();
-        let tree = open_tree(std::path::Path::new(&spec.pattern), spec.tree.as_deref())?;
+        let tree = match open_member(std::path::Path::new(&spec.pattern), spec.tree.as_deref())? {
+            Member::Tree(t) => t,
+            Member::Ntuple(n) => {
+                let cols = n
+                    .leaves
+                    .par_iter()
+                    .map(|l| rntuple::read_column::<f32>(&n, &l.name, 0..u64::MAX))
+                    .collect::<rootgrad::Result<Vec<_>>>()?;
+                let seconds = t0.elapsed().as_secs_f64();
+                let sum: f64 = cols
+                    .iter()
+                    .map(|c| c.values.iter().map(|&v| v as f64).sum::<f64>())
+                    .sum();
+                return Ok((n.entries, cols.len(), seconds, sum));
+            }
+        };
         let names: Vec<&str> = tree
             .branches
             .iter()

@@ -1,0 +1,402 @@
+//! Column types and how one page's bytes become numbers: plain little-endian values,
+//! split (byte-transposed) values with zigzag (signed) or delta (index) encoding, bit
+//! packing (bool, Real32Trunc, Real32Quant) and half precision.
+//!
+//! Encodings apply within one page, so every page is decoded on its own.
+
+use super::super::interp::Value;
+use super::super::{Fault, Res};
+use super::meta::ColumnDesc;
+
+/// Name of a column type (as ROOT's `ENTupleColumnType`, for `inspect`).
+pub fn kind_name(kind: u16) -> &'static str {
+    match kind {
+        0x00 => "Bit",
+        0x01 => "Byte",
+        0x02 => "Char",
+        0x03 => "Int8",
+        0x04 => "UInt8",
+        0x05 => "Int16",
+        0x06 => "UInt16",
+        0x07 => "Int32",
+        0x08 => "UInt32",
+        0x09 => "Int64",
+        0x0A => "UInt64",
+        0x0B => "Real16",
+        0x0C => "Real32",
+        0x0D => "Real64",
+        0x0E => "Index32",
+        0x0F => "Index64",
+        0x10 => "Switch",
+        0x11 => "SplitInt16",
+        0x12 => "SplitUInt16",
+        0x13 => "SplitInt32",
+        0x14 => "SplitUInt32",
+        0x15 => "SplitInt64",
+        0x16 => "SplitUInt64",
+        0x17 => "SplitReal16",
+        0x18 => "SplitReal32",
+        0x19 => "SplitReal64",
+        0x1A => "SplitIndex32",
+        0x1B => "SplitIndex64",
+        0x1C => "Real32Trunc",
+        0x1D => "Real32Quant",
+        _ => "unknown",
+    }
+}
+
+/// How a page of a column is laid out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Coding {
+    /// `width` bytes per value, little-endian, as they are.
+    Plain,
+    /// Split: byte `k` of every value, then byte `k + 1`, ...
+    Split,
+    /// Split, then zigzag (signed integers).
+    SplitZigzag,
+    /// Split, then delta (index columns).
+    SplitDelta,
+    /// One bit per value.
+    Bits,
+    /// `bits` per value, the top bits of a float.
+    Trunc,
+    /// `bits` per value, an integer scaled onto `[min, max]`.
+    Quant,
+}
+
+/// What the values of a column are, once decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Num {
+    Bool,
+    I8,
+    U8,
+    I16,
+    U16,
+    I32,
+    U32,
+    I64,
+    U64,
+    F16,
+    F32,
+    F64,
+}
+
+/// A column type this reader decodes: what the values are, how pages are coded, and
+/// the bits one value takes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Kind {
+    pub num: Num,
+    pub coding: Coding,
+    pub bits: u32,
+}
+
+impl Kind {
+    /// The decoding of a column, or why it cannot be decoded.
+    pub fn of(c: &ColumnDesc) -> Result<Kind, String> {
+        use Coding::*;
+        use Num::*;
+        let k = |num, coding, bits| Ok(Kind { num, coding, bits });
+        match c.kind {
+            0x00 => k(Bool, Bits, 1),
+            0x01 | 0x04 => k(U8, Plain, 8),
+            0x02 | 0x03 => k(I8, Plain, 8),
+            0x05 => k(I16, Plain, 16),
+            0x06 => k(U16, Plain, 16),
+            0x07 => k(I32, Plain, 32),
+            0x08 => k(U32, Plain, 32),
+            0x09 => k(I64, Plain, 64),
+            0x0A => k(U64, Plain, 64),
+            0x0B => k(F16, Plain, 16),
+            0x0C => k(F32, Plain, 32),
+            0x0D => k(F64, Plain, 64),
+            0x0E => k(U32, Plain, 32),
+            0x0F => k(U64, Plain, 64),
+            0x11 => k(I16, SplitZigzag, 16),
+            0x12 => k(U16, Split, 16),
+            0x13 => k(I32, SplitZigzag, 32),
+            0x14 => k(U32, Split, 32),
+            0x15 => k(I64, SplitZigzag, 64),
+            0x16 => k(U64, Split, 64),
+            0x17 => k(F16, Split, 16),
+            0x18 => k(F32, Split, 32),
+            0x19 => k(F64, Split, 64),
+            0x1A => k(U32, SplitDelta, 32),
+            0x1B => k(U64, SplitDelta, 64),
+            0x1C if (10..=31).contains(&c.bits) => k(F32, Trunc, c.bits as u32),
+            0x1D if (1..=32).contains(&c.bits) => match c.range {
+                Some((lo, hi)) if lo.is_finite() && hi.is_finite() && lo <= hi => {
+                    k(F32, Quant, c.bits as u32)
+                }
+                _ => Err("a Real32Quant column without a valid value range".into()),
+            },
+            0x1C | 0x1D => Err(format!(
+                "a {} column of {} bits (outside the allowed range)",
+                kind_name(c.kind),
+                c.bits
+            )),
+            0x10 => Err("a switch column (std::variant) is not read".into()),
+            t => Err(format!("column type {t:#x} is not known to this reader")),
+        }
+    }
+
+    /// Whether this is an offset column of a collection.
+    pub fn is_index(c: &ColumnDesc) -> bool {
+        matches!(c.kind, 0x0E | 0x0F | 0x1A | 0x1B)
+    }
+
+    /// Bytes of a page of `n` values.
+    pub fn page_bytes(&self, n: usize) -> Option<usize> {
+        n.checked_mul(self.bits as usize)
+            .and_then(|b| b.checked_add(7))
+            .map(|b| b / 8)
+    }
+}
+
+/// Rearranges a split page back into whole little-endian values.
+fn unsplit(bytes: &[u8], width: usize, n: usize) -> Vec<u8> {
+    let mut out = vec![0u8; n * width];
+    for (k, plane) in bytes.chunks_exact(n.max(1)).take(width).enumerate() {
+        for (i, &b) in plane.iter().enumerate() {
+            out[i * width + k] = b;
+        }
+    }
+    out
+}
+
+/// The `i`-th `bits`-wide unsigned value of a little-endian bit stream.
+#[inline]
+fn bits_at(bytes: &[u8], i: usize, bits: u32) -> u32 {
+    let start = i * bits as usize;
+    let mut v: u64 = 0;
+    let first = start / 8;
+    for (j, &b) in bytes.iter().skip(first).take(5).enumerate() {
+        v |= (b as u64) << (8 * j);
+    }
+    ((v >> (start % 8)) & ((1u64 << bits) - 1)) as u32
+}
+
+/// IEEE half precision to single.
+pub fn half_to_f32(h: u16) -> f32 {
+    let sign = ((h as u32) & 0x8000) << 16;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let man = (h & 0x3ff) as u32;
+    let bits = match exp {
+        0 if man == 0 => sign,
+        0 => {
+            // Subnormal: normalise the mantissa.
+            let mut e = 127 - 15 + 1;
+            let mut m = man;
+            while m & 0x400 == 0 {
+                m <<= 1;
+                e -= 1;
+            }
+            sign | (e << 23) | ((m & 0x3ff) << 13)
+        }
+        0x1f => sign | 0x7f80_0000 | (man << 13),
+        _ => sign | ((exp + 127 - 15) << 23) | (man << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// How a decoded float is stored in memory: a `float` field rounds ROOT's double
+/// arithmetic (Real32Quant) to single precision, a `double` field keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Float,
+    Double,
+    Other,
+}
+
+/// Decodes one page of `n` values into `out` (appended).
+pub fn decode_page<T: Value>(
+    kind: &Kind,
+    col: &ColumnDesc,
+    target: Target,
+    bytes: &[u8],
+    n: usize,
+    out: &mut Vec<T>,
+) -> Res<()> {
+    let need = kind
+        .page_bytes(n)
+        .ok_or_else(|| Fault::new("impossible page size"))?;
+    if bytes.len() < need {
+        return Err(Fault::new(format!(
+            "a page of {n} values needs {need} bytes, it has {} (truncated page)",
+            bytes.len()
+        )));
+    }
+    let bytes = &bytes[..need];
+    out.reserve(n);
+    match kind.coding {
+        Coding::Bits => {
+            out.extend((0..n).map(|i| T::from_i32(((bytes[i / 8] >> (i % 8)) & 1) as i32)))
+        }
+        Coding::Trunc => {
+            let shift = 32 - kind.bits;
+            out.extend((0..n).map(|i| {
+                let f = f32::from_bits(bits_at(bytes, i, kind.bits) << shift);
+                T::from_f32(f)
+            }))
+        }
+        Coding::Quant => {
+            let (lo, hi) = col.range.unwrap_or((0.0, 0.0));
+            let qmax = ((1u64 << kind.bits) - 1) as f64;
+            let scale = (hi - lo) / qmax;
+            out.extend((0..n).map(|i| {
+                let e = bits_at(bytes, i, kind.bits) as f64 * scale + lo;
+                match target {
+                    Target::Double => T::from_f64(e),
+                    _ => T::from_f32(e as f32),
+                }
+            }))
+        }
+        Coding::Plain => push_values(kind.num, bytes, n, false, out),
+        Coding::Split | Coding::SplitZigzag | Coding::SplitDelta => {
+            let w = kind.bits as usize / 8;
+            let whole = unsplit(bytes, w, n);
+            push_values(kind.num, &whole, n, kind.coding == Coding::SplitZigzag, out)
+        }
+    }
+    Ok(())
+}
+
+fn push_values<T: Value>(num: Num, b: &[u8], n: usize, zigzag: bool, out: &mut Vec<T>) {
+    macro_rules! each {
+        ($w:expr, $conv:expr) => {
+            out.extend(b.chunks_exact($w).take(n).map($conv))
+        };
+    }
+    let zz = |u: u64| ((u >> 1) as i64) ^ -((u & 1) as i64);
+    match num {
+        Num::Bool => each!(1, |c| T::from_i32((c[0] != 0) as i32)),
+        Num::I8 => each!(1, |c| T::from_i32(c[0] as i8 as i32)),
+        Num::U8 => each!(1, |c| T::from_i32(c[0] as i32)),
+        Num::I16 => each!(2, |c| {
+            let u = u16::from_le_bytes([c[0], c[1]]);
+            if zigzag {
+                T::from_i64(zz(u as u64))
+            } else {
+                T::from_i32(u as i16 as i32)
+            }
+        }),
+        Num::U16 => each!(2, |c| T::from_i32(u16::from_le_bytes([c[0], c[1]]) as i32)),
+        Num::I32 => each!(4, |c| {
+            let u = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            if zigzag {
+                T::from_i64(zz(u as u64))
+            } else {
+                T::from_i32(u as i32)
+            }
+        }),
+        Num::U32 => each!(4, |c| T::from_u64(
+            u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as u64
+        )),
+        Num::I64 => each!(8, |c| {
+            let u = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+            if zigzag {
+                T::from_i64(zz(u))
+            } else {
+                T::from_i64(u as i64)
+            }
+        }),
+        Num::U64 => each!(8, |c| T::from_u64(u64::from_le_bytes(
+            c.try_into().unwrap_or([0; 8])
+        ))),
+        Num::F16 => each!(2, |c| T::from_f32(half_to_f32(u16::from_le_bytes([
+            c[0], c[1]
+        ])))),
+        Num::F32 => each!(4, |c| T::from_f32(f32::from_le_bytes([
+            c[0], c[1], c[2], c[3]
+        ]))),
+        Num::F64 => each!(8, |c| T::from_f64(f64::from_le_bytes(
+            c.try_into().unwrap_or([0; 8])
+        ))),
+    }
+}
+
+/// Decodes one page of an index (offset) column into cluster-relative offsets,
+/// undoing delta encoding within the page.
+pub fn decode_index(kind: &Kind, bytes: &[u8], n: usize, out: &mut Vec<u64>) -> Res<()> {
+    let w = kind.bits as usize / 8;
+    let need = n
+        .checked_mul(w)
+        .ok_or_else(|| Fault::new("impossible page size"))?;
+    if bytes.len() < need {
+        return Err(Fault::new(format!(
+            "an offset page of {n} values needs {need} bytes, it has {} (truncated page)",
+            bytes.len()
+        )));
+    }
+    let split;
+    let b: &[u8] = if kind.coding == Coding::Plain {
+        &bytes[..need]
+    } else {
+        split = unsplit(&bytes[..need], w, n);
+        &split
+    };
+    let start = out.len();
+    out.extend(b.chunks_exact(w).map(|c| {
+        if w == 4 {
+            u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as u64
+        } else {
+            u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))
+        }
+    }));
+    if kind.coding == Coding::SplitDelta {
+        let mut acc = 0u64;
+        for v in &mut out[start..] {
+            acc = acc.wrapping_add(*v);
+            *v = acc;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_precision_known_values() {
+        // IEEE 754 binary16 values: 1.0, -2.0, 65504 (largest), 2^-24 (smallest
+        // subnormal), infinity.
+        assert_eq!(half_to_f32(0x3c00), 1.0);
+        assert_eq!(half_to_f32(0xc000), -2.0);
+        assert_eq!(half_to_f32(0x7bff), 65504.0);
+        assert_eq!(half_to_f32(0x0001), 2f32.powi(-24));
+        assert_eq!(half_to_f32(0x7c00), f32::INFINITY);
+    }
+
+    #[test]
+    fn split_zigzag_int32() {
+        // Values 1, -1, 300 zigzag to 2, 1, 600 = 0x258; split: low bytes, then the next.
+        let c = ColumnDesc {
+            kind: 0x13,
+            bits: 32,
+            field: 0,
+            repr: 0,
+            first_element: 0,
+            range: None,
+        };
+        let k = Kind::of(&c).unwrap();
+        let bytes = [2, 1, 0x58, 0, 0, 2, 0, 0, 0, 0, 0, 0];
+        let mut out: Vec<f64> = Vec::new();
+        decode_page(&k, &c, Target::Other, &bytes, 3, &mut out).unwrap();
+        assert_eq!(out, vec![1.0, -1.0, 300.0]);
+    }
+
+    #[test]
+    fn short_page_is_a_fault() {
+        let c = ColumnDesc {
+            kind: 0x0C,
+            bits: 32,
+            field: 0,
+            repr: 0,
+            first_element: 0,
+            range: None,
+        };
+        let k = Kind::of(&c).unwrap();
+        let mut out: Vec<f64> = Vec::new();
+        assert!(decode_page(&k, &c, Target::Other, &[0; 7], 2, &mut out).is_err());
+    }
+}
