@@ -23,6 +23,7 @@ the input into memory) to each round; --json saves every run and the medians (ru
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -37,10 +38,22 @@ CONFIG = HERE / "train_2m.toml"
 INPUT = Path("/tmp/rootgrad-bench/bench-2000000x30-chunk100000-zlib1.root")
 
 
+CPU = []  # the CPU seconds (user + system) of each timed command, in order
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(cmd, env):
+    """The wall seconds of `cmd`; its CPU seconds are appended to CPU (on a loaded machine
+    they move less than the wall time, since waiting for a core costs no CPU time)."""
+    c = children_cpu()
     t = time.perf_counter()
     r = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     dt = time.perf_counter() - t
+    CPU.append(children_cpu() - c)
     if r.returncode != 0:
         sys.exit(f"ab.py: {' '.join(map(str, cmd))} failed:\n{r.stderr}")
     return dt
@@ -66,7 +79,8 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="rootgrad-ab-"))
     sides = {"A": args.a, "B": args.b}
     readers = dict(zip(sides, args.read_all)) if args.read_all else {}
-    times = {(s, k): [] for s in sides for k in ("train1", "train3", "apply", "history", "read")}
+    times = {(s, k): [] for s in sides
+             for k in ("train1", "train3", "apply", "history", "read", "cpu1", "cpu3", "cpua")}
     for r in range(args.reps):
         for side, binary in sides.items():
             base = [binary, "train", str(CONFIG), "--quiet", "--threads", str(args.threads), "--force",
@@ -87,6 +101,8 @@ def main():
             times[(side, "train1")].append(t1)
             times[(side, "train3")].append(t3)
             times[(side, "apply")].append(ta)
+            for k, v in zip(("cpu1", "cpu3", "cpua"), CPU[-3:]):
+                times[(side, k)].append(v)
             # the trainer's own time of each epoch (history.csv's `seconds`)
             for run in ("1", "3"):
                 with open(work / f"{side}{run}" / "history.csv") as f:
@@ -108,6 +124,8 @@ def main():
         ("read + start, 1ep - epoch (s)", None, ("train1", "epoch")),
         ("epoch, history.csv (s)", "history", None),
         ("apply 2M (s)", "apply", None),
+        ("apply 2M, CPU time (s)", "cpua", None),
+        ("epoch, CPU time (3 - 1) / 2 (s)", None, ("cpu3", "cpu1")),
     ] + ([("read_all, its own time (s)", "read", None)] if readers else [])
     derived, medians = {}, {}
     for side in sides:
@@ -121,6 +139,9 @@ def main():
                 vals[side] = times[(side, key)]
             elif pair == ("train3", "train1"):
                 vals[side] = derived[(side, "epoch")]
+            elif pair == ("cpu3", "cpu1"):
+                vals[side] = [(b - a) / 2 for a, b in zip(times[(side, "cpu1")],
+                                                          times[(side, "cpu3")])]
             else:
                 vals[side] = derived[(side, "read")]
         ma, mb = statistics.median(vals["A"]), statistics.median(vals["B"])

@@ -108,6 +108,8 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", choices=["train", "apply"], help="one half only")
+    ap.add_argument("--cases", default="plain,histogram,both",
+                    help="training cases to run, of plain, histogram, both (default: all)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads))
@@ -124,7 +126,10 @@ def main():
     train = {}
     model = None
     if args.only != "apply":
+        wanted = set(args.cases.split(","))
         for (label, file, batch, method) in cases(args.workdir, args.entries):
+            if label not in wanted:
+                continue
             key = f"{label} B={batch} {file.name.split('-')[2]}"
             train[key] = {"label": label, "batch": batch, "file": str(file), "t1": [],
                           "tn": [], "epoch_s": [], "step": []}

@@ -48,7 +48,9 @@ mode, path, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
 import ROOT
 ROOT.gROOT.SetBatch(True)
 f = ROOT.TFile.Open(path)
-names = [b.GetName() for b in f.Get("t").GetListOfBranches()]
+tree = f.Get("t")
+names = [str(b.GetName()) for b in tree.GetListOfBranches()]
+entries = int(tree.GetEntries())
 f.Close()
 if mode == "loop":
     ROOT.gInterpreter.Declare("""
@@ -90,7 +92,6 @@ else:
     sums = [df.Sum(n) for n in names]
     checksum = sum(s.GetValue() for s in sums)
     seconds = time.perf_counter() - t0
-entries = int(ROOT.TFile.Open(path).Get("t").GetEntries())
 print(json.dumps({"seconds": seconds, "checksum": checksum, "entries": entries}))
 '''
 

@@ -426,7 +426,9 @@ def part_portable(args, py, exes, out):
     for label, name in [("read_all, its own time (s)", "read"),
                         ("epoch, history.csv (s)", "training epoch (history.csv)"),
                         ("epoch, (3 - 1) / 2 (s)", "training epoch (3 - 1 epochs)"),
-                        ("apply 2M (s)", "apply 2M, whole process")]:
+                        ("epoch, CPU time (3 - 1) / 2 (s)", "training epoch, CPU time"),
+                        ("apply 2M (s)", "apply 2M, whole process"),
+                        ("apply 2M, CPU time (s)", "apply 2M, CPU time")]:
         m = data["rows"].get(label)
         if not m:
             continue
