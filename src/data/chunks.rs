@@ -35,9 +35,16 @@ impl ChunkSize {
         max: 1 << 18,
     };
     /// The sample loader: larger chunks, since the loader keeps only the selected rows.
+    /// `max` is a quarter over `target`: where a basket boundary falls within it
+    /// (baskets of 50,000 or 100,000 entries: chunks of 300,000) chunks end at basket
+    /// boundaries, while a layout of larger baskets (uproot's 500,000-entry `extend` calls, a large
+    /// AutoFlush) is cut at `target` entries: two chunks' columns (read as f64) stay
+    /// under 160 MB with 30 inputs, which keeps training's peak memory within
+    /// 1.5 x the f32 feature matrix + 200 MB (docs/performance.md, "Memory"). Such a
+    /// basket is read by each chunk it spans.
     pub const LOAD: ChunkSize = ChunkSize {
         target: 1 << 18,
-        max: 1 << 19,
+        max: (1 << 18) + (1 << 16),
     };
 }
 
@@ -136,6 +143,18 @@ mod tests {
             assert_eq!(r, [0..t, t..2 * t, 2 * t..3 * t - 5]);
         }
         assert!(chunk_ranges(0..0, &[], size).is_empty());
+        // the loader: 50,000- and 100,000-entry baskets keep their boundaries (300,000
+        // entries a chunk); 500,000-entry baskets are cut at the target, so no chunk
+        // exceeds it (the memory bound)
+        let load = ChunkSize::LOAD;
+        for basket in [50_000u64, 100_000] {
+            let bounds: Vec<u64> = (0..=40).map(|b| b * basket).collect();
+            let r = chunk_ranges(0..2_000_000, &bounds, load);
+            assert!(r[..r.len() - 1].iter().all(|c| c.end - c.start == 300_000));
+        }
+        let bounds: Vec<u64> = (0..=4).map(|b| b * 500_000).collect();
+        let r = chunk_ranges(0..2_000_000, &bounds, load);
+        assert!(r.iter().all(|c| c.end - c.start <= load.target));
         // a part of the entries: the same boundaries, from its start
         let bounds: Vec<u64> = (0..=200).map(|b| b * 1000).collect();
         assert_eq!(

@@ -23,7 +23,16 @@ A benchmark, not a test: `cargo test` never runs it, and nothing asserts a time.
    - apply:  apply_bench.py: `rootgrad apply` end to end against uproot + numpy + uproot
              write, and against rootgrad's own read;
    - memory: memory_bench.py: max RSS of `rootgrad train` (2M) and `rootgrad apply` (2M
-             and 20M).
+             and 20M);
+   - commands: commands_bench.py: `rootgrad train` epochs (by difference of epoch counts)
+             against the step benchmark, `rootgrad apply` against read_all, both basket
+             layouts (50,000 and 500,000 entries per basket);
+   - root:   root_read_bench.py: reading against ROOT 6.40 (compiled TTree loop,
+             RDataFrame on 1 and 2 threads), both layouts (needs --root-python);
+   - portable: ab.py: validation/build-portable's binary against the release build (read,
+             epoch, apply).
+   Before the parts: the FMA-throughput probe (fma_peak.c, gcc), whose peak the step is
+   compared with in the table's last rows.
 5. One table (part, rootgrad, peer, ratio of medians, spread, target, met?), the load
    (`uptime`'s averages) before and after each part; saved as JSON (every run) and as a
    markdown table for docs/performance.md, with the machine, versions, date and command,
@@ -38,8 +47,10 @@ import json
 import os
 import platform
 import shlex
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,10 +59,17 @@ sys.path.insert(0, str(HERE))
 from bench_common import REPO, bench_file, loadavg, machine  # noqa: E402
 
 SCRIPT = "run"
-PARTS = ["train", "read", "apply", "memory"]
+PARTS = ["train", "commands", "read", "root", "apply", "memory", "portable"]
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 # The issue's targets (rootgrad / peer, ratio of medians), by table row.
-TARGETS = {"step 4096": 4.0, "epoch": 3.5, "read": 3.0, "apply / read_all": 0.7}
+TARGETS = {"step 4096": 4.0, "epoch 1024": 3.5, "epoch 4096": 3.0, "read": 3.0,
+           "apply / read_all": 0.7, "epoch / step": 0.9, "step / FMA peak": 0.8,
+           "portable / release": 0.95}
+# Floating-point operations of one training step per event of the reference network
+# (30 -> 64 -> 64 -> 64 -> 1): forward 10,176 multiply-adds, the weight gradients as many,
+# the input gradients of all layers but the first 8,256; 2 flops each.
+STEP_FLOPS = 2 * (10_176 + 10_176 + 8_256)
+LAYOUTS = (50_000, 500_000)
 
 
 def fail(msg):
@@ -203,7 +221,8 @@ def row_kind(r):
 def part_train(args, py, exes, out):
     j = out / "train.json"
     base = [py, HERE / "train_bench.py", "--reps", args.reps, "--threads", args.threads,
-            "--python", py, "--train-step", exes["train_step"], "--json", j, "--epoch"]
+            "--python", py, "--train-step", exes["train_step"], "--json", j, "--epoch",
+            "--epoch-batches", "1024,4096"]
     if args.quick:
         base += ["--batches", "1024,4096", "--min-seconds", "0.2"]
     log = []
@@ -226,7 +245,8 @@ def part_train(args, py, exes, out):
         if kind == "hist-epoch":
             name, target = "epoch 2M, B=1024, histogram loss", None
         elif kind == "epoch":
-            name, target = "epoch 2M, B=1024, shuffled", TARGETS["epoch"]
+            name = f"epoch 2M, B={r['batch']}, shuffled (train_step)"
+            target = TARGETS.get(f"epoch {r['batch']}")
         else:
             name, target = f"step B={r['batch']}", TARGETS.get(f"step {r['batch']}")
         rows.append(row(name, ours, peer, "M ev/s", r["ratio"], spread, target,
@@ -309,11 +329,162 @@ def part_memory(args, py, exes, out):
     return rows, data, log
 
 
+def part_commands(args, py, exes, out):
+    """`rootgrad train` epochs (by difference of epoch counts) against the step benchmark,
+    and `rootgrad apply` against read_all, on both basket layouts: commands_bench.py."""
+    j = out / "commands.json"
+    log = []
+    code, _ = run_part([py, HERE / "commands_bench.py", "--workdir", args.workdir, "--reps",
+                        max(2, args.reps - 2), "--threads", args.threads, "--entries",
+                        args.entries, "--rootgrad", exes["rootgrad"], "--train-step",
+                        exes["train_step"], "--read-all", exes["read_all"], "--json", j], log)
+    if code != 0:
+        raise PartFailed(f"commands_bench.py failed (exit {code})")
+    data = json.loads(j.read_text())
+    rows = []
+    for key, c in data["train"].items():
+        ours = c["epoch_rate"]
+        if c.get("step_rate"):
+            r = row(f"rootgrad train epoch, {key}", ours, c["step_rate"], "M ev/s",
+                    c["ratio_epoch_over_step"], (min(c["paired"]), max(c["paired"])),
+                    TARGETS["epoch / step"], "peer column: train_step at the same B"
+                    + (" with --hist-epoch" if c["label"] == "histogram" else ""))
+        else:
+            r = row(f"rootgrad train epoch, {key}", ours, None, "M ev/s", None, (None, None),
+                    note="histogram loss + gradient reversal; no step benchmark for it")
+        rows.append(r)
+    for key, a in data["apply"].items():
+        rows.append(row(f"rootgrad apply, {key}", a["apply_rate"], a["read_rate"], "M ev/s",
+                        a["ratio_apply_over_read"], (min(a["paired"]), max(a["paired"])),
+                        TARGETS["apply / read_all"], "peer column: read_all, same file"))
+    return rows, data, log
+
+
+def root_python(args):
+    """An interpreter with ROOT's Python package: --root-python, or the suite's own if it
+    imports ROOT; None when there is none (the part is then skipped)."""
+    for cand in ([args.root_python] if args.root_python else []) + [str(args.venv / "bin/python")]:
+        if cand and os.path.exists(cand) and not python_has(cand, ["ROOT"]):
+            return cand
+    return None
+
+
+def part_root(args, py, exes, out):
+    """Reading against ROOT 6.40: its compiled TTree loop and RDataFrame (1 and 2
+    threads), on both basket layouts: root_read_bench.py."""
+    rpy = root_python(args)
+    if rpy is None:
+        return [row("read vs ROOT", None, None, "M ev/s", None, (None, None),
+                    note="skipped: no interpreter with ROOT (pip install root; --root-python)")
+                ], None, []
+    j = out / "root.json"
+    files = [bench_file(args.workdir, args.entries, chunk=c) for c in LAYOUTS]
+    log = []
+    code, _ = run_part([py, HERE / "root_read_bench.py", *files, "--read-all",
+                        exes["read_all"], "--root-python", rpy, "--reps",
+                        max(2, args.reps - 2), "--threads", args.threads, "--json", j], log)
+    if code != 0:
+        raise PartFailed(f"root_read_bench.py failed (exit {code})")
+    data = json.loads(j.read_text())
+    rows = []
+    for path, f in data["files"].items():
+        layout = Path(path).name.split("-")[2].replace("chunk", "") + " per basket"
+        e = f["events_per_second"]
+        for side, ratio in f["ratio_rootgrad_over"].items():
+            ev = f["entries"]
+            ours = [ev / x["seconds"] for x in f["runs"]["rootgrad"]]
+            theirs = [ev / x["seconds"] for x in f["runs"][side]]
+            rows.append(row(f"read 2M x 30, {layout}, vs {side}", e["rootgrad"], e[side],
+                            "M ev/s", ratio, paired(ours, theirs), None, "ROOT 6.40"))
+    return rows, data, log
+
+
+def portable_exes():
+    """validation/build-portable's binary and read_all example (built here)."""
+    code = sh([REPO / "validation" / "build-portable", "--example", "read_all"],
+              cwd=REPO).returncode
+    if code != 0:
+        raise PartFailed(f"validation/build-portable failed (exit {code})")
+    return (REPO / "target" / "portable" / "rootgrad",
+            REPO / "target" / "x86_64-unknown-linux-gnu" / "portable" / "examples" / "read_all")
+
+
+def part_portable(args, py, exes, out):
+    """The portable binary (static glibc) against the ordinary release build: the read, a
+    training epoch and apply, alternating (ab.py)."""
+    port, port_read = portable_exes()
+    j = out / "portable.json"
+    log = []
+    code, _ = run_part([sys.executable, HERE / "ab.py", exes["rootgrad"], port, "--reps",
+                        args.reps, "--threads", args.threads, "--input",
+                        bench_file(args.workdir, args.entries), "--read-all",
+                        exes["read_all"], port_read, "--json", j], log)
+    if code != 0:
+        raise PartFailed(f"ab.py failed (exit {code})")
+    data = json.loads(j.read_text())
+    rows = []
+    for label, name in [("read_all, its own time (s)", "read"),
+                        ("epoch, history.csv (s)", "training epoch (history.csv)"),
+                        ("epoch, (3 - 1) / 2 (s)", "training epoch (3 - 1 epochs)"),
+                        ("epoch, CPU time (3 - 1) / 2 (s)", "training epoch, CPU time"),
+                        ("apply 2M (s)", "apply 2M, whole process"),
+                        ("apply 2M, CPU time (s)", "apply 2M, CPU time")]:
+        m = data["rows"].get(label)
+        if not m:
+            continue
+        # the ratio is release seconds / portable seconds: >= 0.95 is at most 5% slower
+        secs = lambda v: {"median": statistics.median(v), "min": min(v), "max": max(v)}
+        pr = [a / b for a, b in zip(m["A"], m["B"])]
+        rows.append(row(f"portable vs release: {name}", secs(m["B"]), secs(m["A"]), "s",
+                        m["A_median"] / m["B_median"], (min(pr), max(pr)),
+                        TARGETS["portable / release"], "peer column: the release build"))
+    return rows, data, log
+
+
+def fma_peak(threads):
+    """The FMA probe (validation/bench/fma_peak.c, compiled here with gcc): {isa: its JSON
+    line}, or {} when gcc or the probe fails."""
+    exe = Path(tempfile.gettempdir()) / "rootgrad-fma-peak"
+    if sh(["gcc", "-O2", "-pthread", "-o", exe, HERE / "fma_peak.c"]).returncode != 0:
+        return {}
+    p = subprocess.run([str(exe), str(threads)], capture_output=True, text=True)
+    if p.returncode != 0:
+        return {}
+    return {d["isa"]: d for d in map(json.loads, p.stdout.split("\n")[:-1])}
+
+
+def peak_rows(rows, peak, details):
+    """The step (train_step at B = 1024 and 4096, from the train or commands part) as a
+    fraction of the measured FMA peak of the threads used."""
+    best = max((d["gflops_cpu"] for d in peak.values()), default=None)
+    if not best:
+        return []
+    steps = {}
+    train = (details.get("train") or {}).get("result") or {}
+    for d in train.get("rows", []):
+        if row_kind(d) == "step":
+            steps[int(d["batch"])] = d["rootgrad"]["median"]
+    c = (details.get("commands") or {}).get("result") or {}
+    for v in c.get("train", {}).values():
+        if v["label"] == "plain" and v.get("step_rate"):
+            steps.setdefault(v["batch"], v["step_rate"]["median"])
+    out = []
+    for b in sorted(steps):
+        gf = steps[b] * STEP_FLOPS / 1e9
+        r = row(f"step B={b} against the FMA peak", {"median": gf, "min": gf, "max": gf},
+                None, "GFLOP/s",
+                gf / best, (None, None), TARGETS["step / FMA peak"] if b in (1024, 4096)
+                else None, f"GFLOP/s ({STEP_FLOPS} flops per event); peak {best:.0f} GFLOP/s")
+        out.append(r)
+    return out
+
+
 class PartFailed(Exception):
     pass
 
 
-RUNNERS = {"train": part_train, "read": part_read, "apply": part_apply, "memory": part_memory}
+RUNNERS = {"train": part_train, "commands": part_commands, "read": part_read, "root": part_root,
+           "apply": part_apply, "memory": part_memory, "portable": part_portable}
 
 
 # ---------------------------------------------------------------- the table
@@ -323,6 +494,10 @@ def fmt_side(s, unit):
     if s is None:
         return "-"
     if unit == "MB":
+        return f"{s['median']:.0f}"
+    if unit == "s":
+        return f"{s['median']:.3f} ({s['min']:.3f}-{s['max']:.3f})"
+    if unit == "GFLOP/s":
         return f"{s['median']:.0f}"
     return f"{s['median'] / 1e6:.2f} ({s['min'] / 1e6:.2f}-{s['max'] / 1e6:.2f})"
 
@@ -338,7 +513,8 @@ def table_lines(rows, md):
             "met?", "load before -> after", "note"]
     cells = []
     for r in rows:
-        unit = "M events/s median (min-max)" if r["unit"] == "M ev/s" else "max RSS, MB"
+        unit = {"M ev/s": "M events/s median (min-max)", "s": "seconds median (min-max)",
+                "GFLOP/s": "GFLOP/s of the step's median"}.get(r["unit"], "max RSS, MB")
         lo, hi = r["spread"]
         cells.append([
             r["part"], fmt_side(r["rootgrad"], r["unit"]), fmt_side(r["peer"], r["unit"]),
@@ -380,6 +556,9 @@ def main():
                          "one), training steps at B = 1024 and 4096 only")
     ap.add_argument("--only", help=f"comma-separated parts to run, of {','.join(PARTS)} "
                     "(default: all)")
+    ap.add_argument("--root-python", help="an interpreter with ROOT's Python package (pip "
+                    "install root) for the root part (default: the suite's, if it has ROOT; "
+                    "otherwise the part is skipped)")
     ap.add_argument("--skip-big", action="store_true",
                     help="no apply on the 20,000,000-entry file (memory part)")
     args = ap.parse_args()
@@ -406,10 +585,18 @@ def main():
     vers = versions(py)
 
     say("inputs")
-    code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_common as b; "
-            f"print(b.ensure_file({str(args.workdir)!r}, {args.entries}))")
-    if sh([py, "-c", code]).returncode != 0:
-        fail(f"could not write the input file {bench_file(args.workdir, args.entries)}")
+    chunks = [None] + (list(LAYOUTS) if {"commands", "root"} & set(parts) else [])
+    for c in chunks:
+        kw = f", chunk={c}" if c else ""
+        code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_common as b; "
+                f"print(b.ensure_file({str(args.workdir)!r}, {args.entries}{kw}))")
+        if sh([py, "-c", code]).returncode != 0:
+            fail(f"could not write the input file {bench_file(args.workdir, args.entries)}"
+                 + (f" ({c} entries per basket)" if c else ""))
+
+    say("FMA peak (validation/bench/fma_peak.c)")
+    peak = fma_peak(args.threads)
+    print(json.dumps(peak))
 
     out = args.workdir / "results" / f"suite-{start:%Y%m%d-%H%M%S}"
     out.mkdir(parents=True, exist_ok=True)
@@ -433,11 +620,20 @@ def main():
                          "load_before": before, "load_after": after,
                          "seconds": time.perf_counter() - t0}
 
+    prow = peak_rows(rows, peak, details)
+    for r in prow:
+        r["load"] = (None, None)
+    rows += prow
+
     end = datetime.datetime.now(datetime.timezone.utc)
     m = machine()
     header = [
         f"rootgrad benchmark suite, {start:%Y-%m-%d %H:%M} to {end:%H:%M} UTC",
         f"machine: {m['cpus']} CPUs, {m['cpu']}, {m['memory_gib']} GiB, {m['platform']}",
+        "FMA peak, f32, " + (", ".join(
+            f"{k} {v['gflops_cpu']:.0f} GFLOP/s ({v['threads']} threads, by their CPU time; "
+            f"{v['gflops_wall']:.0f} by the wall clock)" for k, v in peak.items())
+            or "not measured (no gcc)"),
         "versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()),
         f"threads: {args.threads} (rootgrad, PyTorch, numpy); uproot serial; "
         f"{args.reps} alternating rounds per measurement"
@@ -454,8 +650,8 @@ def main():
     print()
     for line in header + [""] + table_lines(rows, md=False):
         print(line)
-    md = [f"{header[0]}.", ""] + [f"- {h}" for h in header[1:3]] + \
-        [f"- {header[3]}", f"- command: `{command}`", f"- {header[5]}", ""] + \
+    md = [f"{header[0]}.", ""] + [f"- {h}" for h in header[1:5]] + \
+        [f"- command: `{command}`", f"- {header[6]}", ""] + \
         table_lines(rows, md=True)
     (out / "table.md").write_text("\n".join(md) + "\n")
     (out / "suite.json").write_text(json.dumps({
