@@ -11,7 +11,9 @@ use std::path::Path;
 /// The layers, top first (docs/architecture.md).
 const LAYERS: &[&[&str]] = &[
     &["main", "cmd", "cli"],
-    &["apply", "evaluate", "reweight", "report", "samples"],
+    &[
+        "apply", "batch", "evaluate", "reweight", "report", "samples",
+    ],
     &["train"],
     &["model", "run_folder", "data", "config"],
     &["nn", "loss", "optim", "metrics", "expr", "root"],

@@ -12,6 +12,7 @@
 //! [`crate::reweight::Target`], a clap `ValueEnum`).
 
 pub mod apply;
+pub mod batch;
 pub mod domain;
 pub mod files;
 pub mod judge;
@@ -20,6 +21,7 @@ pub mod train;
 use clap::{Parser, Subcommand};
 
 pub use apply::ApplyArgs;
+pub use batch::{BatchAction, SplitArgs};
 pub use domain::{MorphArgs, ReweightArgs};
 pub use files::{DumpArgs, DumpFormat, InspectArgs};
 pub use judge::{AgreementArgs, FlatnessArgs, ReportArgs, RocArgs};
@@ -74,6 +76,12 @@ pub enum Command {
     /// domain-adapted models on two scenarios, apply them, print a table of separation
     /// and data/simulation agreement, and write HTML reports.
     Demo(DemoArgs),
+    /// Split an apply across batch jobs (HTCondor, Slurm): plan, submit files, status,
+    /// rescue, merge. See docs/batch.md.
+    Batch {
+        #[command(subcommand)]
+        action: BatchAction,
+    },
     /// The toy samples of the demo (photon identification with Z->ee; tau -> 3 mu with
     /// D_s -> phi pi): `rootgrad samples generate`.
     Samples {

@@ -5,6 +5,7 @@
 
 pub mod agreement;
 pub mod apply;
+pub mod batch;
 pub mod demo;
 pub mod dump;
 pub mod flatness;
@@ -33,7 +34,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Inspect(a) => inspect::run(a, out),
         Command::Dump(a) => dump::run(a, out),
         Command::Train(a) => set_threads(a.threads).and_then(|_| train::run(a, out)),
-        Command::Apply(a) => set_threads(a.threads).and_then(|_| apply::run(a, out)),
+        Command::Apply(a) => {
+            set_threads(a.threads.or_else(granted_threads)).and_then(|_| apply::run(a, out))
+        }
         Command::Agreement(a) => agreement::run(a, out),
         Command::Roc(a) => roc::run(a, out),
         Command::Flatness(a) => flatness::run(a, out),
@@ -42,6 +45,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reweight(a) => set_threads(a.threads).and_then(|_| reweight::run(a, out)),
         Command::Morph(a) => morph::run(a, out),
         Command::Demo(a) => demo::run(a, out),
+        Command::Batch { action } => batch::run(action, out),
         Command::Samples {
             action: SamplesAction::Generate(a),
         } => samples_generate::run(a, out),
@@ -59,9 +63,11 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+use crate::batch::shard::granted_threads;
+
 /// Sizes rayon's pool (`--threads`, at least 1: clap checks it); results do not depend
 /// on it.
-fn set_threads(threads: Option<usize>) -> Result<()> {
+pub(crate) fn set_threads(threads: Option<usize>) -> Result<()> {
     let Some(n) = threads else { return Ok(()) };
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
