@@ -17,6 +17,7 @@
 //! that every shard is done and every input unchanged, and writes one friend per input
 //! file through the same writer `apply` uses: same values, same bytes.
 
+pub mod folds;
 pub mod merge;
 pub mod shard;
 pub mod submit;

@@ -1,6 +1,7 @@
 //! The submit files of a job folder: HTCondor (shared filesystem and file transfer) and
-//! a Slurm job array, each running `rootgrad batch run PLAN --shard K` for a list of
-//! shards (all of them, or the ones a rescue reruns).
+//! a Slurm job array, each running one rootgrad command per item: `batch run PLAN
+//! --shard K` for the shards of an apply (all of them, or the ones a rescue reruns),
+//! `train CONFIG --fold K` for the folds of a training.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -38,8 +39,14 @@ pub fn flavour_for(minutes: u64) -> &'static str {
         .unwrap_or("nextweek")
 }
 
-/// The jobs of one submission.
+/// The jobs of one submission: the same command for each item (a shard, a fold),
+/// `{K}` standing for the item.
 pub struct Submission<'a> {
+    /// The arguments of every job, `{K}` for the item; e.g. `batch run DIR/plan.json
+    /// --shard {K}`.
+    pub args: String,
+    /// The arguments in file-transfer mode (`None`: no file-transfer submit file).
+    pub transfer_args: Option<String>,
     /// The rootgrad binary the jobs run (absolute).
     pub binary: &'a Path,
     /// The job folder (absolute), holding plan.json.
@@ -92,10 +99,11 @@ pub fn condor_shared(s: &Submission, table: &str) -> String {
         "# rootgrad batch: HTCondor, shared filesystem (EOS/AFS paths; nothing transferred)\n",
     );
     condor_common(s, &mut out);
+    // the new syntax (in double quotes): single quotes group, as in the Slurm script
     let _ = writeln!(
         out,
-        "arguments      = batch run {} --shard $(shard)",
-        s.dir.join("plan.json").display()
+        "arguments      = \"{}\"",
+        s.args.replace("{K}", "$(shard)")
     );
     out.push_str("should_transfer_files = NO\n");
     let _ = writeln!(out, "queue shard from {table}");
@@ -109,7 +117,12 @@ pub fn condor_transfer(s: &Submission, table: &str) -> String {
         "# rootgrad batch: HTCondor, file transfer (inputs copied to the job; shards/ copied back)\n",
     );
     condor_common(s, &mut out);
-    out.push_str("arguments      = batch run plan.json --shard $(shard) --inputs-here\n");
+    let args = s.transfer_args.as_deref().unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "arguments      = \"{}\"",
+        args.replace("{K}", "$(shard)")
+    );
     out.push_str("should_transfer_files   = YES\n");
     out.push_str("when_to_transfer_output = ON_EXIT\n");
     let _ = writeln!(
@@ -161,9 +174,9 @@ pub fn slurm(s: &Submission, of: usize) -> String {
     out.push_str("set -euo pipefail\n");
     let _ = writeln!(
         out,
-        "exec {} batch run {} --shard \"$SLURM_ARRAY_TASK_ID\"",
+        "exec {} {}",
         s.binary.display(),
-        s.dir.join("plan.json").display()
+        s.args.replace("{K}", "\"$SLURM_ARRAY_TASK_ID\"")
     );
     out
 }

@@ -42,6 +42,51 @@ pub enum BatchAction {
     /// Check that every shard is done and no input changed, and write one friend per
     /// input file (the same values a single `apply` writes).
     Merge(BatchMergeArgs),
+    /// Write a job folder that trains each fold of a k-fold run description as one
+    /// job (`train CONFIG --fold K --out OUT`).
+    Train(BatchTrainArgs),
+    /// Join the folds trained by `train --fold K --out DIR` into DIR/model.json (the
+    /// bytes one `train` of every fold writes), history.csv and summary.json.
+    Combine(BatchMergeArgs),
+    /// Write a job folder that trains each point of a sweep as one job (`sweep ...
+    /// --point P`); `sweep ... --tabulate` then writes the table.
+    Sweep(BatchSweepArgs),
+}
+
+/// `rootgrad batch sweep`.
+#[derive(Debug, Clone, Args)]
+pub struct BatchSweepArgs {
+    /// The run description.
+    pub config: PathBuf,
+    /// `KEY=V1,V2,...` as in `sweep` (no spaces or quotes); repeatable.
+    #[arg(long = "set", value_name = "KEY=V1,V2,...", required = true)]
+    pub sets: Vec<String>,
+    /// Seeds per setting, as in `sweep`.
+    #[arg(long, default_value_t = 1, value_parser = count)]
+    pub repeat: usize,
+    /// The sweep's output folder (its run folders and, after --tabulate, the table).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The job folder (created): submit files and logs.
+    #[arg(long)]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub resources: ResourceArgs,
+}
+
+/// `rootgrad batch train`.
+#[derive(Debug, Clone, Args)]
+pub struct BatchTrainArgs {
+    /// The run description; it must have training.folds.
+    pub config: PathBuf,
+    /// The run folder the folds train into (OUT/fold-K) and `combine` writes.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The job folder (created): submit files and logs.
+    #[arg(long)]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub resources: ResourceArgs,
 }
 
 /// What every job asks the scheduler for.
@@ -142,12 +187,14 @@ pub struct BatchRescueArgs {
     pub resources: ResourceArgs,
 }
 
-/// `rootgrad batch merge`.
+/// `rootgrad batch merge` and `rootgrad batch combine`.
 #[derive(Debug, Clone, Args)]
 pub struct BatchMergeArgs {
-    /// The job folder (holding plan.json).
+    /// The job folder holding plan.json (merge), or the run folder holding fold-K
+    /// (combine).
     pub dir: PathBuf,
-    /// Overwrite existing merged friends.
+    /// Overwrite existing merged friends (merge) or model.json, history.csv and
+    /// summary.json (combine).
     #[arg(long)]
     pub force: bool,
 }

@@ -10,7 +10,9 @@ use crate::batch::submit::{
     condor_shared, condor_transfer, queue_table, slurm, transfer_table, Resources, Submission,
 };
 use crate::batch::{Plan, PlanRequest};
-use crate::cli::batch::{BatchAction, BatchApplyArgs, ResourceArgs};
+use crate::cli::batch::{
+    BatchAction, BatchApplyArgs, BatchSweepArgs, BatchTrainArgs, ResourceArgs,
+};
 use crate::output::write_atomically;
 use crate::{Error, Result};
 
@@ -40,6 +42,19 @@ pub fn run(action: &BatchAction, out: &mut dyn Write) -> Result<()> {
         }
         BatchAction::Status(a) => print_status(&plan_in(&a.dir)?, out),
         BatchAction::Rescue(a) => rescue(&a.dir, &a.resources, out),
+        BatchAction::Train(a) => plan_train(a, out),
+        BatchAction::Sweep(a) => plan_sweep(a, out),
+        BatchAction::Combine(a) => {
+            let k = crate::batch::folds::combine(&a.dir, a.force)?;
+            say(
+                out,
+                &format!(
+                    "{} folds combined -> {}",
+                    k,
+                    crate::run_folder::model_path(&a.dir).display()
+                ),
+            )
+        }
         BatchAction::Merge(a) => {
             for (path, n) in merge(&plan_in(&a.dir)?, a.force)? {
                 say(out, &format!("{}: {n} entries", path.display()))?;
@@ -141,7 +156,10 @@ fn write_submission(
 ) -> Result<()> {
     let bin = binary(r)?;
     let res = resources(r);
+    let plan_path = dir.join("plan.json");
     let sub = Submission {
+        args: format!("batch run {} --shard {{K}}", plan_path.display()),
+        transfer_args: Some("batch run plan.json --shard {K} --inputs-here".into()),
         binary: &bin,
         dir,
         model: &plan.model,
@@ -255,6 +273,109 @@ fn rescue(dir: &Path, r: &ResourceArgs, out: &mut dyn Write) -> Result<()> {
              sbatch {2}/slurm{tag}.sh",
             todo.len(),
             list.join(","),
+            dir.display()
+        ),
+    )
+}
+
+/// `batch train`: one job per fold of the run description.
+fn plan_train(a: &BatchTrainArgs, out: &mut dyn Write) -> Result<()> {
+    let cfg = crate::config::RunConfig::load(&a.config, &[])?;
+    let k = match &cfg.training.split {
+        crate::config::Split::Folds { k, .. } => *k,
+        _ => {
+            return Err(Error::Usage(format!(
+                "{}: no training.folds; `batch train` runs one job per fold",
+                a.config.display()
+            )))
+        }
+    };
+    let dir = abs(&a.dir)?;
+    crate::output::create_dir(&dir.join("logs"))?;
+    let bin = binary(&a.resources)?;
+    let res = resources(&a.resources);
+    let sub = Submission {
+        args: format!(
+            "train {} --fold {{K}} --out {} -q --force",
+            abs(&a.config)?.display(),
+            abs(&a.out)?.display()
+        ),
+        transfer_args: None,
+        binary: &bin,
+        dir: &dir,
+        model: &a.config,
+        shards: (0..k).map(|f| (f, Vec::new())).collect(),
+        resources: &res,
+    };
+    write_jobs(&dir, &sub, "folds.txt", k)?;
+    say(
+        out,
+        &format!(
+            "{}: {k} fold jobs; submit with condor_submit {0}/condor.sub or sbatch \
+             {0}/slurm.sh, then `rootgrad batch combine {}`",
+            dir.display(),
+            a.out.display()
+        ),
+    )
+}
+
+/// Writes the queue table, `condor.sub` and `slurm.sh` of `items` jobs into `dir`.
+fn write_jobs(dir: &Path, sub: &Submission, table: &str, items: usize) -> Result<()> {
+    let files = [
+        (table.to_string(), queue_table(sub)),
+        ("condor.sub".to_string(), condor_shared(sub, table)),
+        ("slurm.sh".to_string(), slurm(sub, items)),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        write_atomically(&path, true, |w| {
+            w.write_all(text.as_bytes()).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })
+        })?;
+    }
+    Ok(())
+}
+
+/// `batch sweep`: one job per point (setting x seed) of the sweep.
+fn plan_sweep(a: &BatchSweepArgs, out: &mut dyn Write) -> Result<()> {
+    let mut points = a.repeat;
+    for s in &a.sets {
+        if s.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"') {
+            return Err(Error::Usage(format!(
+                "--set `{s}`: write it without spaces or quotes for a batch job"
+            )));
+        }
+        points *= super::sweep::split_values(s)?.1.len();
+    }
+    let config = abs(&a.config)?;
+    crate::config::RunConfig::load(&config, &[])?;
+    let dir = abs(&a.dir)?;
+    crate::output::create_dir(&dir.join("logs"))?;
+    let bin = binary(&a.resources)?;
+    let res = resources(&a.resources);
+    let mut args = format!("sweep {}", config.display());
+    for s in &a.sets {
+        args.push_str(&format!(" --set '{s}'"));
+    }
+    let tail = format!(" --repeat {} --out {} -q", a.repeat, abs(&a.out)?.display());
+    args.push_str(&tail);
+    let sub = Submission {
+        args: format!("{args} --point {{K}}"),
+        transfer_args: None,
+        binary: &bin,
+        dir: &dir,
+        model: &a.config,
+        shards: (0..points).map(|p| (p, Vec::new())).collect(),
+        resources: &res,
+    };
+    write_jobs(&dir, &sub, "points.txt", points)?;
+    say(
+        out,
+        &format!(
+            "{}: {points} point jobs; submit with condor_submit {0}/condor.sub or sbatch \
+             {0}/slurm.sh, then `rootgrad {args} --tabulate`",
             dir.display()
         ),
     )

@@ -31,6 +31,10 @@ pub fn run(opts: &TrainArgs, out: &mut dyn Write) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config));
+    let dir = match opts.fold {
+        Some(k) => crate::batch::folds::fold_dir(&dir, k),
+        None => dir,
+    };
     if !opts.force {
         run_folder::refuse_existing(&dir)?;
     }
@@ -40,7 +44,7 @@ pub fn run(opts: &TrainArgs, out: &mut dyn Write) -> Result<()> {
     })?;
     catch_interrupt();
     let progress = Progress::new(opts.quiet);
-    let outcome = crate::train::run(&cfg, &progress, stop_flag())?;
+    let outcome = crate::train::run_folds(&cfg, &progress, stop_flag(), opts.fold)?;
     run_folder::write(&dir, &outcome.model, &outcome.history, &outcome.summary)?;
     let io = |source| Error::Io {
         path: "<stdout>".into(),

@@ -34,9 +34,6 @@ fn apply_shard(d: &Path, k: usize, n: usize, dir: &str) -> String {
 #[test]
 fn merged_shards_are_the_bytes_of_one_apply() {
     let d = setup();
-    let mut args = vec!["apply", "-m", "m/model.json", "-q", "--output-dir", "one"];
-    args.extend(FILES);
-    ok(&args, &d);
     for k in [0, 1, 3] {
         apply_shard(&d, k, 4, "sh");
     }
@@ -58,12 +55,28 @@ fn merged_shards_are_the_bytes_of_one_apply() {
     let out = ok(&["batch", "merge", "sh"], &d);
     assert!(out.contains("20000 entries"), "{out}");
     assert!(!stale.exists());
-    for f in FILES {
+    // the file records the path it was written under: one apply into the same folder
+    let merged: Vec<Vec<u8>> = FILES
+        .iter()
+        .map(|f| std::fs::read(d.join("sh").join(f.replace(".root", ".rootgrad.root"))).unwrap())
+        .collect();
+    let sh = d.join("sh").display().to_string();
+    let mut args = vec![
+        "apply",
+        "-m",
+        "m/model.json",
+        "-q",
+        "--force",
+        "--output-dir",
+        &sh,
+    ];
+    args.extend(FILES);
+    ok(&args, &d);
+    for (f, merged) in FILES.iter().zip(&merged) {
         let name = f.replace(".root", ".rootgrad.root");
-        let one = std::fs::read(d.join("one").join(&name)).unwrap();
-        let merged = std::fs::read(d.join("sh").join(&name)).unwrap();
+        let one = std::fs::read(d.join("sh").join(&name)).unwrap();
         assert!(
-            one == merged,
+            &one == merged,
             "{name}: merged friend differs from one apply's"
         );
     }
@@ -161,7 +174,7 @@ fn bad_inputs(d: &Path) {
     // an input changed after planning
     labelled(&d.join("b.root"), 9_000, 99, 0.0);
     let e = fails(&["batch", "merge", "sh", "--force"], d);
-    assert!(e.contains("b.root") && e.contains("planned"), "{e}");
+    assert!(e.contains("b.root") && e.contains("after planning"), "{e}");
     assert_eq!(std::fs::read(d.join("sh/a.rootgrad.root")).unwrap(), before);
 }
 
@@ -191,4 +204,139 @@ fn an_entry_range_scores_those_entries_of_the_chain() {
         read("one/b.rootgrad.root", 0..5000)
     );
     assert!(!d.join("part/c.rootgrad.root").exists());
+}
+
+/// `train --fold K` per fold, then `batch combine`: model.json is the bytes of one
+/// `train` of every fold (the fold models depend on their own events and seed only);
+/// history.csv has every fold's rows in the same order (all but the last column, the
+/// seconds each epoch took).
+#[test]
+fn folds_trained_apart_combine_into_the_same_model_file() {
+    let d = project(
+        "batch-folds",
+        2000,
+        "epochs = 2\nbatch_size = 256\nfolds = 3\nfold = \"event % 3\"\nvalidation = 0.2",
+        "",
+    );
+    ok(&["train", "run.toml", "--out", "whole", "-q"], &d);
+    // a fold out of range, and combine before every fold is there: exit 2, place named
+    let e = fails(&["train", "run.toml", "--out", "apart", "--fold", "3"], &d);
+    assert!(e.contains("--fold 3") && e.contains("0 to 2"), "{e}");
+    for k in ["2", "0"] {
+        ok(
+            &["train", "run.toml", "--out", "apart", "--fold", k, "-q"],
+            &d,
+        );
+    }
+    let e = fails(&["batch", "combine", "apart"], &d);
+    assert!(e.contains("fold-1"), "{e}");
+    assert!(!d.join("apart/model.json").exists());
+    ok(
+        &["train", "run.toml", "--out", "apart", "--fold", "1", "-q"],
+        &d,
+    );
+    let out = ok(&["batch", "combine", "apart"], &d);
+    assert!(out.contains("3 folds combined"), "{out}");
+    let read = |p: &str| std::fs::read_to_string(d.join(p)).unwrap();
+    assert!(
+        read("whole/model.json") == read("apart/model.json"),
+        "model.json differs"
+    );
+    let rows = |p: &str| -> Vec<String> {
+        read(p)
+            .lines()
+            .map(|l| l.rsplit_once(',').map_or(l, |x| x.0).to_string())
+            .collect()
+    };
+    let whole = rows("whole/history.csv");
+    assert_eq!(whole.len(), 1 + 3 * 2, "{whole:?}");
+    assert_eq!(whole, rows("apart/history.csv"));
+    // the job folder: one job per fold
+    ok(
+        &[
+            "batch", "train", "run.toml", "--out", "apart", "--dir", "jobs",
+        ],
+        &d,
+    );
+    let slurm = std::fs::read_to_string(d.join("jobs/slurm.sh")).unwrap();
+    assert!(
+        slurm.contains("--array=0-2%") && slurm.contains("--fold \"$SLURM_ARRAY_TASK_ID\""),
+        "{slurm}"
+    );
+}
+
+/// `sweep --point P` per point (what each job of `batch sweep` runs), then `sweep
+/// --tabulate`: the same table as one `sweep` (the run folder column aside).
+#[test]
+fn sweep_points_run_apart_tabulate_like_one_sweep() {
+    let d = project(
+        "batch-sweep",
+        1200,
+        "epochs = 1\nbatch_size = 256",
+        "[adaptation]\nmethod = \"histogram\"\n",
+    );
+    let sweep = |extra: &[&str], out: &str| {
+        let mut a = vec![
+            "sweep",
+            "run.toml",
+            "--set",
+            "adaptation.lambda=0,10",
+            "--repeat",
+            "2",
+            "--out",
+            out,
+            "-q",
+        ];
+        a.extend(extra);
+        ok(&a, &d)
+    };
+    sweep(&[], "one");
+    ok(
+        &[
+            "batch",
+            "sweep",
+            "run.toml",
+            "--set",
+            "adaptation.lambda=0,10",
+            "--repeat",
+            "2",
+            "--out",
+            "apart",
+            "--dir",
+            "jobs",
+        ],
+        &d,
+    );
+    let slurm = std::fs::read_to_string(d.join("jobs/slurm.sh")).unwrap();
+    assert!(slurm.contains("--array=0-3%"), "{slurm}");
+    assert!(slurm.contains("--set 'adaptation.lambda=0,10'"), "{slurm}");
+    for p in ["3", "1", "0"] {
+        sweep(&["--point", p], "apart");
+    }
+    let e = fails(
+        &[
+            "sweep",
+            "run.toml",
+            "--set",
+            "adaptation.lambda=0,10",
+            "--repeat",
+            "2",
+            "--out",
+            "apart",
+            "--tabulate",
+        ],
+        &d,
+    );
+    assert!(e.contains("run1_seed1") && e.contains("--point 2"), "{e}");
+    sweep(&["--point", "2"], "apart");
+    sweep(&["--tabulate"], "apart");
+    let rows = |p: &str| -> Vec<String> {
+        std::fs::read_to_string(d.join(p).join("sweep.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplit_once(',').map_or(l, |x| x.0).to_string())
+            .collect()
+    };
+    assert_eq!(rows("one").len(), 5);
+    assert_eq!(rows("one"), rows("apart"));
 }
