@@ -39,7 +39,8 @@ for name in files:
         assert m, args
         k = int(m.group(0))
         seen.append(k)
-        for key in ["request_cpus", "request_memory", "+JobFlavour", "+MaxRuntime", "log"]:
+        # `+Attr` lines are custom job attributes, kept as `MY.Attr`
+        for key in ["request_cpus", "request_memory", "MY.JobFlavour", "MY.MaxRuntime", "log"]:
             assert job.get(key), f"{name}: no {key}"
         assert "$(ClusterId).$(ProcId)" in job.get("output"), job.get("output")
         if "transfer" in name:
