@@ -153,22 +153,8 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
     for &(i, seed) in &points {
         let s = &settings[i];
         let (run_dir, cfg, model) = if o.tabulate {
-            let run_dir = point_dir(&dir, i, seed);
-            let mut sets = s.clone();
-            sets.push(format!("training.seed={seed}"));
-            let cfg = RunConfig::load(&o.config, &sets)?;
-            let path = run_folder::model_path(&run_dir);
-            if !path.exists() {
-                let p = points.iter().position(|&x| x == (i, seed)).unwrap_or(0);
-                return Err(Error::Usage(format!(
-                    "{}: point {p} ({} seed {seed}) was not trained; run `rootgrad sweep ... \
-                     --point {p}` (its batch job) first",
-                    path.display(),
-                    s.join(" ")
-                )));
-            }
-            let model = crate::model::ModelFile::read(&path)?;
-            (run_dir, cfg, model)
+            let p = points.iter().position(|&x| x == (i, seed)).unwrap_or(0);
+            trained_point(o, &dir, s, (p, i, seed))?
         } else {
             train_point(o, &dir, s, i, seed, &progress)?
         };
@@ -216,6 +202,31 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
 /// `OUT/run<i>_seed<s>`: the run folder of setting i with seed s.
 fn point_dir(dir: &Path, i: usize, seed: u64) -> PathBuf {
     dir.join(format!("run{i}_seed{seed}"))
+}
+
+/// The run folder, description and model of point `p` (setting `i`, `seed`), trained
+/// earlier by `--point p`; refused, naming it, when it is not there.
+fn trained_point(
+    o: &SweepArgs,
+    dir: &Path,
+    s: &[String],
+    (p, i, seed): (usize, usize, u64),
+) -> Result<(PathBuf, RunConfig, crate::model::ModelFile)> {
+    let run_dir = point_dir(dir, i, seed);
+    let mut sets = s.to_vec();
+    sets.push(format!("training.seed={seed}"));
+    let cfg = RunConfig::load(&o.config, &sets)?;
+    let path = run_folder::model_path(&run_dir);
+    if !path.exists() {
+        return Err(Error::Usage(format!(
+            "{}: point {p} ({} seed {seed}) was not trained; run `rootgrad sweep ... \
+             --point {p}` (its batch job) first",
+            path.display(),
+            s.join(" ")
+        )));
+    }
+    let model = crate::model::ModelFile::read(&path)?;
+    Ok((run_dir, cfg, model))
 }
 
 /// Trains setting `i` (`s`) with `seed` into its run folder.
