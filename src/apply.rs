@@ -16,11 +16,12 @@
 //! files at once with results in input order ([`for_each_in_order`]), and one input's
 //! friend written as it is scored ([`score_one`]).
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::channel;
 
-use crate::data::chunks::{chunk_plan, read_ahead, ChunkSize};
+use crate::data::chunks::{chunk_plan_in, read_ahead, ChunkSize};
 use crate::model::{ChunkLogits, ScoreBuffers, Scorer};
 use crate::root::write::{write_friend_stream, FriendData, FriendStream, FriendType, StreamColumn};
 use crate::root::{Chain, TreeSpec};
@@ -80,8 +81,20 @@ pub fn stream<R>(
     all_folds: bool,
     body: impl FnOnce(&mut (dyn FnMut() -> Result<Option<ChunkScores>> + Send)) -> R,
 ) -> R {
+    stream_range(scorer, chain, all_folds, 0..chain.entries(), body)
+}
+
+/// [`stream`] over the chain entries `range` only (a shard of a batch plan, or
+/// `--entry-start/--entry-stop`); the scores are those of the same entries in a whole run.
+pub fn stream_range<R>(
+    scorer: &Scorer,
+    chain: &Chain,
+    all_folds: bool,
+    range: Range<u64>,
+    body: impl FnOnce(&mut (dyn FnMut() -> Result<Option<ChunkScores>> + Send)) -> R,
+) -> R {
     let exprs = scorer.exprs();
-    let ranges = chunk_plan(chain, &exprs, ChunkSize::SCORE);
+    let ranges = chunk_plan_in(chain, &exprs, ChunkSize::SCORE, range);
     read_ahead(chain, &exprs, ranges, |read| {
         let mut buf = ScoreBuffers::default();
         let mut next = move || -> Result<Option<ChunkScores>> {
@@ -273,8 +286,23 @@ pub fn score_one(
     job: &Job,
     chain: &Chain,
     req: &FriendRequest,
+    done: impl FnMut(u64) + Send,
+) -> Result<u64> {
+    score_range(scorer, job, chain, req, 0..chain.entries(), done)
+}
+
+/// [`score_one`] over the chain entries `range` only: `job.output` gets a friend of
+/// `range.end - range.start` entries, the scores of those entries.
+pub fn score_range(
+    scorer: &Scorer,
+    job: &Job,
+    chain: &Chain,
+    req: &FriendRequest,
+    range: Range<u64>,
     mut done: impl FnMut(u64) + Send,
 ) -> Result<u64> {
+    let stop = range.end.min(chain.entries());
+    let range = range.start.min(stop)..stop;
     let mut columns = vec![StreamColumn {
         name: req.branch.to_string(),
         kind: FriendType::F32,
@@ -291,11 +319,11 @@ pub fn score_one(
         path: &job.output,
         tree: req.tree_name,
         columns: &columns,
-        entries: chain.entries(),
+        entries: range.end - range.start,
         overwrite: req.force,
     };
     let mut nonfinite = 0;
-    stream(scorer, chain, req.all_folds, |next| {
+    stream_range(scorer, chain, req.all_folds, range, |next| {
         write_friend_stream(&spec, || {
             let Some(c) = next()? else {
                 return Ok(None);

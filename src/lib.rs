@@ -5,6 +5,7 @@
 //! one error a run may end with. See `../shared/DESIGN.md` for the layout.
 
 pub mod apply;
+pub mod batch;
 pub mod cli;
 pub mod cmd;
 pub mod config;

@@ -82,6 +82,48 @@ pub fn temp_name(name: &str, pid: u32, n: u64) -> String {
     format!(".{name}.rootgrad-tmp-{pid:010}-{:06}", n % 1_000_000)
 }
 
+/// Whether process `pid` runs on this machine (`/proc/<pid>` exists). Where there is no
+/// `/proc` every process counts as alive, so nothing is removed on its account.
+pub fn process_alive(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+}
+
+/// The pid in temporary name `name` (`.<output>.rootgrad-tmp-<pid>-<n>`, see
+/// [`temp_name`]), or `None` if it is not one.
+pub fn temp_pid(name: &str) -> Option<u32> {
+    let (head, n) = name.rsplit_once('-')?;
+    let (head, pid) = head.rsplit_once('-')?;
+    let ok = name.starts_with('.')
+        && head.ends_with(".rootgrad-tmp")
+        && pid.len() == 10
+        && n.len() == 6
+        && n.bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| pid.parse().ok()).flatten()
+}
+
+/// Removes the temporary files in `folder` left by processes that are gone (a job
+/// killed with `kill -9` at its time limit leaves its temporary output behind); returns
+/// what it removed. Only processes of this machine can be checked: a temporary file of
+/// a process that still runs here, or of pid 0, is kept.
+pub fn remove_stale_temps(folder: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = fs::read_dir(folder) else {
+        return removed;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = temp_pid(&name) else { continue };
+        if pid != 0 && pid != std::process::id() && !process_alive(pid) {
+            let p = e.path();
+            if fs::remove_file(&p).is_ok() {
+                removed.push(p);
+            }
+        }
+    }
+    removed
+}
+
 /// Refuses the first of `files` that exists, unless `force`: a command checks every
 /// output it will write before it does any work.
 pub fn refuse_existing(files: &[PathBuf], force: bool) -> Result<()> {
@@ -154,6 +196,7 @@ pub fn write_atomically(
             dir.display()
         )));
     }
+    remove_stale_temps(dir);
     let tmp = TempFile::create(dir, path)?;
     let io = |source| Error::Io {
         path: tmp.path().to_path_buf(),
@@ -220,6 +263,27 @@ mod tests {
         write_atomically(&p, true, |w| Ok(w.write_all(b"new").unwrap())).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"new");
         assert_eq!(leftovers(&d), Vec::<String>::new());
+    }
+
+    #[test]
+    fn stale_temporary_files_of_dead_processes_are_removed_live_ones_kept() {
+        let d = folder("stale");
+        // pid 4_200_000 is above the largest pid Linux gives (2^22 - 1): never a live process
+        let dead = temp_name("a.root", 4_200_000, 1);
+        let mine = temp_name("a.root", std::process::id(), 1);
+        let other = "a.root.rootgrad-tmp-x";
+        for n in [&dead, &mine, other] {
+            fs::write(d.join(n), b"x").unwrap();
+        }
+        assert_eq!(temp_pid(&dead), Some(4_200_000));
+        assert_eq!(temp_pid(other), None);
+        let removed = remove_stale_temps(&d);
+        assert_eq!(removed, vec![d.join(&dead)]);
+        let mut left = leftovers(&d);
+        left.sort();
+        let mut want = vec![mine.clone(), other.to_string()];
+        want.sort();
+        assert_eq!(left, want);
     }
 
     #[test]

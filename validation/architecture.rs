@@ -12,7 +12,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["main", "cmd", "cli"],
     &[
-        "apply", "evaluate", "export", "reweight", "report", "samples",
+        "apply", "batch", "evaluate", "export", "reweight", "report", "samples",
     ],
     &["train"],
     &["model", "run_folder", "data", "config"],

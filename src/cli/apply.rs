@@ -47,4 +47,7 @@ pub struct ApplyArgs {
     /// No progress bars.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Score part of the inputs: an entry range or a shard of a plan.
+    #[command(flatten)]
+    pub split: super::SplitArgs,
 }

@@ -12,6 +12,7 @@
 //! [`crate::reweight::Target`], a clap `ValueEnum`).
 
 pub mod apply;
+pub mod batch;
 pub mod domain;
 pub mod export;
 pub mod files;
@@ -21,6 +22,7 @@ pub mod train;
 use clap::{Parser, Subcommand};
 
 pub use apply::ApplyArgs;
+pub use batch::{BatchAction, SplitArgs};
 pub use domain::{MorphArgs, ReweightArgs};
 pub use export::{ExportArgs, ExportFormat};
 pub use files::{DumpArgs, DumpFormat, InspectArgs};
@@ -84,6 +86,12 @@ pub enum Command {
     /// Print a run description with every key at its default, commented (the reference
     /// of docs/config.md that travels with the binary): `rootgrad init > my.toml`.
     Init,
+    /// Split an apply across batch jobs (HTCondor, Slurm): plan, submit files, status,
+    /// rescue, merge. See docs/batch.md.
+    Batch {
+        #[command(subcommand)]
+        action: BatchAction,
+    },
     /// The toy samples of the demo (photon identification with Z->ee; tau -> 3 mu with
     /// D_s -> phi pi): `rootgrad samples generate`.
     Samples {

@@ -35,6 +35,11 @@ pub struct TrainArgs {
     /// Overwrite model.json, history.csv and summary.json if they exist.
     #[arg(long)]
     pub force: bool,
+    /// With k folds (training.folds): train fold K only (from 0), into OUT/fold-K/;
+    /// `rootgrad batch combine OUT` then writes OUT/model.json, the same bytes as
+    /// training every fold in one process. See docs/batch.md.
+    #[arg(long, value_name = "K")]
+    pub fold: Option<usize>,
 }
 
 /// `rootgrad sweep`.
@@ -68,6 +73,14 @@ pub struct SweepArgs {
     /// No progress bars or per-epoch lines.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Train point P only (setting x seed, from 0, settings in order, seeds inner),
+    /// into its run folder, without the table: one batch job of `batch sweep`.
+    #[arg(long, value_name = "P", conflicts_with = "tabulate")]
+    pub point: Option<usize>,
+    /// Train nothing: tabulate the run folders the points' jobs wrote (every point
+    /// must be there).
+    #[arg(long)]
+    pub tabulate: bool,
 }
 
 /// `rootgrad demo`.

@@ -28,9 +28,14 @@
 
 use std::io::Write;
 
+use std::ops::Range;
+use std::path::Path;
+
 use crate::apply::{
-    check_name, for_each_in_order, plan_jobs, score_one, FriendRequest, OutputNames,
+    check_name, for_each_in_order, plan_jobs, score_range, FriendRequest, Job, OutputNames,
 };
+use crate::batch::shard::Inputs;
+use crate::batch::{Plan, PlanRequest};
 use crate::data::open_chain;
 use crate::expr::Expr;
 use crate::model::{ModelFile, ReweightFactor, Scorer};
@@ -57,6 +62,20 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
     }
     check_name(&opts.branch, "--branch")?;
     check_name(&opts.tree_name, "--tree-name")?;
+    if model.reweight.is_some()
+        && (opts.split.shard.is_some()
+            || opts.split.entry_start.is_some()
+            || opts.split.entry_stop.is_some())
+    {
+        return Err(Error::Usage(format!(
+            "{} is a reweighter's model, applied to whole files (its normalisation is over \
+             each file); --shard and --entry-start/--entry-stop are for classifier models",
+            opts.model.display()
+        )));
+    }
+    if let Some((i, n)) = opts.split.shard {
+        return run_shard(opts, i, n, out);
+    }
     // removed again if nothing is written into it
     let _dir = opts
         .output_dir
@@ -68,7 +87,7 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
         output_dir: opts.output_dir.as_deref(),
         tree_name: &opts.tree_name,
     };
-    let jobs = plan_jobs(&opts.inputs, &opts.friends, &names)?;
+    let mut jobs = plan_jobs(&opts.inputs, &opts.friends, &names)?;
     if let Some(f) = &model.reweight {
         return apply_factor(opts, &scorer, f, &jobs, out);
     }
@@ -81,11 +100,6 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
     // open and check everything before writing anything
     let mut chains = Vec::with_capacity(jobs.len());
     for j in &jobs {
-        if j.output.exists() && !opts.force {
-            return Err(Error::OutputExists {
-                path: j.output.clone(),
-            });
-        }
         let chain = open_chain(std::slice::from_ref(&j.input), &j.friends)?;
         scorer.check(&chain).map_err(|e| match e {
             Error::Usage(m) => Error::Usage(format!("{}: {m}", j.input)),
@@ -93,8 +107,19 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
         })?;
         chains.push(chain);
     }
+    let ranges = entry_ranges(opts, &mut jobs, &mut chains)?;
+    for j in &jobs {
+        if j.output.exists() && !opts.force {
+            return Err(Error::OutputExists {
+                path: j.output.clone(),
+            });
+        }
+        if let Some(folder) = j.output.parent() {
+            crate::output::remove_stale_temps(folder);
+        }
+    }
     let progress = Progress::new(opts.quiet);
-    let total: u64 = chains.iter().map(|c| c.entries()).sum();
+    let total: u64 = ranges.iter().map(|r| r.end - r.start).sum();
     let bar = progress.bar(total, "entries", "scoring");
     let at_once = rayon::current_num_threads().clamp(1, MAX_FILES_AT_ONCE);
     let io = |source| Error::Io {
@@ -106,7 +131,10 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
     for_each_in_order(
         jobs.len(),
         at_once,
-        |i| score_one(&scorer, &jobs[i], &chains[i], &req, |n| bar.inc(n)),
+        |i| {
+            let r = ranges[i].clone();
+            score_range(&scorer, &jobs[i], &chains[i], &req, r, |n| bar.inc(n))
+        },
         |i, result| {
             let j = &jobs[i];
             match result {
@@ -117,7 +145,7 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
                                 out,
                                 "{}: {} entries scored -> {}:{}",
                                 j.input,
-                                chains[i].entries(),
+                                ranges[i].end - ranges[i].start,
                                 j.output.display(),
                                 opts.tree_name
                             )
@@ -243,6 +271,120 @@ fn apply_factor(
             path: "<stdout>".into(),
             source,
         })?;
+    }
+    Ok(())
+}
+
+/// Each job's entries: all of them, or with --entry-start/--entry-stop (counted over the
+/// chain of all inputs) the part of the range in each file, whose output is then named
+/// `<stem>.<tree>.<first>-<stop>.root` (its own entry numbers); files outside the
+/// range are dropped.
+fn entry_ranges(
+    opts: &ApplyOptions,
+    jobs: &mut Vec<Job>,
+    chains: &mut Vec<crate::root::Chain>,
+) -> Result<Vec<Range<u64>>> {
+    let total: u64 = chains.iter().map(|c| c.entries()).sum();
+    let (start, stop) = (opts.split.entry_start, opts.split.entry_stop);
+    if start.is_none() && stop.is_none() {
+        return Ok(chains.iter().map(|c| 0..c.entries()).collect());
+    }
+    let (a, b) = (start.unwrap_or(0), stop.unwrap_or(total).min(total));
+    if a >= b {
+        return Err(Error::Usage(format!(
+            "--entry-start {a} --entry-stop {b}: an empty range; the inputs have {total} \
+             entries (from 0)"
+        )));
+    }
+    let mut ranges = Vec::new();
+    let mut kept_jobs = Vec::new();
+    let mut kept_chains = Vec::new();
+    let mut first = 0;
+    for (mut j, c) in jobs.drain(..).zip(chains.drain(..)) {
+        let n = c.entries();
+        let (lo, hi) = (a.max(first) - first, b.min(first + n).saturating_sub(first));
+        first += n;
+        if lo >= hi.min(n) {
+            continue;
+        }
+        if opts.output.is_none() {
+            let name = j
+                .output
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned());
+            let name = name.unwrap_or_default();
+            let stem = name.strip_suffix(".root").unwrap_or(&name);
+            j.output = j.output.with_file_name(format!("{stem}.{lo}-{hi}.root"));
+        }
+        ranges.push(lo..hi);
+        kept_jobs.push(j);
+        kept_chains.push(c);
+    }
+    *jobs = kept_jobs;
+    *chains = kept_chains;
+    Ok(ranges)
+}
+
+/// `apply --shard I/N --output-dir DIR`: plans (or checks DIR/plan.json against the
+/// plan these flags give) and runs shard I.
+fn run_shard(opts: &ApplyOptions, i: usize, n: usize, out: &mut dyn Write) -> Result<()> {
+    let Some(dir) = opts.output_dir.as_deref() else {
+        return Err(Error::Usage(
+            "--shard needs --output-dir DIR: the plan, the shards' friends and their results \
+             go there"
+                .into(),
+        ));
+    };
+    if opts.output.is_some() || opts.split.entry_start.is_some() {
+        return Err(Error::Usage(
+            "--shard: -o and --entry-start/--entry-stop do not go with it".into(),
+        ));
+    }
+    let plan = Plan::make(&PlanRequest {
+        model: &opts.model,
+        inputs: &opts.inputs,
+        friends: &opts.friends,
+        output_dir: Some(dir),
+        tree_name: &opts.tree_name,
+        branch: &opts.branch,
+        all_folds: opts.all_folds,
+        shards: n,
+    })?;
+    crate::output::create_dir(dir)?;
+    let path = dir.join("plan.json");
+    same_plan(&path, &plan)?;
+    let r = crate::batch::shard::run(&path, i, Some(n), Inputs::AsPlanned)?;
+    writeln!(
+        out,
+        "shard {i} of {n}: {} entries scored in {} pieces -> {}",
+        r.entries_scored,
+        r.pieces.len(),
+        crate::batch::result_path(dir, i).display()
+    )
+    .map_err(|source| Error::Io {
+        path: "<stdout>".into(),
+        source,
+    })
+}
+
+/// Writes `plan` as `path`, or checks that the plan there (written by another shard)
+/// is the same one.
+fn same_plan(path: &Path, plan: &Plan) -> Result<()> {
+    if !path.exists() {
+        match plan.write(path, false) {
+            Err(Error::OutputExists { .. }) => {} // another shard was first
+            r => return r,
+        }
+    }
+    let there = Plan::read(path)?;
+    if there.id != plan.id {
+        return Err(Error::Usage(format!(
+            "{}: a plan of other inputs, model or shard count is there (id {}; these flags \
+             give {}); use another --output-dir, or remove it to start over",
+            path.display(),
+            there.id,
+            plan.id
+        )));
     }
     Ok(())
 }

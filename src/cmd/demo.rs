@@ -271,6 +271,7 @@ fn apply_to_control_region(cfg: &RunConfig, dir: &Path, commands: &mut Vec<Strin
         force: true,
         threads: None,
         quiet: true,
+        split: Default::default(),
     };
     super::apply::run(&opts, &mut std::io::sink())?;
     commands.push(format!(

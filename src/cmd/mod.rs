@@ -5,6 +5,7 @@
 
 pub mod agreement;
 pub mod apply;
+pub mod batch;
 pub mod demo;
 pub mod dump;
 pub mod export;
@@ -35,7 +36,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Inspect(a) => inspect::run(a, out),
         Command::Dump(a) => dump::run(a, out),
         Command::Train(a) => set_threads(a.threads).and_then(|_| train::run(a, out)),
-        Command::Apply(a) => set_threads(a.threads).and_then(|_| apply::run(a, out)),
+        Command::Apply(a) => {
+            set_threads(a.threads.or_else(granted_threads)).and_then(|_| apply::run(a, out))
+        }
         Command::Export(a) => export::run(a, out),
         Command::Agreement(a) => agreement::run(a, out),
         Command::Roc(a) => roc::run(a, out),
@@ -46,6 +49,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Morph(a) => morph::run(a, out),
         Command::Demo(a) => demo::run(a, out),
         Command::Init => init::run(out),
+        Command::Batch { action } => batch::run(action, out),
         Command::Samples {
             action: SamplesAction::Generate(a),
         } => samples_generate::run(a, out),
@@ -63,9 +67,11 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+use crate::batch::shard::granted_threads;
+
 /// Sizes rayon's pool (`--threads`, at least 1: clap checks it); results do not depend
 /// on it.
-fn set_threads(threads: Option<usize>) -> Result<()> {
+pub(crate) fn set_threads(threads: Option<usize>) -> Result<()> {
     let Some(n) = threads else { return Ok(()) };
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)

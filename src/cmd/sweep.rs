@@ -123,54 +123,64 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
         PathBuf::from(format!("rootgrad-sweep-{stem}"))
     });
     let table = dir.join("sweep.csv");
-    if table.exists() && !o.force {
+    if o.point.is_none() && table.exists() && !o.force {
         return Err(Error::OutputExists { path: table });
     }
     let _dir = crate::output::NewDir::create(&dir)?;
     catch_interrupt();
+    let points: Vec<(usize, u64)> = (0..settings.len())
+        .flat_map(|i| (0..o.repeat).map(move |r| (i, r as u64)))
+        .map(|(i, r)| (i, base.training.seed + r))
+        .collect();
+    if let Some(p) = o.point {
+        let Some(&(i, seed)) = points.get(p) else {
+            return Err(Error::Usage(format!(
+                "--point {p}: this sweep has {} points (settings x --repeat), 0 to {}",
+                points.len(),
+                points.len() - 1
+            )));
+        };
+        let (run_dir, _, _) = train_point(o, &dir, &settings[i], i, seed, &progress)?;
+        return writeln!(out, "point {p}: wrote {}", run_dir.display()).map_err(|source| {
+            Error::Io {
+                path: "<stdout>".into(),
+                source,
+            }
+        });
+    }
     let mut rows = Vec::new();
-    for (i, s) in settings.iter().enumerate() {
-        for r in 0..o.repeat {
-            let seed = base.training.seed + r as u64;
-            let mut sets = s.clone();
-            sets.push(format!("training.seed={seed}"));
-            let cfg = RunConfig::load_with(&o.config, &sets, &o.unsets)?;
-            let run_dir = dir.join(format!("run{i}_seed{seed}"));
-            let _run_dir = crate::output::NewDir::create(&run_dir)?;
-            if !o.force {
-                run_folder::refuse_existing(&run_dir)?;
+    for &(i, seed) in &points {
+        let s = &settings[i];
+        let (run_dir, cfg, model) = if o.tabulate {
+            let p = points.iter().position(|&x| x == (i, seed)).unwrap_or(0);
+            trained_point(o, &dir, s, (p, i, seed))?
+        } else {
+            train_point(o, &dir, s, i, seed, &progress)?
+        };
+        let ev = Evaluation::run(&cfg, &model, &Progress::hidden())?;
+        let head = ev.headline()?;
+        let chi2_ndf = match (&ev.data, &ev.mc) {
+            (Some(d), Some(m)) if !d.scores.is_empty() && !m.scores.is_empty() => {
+                let edges = auto_edges(&[&d.scores, &m.scores], o.bins, None)?;
+                let (a, _, _) = compare(
+                    "score",
+                    (&d.scores, &d.weights),
+                    (&m.scores, &m.weights),
+                    &edges,
+                )?;
+                a.chi2_per_ndf()
             }
-            progress.say(&format!("sweep: {} (seed {seed})", s.join(" ")));
-            let outcome = crate::train::run(&cfg, &progress, stop_flag())?;
-            run_folder::write(&run_dir, &outcome.model, &outcome.history, &outcome.summary)?;
-            let ev = Evaluation::run(&cfg, &outcome.model, &Progress::hidden())?;
-            let head = ev.headline()?;
-            let chi2_ndf = match (&ev.data, &ev.mc) {
-                (Some(d), Some(m)) if !d.scores.is_empty() && !m.scores.is_empty() => {
-                    let edges = auto_edges(&[&d.scores, &m.scores], o.bins, None)?;
-                    let (a, _, _) = compare(
-                        "score",
-                        (&d.scores, &d.weights),
-                        (&m.scores, &m.weights),
-                        &edges,
-                    )?;
-                    a.chi2_per_ndf()
-                }
-                _ => None,
-            };
-            rows.push(Row {
-                setting: i,
-                label: s.join(" "),
-                seed,
-                dir: run_dir,
-                auc: head.auc,
-                ks: head.ks,
-                chi2_ndf,
-            });
-            if stop_flag().load(Ordering::SeqCst) {
-                break;
-            }
-        }
+            _ => None,
+        };
+        rows.push(Row {
+            setting: i,
+            label: s.join(" "),
+            seed,
+            dir: run_dir,
+            auc: head.auc,
+            ks: head.ks,
+            chi2_ndf,
+        });
         if stop_flag().load(Ordering::SeqCst) {
             progress.say("sweep: interrupted; writing the table of the models trained so far");
             break;
@@ -186,6 +196,60 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
     write!(out, "{md}").map_err(io)?;
     writeln!(out, "wrote {}", dir.join("sweep.csv").display()).map_err(io)?;
     Ok(())
+}
+
+/// `OUT/run<i>_seed<s>`: the run folder of setting i with seed s.
+fn point_dir(dir: &Path, i: usize, seed: u64) -> PathBuf {
+    dir.join(format!("run{i}_seed{seed}"))
+}
+
+/// The run folder, description and model of point `p` (setting `i`, `seed`), trained
+/// earlier by `--point p`; refused, naming it, when it is not there.
+fn trained_point(
+    o: &SweepArgs,
+    dir: &Path,
+    s: &[String],
+    (p, i, seed): (usize, usize, u64),
+) -> Result<(PathBuf, RunConfig, crate::model::ModelFile)> {
+    let run_dir = point_dir(dir, i, seed);
+    let mut sets = s.to_vec();
+    sets.push(format!("training.seed={seed}"));
+    let cfg = RunConfig::load_with(&o.config, &sets, &o.unsets)?;
+    let path = run_folder::model_path(&run_dir);
+    if !path.exists() {
+        return Err(Error::Usage(format!(
+            "{}: point {p} ({} seed {seed}) was not trained; run `rootgrad sweep ... \
+             --point {p}` (its batch job) first",
+            path.display(),
+            s.join(" ")
+        )));
+    }
+    let model = crate::model::ModelFile::read(&path)?;
+    Ok((run_dir, cfg, model))
+}
+
+/// Trains setting `i` (`s`) with `seed` into its run folder.
+fn train_point(
+    o: &SweepArgs,
+    dir: &Path,
+    s: &[String],
+    i: usize,
+    seed: u64,
+    progress: &Progress,
+) -> Result<(PathBuf, RunConfig, crate::model::ModelFile)> {
+    let mut sets = s.to_vec();
+    sets.push(format!("training.seed={seed}"));
+    let cfg = RunConfig::load_with(&o.config, &sets, &o.unsets)?;
+    let run_dir = point_dir(dir, i, seed);
+    // removed again if training fails before anything is written into it
+    let _run_dir = crate::output::NewDir::create(&run_dir)?;
+    if !o.force {
+        run_folder::refuse_existing(&run_dir)?;
+    }
+    progress.say(&format!("sweep: {} (seed {seed})", s.join(" ")));
+    let outcome = crate::train::run(&cfg, progress, stop_flag())?;
+    run_folder::write(&run_dir, &outcome.model, &outcome.history, &outcome.summary)?;
+    Ok((run_dir, cfg, outcome.model))
 }
 
 fn opt(v: Option<f64>) -> String {

@@ -31,6 +31,10 @@ pub fn run(opts: &TrainArgs, out: &mut dyn Write) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config));
+    let dir = match opts.fold {
+        Some(k) => crate::batch::folds::fold_dir(&dir, k),
+        None => dir,
+    };
     if !opts.force {
         run_folder::refuse_existing(&dir)?;
     }
@@ -41,7 +45,7 @@ pub fn run(opts: &TrainArgs, out: &mut dyn Write) -> Result<()> {
     for n in &cfg.notes {
         progress.say(n);
     }
-    let outcome = crate::train::run(&cfg, &progress, stop_flag())?;
+    let outcome = crate::train::run_folds(&cfg, &progress, stop_flag(), opts.fold)?;
     run_folder::write(&dir, &outcome.model, &outcome.history, &outcome.summary)?;
     let io = |source| Error::Io {
         path: "<stdout>".into(),

@@ -117,10 +117,40 @@ fn init_tensors(
 
 /// Runs the whole training of a checked run description.
 pub fn run(cfg: &RunConfig, progress: &Progress, stop: &AtomicBool) -> Result<Outcome> {
+    run_folds(cfg, progress, stop, None)
+}
+
+/// [`run`], or with `only = Some(k)` the training of fold k alone (`train --fold`): the
+/// model file then holds that fold's model only, the one a whole run trains for it
+/// (each fold's model depends on its own fold's events and seed only).
+pub fn run_folds(
+    cfg: &RunConfig,
+    progress: &Progress,
+    stop: &AtomicBool,
+    only: Option<usize>,
+) -> Result<Outcome> {
     let started = std::time::Instant::now();
     let plan = cfg.loss_plan()?;
     let prep = Prepared::load(cfg, progress)?;
-    let trained = train_models(cfg, &plan, &prep, progress, stop)?;
+    if let Some(f) = only {
+        match prep.k {
+            Some(k) if f < k => {}
+            Some(k) => {
+                return Err(Error::Usage(format!(
+                    "--fold {f}: {} has {k} folds, 0 to {}",
+                    cfg.path.display(),
+                    k - 1
+                )))
+            }
+            None => {
+                return Err(Error::Usage(format!(
+                    "--fold {f}: {} trains one model without folds (training.folds)",
+                    cfg.path.display()
+                )))
+            }
+        }
+    }
+    let trained = train_models(cfg, &plan, &prep, progress, stop, only)?;
     let (sig, bkg, data, mc) = (&prep.sig, &prep.bkg, &prep.data, &prep.mc);
     let mut reports: Vec<&SampleReport> = vec![&sig.report, &bkg.report];
     reports.extend(data.iter().map(|d| &d.report));
@@ -161,6 +191,7 @@ fn train_models(
     prep: &Prepared,
     progress: &Progress,
     stop: &AtomicBool,
+    only: Option<usize>,
 ) -> Result<Trained> {
     let mut t = Trained {
         scorings: Vec::new(),
@@ -170,6 +201,9 @@ fn train_models(
         constant: Vec::new(),
     };
     for m in prep.models() {
+        if only.is_some() && m != only {
+            continue;
+        }
         let init = init_tensors(cfg, m)?;
         let st = match &init {
             Some((st, _)) => st.clone(),

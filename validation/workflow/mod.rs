@@ -15,6 +15,7 @@
 //!   `sweep` trains each value.
 
 mod apply;
+mod batch;
 mod errors;
 mod train;
 mod validate;
