@@ -35,7 +35,7 @@ pub struct ReweightArgs {
     #[arg(long = "check", value_name = "EXPR")]
     pub checks: Vec<String>,
     /// Bins of the histograms (chi2 and figures).
-    #[arg(long, default_value_t = 40, value_parser = count)]
+    #[arg(long, default_value_t = crate::metrics::binning::DEFAULT_BINS, value_parser = count)]
     pub bins: usize,
     /// SVG figures instead of PNG.
     #[arg(long)]
@@ -66,7 +66,7 @@ pub struct MorphArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
     /// Bins of the histograms (chi2 and figures).
-    #[arg(long, default_value_t = 40, value_parser = count)]
+    #[arg(long, default_value_t = crate::metrics::binning::DEFAULT_BINS, value_parser = count)]
     pub bins: usize,
     /// SVG figures instead of PNG.
     #[arg(long)]

@@ -15,6 +15,7 @@ pub mod reweight;
 pub mod roc;
 pub mod samples;
 pub mod samples_generate;
+pub mod sf;
 pub mod sweep;
 pub mod train;
 
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Apply(a) => set_threads(a.threads).and_then(|_| apply::run(a, out)),
         Command::Agreement(a) => agreement::run(a, out),
         Command::Roc(a) => roc::run(a, out),
+        Command::Sf(a) => sf::run(a, out),
         Command::Flatness(a) => flatness::run(a, out),
         Command::Report(a) => report::run(a, out),
         Command::Sweep(a) => sweep::run(a, out),

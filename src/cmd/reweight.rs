@@ -51,6 +51,18 @@ pub struct CheckResult {
     /// compared with `after.ks` (out-of-fold) it shows how well the factor generalises.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after_in_sample_ks: Option<f64>,
+    /// The held-out agreement got worse ([`got_worse`]): flagged in the table, the
+    /// report and a warning.
+    pub worse: bool,
+}
+
+/// Whether reweighting made the agreement in a variable worse: chi2/ndf after above
+/// chi2/ndf before (same binning), or, where the chi2 is not defined, a larger KS.
+pub fn got_worse(before: &Agreement, after: &Agreement) -> bool {
+    match (before.chi2_per_ndf(), after.chi2_per_ndf()) {
+        (Some(b), Some(a)) => a > b,
+        _ => after.ks > before.ks,
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -351,11 +363,13 @@ fn judge(
         ];
         plot.title = Some("Control region".into());
         plots.push((format!("var_{j}_{}", branch_name(name)), plot));
+        let worse = got_worse(&before, &after);
         results.push(CheckResult {
             var: name.clone(),
             before,
             after,
             after_in_sample_ks: in_ks,
+            worse,
         });
     }
     Ok(Judged {
@@ -427,22 +441,48 @@ fn write_report(
                 .map_or("-".into(), |v| format!("{v:.4}")),
             r.before.chi2_text(),
             r.after.chi2_text(),
+            if r.worse { "WORSE" } else { "" }.into(),
         ]);
+        let c = |a: &Agreement| match (a.chi2, a.ndf, a.p_value) {
+            (Some(c), Some(n), Some(p)) => format!("{c:.1}/{n} (p = {p:.3})"),
+            _ => "n/a".into(),
+        };
         writeln!(
             out,
-            "{}: KS {:.4} -> {:.4}, chi2/ndf {} -> {}",
+            "{}: KS {:.4} -> {:.4}, chi2/ndf {} -> {} ({}){}",
             r.var,
             r.before.ks,
             r.after.ks,
-            r.before.chi2_text(),
-            r.after.chi2_text()
+            c(&r.before),
+            c(&r.after),
+            r.after.binning,
+            if r.worse {
+                "  WORSE after reweighting"
+            } else {
+                ""
+            }
         )
         .map_err(io_out)?;
+    }
+    let worse: Vec<&str> = judged
+        .results
+        .iter()
+        .filter(|r| r.worse)
+        .map(|r| r.var.as_str())
+        .collect();
+    if !worse.is_empty() {
+        Progress::new(o.quiet).warn(&format!(
+            "reweighting made the held-out agreement worse in {}: check these inputs' \
+             figures; a more flexible or longer-trained classifier (--set network.hidden, \
+             training.epochs) or morphing that variable may do better",
+            worse.join(", ")
+        ));
     }
     let intro = format!(
         "Run description <code>{}</code>. Classifier reweighting with {} folds: every \
          simulation event is weighted by the model of its own fold, which never saw it, so \
-         the \"after\" columns are held-out numbers; \"in-sample\" weights each event with a \
+         the \"after\" columns are held-out numbers (inputs whose chi2/ndf got worse are \
+         marked WORSE); \"in-sample\" weights each event with a \
          model that trained on it, and a much lower KS there than out-of-fold means the \
          factor does not generalise. Normalisation c = {:.6} ({}), {} of {} control-region \
          simulation events capped at max_weight.",
@@ -464,6 +504,7 @@ fn write_report(
             "KS after, in-sample",
             "chi2/ndf before",
             "chi2/ndf after",
+            "worse after?",
         ],
         &rows,
         &judged.plots,
