@@ -17,9 +17,15 @@ pub struct ReweightArgs {
     /// Output folder (created if missing). Default: `rootgrad-reweight-<config name>`.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Override one key of the run description; repeatable.
+    /// Override one key of the run description; repeatable. Applied after the
+    /// reweighting classifier's own defaults (network.hidden=[128,128], relu, 60
+    /// epochs, learning rate 1e-3), so e.g. `--set training.epochs=30` changes one.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Train the reweighting classifier with the run description's [network] and
+    /// [training] settings as written, instead of reweight's own defaults.
+    #[arg(long)]
+    pub classifier_from_config: bool,
     /// Cap the factor rw at this value (> 0). Default: no cap.
     #[arg(long)]
     pub max_weight: Option<f64>,

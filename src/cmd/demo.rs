@@ -315,12 +315,12 @@ fn reweight(
     commands: &mut Vec<String>,
 ) -> Result<PathBuf> {
     let rw_dir = o.out.join("A").join("reweight");
-    let rw_sets: Vec<String> = REWEIGHT_SETS.iter().map(|s| s.to_string()).collect();
     progress.say("demo: scenario A, reweighting the control region's simulation to data");
     let rw = crate::cli::ReweightArgs {
         config: samples.join("photon_id.toml"),
         out: Some(rw_dir.clone()),
-        sets: rw_sets.clone(),
+        sets: Vec::new(),
+        classifier_from_config: false,
         max_weight: None,
         normalize: crate::reweight::Target::Mc,
         apply_to: crate::reweight::ApplyTo::Region,
@@ -332,23 +332,13 @@ fn reweight(
         quiet: true,
     };
     super::reweight::run(&rw, &mut std::io::sink())?;
-    let set_flags: String = rw_sets.iter().map(|s| format!(" --set '{s}'")).collect();
     commands.push(format!(
-        "rootgrad reweight {}{set_flags} --out {}",
+        "rootgrad reweight {} --out {}",
         samples.join("photon_id.toml").display(),
         rw_dir.display()
     ));
     Ok(rw_dir)
 }
-
-/// The reweighting classifier of the demo: wider and longer than the photon_id.toml
-/// classifier, since the density ratio of a narrower, shifted r9 is steep in the tails.
-const REWEIGHT_SETS: &[&str] = &[
-    "training.epochs=60",
-    "training.learning_rate=1e-3",
-    "network.activation=\"relu\"",
-    "network.hidden=[128,128]",
-];
 
 /// Before/after chi2/ndf and KS of every input, from reweight.json.
 fn reweight_table(out: &mut dyn Write, summary: &std::path::Path) -> std::io::Result<()> {
@@ -363,11 +353,11 @@ fn reweight_table(out: &mut dyn Write, summary: &std::path::Path) -> std::io::Re
         out,
         "\nScenario A, simulation reweighted to data in the control region (factor from a \
          data-vs-simulation classifier, each event weighted by the fold model that did \
-         not see it):"
+         not see it, so \"after\" is held out):"
     )?;
     writeln!(
         out,
-        "{:<28} {:>10} {:>10} {:>14} {:>14}",
+        "{:<28} {:>10} {:>10} {:>15} {:>15}",
         "input", "KS before", "KS after", "chi2/ndf before", "chi2/ndf after"
     )?;
     let ratio = |a: &serde_json::Value| -> String {
@@ -385,16 +375,29 @@ fn reweight_table(out: &mut dyn Write, summary: &std::path::Path) -> std::io::Re
                 .and_then(|v| v.as_f64())
                 .map_or("-".into(), |v| format!("{v:.4}"))
         };
+        let worse = c.get("worse").and_then(|v| v.as_bool()) == Some(true);
         writeln!(
             out,
-            "{:<28} {:>10} {:>10} {:>14} {:>14}",
+            "{:<28} {:>10} {:>10} {:>15} {:>15}{}",
             c.get("var").and_then(|v| v.as_str()).unwrap_or("?"),
             ks(&c["before"]),
             ks(&c["after"]),
             ratio(&c["before"]),
-            ratio(&c["after"])
+            ratio(&c["after"]),
+            if worse { "  worse" } else { "" }
         )?;
     }
+    let binning = checks
+        .first()
+        .and_then(|c| c["after"].get("binning"))
+        .and_then(|b| b.as_str())
+        .map(|b| format!(" ({b} for a score; each input over its own range)"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "chi2 with {DEFAULT_BINS} bins per input{binning}; \"worse\": chi2/ndf after above \
+         before (README: why well-modelled inputs move)."
+    )?;
     Ok(())
 }
 

@@ -191,7 +191,8 @@ impl Plan {
     /// Checks the run description and the flags, plans the outputs and refuses existing
     /// ones (unless `--force`), before anything is read.
     fn new(o: &ReweightOptions) -> Result<Plan> {
-        let cfg = RunConfig::load(&o.config, &o.sets)?;
+        let sets = crate::reweight::classifier_sets(&o.sets, o.classifier_from_config);
+        let cfg = RunConfig::load(&o.config, &sets)?;
         let Some(domain) = cfg.domain.clone() else {
             return Err(Error::Usage(format!(
                 "{}: reweighting needs a [domain] section with `data` and `mc` samples (the \
@@ -523,5 +524,26 @@ fn in_place(key: &str, e: Error) -> Error {
     match e {
         Error::Usage(m) => Error::Usage(format!("{key}: {m}")),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::got_worse;
+    use crate::metrics::agreement::compare;
+
+    /// Issue 17 item 7: an input whose held-out agreement gets worse is flagged.
+    #[test]
+    fn worse_agreement_is_flagged() {
+        let d: Vec<f64> = (0..2000)
+            .map(|i| ((i * 7919) % 2000) as f64 / 2000.0)
+            .collect();
+        let w = vec![1.0; d.len()];
+        let edges: Vec<f64> = (0..=20).map(|i| i as f64 / 20.0).collect();
+        let shifted: Vec<f64> = d.iter().map(|x| (x * 0.9).min(1.0)).collect();
+        let (good, _, _) = compare("x", (&d, &w), (&d, &w), &edges).unwrap();
+        let (bad, _, _) = compare("x", (&d, &w), (&shifted, &w), &edges).unwrap();
+        assert!(got_worse(&good, &bad));
+        assert!(!got_worse(&bad, &good));
     }
 }

@@ -329,3 +329,43 @@ fn a_zero_width_layer_is_named() {
         &["`network.hidden`", "its value 2 is 0"],
     );
 }
+
+/// Issue 17 item 11: `[inputs.labels]` gives a feature its axis title and unit; a key
+/// that is not a feature is refused, listing the features.
+#[test]
+fn feature_labels_and_units() {
+    let c = read(
+        "[inputs.labels]\npt = { label = \"Photon p_T\", unit = \"GeV\" }\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.labels[0].axis(), "Photon p_T [GeV]");
+    assert_eq!(c.labels[1].axis(), "abs(eta)");
+    refused(
+        "[inputs.labels]\neta = { label = \"eta\" }\n",
+        &[],
+        &["inputs.labels.eta", "pt, abs(eta)"],
+    );
+}
+
+/// Issue 17 item 7: `reweight` trains its classifier with its own defaults (a run
+/// description's [network] is the signal/background classifier's, [8, 8] here), the
+/// user's `--set` still wins, and `--classifier-from-config` keeps the file's settings.
+#[test]
+fn reweight_has_its_own_classifier_defaults() {
+    use crate::reweight::classifier_sets;
+    let load = |user: &[&str], from_config: bool| {
+        let user: Vec<String> = user.iter().map(|s| s.to_string()).collect();
+        let sets = classifier_sets(&user, from_config);
+        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+        read("[training]\nepochs = 10\nlearning_rate = 2e-3\n", &sets).unwrap()
+    };
+    let c = load(&[], false);
+    assert_eq!(c.network.hidden, vec![128, 128]);
+    assert_eq!(c.training.epochs, 60);
+    let c = load(&["training.epochs=30"], false);
+    assert_eq!(c.training.epochs, 30, "the user's --set wins");
+    let c = load(&[], true);
+    assert_eq!(c.network.hidden, vec![8, 8]);
+    assert_eq!(c.training.epochs, 10);
+}

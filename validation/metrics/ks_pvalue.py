@@ -8,6 +8,7 @@ Writes validation/data/metrics/ks_pvalue.json.
 """
 import json
 import os
+import sys
 
 import numpy as np
 from scipy import special, stats
@@ -24,7 +25,8 @@ out = dict(
     two_sample=dict(a=a.tolist(), b=b.tolist(), d=float(d),
                     p=float(stats.kstwobign.sf(np.sqrt(en) * d))),
 )
-with open(os.path.join(HERE, "..", "data", "metrics", "ks_pvalue.json"), "w") as f:
+path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "data", "metrics", "ks_pvalue.json")
+with open(path, "w") as f:
     json.dump(out, f)
     f.write("\n")
 print("D", d, "p", out["two_sample"]["p"])

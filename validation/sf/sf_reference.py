@@ -24,6 +24,7 @@ Writes validation/data/sf/sf_golden.json.
 """
 import json
 import os
+import sys
 
 import numpy as np
 import uproot
@@ -115,7 +116,7 @@ def main():
         file="uproot-Zmumu-zlib.root", tree="events", edges=EDGES.tolist(),
         negative_weights=dict(data=neg[0], mc=neg[1]), working_points=wps,
     )
-    path = os.path.join(HERE, "..", "data", "sf", "sf_golden.json")
+    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "data", "sf", "sf_golden.json")
     with open(path, "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")
