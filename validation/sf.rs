@@ -22,7 +22,7 @@ fn out_dir(tag: &str) -> PathBuf {
     d
 }
 
-fn sf(out: &PathBuf, extra: &[&str]) -> std::process::Output {
+fn sf(out: &PathBuf, edges: &str, extra: &[&str]) -> std::process::Output {
     let file = format!("{}:events", shared("uproot-Zmumu-zlib.root"));
     let out = out.display().to_string();
     let mut args = vec![
@@ -46,7 +46,7 @@ fn sf(out: &PathBuf, extra: &[&str]) -> std::process::Output {
         "--var",
         "eta1",
         "--edges",
-        "-2.4,-1.2,0,1.2,2.4",
+        edges,
         "--out",
         &out,
         "-q",
@@ -57,6 +57,8 @@ fn sf(out: &PathBuf, extra: &[&str]) -> std::process::Output {
         .output()
         .expect("run rootgrad")
 }
+
+const EDGES: &str = "-2.4,-1.2,0,1.2,2.4";
 
 fn close(what: &str, a: &Json, b: &Json) {
     let (x, y) = (a.as_f64().unwrap(), b.as_f64().unwrap());
@@ -69,7 +71,7 @@ fn close(what: &str, a: &Json, b: &Json) {
 #[test]
 fn scale_factors_match_the_numpy_reference() {
     let dir = out_dir("golden");
-    let o = sf(&dir, &[]);
+    let o = sf(&dir, EDGES, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let golden: Json = serde_json::from_str(
         &std::fs::read_to_string(
@@ -114,17 +116,17 @@ fn scale_factors_match_the_numpy_reference() {
     assert_eq!(csv.lines().count(), 1 + 2 * 4, "{csv}");
     assert!(dir.join("sf.png").exists() && dir.join("sf_eff.png").exists());
     // a second run without --force is refused and leaves the outputs as they were
-    let again = sf(&dir, &[]);
+    let again = sf(&dir, EDGES, &[]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("sf.json"));
-    assert!(sf(&dir, &["--force"]).status.success());
+    assert!(sf(&dir, EDGES, &["--force"]).status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn bad_edges_are_refused_before_any_output() {
     let dir = out_dir("bad");
-    let o = sf(&dir, &["--edges", "1,0"]);
+    let o = sf(&dir, "1,0", &[]);
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("increasing"), "{e}");

@@ -347,25 +347,3 @@ fn feature_labels_and_units() {
         &["inputs.labels.eta", "pt, abs(eta)"],
     );
 }
-
-/// Issue 17 item 7: `reweight` trains its classifier with its own defaults (a run
-/// description's [network] is the signal/background classifier's, [8, 8] here), the
-/// user's `--set` still wins, and `--classifier-from-config` keeps the file's settings.
-#[test]
-fn reweight_has_its_own_classifier_defaults() {
-    use crate::reweight::classifier_sets;
-    let load = |user: &[&str], from_config: bool| {
-        let user: Vec<String> = user.iter().map(|s| s.to_string()).collect();
-        let sets = classifier_sets(&user, from_config);
-        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
-        read("[training]\nepochs = 10\nlearning_rate = 2e-3\n", &sets).unwrap()
-    };
-    let c = load(&[], false);
-    assert_eq!(c.network.hidden, vec![128, 128]);
-    assert_eq!(c.training.epochs, 60);
-    let c = load(&["training.epochs=30"], false);
-    assert_eq!(c.training.epochs, 30, "the user's --set wins");
-    let c = load(&[], true);
-    assert_eq!(c.network.hidden, vec![8, 8]);
-    assert_eq!(c.training.epochs, 10);
-}

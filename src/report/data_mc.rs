@@ -184,7 +184,8 @@ pub fn tails_matter(h: &Hist1D) -> bool {
 
 /// The ratio panel's range for `data` over each of `dens` (as drawn: after
 /// normalisation): from the lowest to the highest ratio -+ its error over the bins that
-/// are not outliers, with 1 always inside and 8% padding. A ratio is an outlier when it
+/// are not outliers (an error bar more than 3 times the typical one is clipped rather
+/// than widening the range), with 1 always inside and 8% padding. A ratio is an outlier when it
 /// lies more than 5 robust standard deviations from the median ratio (1.4826 times the
 /// median absolute deviation, and at least the median error bar); only outliers are
 /// drawn as off-scale markers. Bins with no data or a denominator <= 0 are left out;
@@ -217,12 +218,19 @@ pub fn auto_ratio_range(data: &Hist1D, dens: &[&Hist1D]) -> (f64, f64) {
     };
     let med = median(pts.iter().map(|p| p.0).collect());
     let mad = median(pts.iter().map(|p| (p.0 - med).abs()).collect());
-    let spread = (1.4826 * mad).max(median(pts.iter().map(|p| p.1).collect()));
+    let med_err = median(pts.iter().map(|p| p.1).collect());
+    let spread = (1.4826 * mad).max(med_err);
     let (mut lo, mut hi) = (1.0f64, 1.0f64);
     for &(r, re) in &pts {
         if (r - med).abs() <= 5.0 * spread {
-            lo = lo.min(r - re);
-            hi = hi.max(r + re);
+            // a sparse tail bin's huge error bar is clipped, not allowed to set the range
+            let e = if re <= 3.0 * med_err.max(1.4826 * mad) {
+                re
+            } else {
+                0.0
+            };
+            lo = lo.min(r - e);
+            hi = hi.max(r + e);
         }
     }
     let pad = 0.08 * (hi - lo).max(0.02);
@@ -269,7 +277,14 @@ impl Figure for Fig<'_> {
             }
         }
         if s.log_y {
-            let (lo, hi) = log_limits(values.iter().copied(), 30.0).unwrap_or((0.1, 10.0));
+            // from the bin contents (not content - error, which can be any tiny
+            // positive number), at most 7 decades below the highest bin
+            let contents = [&self.data, &self.sim]
+                .into_iter()
+                .chain(&self.corr)
+                .flat_map(|h| h.sum_w.iter().copied());
+            let (lo, hi) = log_limits(contents, 30.0).unwrap_or((0.1, 10.0));
+            let lo = lo.max(hi / 30.0 * 1e-7);
             let mut chart = upper_chart(&upper, x_range.clone(), (lo..hi).log_scale())?;
             self.draw_upper(&mut chart, lo)?;
         } else {

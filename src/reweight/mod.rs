@@ -194,6 +194,30 @@ pub fn branch_name(expr: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Issue 17 item 7: `reweight` trains its classifier with its own defaults (a run
+    /// description's [network] is the signal/background classifier's, [8, 8] here), the
+    /// user's `--set` still wins, and `--classifier-from-config` keeps the file's.
+    #[test]
+    fn reweight_has_its_own_classifier_defaults() {
+        use crate::config::RunConfig;
+        let text = "[inputs]\nfeatures = [\"pt\"]\n[domain]\ndata = { files = [\"d.root:T\"] }\n\
+                    mc = { files = [\"m.root:T\"] }\n[network]\nhidden = [8, 8]\n\
+                    [training]\nepochs = 10\nlearning_rate = 2e-3\n";
+        let load = |user: &[&str], from_config: bool| {
+            let user: Vec<String> = user.iter().map(|s| s.to_string()).collect();
+            let sets = classifier_sets(&user, from_config);
+            RunConfig::from_str(text, std::path::Path::new("run.toml"), &sets).unwrap()
+        };
+        let c = load(&[], false);
+        assert_eq!(c.network.hidden, vec![128, 128]);
+        assert_eq!(c.training.epochs, 60);
+        let c = load(&["training.epochs=30"], false);
+        assert_eq!(c.training.epochs, 30, "the user's --set wins");
+        let c = load(&[], true);
+        assert_eq!(c.network.hidden, vec![8, 8]);
+        assert_eq!(c.training.epochs, 10);
+    }
+
     #[test]
     fn names() {
         assert_eq!(branch_name("log(pt + 1)"), "log_pt_1");
