@@ -185,14 +185,30 @@ pub fn tails_matter(h: &Hist1D) -> bool {
 /// The ratio panel's range for `data` over each of `dens` (as drawn: after
 /// normalisation): from the lowest to the highest ratio -+ its error over the bins that
 /// are not outliers (an error bar more than 3 times the typical one is clipped rather
-/// than widening the range), with 1 always inside and 8% padding. A ratio is an outlier when it
-/// lies more than 5 robust standard deviations from the median ratio (1.4826 times the
-/// median absolute deviation, and at least the median error bar); only outliers are
+/// than widening the range), with 1 always inside and 8% padding. A ratio is an outlier
+/// when it jumps away from every neighbouring bin's ratio by more than 5 times the
+/// larger of the typical step between neighbours and the two error bars: a lone spike,
+/// not a trend (a ratio that rises smoothly to 100 sets the range). Only outliers are
 /// drawn as off-scale markers. Bins with no data or a denominator <= 0 are left out;
 /// with no ratio at all, [0.5, 1.5].
 pub fn auto_ratio_range(data: &Hist1D, dens: &[&Hist1D]) -> (f64, f64) {
-    let mut pts = Vec::new();
+    let median = |mut v: Vec<f64>| {
+        if v.is_empty() {
+            return 0.0;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            0.5 * (v[n / 2 - 1] + v[n / 2])
+        }
+    };
+    let (mut lo, mut hi) = (1.0f64, 1.0f64);
+    let mut any = false;
     for den in dens {
+        // the ratios of this denominator, in bin order
+        let mut pts = Vec::new();
         for i in 0..data.bins().min(den.bins()) {
             let (c, e, m) = (data.sum_w[i], data.error(i), den.sum_w[i]);
             if (c == 0.0 && e == 0.0) || !(m > 0.0) {
@@ -203,35 +219,34 @@ pub fn auto_ratio_range(data: &Hist1D, dens: &[&Hist1D]) -> (f64, f64) {
                 pts.push((r, re));
             }
         }
-    }
-    if pts.is_empty() {
-        return (0.5, 1.5);
-    }
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            0.5 * (v[n / 2 - 1] + v[n / 2])
-        }
-    };
-    let med = median(pts.iter().map(|p| p.0).collect());
-    let mad = median(pts.iter().map(|p| (p.0 - med).abs()).collect());
-    let med_err = median(pts.iter().map(|p| p.1).collect());
-    let spread = (1.4826 * mad).max(med_err);
-    let (mut lo, mut hi) = (1.0f64, 1.0f64);
-    for &(r, re) in &pts {
-        if (r - med).abs() <= 5.0 * spread {
-            // a sparse tail bin's huge error bar is clipped, not allowed to set the range
-            let e = if re <= 3.0 * med_err.max(1.4826 * mad) {
+        let step = median(pts.windows(2).map(|w| (w[1].0 - w[0].0).abs()).collect());
+        let med_err = median(pts.iter().map(|p| p.1).collect());
+        for k in 0..pts.len() {
+            let (r, re) = pts[k];
+            let far = |n: usize| {
+                let (rn, en) = pts[n];
+                (r - rn).abs() > 5.0 * step.max(re).max(en)
+            };
+            let neighbours: Vec<usize> = [k.checked_sub(1), Some(k + 1)]
+                .into_iter()
+                .flatten()
+                .filter(|&n| n < pts.len())
+                .collect();
+            if !neighbours.is_empty() && neighbours.iter().all(|&n| far(n)) {
+                continue; // a lone spike: drawn off scale
+            }
+            let e = if re <= 3.0 * med_err.max(step) {
                 re
             } else {
                 0.0
             };
             lo = lo.min(r - e);
             hi = hi.max(r + e);
+            any = true;
         }
+    }
+    if !any {
+        return (0.5, 1.5);
     }
     let pad = 0.08 * (hi - lo).max(0.02);
     (lo - pad, hi + pad)
