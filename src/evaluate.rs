@@ -235,6 +235,9 @@ impl Evaluation {
     }
 }
 
+/// One mass shape of the sculpting figure: (label, mass values, weights).
+pub type MassShape = (String, Vec<f64>, Vec<f64>);
+
 /// The overtraining check: the score of each class on the events the models trained on
 /// and on the judged (held-out) events, with the KS distance between the two and its
 /// asymptotic p-value (effective sizes from the weights, [`crate::metrics::ks`]).
@@ -270,7 +273,7 @@ impl Evaluation {
     /// events' mass before any cut and after score cuts that keep `effs` of its weight
     /// (weighted quantiles of the background score), as (label, mass values, weights).
     /// `None` without a mass.
-    pub fn sculpting(&self, effs: &[f64]) -> Option<Vec<(String, Vec<f64>, Vec<f64>)>> {
+    pub fn sculpting(&self, effs: &[f64]) -> Option<Vec<MassShape>> {
         let mass = &self.prepared.bkg.mass;
         if mass.is_empty() || self.background.scores.is_empty() {
             return None;

@@ -22,7 +22,7 @@ fn out_dir(tag: &str) -> PathBuf {
     d
 }
 
-fn sf(out: &PathBuf, edges: &str, extra: &[&str]) -> std::process::Output {
+fn sf(out: &std::path::Path, edges: &str, extra: &[&str]) -> std::process::Output {
     let file = format!("{}:events", shared("uproot-Zmumu-zlib.root"));
     let out = out.display().to_string();
     let mut args = vec![

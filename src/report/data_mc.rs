@@ -211,7 +211,7 @@ pub fn auto_ratio_range(data: &Hist1D, dens: &[&Hist1D]) -> (f64, f64) {
         let mut pts = Vec::new();
         for i in 0..data.bins().min(den.bins()) {
             let (c, e, m) = (data.sum_w[i], data.error(i), den.sum_w[i]);
-            if (c == 0.0 && e == 0.0) || !(m > 0.0) {
+            if (c == 0.0 && e == 0.0) || m.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                 continue;
             }
             let (r, re) = (c / m, e / m);

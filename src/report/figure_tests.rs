@@ -46,7 +46,7 @@ fn the_ratio_range_follows_the_data() {
 fn log_y_when_tails_matter() {
     let edges: Vec<f64> = (0..=5).map(|i| i as f64).collect();
     let falling: Vec<f64> = (0..5)
-        .flat_map(|i| std::iter::repeat(i as f64 + 0.5).take(10usize.pow(4 - i as u32)))
+        .flat_map(|i| std::iter::repeat_n(i as f64 + 0.5, 10usize.pow(4 - i as u32)))
         .collect();
     assert!(tails_matter(&hist(&edges, &falling)));
     let flat: Vec<f64> = (0..500).map(|i| (i % 5) as f64 + 0.5).collect();
