@@ -19,7 +19,9 @@ use crate::config::RunConfig;
 use crate::data::prepare::Prepared;
 use crate::data::split::Role;
 use crate::data::Sample;
-use crate::metrics::{ks_distance, roc_auc};
+use crate::metrics::agreement::{compare, Agreement};
+use crate::metrics::binning::auto_edges;
+use crate::metrics::{ks_distance, roc_auc, Histogram};
 use crate::model::{ModelFile, ScoreBuffers, Scorer};
 use crate::progress::Progress;
 use crate::random::Stream;
@@ -158,6 +160,62 @@ impl Evaluation {
         (s, y, w)
     }
 
+    /// The scores of the signal and background events each model trained on (with k
+    /// folds, model m on its training events, those of the other folds), for the
+    /// overtraining figure: compared with the judged scores, a model that learned its
+    /// training events by heart scores them differently. `None` with `validation = 0`
+    /// and no folds (the judged events are the training events). An event of k folds
+    /// enters once per model that trained on it.
+    pub fn training_scores(&self, model: &ModelFile) -> Result<Option<(Scored, Scored)>> {
+        if self.judged == Judged::Training {
+            return Ok(None);
+        }
+        let scorer = Scorer::from_file(model, Path::new("the model file"))?;
+        let folds = scorer.has_folds();
+        let p = &self.prepared;
+        let score = |s: &Sample, stream: Stream, scale: f64| -> Result<Scored> {
+            let mut out = Scored::default();
+            let mut buf = ScoreBuffers::default();
+            for m in 0..scorer.models() {
+                let r = p.roles(s, stream, folds.then_some(m));
+                let idx: Vec<u32> = (0..r.len() as u32)
+                    .filter(|&i| r[i as usize] == Role::Train)
+                    .collect();
+                let z = scorer.model_logits(m, &s.x, &idx, &mut buf)?;
+                for (&i, &z) in idx.iter().zip(z) {
+                    out.scores.push(rootgrad_kernels::act::sigmoid(z) as f64);
+                    out.weights.push(s.w[i as usize] * scale);
+                    out.index.push(i as usize);
+                }
+            }
+            Ok(out)
+        };
+        let sig = score(&p.sig, Stream::SplitSignal, self.scales.0)?;
+        let bkg = score(&p.bkg, Stream::SplitBackground, self.scales.1)?;
+        Ok(Some((sig, bkg)))
+    }
+
+    /// Data against simulation of the score in the control region, binned by the one
+    /// rule of every comparison ([`auto_edges`] with `bins` and no range: [0, 1] for a
+    /// score), with both histograms; `None` without a control region. `demo`, `sweep`
+    /// and `report` all take their chi2 from here, so one model has one chi2/ndf.
+    pub fn control_region(&self, bins: usize) -> Result<Option<(Agreement, Histogram, Histogram)>> {
+        let (Some(d), Some(m)) = (&self.data, &self.mc) else {
+            return Ok(None);
+        };
+        if d.scores.is_empty() || m.scores.is_empty() {
+            return Ok(None);
+        }
+        let edges = auto_edges(&[&d.scores, &m.scores], bins, None)?;
+        let c = compare(
+            "score",
+            (&d.scores, &d.weights),
+            (&m.scores, &m.weights),
+            &edges,
+        )?;
+        Ok(Some(c))
+    }
+
     /// Weighted AUC on the classification events and the data/simulation KS of the
     /// score in the control region.
     pub fn headline(&self) -> Result<Headline> {
@@ -174,5 +232,79 @@ impl Evaluation {
             auc,
             ks,
         })
+    }
+}
+
+/// One mass shape of the sculpting figure: (label, mass values, weights).
+pub type MassShape = (String, Vec<f64>, Vec<f64>);
+
+/// The overtraining check: the score of each class on the events the models trained on
+/// and on the judged (held-out) events, with the KS distance between the two and its
+/// asymptotic p-value (effective sizes from the weights, [`crate::metrics::ks`]).
+pub struct Overtraining {
+    /// (class, training scores, held-out scores, KS distance, p-value), signal first.
+    pub classes: Vec<(&'static str, Scored, Scored, f64, f64)>,
+}
+
+impl Evaluation {
+    /// The overtraining check of `model` (`None` when the judged events are the training
+    /// events, `validation = 0` without folds).
+    pub fn overtraining(&self, model: &ModelFile) -> Result<Option<Overtraining>> {
+        use crate::metrics::ks::{effective_n, ks_p_value};
+        let Some((ts, tb)) = self.training_scores(model)? else {
+            return Ok(None);
+        };
+        let mut classes = Vec::new();
+        for (name, train, test) in [
+            ("signal", ts, &self.signal),
+            ("background", tb, &self.background),
+        ] {
+            if train.scores.is_empty() || test.scores.is_empty() {
+                continue;
+            }
+            let d = ks_distance(&train.scores, &train.weights, &test.scores, &test.weights)?;
+            let p = ks_p_value(d, effective_n(&train.weights), effective_n(&test.weights));
+            classes.push((name, train, test.clone(), d, p));
+        }
+        Ok(Some(Overtraining { classes }))
+    }
+
+    /// Mass sculpting, for a run with a mass (decorrelation): the background's judged
+    /// events' mass before any cut and after score cuts that keep `effs` of its weight
+    /// (weighted quantiles of the background score), as (label, mass values, weights).
+    /// `None` without a mass.
+    pub fn sculpting(&self, effs: &[f64]) -> Option<Vec<MassShape>> {
+        let mass = &self.prepared.bkg.mass;
+        if mass.is_empty() || self.background.scores.is_empty() {
+            return None;
+        }
+        let b = &self.background;
+        let m: Vec<f64> = b.index.iter().map(|&i| mass[i]).collect();
+        let mut order: Vec<usize> = (0..b.scores.len()).collect();
+        order.sort_by(|&i, &j| b.scores[j].total_cmp(&b.scores[i]));
+        let total: f64 = b.weights.iter().sum();
+        let mut out = vec![("no cut".to_string(), m.clone(), b.weights.clone())];
+        for &eff in effs {
+            // the threshold: the highest scores whose weight reaches eff of the total
+            let mut acc = 0.0;
+            let mut cut = b.scores[order[order.len() - 1]];
+            for &i in &order {
+                acc += b.weights[i];
+                if acc >= eff * total {
+                    cut = b.scores[i];
+                    break;
+                }
+            }
+            let keep: Vec<usize> = (0..m.len()).filter(|&i| b.scores[i] >= cut).collect();
+            out.push((
+                format!(
+                    "background efficiency {:.0}% (score >= {cut:.3})",
+                    eff * 100.0
+                ),
+                keep.iter().map(|&i| m[i]).collect(),
+                keep.iter().map(|&i| b.weights[i]).collect(),
+            ));
+        }
+        Some(out)
     }
 }

@@ -46,6 +46,8 @@
 //! - `workflow`: `train` and `apply` end to end on ntuples written in the test: outputs,
 //!   1 vs 2 threads bit for bit, folds entry by entry, scores against a plain forward
 //!   pass of model.json, and every bad input (exit code 2, no output).
+//! - `sf`: `rootgrad sf` (data/simulation scale factors with signed weights) against
+//!   numpy (validation/sf/sf_reference.py).
 //! - `torch_golden`: loading the PyTorch goldens and the shared relative comparison.
 
 mod architecture;
@@ -65,6 +67,7 @@ mod reweight;
 mod rntuple;
 mod roc_signed;
 mod samples;
+mod sf;
 mod torch_golden;
 mod uproot_files;
 mod workflow;

@@ -17,7 +17,9 @@ pub struct ReweightArgs {
     /// Output folder (created if missing). Default: `rootgrad-reweight-<config name>`.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Override one key of the run description; repeatable.
+    /// Override one key of the run description; repeatable. Applied after the
+    /// reweighting classifier's own defaults (network.hidden=[128,128], relu, 60
+    /// epochs, learning rate 1e-3), so e.g. `--set training.epochs=30` changes one.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
     /// Remove one key of the run description (dotted, e.g. `adaptation.lambda`) before
@@ -25,6 +27,10 @@ pub struct ReweightArgs {
     /// irrelevant (`lambda` after `--set adaptation.method=none`) is ignored with a note.
     #[arg(long = "unset", value_name = "KEY")]
     pub unsets: Vec<String>,
+    /// Train the reweighting classifier with the run description's [network] and
+    /// [training] settings as written, instead of reweight's own defaults.
+    #[arg(long)]
+    pub classifier_from_config: bool,
     /// Cap the factor rw at this value (> 0). Default: no cap.
     #[arg(long)]
     pub max_weight: Option<f64>,
@@ -40,7 +46,7 @@ pub struct ReweightArgs {
     #[arg(long = "check", value_name = "EXPR")]
     pub checks: Vec<String>,
     /// Bins of the histograms (chi2 and figures).
-    #[arg(long, default_value_t = 40, value_parser = count)]
+    #[arg(long, default_value_t = crate::metrics::binning::DEFAULT_BINS, value_parser = count)]
     pub bins: usize,
     /// SVG figures instead of PNG.
     #[arg(long)]
@@ -76,7 +82,7 @@ pub struct MorphArgs {
     #[arg(long = "unset", value_name = "KEY")]
     pub unsets: Vec<String>,
     /// Bins of the histograms (chi2 and figures).
-    #[arg(long, default_value_t = 40, value_parser = count)]
+    #[arg(long, default_value_t = crate::metrics::binning::DEFAULT_BINS, value_parser = count)]
     pub bins: usize,
     /// SVG figures instead of PNG.
     #[arg(long)]

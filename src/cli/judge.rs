@@ -39,7 +39,7 @@ pub struct AgreementArgs {
     #[arg(long = "friend", value_name = "[SAMPLE=]FILE.root:TREE")]
     pub friends: Vec<String>,
     /// Number of bins of the chi2 and the plot.
-    #[arg(long, default_value_t = 40, value_parser = count)]
+    #[arg(long, default_value_t = crate::metrics::binning::DEFAULT_BINS, value_parser = count)]
     pub bins: usize,
     /// Histogram range `LO,HI`. Default: [0, 1] for values in it, else the 0.1% to
     /// 99.9% quantiles.
@@ -161,7 +161,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Bins of the histograms.
-    #[arg(long, default_value_t = 40, value_parser = count)]
+    #[arg(long, default_value_t = crate::metrics::binning::DEFAULT_BINS, value_parser = count)]
     pub bins: usize,
     /// SVG figures instead of PNG.
     #[arg(long)]

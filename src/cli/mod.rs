@@ -17,6 +17,7 @@ pub mod domain;
 pub mod export;
 pub mod files;
 pub mod judge;
+pub mod sf;
 pub mod train;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,7 @@ pub use domain::{MorphArgs, ReweightArgs};
 pub use export::{ExportArgs, ExportFormat};
 pub use files::{DumpArgs, DumpFormat, InspectArgs};
 pub use judge::{AgreementArgs, FlatnessArgs, ReportArgs, RocArgs};
+pub use sf::SfArgs;
 pub use train::{DemoArgs, SweepArgs, TrainArgs};
 
 /// rootgrad: train small classifiers on ROOT ntuples and write the scores back as
@@ -62,6 +64,11 @@ pub enum Command {
     /// AUC of the Flavours of Physics challenge, efficiencies at working points, a ROC
     /// plot.
     Roc(RocArgs),
+    /// Data/simulation scale factors of score cuts: the efficiency of each working point
+    /// in data (sWeighted) and in simulation in bins of a variable, SF = eff_data /
+    /// eff_mc with uncertainties from sums of weights and of squared weights; JSON, CSV
+    /// and figures.
+    Sf(SfArgs),
     /// Cramer-von Mises flatness of a score in a mass (the Flavours of Physics test).
     Flatness(FlatnessArgs),
     /// An HTML page with figures for a trained model: training curves, ROC, the score in
@@ -160,6 +167,42 @@ mod tests {
             let e = Cli::try_parse_from(args).unwrap_err();
             let flag = args[args.len() - 2];
             assert!(e.to_string().contains(flag), "{args:?}: {e}");
+        }
+    }
+
+    /// Issue 17 item 8: the demo table and `sweep` binned the control-region score in 20
+    /// bins, `report` and `agreement` in 40, so one model had chi2/ndf 60.9 in one table
+    /// and 1249/39 in another. Every command that bins a quantity defaults to the one
+    /// rule, [`crate::metrics::binning::DEFAULT_BINS`].
+    #[test]
+    fn every_comparison_defaults_to_the_same_bins() {
+        use crate::metrics::binning::DEFAULT_BINS;
+        let bins = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
+            Command::Agreement(a) => a.bins,
+            Command::Report(a) => a.bins,
+            Command::Sweep(a) => a.bins,
+            Command::Reweight(a) => a.bins,
+            Command::Morph(a) => a.bins,
+            _ => unreachable!("not a binning command: {args:?}"),
+        };
+        let cases: [&[&str]; 5] = [
+            &[
+                "rootgrad",
+                "agreement",
+                "--data",
+                "d",
+                "--mc",
+                "m",
+                "--var",
+                "x",
+            ],
+            &["rootgrad", "report", "-m", "dir"],
+            &["rootgrad", "sweep", "c.toml", "--set", "a=1,2"],
+            &["rootgrad", "reweight", "c.toml"],
+            &["rootgrad", "morph", "c.toml", "--var", "x"],
+        ];
+        for args in cases {
+            assert_eq!(bins(args), DEFAULT_BINS, "{args:?}");
         }
     }
 }

@@ -62,7 +62,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Bins of the score histograms for chi2.
-    #[arg(long, default_value_t = 20, value_parser = count)]
+    #[arg(long, default_value_t = crate::metrics::binning::DEFAULT_BINS, value_parser = count)]
     pub bins: usize,
     /// SVG figures instead of PNG.
     #[arg(long)]

@@ -23,8 +23,8 @@ use crate::data::columns::{column, read};
 use crate::evaluate::Evaluation;
 use crate::expr::Expr;
 use crate::interrupt::{catch as catch_interrupt, stop_flag};
-use crate::metrics::agreement::compare;
-use crate::metrics::binning::auto_edges;
+use crate::metrics::agreement::Agreement;
+use crate::metrics::binning::DEFAULT_BINS;
 use crate::metrics::{cvm_flatness, truncated_auc, CvmOptions};
 use crate::progress::Progress;
 use crate::run_folder;
@@ -92,7 +92,8 @@ struct Row {
     auc: f64,
     tauc: Option<f64>,
     ks: Option<f64>,
-    chi2_ndf: Option<f64>,
+    /// The control region's score, data against simulation (chi2 defined).
+    chi2: Option<Agreement>,
     cvm: Option<f64>,
 }
 
@@ -214,19 +215,10 @@ fn train_and_judge(
     let tauc = (m.scenario == "B")
         .then(|| truncated_auc(&s, &y).ok())
         .flatten();
-    let chi2_ndf = match (&ev.data, &ev.mc) {
-        (Some(d), Some(mc)) if !d.scores.is_empty() && !mc.scores.is_empty() => {
-            let edges = auto_edges(&[&d.scores, &mc.scores], 20, None)?;
-            let (a, _, _) = compare(
-                "score",
-                (&d.scores, &d.weights),
-                (&mc.scores, &mc.weights),
-                &edges,
-            )?;
-            a.chi2_per_ndf()
-        }
-        _ => None,
-    };
+    let chi2 = ev
+        .control_region(DEFAULT_BINS)?
+        .map(|(a, _, _)| a)
+        .filter(|a| a.chi2.is_some());
     let cvm = if m.scenario == "B" {
         flatness(&cfg, &ev)?
     } else {
@@ -240,7 +232,7 @@ fn train_and_judge(
         auc: head.auc,
         tauc,
         ks: head.ks,
-        chi2_ndf,
+        chi2,
         cvm,
     })
 }
@@ -299,7 +291,7 @@ fn reports(o: &DemoArgs, samples: &Path, commands: &mut Vec<String>) -> Result<(
             config: Some(config.clone()),
             baseline: Some(baseline.clone()),
             out: None,
-            bins: 40,
+            bins: DEFAULT_BINS,
             svg: false,
             force: true,
             quiet: true,
@@ -324,41 +316,31 @@ fn reweight(
     commands: &mut Vec<String>,
 ) -> Result<PathBuf> {
     let rw_dir = o.out.join("A").join("reweight");
-    let rw_sets: Vec<String> = REWEIGHT_SETS.iter().map(|s| s.to_string()).collect();
     progress.say("demo: scenario A, reweighting the control region's simulation to data");
     let rw = crate::cli::ReweightArgs {
         config: samples.join("photon_id.toml"),
         out: Some(rw_dir.clone()),
-        sets: rw_sets.clone(),
+        sets: Vec::new(),
         unsets: Vec::new(),
+        classifier_from_config: false,
         max_weight: None,
         normalize: crate::reweight::Target::Mc,
         apply_to: crate::reweight::ApplyTo::Region,
         checks: Vec::new(),
-        bins: 40,
+        bins: DEFAULT_BINS,
         svg: false,
         threads: None,
         force: true,
         quiet: true,
     };
     super::reweight::run(&rw, &mut std::io::sink())?;
-    let set_flags: String = rw_sets.iter().map(|s| format!(" --set '{s}'")).collect();
     commands.push(format!(
-        "rootgrad reweight {}{set_flags} --out {}",
+        "rootgrad reweight {} --out {}",
         samples.join("photon_id.toml").display(),
         rw_dir.display()
     ));
     Ok(rw_dir)
 }
-
-/// The reweighting classifier of the demo: wider and longer than the photon_id.toml
-/// classifier, since the density ratio of a narrower, shifted r9 is steep in the tails.
-const REWEIGHT_SETS: &[&str] = &[
-    "training.epochs=60",
-    "training.learning_rate=1e-3",
-    "network.activation=\"relu\"",
-    "network.hidden=[128,128]",
-];
 
 /// Before/after chi2/ndf and KS of every input, from reweight.json.
 fn reweight_table(out: &mut dyn Write, summary: &std::path::Path) -> std::io::Result<()> {
@@ -373,11 +355,11 @@ fn reweight_table(out: &mut dyn Write, summary: &std::path::Path) -> std::io::Re
         out,
         "\nScenario A, simulation reweighted to data in the control region (factor from a \
          data-vs-simulation classifier, each event weighted by the fold model that did \
-         not see it):"
+         not see it, so \"after\" is held out):"
     )?;
     writeln!(
         out,
-        "{:<28} {:>10} {:>10} {:>14} {:>14}",
+        "{:<28} {:>10} {:>10} {:>15} {:>15}",
         "input", "KS before", "KS after", "chi2/ndf before", "chi2/ndf after"
     )?;
     let ratio = |a: &serde_json::Value| -> String {
@@ -385,7 +367,7 @@ fn reweight_table(out: &mut dyn Write, summary: &std::path::Path) -> std::io::Re
             a.get("chi2").and_then(|v| v.as_f64()),
             a.get("ndf").and_then(|v| v.as_f64()),
         ) {
-            (Some(c), Some(n)) if n > 0.0 => format!("{:.2}", c / n),
+            (Some(c), Some(n)) if n > 0.0 => format!("{c:.1}/{n}"),
             _ => "-".into(),
         }
     };
@@ -395,16 +377,29 @@ fn reweight_table(out: &mut dyn Write, summary: &std::path::Path) -> std::io::Re
                 .and_then(|v| v.as_f64())
                 .map_or("-".into(), |v| format!("{v:.4}"))
         };
+        let worse = c.get("worse").and_then(|v| v.as_bool()) == Some(true);
         writeln!(
             out,
-            "{:<28} {:>10} {:>10} {:>14} {:>14}",
+            "{:<28} {:>10} {:>10} {:>15} {:>15}{}",
             c.get("var").and_then(|v| v.as_str()).unwrap_or("?"),
             ks(&c["before"]),
             ks(&c["after"]),
             ratio(&c["before"]),
-            ratio(&c["after"])
+            ratio(&c["after"]),
+            if worse { "  worse" } else { "" }
         )?;
     }
+    let binning = checks
+        .first()
+        .and_then(|c| c["after"].get("binning"))
+        .and_then(|b| b.as_str())
+        .map(|b| format!(" ({b} for a score; each input over its own range)"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "chi2 with {DEFAULT_BINS} bins per input{binning}; \"worse\": chi2/ndf after above \
+         before (README: why well-modelled inputs move)."
+    )?;
     Ok(())
 }
 
@@ -430,28 +425,46 @@ fn flatness(cfg: &RunConfig, ev: &Evaluation) -> Result<Option<f64>> {
 fn table(out: &mut dyn Write, rows: &[Row]) -> std::io::Result<()> {
     writeln!(
         out,
-        "{:<3} {:<10} {:<20} {:>7} {:>9} {:>8} {:>10} {:>9}",
+        "{:<3} {:<10} {:<20} {:>7} {:>9} {:>8} {:>12} {:>9}",
         "", "model", "", "AUC", "trunc.AUC", "KS", "chi2/ndf", "CvM"
     )?;
+    let mut binning = None;
     for r in rows {
+        let chi2 = match &r.chi2 {
+            Some(a) => {
+                binning.get_or_insert_with(|| a.binning.clone());
+                chi2_ndf(a)
+            }
+            None => "-".into(),
+        };
         writeln!(
             out,
-            "{:<3} {:<10} {:<20} {:>7.4} {:>9} {:>8} {:>10} {:>9}",
+            "{:<3} {:<10} {:<20} {:>7.4} {:>9} {:>8} {:>12} {:>9}",
             r.scenario,
             r.name,
             r.what,
             r.auc,
             fmt(r.tauc, 4),
             fmt(r.ks, 4),
-            fmt(r.chi2_ndf, 2),
+            chi2,
             fmt(r.cvm, 5)
         )?;
     }
     writeln!(
         out,
         "AUC on events each model did not train on (weighted); KS and chi2/ndf: data vs \
-         simulation of the score in the control region (the challenge passes KS < 0.09); \
-         CvM: flatness of the score in the mass (passes < 0.002)."
+         simulation of the score in the control region (the challenge passes KS < 0.09; \
+         chi2 in {}, as `report`, `sweep` and `agreement` bin it); CvM: flatness of the \
+         score in the mass (passes < 0.002).",
+        binning.unwrap_or_else(|| format!("{DEFAULT_BINS} equal bins"))
     )?;
     Ok(())
+}
+
+/// "chi2/ndf" as the two numbers, e.g. "1249.4/39", as every command prints it.
+fn chi2_ndf(a: &Agreement) -> String {
+    match (a.chi2, a.ndf) {
+        (Some(c), Some(n)) => format!("{c:.1}/{n}"),
+        _ => "-".into(),
+    }
 }

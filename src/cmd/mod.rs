@@ -18,6 +18,7 @@ pub mod reweight;
 pub mod roc;
 pub mod samples;
 pub mod samples_generate;
+pub mod sf;
 pub mod sweep;
 pub mod train;
 
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export(a) => export::run(a, out),
         Command::Agreement(a) => agreement::run(a, out),
         Command::Roc(a) => roc::run(a, out),
+        Command::Sf(a) => sf::run(a, out),
         Command::Flatness(a) => flatness::run(a, out),
         Command::Report(a) => report::run(a, out),
         Command::Sweep(a) => sweep::run(a, out),

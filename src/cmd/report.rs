@@ -18,13 +18,13 @@ use crate::cli::ReportArgs;
 use crate::config::RunConfig;
 use crate::evaluate::{Evaluation, Judged};
 use crate::metrics::agreement::compare;
-use crate::metrics::binning::auto_edges;
+use crate::metrics::binning::{auto_edges, describe};
 use crate::metrics::{cvm_flatness, roc_curve, truncated_auc, CvmOptions, OutOfRange};
 use crate::model::ModelFile;
 use crate::progress::Progress;
 use crate::report::{
-    data_mc, escape, histograms, roc, training, training_curves, DataMcPlot, Hist1D, HistOverlay,
-    LabelledHist, Page, RocCurve, RocPlot,
+    data_mc, escape, histograms, roc, tails_matter, training, training_curves, DataMcPlot, Hist1D,
+    HistOverlay, LabelledHist, Page, RocCurve, RocPlot, RocY,
 };
 use crate::run_folder::{self, config_of, History};
 use crate::{Error, Result};
@@ -111,6 +111,8 @@ pub fn run(o: &ReportArgs, out: &mut dyn Write) -> Result<()> {
             o.bins,
         )?;
     }
+    overtraining_figure(&mut figs, &ev, &model, o.bins)?;
+    sculpting_figure(&mut figs, &ev, &cfg, o.bins)?;
     input_figures(&mut figs, &cfg, &ev, o.bins)?;
     write_page(&index, &o.model, &cfg, &figs)?;
     writeln!(
@@ -138,7 +140,19 @@ fn training_figure(figs: &mut Figures, h: &History, model: &ModelFile) -> Result
     };
     let (p, f) = figs.path("training");
     training(&p, &t)?;
-    figs.made.push((f, "Training curves: every loss term, AUC and the data/simulation KS per epoch; the dashed line marks the epoch kept.".into()));
+    let panels: Vec<&str> = t.panels.iter().map(|p| p.y_label.as_str()).collect();
+    let folds = if t.title.is_some() {
+        ", every fold"
+    } else {
+        ""
+    };
+    figs.made.push((
+        f,
+        format!(
+            "Training curves per epoch{folds}: {}; the dashed line marks the epoch kept.",
+            panels.join(", ")
+        ),
+    ));
     Ok(())
 }
 
@@ -182,8 +196,17 @@ fn classification_figures(
         figs.row("AUC, baseline", fmt(bh.auc), judged);
     }
     let (p, f) = figs.path("roc");
-    roc(&p, &RocPlot::new(curves))?;
-    figs.made.push((f, format!("ROC curve on the {judged}.")));
+    let mut rp = RocPlot::new(curves);
+    rp.y = RocY::InverseBackgroundEfficiency;
+    rp.log_y = true;
+    roc(&p, &rp)?;
+    figs.made.push((
+        f,
+        format!(
+            "ROC curve: 1 / background efficiency (log scale) against signal efficiency; \
+             events: {judged}."
+        ),
+    ));
     let edges01: Vec<f64> = (0..=bins).map(|i| i as f64 / bins as f64).collect();
     let mut ov = HistOverlay::new(
         vec![
@@ -199,12 +222,113 @@ fn classification_figures(
         "Classifier score",
     );
     ov.normalise = true;
+    ov.log_y = true;
     ov.y_label = "Fraction of weight / bin".into();
     let (p, f) = figs.path("score");
     histograms(&p, &ov)?;
     figs.made.push((
         f,
-        "The score of signal and background (each normalised to unit area).".into(),
+        format!(
+            "The score of signal and background (each normalised to unit area, log scale; \
+             {}).",
+            describe(&edges01)
+        ),
+    ));
+    Ok(())
+}
+
+/// Training against held-out scores of each class, normalised, log y, with the KS
+/// p-value of each class in the title and a table row.
+fn overtraining_figure(
+    figs: &mut Figures,
+    ev: &Evaluation,
+    model: &ModelFile,
+    bins: usize,
+) -> Result<()> {
+    let Some(o) = ev.overtraining(model)? else {
+        return Ok(());
+    };
+    if o.classes.is_empty() {
+        return Ok(());
+    }
+    let edges01: Vec<f64> = (0..=bins).map(|i| i as f64 / bins as f64).collect();
+    let mut hists = Vec::new();
+    let mut title = Vec::new();
+    for (name, train, test, d, p) in &o.classes {
+        hists.push(LabelledHist {
+            label: format!("{name}, training events"),
+            hist: hist(&train.scores, &train.weights, &edges01)?,
+        });
+        hists.push(LabelledHist {
+            label: format!("{name}, held-out events"),
+            hist: hist(&test.scores, &test.weights, &edges01)?,
+        });
+        figs.row(
+            format!("overtraining: KS training vs held-out, {name}"),
+            format!("D = {d:.4}, p = {p:.3}"),
+            "asymptotic KS p-value, Kish effective sizes",
+        );
+        title.push(format!("{name} p = {p:.3}"));
+    }
+    let mut ov = HistOverlay::new(hists, "Classifier score");
+    ov.normalise = true;
+    ov.log_y = true;
+    ov.y_label = "Fraction of weight / bin".into();
+    ov.title = Some(format!("Overtraining check: KS {}", title.join(", ")));
+    let (p, f) = figs.path("overtraining");
+    histograms(&p, &ov)?;
+    figs.made.push((
+        f,
+        format!(
+            "Overtraining check: the score of each class on the events the models trained on \
+             and on held-out events, each normalised to unit area (log scale; {}); a small KS \
+             p-value says the model scores its training events differently.",
+            describe(&edges01)
+        ),
+    ));
+    Ok(())
+}
+
+/// For a run with a mass: the background's mass shape before and after score cuts at
+/// three background efficiencies, each normalised to unit area.
+fn sculpting_figure(
+    figs: &mut Figures,
+    ev: &Evaluation,
+    cfg: &RunConfig,
+    bins: usize,
+) -> Result<()> {
+    let Some(sets) = ev.sculpting(&[0.5, 0.2, 0.05]) else {
+        return Ok(());
+    };
+    let edges = auto_edges(&[&sets[0].1], bins, None)?;
+    let mut hists = Vec::new();
+    for (label, m, w) in &sets {
+        let h = hist(m, w, &edges)?;
+        if h.total() > 0.0 {
+            hists.push(LabelledHist {
+                label: label.clone(),
+                hist: h,
+            });
+        }
+    }
+    let mass = cfg
+        .decorrelation
+        .as_ref()
+        .map_or("mass".to_string(), |d| d.mass.clone());
+    let mut ov = HistOverlay::new(hists, &mass);
+    ov.normalise = true;
+    ov.y_label = "Fraction of weight / bin".into();
+    ov.title = Some("Background mass after score cuts".into());
+    let (p, f) = figs.path("mass_sculpting");
+    histograms(&p, &ov)?;
+    figs.made.push((
+        f,
+        format!(
+            "Mass sculpting: the background's `{mass}` before any cut and after score cuts \
+             keeping 50%, 20% and 5% of its weight, each normalised to unit area ({}); a \
+             decorrelated score leaves the shape unchanged.",
+            describe(&edges)
+        ),
     ));
     Ok(())
 }
@@ -238,19 +362,9 @@ fn control_region_figure(
     label: &str,
     bins: usize,
 ) -> Result<()> {
-    let (Some(d), Some(m)) = (&e.data, &e.mc) else {
+    let Some((a, pd, pm)) = e.control_region(bins)? else {
         return Ok(());
     };
-    if d.scores.is_empty() || m.scores.is_empty() {
-        return Ok(());
-    }
-    let edges = auto_edges(&[&d.scores, &m.scores], bins, None)?;
-    let (a, pd, pm) = compare(
-        "score",
-        (&d.scores, &d.weights),
-        (&m.scores, &m.weights),
-        &edges,
-    )?;
     figs.row(
         format!("data/MC KS of the score, {label}"),
         fmt(a.ks),
@@ -264,11 +378,16 @@ fn control_region_figure(
     let mut plot = DataMcPlot::new(pd, pm, "Classifier score");
     plot.title = Some(format!("Control region, {label}"));
     plot.metrics = a.lines();
+    plot.log_y = tails_matter(&plot.data);
     let (p, f) = figs.path(name);
     data_mc(&p, &plot)?;
     figs.made.push((
         f,
-        format!("The score in the control region, data over simulation ({label})."),
+        format!(
+            "The score in the control region, data over simulation ({label}; {}; \
+             simulation normalised to data).",
+            a.binning
+        ),
     ));
     Ok(())
 }
@@ -290,13 +409,18 @@ fn input_figures(figs: &mut Figures, cfg: &RunConfig, ev: &Evaluation, bins: usi
             format!("{:.4}, {}", a.ks, a.chi2_text()),
             "control region, all events",
         );
-        let mut plot = DataMcPlot::new(pd, pm, name);
+        let axis = cfg.labels.get(j).map_or_else(|| name.clone(), |l| l.axis());
+        let mut plot = DataMcPlot::new(pd, pm, &axis);
         plot.metrics = a.lines();
+        plot.log_y = tails_matter(&plot.data);
         let (p, f) = figs.path(&format!("input_{j}"));
         data_mc(&p, &plot)?;
         figs.made.push((
             f,
-            format!("Input `{name}` in the control region, data over simulation."),
+            format!(
+                "Input `{name}` ({}) in the control region, data over simulation ({}).",
+                axis, a.binning
+            ),
         ));
     }
     Ok(())

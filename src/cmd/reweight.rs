@@ -54,6 +54,18 @@ pub struct CheckResult {
     /// compared with `after.ks` (out-of-fold) it shows how well the factor generalises.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after_in_sample_ks: Option<f64>,
+    /// The held-out agreement got worse ([`got_worse`]): flagged in the table, the
+    /// report and a warning.
+    pub worse: bool,
+}
+
+/// Whether reweighting made the agreement in a variable worse: chi2/ndf after above
+/// chi2/ndf before (same binning), or, where the chi2 is not defined, a larger KS.
+pub fn got_worse(before: &Agreement, after: &Agreement) -> bool {
+    match (before.chi2_per_ndf(), after.chi2_per_ndf()) {
+        (Some(b), Some(a)) => a > b,
+        _ => after.ks > before.ks,
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -187,7 +199,8 @@ impl Plan {
     /// Checks the run description and the flags, plans the outputs and refuses existing
     /// ones (unless `--force`), before anything is read.
     fn new(o: &ReweightOptions) -> Result<Plan> {
-        let cfg = RunConfig::load_with(&o.config, &o.sets, &o.unsets)?;
+        let sets = crate::reweight::classifier_sets(&o.sets, o.classifier_from_config);
+        let cfg = RunConfig::load_with(&o.config, &sets, &o.unsets)?;
         let Some(domain) = cfg.domain.clone() else {
             return Err(Error::Usage(format!(
                 "{}: reweighting needs a [domain] section with `data` and `mc` samples (the \
@@ -362,11 +375,13 @@ fn judge(
         ];
         plot.title = Some("Control region".into());
         plots.push((format!("var_{j}_{}", branch_name(name)), plot));
+        let worse = got_worse(&before, &after);
         results.push(CheckResult {
             var: name.clone(),
             before,
             after,
             after_in_sample_ks: in_ks,
+            worse,
         });
     }
     Ok(Judged {
@@ -460,22 +475,48 @@ fn write_report(
                 .map_or("-".into(), |v| format!("{v:.4}")),
             r.before.chi2_text(),
             r.after.chi2_text(),
+            if r.worse { "WORSE" } else { "" }.into(),
         ]);
+        let c = |a: &Agreement| match (a.chi2, a.ndf, a.p_value) {
+            (Some(c), Some(n), Some(p)) => format!("{c:.1}/{n} (p = {p:.3})"),
+            _ => "n/a".into(),
+        };
         writeln!(
             out,
-            "{}: KS {:.4} -> {:.4}, chi2/ndf {} -> {}",
+            "{}: KS {:.4} -> {:.4}, chi2/ndf {} -> {} ({}){}",
             r.var,
             r.before.ks,
             r.after.ks,
-            r.before.chi2_text(),
-            r.after.chi2_text()
+            c(&r.before),
+            c(&r.after),
+            r.after.binning,
+            if r.worse {
+                "  WORSE after reweighting"
+            } else {
+                ""
+            }
         )
         .map_err(io_out)?;
+    }
+    let worse: Vec<&str> = judged
+        .results
+        .iter()
+        .filter(|r| r.worse)
+        .map(|r| r.var.as_str())
+        .collect();
+    if !worse.is_empty() {
+        Progress::new(o.quiet).warn(&format!(
+            "reweighting made the held-out agreement worse in {}: check these inputs' \
+             figures; a more flexible or longer-trained classifier (--set network.hidden, \
+             training.epochs) or morphing that variable may do better",
+            worse.join(", ")
+        ));
     }
     let intro = format!(
         "Run description <code>{}</code>. Classifier reweighting with {} folds: every \
          simulation event is weighted by the model of its own fold, which never saw it, so \
-         the \"after\" columns are held-out numbers; \"in-sample\" weights each event with a \
+         the \"after\" columns are held-out numbers (inputs whose chi2/ndf got worse are \
+         marked WORSE); \"in-sample\" weights each event with a \
          model that trained on it, and a much lower KS there than out-of-fold means the \
          factor does not generalise. Normalisation c = {:.6} ({}), {} of {} control-region \
          simulation events capped at max_weight.",
@@ -497,6 +538,7 @@ fn write_report(
             "KS after, in-sample",
             "chi2/ndf before",
             "chi2/ndf after",
+            "worse after?",
         ],
         &rows,
         &judged.plots,
@@ -515,5 +557,26 @@ fn in_place(key: &str, e: Error) -> Error {
     match e {
         Error::Usage(m) => Error::Usage(format!("{key}: {m}")),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::got_worse;
+    use crate::metrics::agreement::compare;
+
+    /// Issue 17 item 7: an input whose held-out agreement gets worse is flagged.
+    #[test]
+    fn worse_agreement_is_flagged() {
+        let d: Vec<f64> = (0..2000)
+            .map(|i| ((i * 7919) % 2000) as f64 / 2000.0)
+            .collect();
+        let w = vec![1.0; d.len()];
+        let edges: Vec<f64> = (0..=20).map(|i| i as f64 / 20.0).collect();
+        let shifted: Vec<f64> = d.iter().map(|x| (x * 0.9).min(1.0)).collect();
+        let (good, _, _) = compare("x", (&d, &w), (&d, &w), &edges).unwrap();
+        let (bad, _, _) = compare("x", (&d, &w), (&shifted, &w), &edges).unwrap();
+        assert!(got_worse(&good, &bad));
+        assert!(!got_worse(&bad, &good));
     }
 }

@@ -20,8 +20,6 @@ use crate::cli::SweepArgs;
 use crate::config::RunConfig;
 use crate::evaluate::Evaluation;
 use crate::interrupt::{catch as catch_interrupt, stop_flag};
-use crate::metrics::agreement::compare;
-use crate::metrics::binning::auto_edges;
 use crate::progress::Progress;
 use crate::report::{scatter, ScatterPlot, ScatterPoint, ScatterSeries};
 use crate::run_folder;
@@ -149,6 +147,7 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
         });
     }
     let mut rows = Vec::new();
+    let mut binning: Option<String> = None;
     for &(i, seed) in &points {
         let s = &settings[i];
         let (run_dir, cfg, model) = if o.tabulate {
@@ -159,19 +158,11 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
         };
         let ev = Evaluation::run(&cfg, &model, &Progress::hidden())?;
         let head = ev.headline()?;
-        let chi2_ndf = match (&ev.data, &ev.mc) {
-            (Some(d), Some(m)) if !d.scores.is_empty() && !m.scores.is_empty() => {
-                let edges = auto_edges(&[&d.scores, &m.scores], o.bins, None)?;
-                let (a, _, _) = compare(
-                    "score",
-                    (&d.scores, &d.weights),
-                    (&m.scores, &m.weights),
-                    &edges,
-                )?;
-                a.chi2_per_ndf()
-            }
-            _ => None,
-        };
+        let cr = ev.control_region(o.bins)?.map(|(a, _, _)| a);
+        let chi2_ndf = cr.as_ref().and_then(|a| a.chi2_per_ndf());
+        if binning.is_none() {
+            binning = cr.map(|a| a.binning);
+        }
         rows.push(Row {
             setting: i,
             label: s.join(" "),
@@ -186,8 +177,9 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
             break;
         }
     }
-    write_table(&dir, &rows, &settings, o.repeat)?;
-    plot(&dir, &rows, &settings, o.svg)?;
+    let binning = binning.unwrap_or_else(|| format!("{} bins", o.bins));
+    write_table(&dir, &rows, &settings, o.repeat, &binning)?;
+    plot(&dir, &rows, &settings, o.svg, &binning)?;
     let io = |source| Error::Io {
         path: "<stdout>".into(),
         source,
@@ -256,12 +248,18 @@ fn opt(v: Option<f64>) -> String {
     v.map(|x| format!("{x}")).unwrap_or_default()
 }
 
-fn write_table(dir: &Path, rows: &[Row], settings: &[Vec<String>], repeat: usize) -> Result<()> {
-    let mut csv = String::from("setting,values,seed,auc,ks,chi2_ndf,dir\n");
+fn write_table(
+    dir: &Path,
+    rows: &[Row],
+    settings: &[Vec<String>],
+    repeat: usize,
+    binning: &str,
+) -> Result<()> {
+    let mut csv = String::from("setting,values,seed,auc,ks,chi2_ndf,chi2_binning,dir\n");
     for r in rows {
         let _ = writeln!(
             csv,
-            "{},\"{}\",{},{},{},{},{}",
+            "{},\"{}\",{},{},{},{},\"{binning}\",{}",
             r.setting,
             r.label.replace('"', "'"),
             r.seed,
@@ -299,6 +297,11 @@ fn write_table(dir: &Path, rows: &[Row], settings: &[Vec<String>], repeat: usize
             f(mine.iter().filter_map(|r| r.chi2_ndf).collect())
         );
     }
+    let _ = writeln!(
+        md,
+        "\nchi2/ndf: the score in the control region, data against simulation, in \
+         {binning} (as `report`, `agreement` and `demo` bin it)."
+    );
     for (name, text) in [("sweep.csv", csv), ("sweep.md", md)] {
         let p = dir.join(name);
         crate::output::write_atomically(&p, true, |w| {
@@ -311,7 +314,13 @@ fn write_table(dir: &Path, rows: &[Row], settings: &[Vec<String>], repeat: usize
     Ok(())
 }
 
-fn plot(dir: &Path, rows: &[Row], settings: &[Vec<String>], svg: bool) -> Result<()> {
+fn plot(
+    dir: &Path,
+    rows: &[Row],
+    settings: &[Vec<String>],
+    svg: bool,
+    binning: &str,
+) -> Result<()> {
     let ext = if svg { "svg" } else { "png" };
     for (metric, file, label) in [
         (
@@ -325,6 +334,11 @@ fn plot(dir: &Path, rows: &[Row], settings: &[Vec<String>], svg: bool) -> Result
             "Data/MC chi2/ndf of the score (control region)",
         ),
     ] {
+        let label = if metric == 1 {
+            format!("{label}, {binning}")
+        } else {
+            label.to_string()
+        };
         let mut points = Vec::new();
         for (i, s) in settings.iter().enumerate() {
             let mine: Vec<&Row> = rows.iter().filter(|r| r.setting == i).collect();
@@ -362,7 +376,7 @@ fn plot(dir: &Path, rows: &[Row], settings: &[Vec<String>], svg: bool) -> Result
                 points,
                 connect: true,
             }],
-            label,
+            &label,
             "AUC (weighted)",
         );
         scatter(&dir.join(format!("{file}.{ext}")), &p)?;

@@ -27,8 +27,8 @@ pub use plan::{AdversaryTerm, DomainTerms, FlatnessTerm, HistogramTerm, LossPlan
 pub use sections::{act_name, act_of_name};
 pub use types::{
     Adaptation, AdaptationMethod, ClassNormalize, Classification, Decorrelation,
-    DecorrelationMethod, Domain, HeadConfig, NegativeWeights, NetworkConfig, ReversalSchedule,
-    SampleSpec, Split, Training, MAX_MASS_BINS,
+    DecorrelationMethod, Domain, FeatureLabel, HeadConfig, NegativeWeights, NetworkConfig,
+    ReversalSchedule, SampleSpec, Split, Training, MAX_MASS_BINS,
 };
 
 use crate::nn::{HeadSpec, NetworkSpec};
@@ -41,6 +41,8 @@ pub struct RunConfig {
     pub path: PathBuf,
     /// Feature expressions, in input order.
     pub features: Vec<String>,
+    /// The axis title and unit of each feature (`[inputs.labels]`), in input order.
+    pub labels: Vec<FeatureLabel>,
     /// Labelled simulation (signal and background); required by `train`.
     pub classification: Option<Classification>,
     /// The control region (data and simulation); required by adaptation.

@@ -11,8 +11,8 @@ use super::read::Section;
 use super::training::training;
 use super::types::{
     Adaptation, AdaptationMethod, ClassNormalize, Classification, Decorrelation,
-    DecorrelationMethod, Domain, HeadConfig, NegativeWeights, NetworkConfig, ReversalSchedule,
-    SampleSpec, MAX_MASS_BINS,
+    DecorrelationMethod, Domain, FeatureLabel, HeadConfig, NegativeWeights, NetworkConfig,
+    ReversalSchedule, SampleSpec, MAX_MASS_BINS,
 };
 use super::RunConfig;
 use crate::loss::HistogramConfig;
@@ -384,6 +384,45 @@ fn decorrelation(s: Option<Section>) -> Result<Option<Decorrelation>> {
     }))
 }
 
+/// `[inputs.labels]`: an axis title and a unit per feature, keyed by the feature's
+/// expression, e.g. `"abs(eta)" = { label = "|η|" }`, `pt = { label = "p_T", unit = "GeV" }`;
+/// a feature not listed is titled by its expression.
+fn feature_labels(inputs: &Section, features: &[String]) -> Result<Vec<FeatureLabel>> {
+    let mut out: Vec<FeatureLabel> = features
+        .iter()
+        .map(|f| FeatureLabel {
+            label: f.clone(),
+            unit: None,
+        })
+        .collect();
+    let Some(t) = inputs.table("labels")? else {
+        return Ok(out);
+    };
+    for key in t.table.keys() {
+        let Some(j) = features.iter().position(|f| f == key) else {
+            return Err(t.err(format!(
+                "`{}` is not a feature; label the features as listed in inputs.features ({})",
+                t.key(key),
+                features.join(", ")
+            )));
+        };
+        let e = t.table(key)?.ok_or_else(|| {
+            t.err(format!(
+                "`{}` must be a table, e.g. {{ label = \"p_T\", unit = \"GeV\" }}",
+                t.key(key)
+            ))
+        })?;
+        e.check_keys(&["label", "unit"])?;
+        if let Some(l) = e.string("label", "\"p_T\"")? {
+            out[j].label = l;
+        }
+        out[j].unit = e
+            .string("unit", "\"GeV\"")?
+            .filter(|u| !u.trim().is_empty());
+    }
+    Ok(out)
+}
+
 /// Checks the whole description.
 pub(super) fn check(file: &str, table: &Table, base: &Path) -> Result<RunConfig> {
     let top = Section::new(file, "", table);
@@ -395,7 +434,7 @@ pub(super) fn check(file: &str, table: &Table, base: &Path) -> Result<RunConfig>
                 .into(),
         )
     })?;
-    inputs.check_keys(&["features"])?;
+    inputs.check_keys(&["features", "labels"])?;
     let features = inputs
         .strings("features", "[\"pt\", \"abs(eta)\"]")?
         .unwrap_or_default();
@@ -411,6 +450,7 @@ pub(super) fn check(file: &str, table: &Table, base: &Path) -> Result<RunConfig>
             )));
         }
     }
+    let labels = feature_labels(&inputs, &features)?;
     let classification = match top.table("classification")? {
         None => None,
         Some(c) => {
@@ -454,6 +494,7 @@ pub(super) fn check(file: &str, table: &Table, base: &Path) -> Result<RunConfig>
     let config = RunConfig {
         path: PathBuf::new(),
         features,
+        labels,
         classification,
         domain,
         network,

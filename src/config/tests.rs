@@ -329,3 +329,21 @@ fn a_zero_width_layer_is_named() {
         &["`network.hidden`", "its value 2 is 0"],
     );
 }
+
+/// Issue 17 item 11: `[inputs.labels]` gives a feature its axis title and unit; a key
+/// that is not a feature is refused, listing the features.
+#[test]
+fn feature_labels_and_units() {
+    let c = read(
+        "[inputs.labels]\npt = { label = \"Photon p_T\", unit = \"GeV\" }\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.labels[0].axis(), "Photon p_T [GeV]");
+    assert_eq!(c.labels[1].axis(), "abs(eta)");
+    refused(
+        "[inputs.labels]\neta = { label = \"eta\" }\n",
+        &[],
+        &["inputs.labels.eta", "pt, abs(eta)"],
+    );
+}

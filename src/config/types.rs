@@ -71,6 +71,26 @@ pub struct HeadConfig {
     pub activation: Act,
 }
 
+/// A feature's axis title and unit (`[inputs.labels]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureLabel {
+    /// The axis title (default: the feature's expression).
+    pub label: String,
+    /// The unit, e.g. "GeV"; none for a dimensionless feature.
+    pub unit: Option<String>,
+}
+
+impl FeatureLabel {
+    /// "label [unit]", or the label alone.
+    pub fn axis(&self) -> String {
+        match &self.unit {
+            Some(u) => format!("{} [{u}]", self.label),
+            None => self.label.clone(),
+        }
+    }
+}
+
+/// The `[network]` section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetworkConfig {
     pub hidden: Vec<usize>,

@@ -29,6 +29,8 @@ pub struct Agreement {
     pub data: Yield,
     pub mc: Yield,
     pub edges: Vec<f64>,
+    /// The binning of the chi2 in words ([`super::binning::describe`]).
+    pub binning: String,
 }
 
 /// The histogram of `values` in `edges`, for the chi2 and the plot (values outside the
@@ -64,6 +66,7 @@ pub fn compare(
             data: y(data),
             mc: y(mc),
             edges: edges.to_vec(),
+            binning: super::binning::describe(edges),
         },
         hd,
         hm,
@@ -77,14 +80,17 @@ impl Agreement {
         if let (Some(c), Some(n), Some(p)) = (self.chi2, self.ndf, self.p_value) {
             v.push(format!("chi2/ndf = {c:.1}/{n}"));
             v.push(format!("p = {p:.3}"));
+            v.push(format!("({})", self.binning));
         }
         v
     }
 
-    /// "chi2/ndf (p = ...)" or "n/a".
+    /// "chi2/ndf (p = ..., binning)" or "n/a".
     pub fn chi2_text(&self) -> String {
         match (self.chi2, self.ndf, self.p_value) {
-            (Some(c), Some(n), Some(p)) => format!("{c:.1}/{n} (p = {p:.3})"),
+            (Some(c), Some(n), Some(p)) => {
+                format!("{c:.1}/{n} (p = {p:.3}; {})", self.binning)
+            }
             _ => "n/a (too few populated bins)".into(),
         }
     }

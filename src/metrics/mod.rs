@@ -18,6 +18,8 @@
 //! - [`cvm`]: the challenge's Cramer-von Mises flatness of a score against a mass.
 //! - [`chi2`]: weighted histograms and the chi2 test of data against simulation, with
 //!   its p-value from [`gamma`] (the chi2 survival function).
+//! - [`scale_factor`]: data/simulation efficiencies of a score cut in bins of a
+//!   variable and their ratio, with uncertainties from signed weights.
 //! - [`efficiency`]: signal efficiency at a background efficiency and the reverse,
 //!   interpolated on the weighted ROC curve.
 //!
@@ -32,6 +34,7 @@ pub mod cvm;
 pub mod efficiency;
 pub mod gamma;
 pub mod ks;
+pub mod scale_factor;
 pub mod truncated;
 
 #[cfg(test)]

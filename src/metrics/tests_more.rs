@@ -297,3 +297,58 @@ fn efficiencies_by_hand() {
         "{m}"
     );
 }
+
+/// Issue 17 item 8: every output states the binning next to its chi2 (the text, the
+/// JSON object and a figure's metrics box all carry it).
+#[test]
+fn the_binning_is_stated_with_every_chi2() {
+    use super::agreement::compare;
+    use super::binning::{auto_edges, describe, DEFAULT_BINS};
+    let edges: Vec<f64> = (0..=40).map(|i| i as f64 / 40.0).collect();
+    assert_eq!(describe(&edges), "40 equal bins from 0 to 1");
+    assert_eq!(describe(&[0.0, 1.0, 3.0]), "2 bins from 0 to 3");
+    assert_eq!(describe(&[-2.5, 0.0, 2.5]), "2 equal bins from -2.5 to 2.5");
+    let d: Vec<f64> = (0..500).map(|i| ((i * 37) % 500) as f64 / 500.0).collect();
+    let m: Vec<f64> = (0..400).map(|i| ((i * 53) % 400) as f64 / 400.0).collect();
+    let (wd, wm) = (vec![1.0; d.len()], vec![0.5; m.len()]);
+    let e = auto_edges(&[&d, &m], DEFAULT_BINS, None).unwrap();
+    let (a, _, _) = compare("score", (&d, &wd), (&m, &wm), &e).unwrap();
+    assert_eq!(a.binning, "40 equal bins from 0 to 1");
+    assert!(
+        a.chi2_text().contains("40 equal bins from 0 to 1"),
+        "{}",
+        a.chi2_text()
+    );
+    assert!(a.lines().iter().any(|l| l.contains("40 equal bins")));
+    let json = serde_json::to_string(&a).unwrap();
+    assert!(
+        json.contains("\"binning\":\"40 equal bins from 0 to 1\""),
+        "{json}"
+    );
+}
+
+/// Issue 17 item 11: integer variables (SPDhits, nPV) get integer-aware bins: edges on
+/// half-integers, every bin the same number of integers, so a flat count distribution
+/// fills every bin equally (equal-width bins over 0..600 in 40 bins alternate 15 and 16
+/// integers: the sawtooth).
+#[test]
+fn integer_variables_get_integer_aware_bins() {
+    use super::binning::{auto_edges, DEFAULT_BINS};
+    let v: Vec<f64> = (0..6010).map(|i| (i % 601) as f64).collect();
+    let e = auto_edges(&[&v], DEFAULT_BINS, None).unwrap();
+    assert!(e.len() - 1 <= DEFAULT_BINS);
+    for x in &e {
+        assert_eq!((x + 0.5).fract(), 0.0, "edge {x} is not a half-integer");
+    }
+    let h = Histogram::fill(&e, &v, &vec![1.0; v.len()], OutOfRange::Ignore).unwrap();
+    let n = h.bins();
+    // every full bin holds the same number of integers, hence the same count
+    let full = &h.sum_w[..n - 1];
+    assert!(full.iter().all(|&c| c == full[0]), "{:?}", h.sum_w);
+    // 0/1 flags: two bins, one per value
+    let flags: Vec<f64> = (0..100).map(|i| (i % 2) as f64).collect();
+    assert_eq!(
+        auto_edges(&[&flags], 40, None).unwrap(),
+        vec![-0.5, 0.5, 1.5]
+    );
+}

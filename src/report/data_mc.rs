@@ -51,15 +51,19 @@ pub struct DataMcPlot {
     pub x_error_bars: bool,
     /// Lines of the metrics box, e.g. "KS = 0.031", "chi2/ndf = 12.3/18".
     pub metrics: Vec<String>,
-    /// y range of the ratio panel.
+    /// y range of the ratio panel when `ratio_auto` is false.
     pub ratio_range: (f64, f64),
+    /// The ratio panel's range follows the data ([`auto_ratio_range`]): every ratio
+    /// with its error bar is on the scale except outliers, drawn as off-scale markers.
+    pub ratio_auto: bool,
     pub title: Option<String>,
     pub size: (u32, u32),
 }
 
 impl DataMcPlot {
-    /// Defaults: simulation normalised to data, linear y, x error bars, ratio in
-    /// [0.5, 1.5], 800x700 pixels, y title "Events / bin".
+    /// Defaults: simulation normalised to data, linear y, x error bars, the ratio
+    /// panel's range from the data, 800x700 pixels, y title "Weighted events / bin"
+    /// (the bins hold sums of weights).
     pub fn new(data: Hist1D, simulation: Hist1D, x_label: &str) -> Self {
         Self {
             data,
@@ -69,12 +73,13 @@ impl DataMcPlot {
             simulation_label: "Simulation".to_string(),
             corrected_label: "Simulation (corrected)".to_string(),
             x_label: x_label.to_string(),
-            y_label: "Events / bin".to_string(),
+            y_label: "Weighted events / bin".to_string(),
             normalisation: Normalisation::ToData,
             log_y: false,
             x_error_bars: true,
             metrics: Vec::new(),
             ratio_range: (0.5, 1.5),
+            ratio_auto: true,
             title: None,
             size: (800, 700),
         }
@@ -148,6 +153,13 @@ pub fn data_mc(path: &Path, spec: &DataMcPlot) -> Result<()> {
             },
         ),
     };
+    let ratio = if spec.ratio_auto {
+        let mut dens = vec![&sim];
+        dens.extend(&corr);
+        auto_ratio_range(&data, &dens)
+    } else {
+        spec.ratio_range
+    };
     render(
         path,
         &Fig {
@@ -155,8 +167,89 @@ pub fn data_mc(path: &Path, spec: &DataMcPlot) -> Result<()> {
             data,
             sim,
             corr,
+            ratio,
         },
     )
+}
+
+/// Whether a histogram's tails matter enough for a log y axis: its largest bin holds
+/// more than 50 times its smallest nonzero bin (a falling spectrum, a score piled up
+/// at 0 and 1). Bins with a content <= 0 are left out.
+pub fn tails_matter(h: &Hist1D) -> bool {
+    let pos = h.sum_w.iter().copied().filter(|&c| c > 0.0);
+    let max = pos.clone().fold(0.0f64, f64::max);
+    let min = pos.fold(f64::INFINITY, f64::min);
+    max > 0.0 && max > 50.0 * min
+}
+
+/// The ratio panel's range for `data` over each of `dens` (as drawn: after
+/// normalisation): from the lowest to the highest ratio -+ its error over the bins that
+/// are not outliers (an error bar more than 3 times the typical one is clipped rather
+/// than widening the range), with 1 always inside and 8% padding. A ratio is an outlier
+/// when it jumps away from every neighbouring bin's ratio by more than 5 times the
+/// larger of the typical step between neighbours and the two error bars: a lone spike,
+/// not a trend (a ratio that rises smoothly to 100 sets the range). Only outliers are
+/// drawn as off-scale markers. Bins with no data or a denominator <= 0 are left out;
+/// with no ratio at all, [0.5, 1.5].
+pub fn auto_ratio_range(data: &Hist1D, dens: &[&Hist1D]) -> (f64, f64) {
+    let median = |mut v: Vec<f64>| {
+        if v.is_empty() {
+            return 0.0;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            0.5 * (v[n / 2 - 1] + v[n / 2])
+        }
+    };
+    let (mut lo, mut hi) = (1.0f64, 1.0f64);
+    let mut any = false;
+    for den in dens {
+        // the ratios of this denominator, in bin order
+        let mut pts = Vec::new();
+        for i in 0..data.bins().min(den.bins()) {
+            let (c, e, m) = (data.sum_w[i], data.error(i), den.sum_w[i]);
+            if (c == 0.0 && e == 0.0) || m.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                continue;
+            }
+            let (r, re) = (c / m, e / m);
+            if r.is_finite() && re.is_finite() {
+                pts.push((r, re));
+            }
+        }
+        let step = median(pts.windows(2).map(|w| (w[1].0 - w[0].0).abs()).collect());
+        let med_err = median(pts.iter().map(|p| p.1).collect());
+        for k in 0..pts.len() {
+            let (r, re) = pts[k];
+            let far = |n: usize| {
+                let (rn, en) = pts[n];
+                (r - rn).abs() > 5.0 * step.max(re).max(en)
+            };
+            let neighbours: Vec<usize> = [k.checked_sub(1), Some(k + 1)]
+                .into_iter()
+                .flatten()
+                .filter(|&n| n < pts.len())
+                .collect();
+            if !neighbours.is_empty() && neighbours.iter().all(|&n| far(n)) {
+                continue; // a lone spike: drawn off scale
+            }
+            let e = if re <= 3.0 * med_err.max(step) {
+                re
+            } else {
+                0.0
+            };
+            lo = lo.min(r - e);
+            hi = hi.max(r + e);
+            any = true;
+        }
+    }
+    if !any {
+        return (0.5, 1.5);
+    }
+    let pad = 0.08 * (hi - lo).max(0.02);
+    (lo - pad, hi + pad)
 }
 
 struct Fig<'a> {
@@ -164,6 +257,8 @@ struct Fig<'a> {
     data: Hist1D,
     sim: Hist1D,
     corr: Option<Hist1D>,
+    /// The ratio panel's y range.
+    ratio: (f64, f64),
 }
 
 const SIM_FILL: RGBColor = RGBColor(160, 200, 232);
@@ -197,7 +292,14 @@ impl Figure for Fig<'_> {
             }
         }
         if s.log_y {
-            let (lo, hi) = log_limits(values.iter().copied(), 30.0).unwrap_or((0.1, 10.0));
+            // from the bin contents (not content - error, which can be any tiny
+            // positive number), at most 7 decades below the highest bin
+            let contents = [&self.data, &self.sim]
+                .into_iter()
+                .chain(&self.corr)
+                .flat_map(|h| h.sum_w.iter().copied());
+            let (lo, hi) = log_limits(contents, 30.0).unwrap_or((0.1, 10.0));
+            let lo = lo.max(hi / 30.0 * 1e-7);
             let mut chart = upper_chart(&upper, x_range.clone(), (lo..hi).log_scale())?;
             self.draw_upper(&mut chart, lo)?;
         } else {
@@ -360,7 +462,7 @@ impl Fig<'_> {
         DB::ErrorType: 'static,
     {
         let s = self.spec;
-        let (lo, hi) = s.ratio_range;
+        let (lo, hi) = self.ratio;
         let mut chart = ChartBuilder::on(area)
             .margin_top(6)
             .margin_left(16)

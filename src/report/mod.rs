@@ -7,6 +7,8 @@
 //! into the binary (the `dejavu` crate), so no system font or fontconfig is needed.
 
 mod data_mc;
+#[cfg(test)]
+mod figure_tests;
 mod hist;
 mod overlay;
 pub mod page;
@@ -15,11 +17,11 @@ mod roc;
 mod scatter;
 mod training;
 
-pub use data_mc::{data_mc, DataMcPlot, Normalisation};
+pub use data_mc::{auto_ratio_range, data_mc, tails_matter, DataMcPlot, Normalisation};
 pub use hist::{Hist1D, OutOfRange};
 pub use overlay::{histograms, HistOverlay, LabelledHist};
 pub use page::{escape, write_before_after, Page};
 pub use plot::{Format, PALETTE};
-pub use roc::{roc, RocCurve, RocPlot, RocY};
+pub use roc::{roc, roc_y_title, RocCurve, RocPlot, RocY};
 pub use scatter::{scatter, ScatterPlot, ScatterPoint, ScatterSeries};
 pub use training::{training, training_curves, Panel, Series, TrainingPlot};

@@ -33,6 +33,9 @@ pub enum RocY {
     BackgroundRejection,
     /// Background efficiency (usually with `log_y`).
     BackgroundEfficiency,
+    /// 1 / background efficiency, with `log_y`: what a physicist reads off at a
+    /// working point (a background rejection factor of 100 at 80% signal efficiency).
+    InverseBackgroundEfficiency,
 }
 
 /// Everything [`roc`] draws.
@@ -99,6 +102,16 @@ fn y_of(y: RocY, b: f64) -> f64 {
     match y {
         RocY::BackgroundRejection => 1.0 - b,
         RocY::BackgroundEfficiency => b,
+        RocY::InverseBackgroundEfficiency => 1.0 / b,
+    }
+}
+
+/// The y title of each kind of ROC figure.
+pub fn roc_y_title(y: RocY) -> &'static str {
+    match y {
+        RocY::BackgroundRejection => "Background rejection",
+        RocY::BackgroundEfficiency => "Background efficiency",
+        RocY::InverseBackgroundEfficiency => "1 / background efficiency",
     }
 }
 
@@ -123,14 +136,16 @@ impl Figure for Fig<'_> {
             b.caption(t, font(TITLE_PX));
         }
         if s.log_y {
-            let lo = s
-                .curves
-                .iter()
-                .flat_map(|c| c.background_eff.iter().map(|&v| y_of(s.y, v)))
-                .filter(|v| *v > 0.0)
-                .fold(1.0f64, f64::min);
-            let mut chart = b.build_cartesian_2d(0.0..1.0, (lo / 2.0..1.5).log_scale())?;
-            self.curves(&mut chart, |v| v > 0.0)
+            let ys = || {
+                s.curves
+                    .iter()
+                    .flat_map(|c| c.background_eff.iter().map(|&v| y_of(s.y, v)))
+                    .filter(|v| *v > 0.0 && v.is_finite())
+            };
+            let lo = ys().fold(1.0f64, f64::min);
+            let hi = ys().fold(1.0f64, f64::max);
+            let mut chart = b.build_cartesian_2d(0.0..1.0, (lo / 2.0..hi * 1.5).log_scale())?;
+            self.curves(&mut chart, |v| v > 0.0 && v.is_finite())
         } else {
             let mut chart = b.build_cartesian_2d(0.0..1.0, 0.0..1.02)?;
             self.curves(&mut chart, |_| true)
@@ -150,10 +165,7 @@ impl Fig<'_> {
         Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
         let s = self.0;
-        let y_desc = match s.y {
-            RocY::BackgroundRejection => "Background rejection",
-            RocY::BackgroundEfficiency => "Background efficiency",
-        };
+        let y_desc = roc_y_title(s.y);
         chart
             .configure_mesh()
             .x_desc("Signal efficiency")
@@ -213,6 +225,7 @@ impl Fig<'_> {
             (RocY::BackgroundRejection, _) => SeriesLabelPosition::LowerLeft,
             (RocY::BackgroundEfficiency, true) => SeriesLabelPosition::LowerRight,
             (RocY::BackgroundEfficiency, false) => SeriesLabelPosition::UpperLeft,
+            (RocY::InverseBackgroundEfficiency, _) => SeriesLabelPosition::UpperRight,
         };
         chart
             .configure_series_labels()

@@ -56,13 +56,13 @@ impl TrainingPlot {
 
 /// The training curves of a run's history.csv: a loss panel, the adaptation terms, AUC
 /// and the data/simulation KS, each panel only when its columns have values; with
-/// folds, the first fold's curves only, so the panels stay readable (then titled so).
+/// folds, every fold's curves (labelled by fold).
 /// `best_epoch` (0-based) is marked. `None` when no column has a value.
 pub fn training_curves(h: &History, best_epoch: Option<f64>) -> Option<TrainingPlot> {
     let panel = |y_label: &str, columns: &[(&str, &str)]| -> Option<Panel> {
         let series: Vec<Series> = columns
             .iter()
-            .filter_map(|(c, l)| history_series(h, c, l))
+            .flat_map(|(c, l)| history_series(h, c, l))
             .collect();
         (!series.is_empty()).then(|| Panel {
             y_label: y_label.into(),
@@ -106,36 +106,47 @@ pub fn training_curves(h: &History, best_epoch: Option<f64>) -> Option<TrainingP
     let mut t = TrainingPlot::new(panels);
     t.best_epoch = best_epoch.map(|b| b + 1.0);
     if h.column("fold").iter().any(|f| f.is_some()) {
-        t.title = Some("Training curves (fold 0)".into());
+        t.title = Some("Training curves of every fold".into());
     }
     Some(t)
 }
 
-/// One column of the history against the epoch (counted from 1), first fold only,
-/// finite values only; `None` when nothing is left.
-fn history_series(h: &History, name: &str, label: &str) -> Option<Series> {
+/// One column of the history against the epoch (counted from 1), one series per fold
+/// (labelled "fold k" when the run has folds), finite values only; empty when nothing is
+/// left.
+fn history_series(h: &History, name: &str, label: &str) -> Vec<Series> {
     let epoch = h.column("epoch");
     let fold = h.column("fold");
     let y = h.column(name);
-    let mut x = Vec::new();
-    let mut v = Vec::new();
-    for i in 0..y.len() {
-        // only the first fold's curve, so the panels stay readable
-        if fold.get(i).copied().flatten().is_some_and(|f| f != 0.0) {
-            continue;
-        }
-        if let (Some(e), Some(val)) = (epoch[i], y[i]) {
-            if val.is_finite() {
-                x.push(e + 1.0);
-                v.push(val);
+    let mut folds: Vec<Option<i64>> = (0..y.len())
+        .map(|i| fold.get(i).copied().flatten().map(|f| f as i64))
+        .collect();
+    folds.sort();
+    folds.dedup();
+    let mut out = Vec::new();
+    for f in folds {
+        let mut x = Vec::new();
+        let mut v = Vec::new();
+        for i in 0..y.len() {
+            if fold.get(i).copied().flatten().map(|g| g as i64) != f {
+                continue;
+            }
+            if let (Some(e), Some(val)) = (epoch[i], y[i]) {
+                if val.is_finite() {
+                    x.push(e + 1.0);
+                    v.push(val);
+                }
             }
         }
+        if !x.is_empty() {
+            let label = match f {
+                Some(k) => format!("{label}, fold {k}"),
+                None => label.to_string(),
+            };
+            out.push(Series { label, x, y: v });
+        }
     }
-    (!x.is_empty()).then(|| Series {
-        label: label.to_string(),
-        x,
-        y: v,
-    })
+    out
 }
 
 /// Writes the training-curve figure to `path` (.png or .svg). Errors for no panels, a

@@ -267,3 +267,37 @@ fn efficiencies_match_numpy_interp() {
         }
     }
 }
+
+// Golden: validation/data/metrics/ks_pvalue.json, made by validation/metrics/ks_pvalue.py
+// (scipy.special.kolmogorov; scipy.stats.ks_2samp and kstwobign.sf). Issue 17 item 11:
+// the overtraining figure states this p-value.
+#[test]
+fn ks_p_value_matches_scipy() {
+    use rootgrad::metrics::ks::{effective_n, kolmogorov_sf, ks_p_value};
+    use rootgrad::metrics::ks_distance;
+    let golden = load("ks_pvalue.json");
+    for c in golden["kolmogorov"].as_array().unwrap() {
+        let (x, q) = (c["x"].as_f64().unwrap(), c["q"].as_f64().unwrap());
+        close(
+            &format!("x = {x}"),
+            "kolmogorov_sf",
+            kolmogorov_sf(x),
+            q,
+            1e-12,
+        );
+    }
+    let t = &golden["two_sample"];
+    let v = |k: &str| -> Vec<f64> {
+        t[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let (a, b) = (v("a"), v("b"));
+    let (wa, wb) = (vec![1.0; a.len()], vec![1.0; b.len()]);
+    let d = ks_distance(&a, &wa, &b, &wb).unwrap();
+    close("two samples", "D", d, t["d"].as_f64().unwrap(), 1e-15);
+    let p = ks_p_value(d, effective_n(&wa), effective_n(&wb));
+    close("two samples", "p-value", p, t["p"].as_f64().unwrap(), 1e-12);
+}

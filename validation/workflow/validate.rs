@@ -343,3 +343,44 @@ fn demo_runs_end_to_end_on_small_samples() {
     let e = fails(&["demo", "--out", "demo", "--events", "3000", "-q"], &d);
     assert!(e.contains("model.json") && e.contains("--force"), "{e}");
 }
+
+/// Issue 17 item 11: the report a physicist needs. With 2 folds and `[inputs.labels]`:
+/// the training curves of every fold, the ROC as 1 / background efficiency, an
+/// overtraining figure with its KS p-values, axis titles and units from the config in the
+/// input figures (SVG text), "Weighted events / bin", the binning stated in the
+/// captions, and no "on the every event".
+#[test]
+fn report_has_the_figures_a_physicist_needs() {
+    let d = project(
+        "report_fig",
+        1600,
+        "epochs = 2\nbatch_size = 256\nvalidation = 0\nfolds = 2\nfold = \"event % 2\"",
+        "[inputs.labels]\n\"abs(eta)\" = { label = \"Photon |eta|\" }\nr9 = { label = \"R9 shower shape\", unit = \"a.u.\" }\n",
+    );
+    ok(&["train", "run.toml", "--out", "m", "-q"], &d);
+    ok(&["report", "-m", "m", "--svg", "-q"], &d);
+    let dir = d.join("m/report");
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(!html.contains("on the every event"), "caption grammar");
+    assert!(html.contains("every fold"), "training caption");
+    assert!(html.contains("overtraining.svg"), "overtraining figure");
+    assert!(html.contains("overtraining: KS training vs held-out, signal"));
+    assert!(html.contains("40 equal bins from 0 to 1"), "binning stated");
+    let svg = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let training = svg("training.svg");
+    assert!(
+        training.contains("fold 0") && training.contains("fold 1"),
+        "every fold"
+    );
+    assert!(svg("roc.svg").contains("1 / background efficiency"));
+    let ot = svg("overtraining.svg");
+    assert!(ot.contains("training events") && ot.contains("held-out events"));
+    assert!(ot.contains("signal p = "), "KS p-value in the title");
+    let r9 = svg("input_0.svg");
+    assert!(
+        r9.contains("R9 shower shape [a.u.]"),
+        "label and unit from the config"
+    );
+    assert!(r9.contains("Weighted events / bin"));
+    assert!(svg("input_3.svg").contains("Photon |eta|"));
+}
