@@ -22,6 +22,7 @@ use std::sync::mpsc::channel;
 
 use crate::data::chunks::{chunk_plan, read_ahead, ChunkSize};
 use crate::model::{ChunkLogits, ScoreBuffers, Scorer};
+use crate::root::provenance::FriendSource;
 use crate::root::write::{write_friend_stream, FriendData, FriendStream, FriendType, StreamColumn};
 use crate::root::{Chain, TreeSpec};
 use crate::{Error, Result};
@@ -287,12 +288,14 @@ pub fn score_one(
             });
         }
     }
+    let source = FriendSource::of_chain(chain);
     let spec = FriendStream {
         path: &job.output,
         tree: req.tree_name,
         columns: &columns,
         entries: chain.entries(),
         overwrite: req.force,
+        source: Some(&source),
     };
     let mut nonfinite = 0;
     stream(scorer, chain, req.all_folds, |next| {

@@ -92,6 +92,7 @@ pub fn write_tree(path: &Path, columns: Vec<FriendColumn>) {
         columns: &columns,
         expected_entries: None,
         overwrite: true,
+        source: None,
     })
     .expect("write test ntuple");
 }
