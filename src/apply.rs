@@ -152,7 +152,7 @@ pub fn plan_jobs(inputs: &[String], friends: &[String], names: &OutputNames) -> 
     let mut inputs: Vec<(PathBuf, Option<String>)> = Vec::new();
     for i in patterns {
         let spec = TreeSpec::parse(i);
-        for f in spec.files()? {
+        for f in spec.input_files()? {
             inputs.push((f, spec.tree.clone()));
         }
     }

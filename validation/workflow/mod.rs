@@ -16,6 +16,7 @@
 
 mod apply;
 mod errors;
+mod friends;
 mod train;
 mod validate;
 
