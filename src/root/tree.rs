@@ -111,6 +111,9 @@ pub struct Tree {
     pub version: i16,
     /// Every branch, parents before children; leaf lists appear once per leaf as well.
     pub branches: Vec<BranchInfo>,
+    /// Baskets decompressed for one entry range that continue past it, kept for the
+    /// next range (shared by the clones of this tree); see `read::decode_flat_basket`.
+    pub partial: Arc<super::read::PartialBaskets>,
 }
 
 impl Tree {
@@ -233,6 +236,7 @@ fn parse_ttree(r: &mut ObjReader, h: Header, file: Arc<RootFile>, path: &str) ->
         entries: entries as u64,
         version: v,
         branches: out,
+        partial: Arc::default(),
     })
 }
 

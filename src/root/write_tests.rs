@@ -586,3 +586,40 @@ fn source_record_is_written_and_read_back() {
     let g = crate::root::RootFile::open(&plain).unwrap();
     assert_eq!(FriendSource::of_file(&g).unwrap(), None);
 }
+
+/// Reading range by range through baskets longer than the ranges: the values equal one
+/// whole read, each basket read in part is kept (once per branch) until its last entry
+/// is read, and nothing is kept at the end (`read::PartialBaskets`).
+#[test]
+fn ranges_inside_baskets_read_each_basket_once_and_right() {
+    let dir = TestDir::new("partial");
+    let out = dir.join("f.root");
+    let n = 2 * ENTRIES_PER_BASKET + 1234;
+    let columns = all_types(n);
+    write_friend(&spec(&out, &columns)).unwrap();
+    let t = crate::root::chain::open_tree(&out, Some("rootgrad")).unwrap();
+    let whole = crate::root::read::read_column::<f64>(&t, "logit", 0..n as u64).unwrap();
+    let kept = |t: &crate::root::Tree| t.partial.kept.lock().unwrap().len();
+    let mut got = Vec::new();
+    let step = 10_000u64;
+    let mut at = 0u64;
+    while at < n as u64 {
+        let end = (at + step).min(n as u64);
+        for c in &columns {
+            let col = crate::root::read::read_column::<f64>(&t, &c.name, at..end).unwrap();
+            if c.name == "logit" {
+                got.extend(col.values);
+            }
+        }
+        // a range ending inside a basket keeps that basket, one per branch
+        let inside = end % ENTRIES_PER_BASKET as u64 != 0 && end < n as u64;
+        assert_eq!(
+            kept(&t),
+            if inside { columns.len() } else { 0 },
+            "after {end}"
+        );
+        at = end;
+    }
+    assert!(got == whole.values);
+    assert_eq!(kept(&t), 0);
+}
