@@ -399,8 +399,11 @@ fn decode_flat_basket<T: Value>(
 /// stays about one basket per branch whatever the entry count.
 #[derive(Debug, Default)]
 pub struct PartialBaskets {
-    pub(crate) kept: std::sync::Mutex<std::collections::VecDeque<(String, usize, Arc<Vec<u8>>)>>,
+    pub(crate) kept: std::sync::Mutex<std::collections::VecDeque<Kept>>,
 }
+
+/// A kept basket: branch name, basket index, its decompressed entries' data.
+type Kept = (String, usize, Arc<Vec<u8>>);
 
 /// The most decompressed bytes [`PartialBaskets`] keeps.
 const PARTIAL_BYTES: usize = 512 << 20;

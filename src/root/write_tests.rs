@@ -1,10 +1,9 @@
 //! Tests of the friend-tree writer in `write.rs`, kept in a file of their own so the
 //! writer stays short enough to read in one sitting. They write real files into fresh
-//! temporary folders and read them back with oxyroot's reader (an independent
-//! implementation), bit for bit; they also pin down every refusal (names, lengths,
-//! existing or missing outputs) and that
-//! no temporary file is ever left behind. `validation/friend_uproot.py` checks the same
-//! files with uproot.
+//! temporary folders and read them back with rootgrad's reader, value for value; they
+//! also pin down every refusal (names, lengths, existing or missing outputs) and that no
+//! temporary file is ever left behind. `validation/friend_uproot.py` and
+//! `validation/friend_root.py` check the same files with uproot and ROOT.
 
 use super::*;
 use std::sync::atomic::{AtomicU64, Ordering};
