@@ -17,7 +17,9 @@
 //! | `i64`  | int64_t | `(i - 500) * 4294967311`, or `i64::MAX - i` when `i % 17 == 0` |
 //! | `flag` | bool    | `i % 3 == 0`                                               |
 
+use rootgrad::root::provenance::FriendSource;
 use rootgrad::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
+use rootgrad::root::{Chain, TreeSpec};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -72,7 +74,26 @@ fn columns(n: u64) -> Vec<FriendColumn> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let force = args.iter().any(|a| a == "--force");
-    let rest: Vec<&String> = args.iter().filter(|a| *a != "--force").collect();
+    // --source FILE.root:TREE records that tree as the friend's source
+    let source_at = args.iter().position(|a| a == "--source");
+    let source = match source_at.and_then(|i| args.get(i + 1)) {
+        Some(s) => match Chain::open(&TreeSpec::parse(s)) {
+            Ok(chain) => Some(FriendSource::of_chain(&chain)),
+            Err(e) => {
+                eprintln!("write_friend: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let rest: Vec<&String> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| {
+            *a != "--force" && Some(*i) != source_at && Some(*i) != source_at.map(|k| k + 1)
+        })
+        .map(|(_, a)| a)
+        .collect();
     let (out, n) = match rest[..] {
         [out, n] => match n.parse::<u64>() {
             Ok(n) => (out, n),
@@ -82,7 +103,7 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: write_friend OUT.root N [--force]");
+            eprintln!("usage: write_friend OUT.root N [--force] [--source FILE.root:TREE]");
             return ExitCode::from(2);
         }
     };
@@ -93,6 +114,7 @@ fn main() -> ExitCode {
         columns: &columns,
         expected_entries: Some(n),
         overwrite: force,
+        source: source.as_ref(),
     };
     match write_friend(&spec) {
         Ok(()) => ExitCode::SUCCESS,

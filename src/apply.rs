@@ -23,6 +23,7 @@ use std::sync::mpsc::channel;
 
 use crate::data::chunks::{chunk_plan_in, read_ahead, ChunkSize};
 use crate::model::{ChunkLogits, ScoreBuffers, Scorer};
+use crate::root::provenance::FriendSource;
 use crate::root::write::{write_friend_stream, FriendData, FriendStream, FriendType, StreamColumn};
 use crate::root::{Chain, TreeSpec};
 use crate::{Error, Result};
@@ -164,7 +165,7 @@ pub fn plan_jobs(inputs: &[String], friends: &[String], names: &OutputNames) -> 
     let mut inputs: Vec<(PathBuf, Option<String>)> = Vec::new();
     for i in patterns {
         let spec = TreeSpec::parse(i);
-        for f in spec.files()? {
+        for f in spec.input_files()? {
             inputs.push((f, spec.tree.clone()));
         }
     }
@@ -315,12 +316,14 @@ pub fn score_range(
             });
         }
     }
+    let source = FriendSource::of_chain(chain);
     let spec = FriendStream {
         path: &job.output,
         tree: req.tree_name,
         columns: &columns,
         entries: range.end - range.start,
         overwrite: req.force,
+        source: Some(&source),
     };
     let mut nonfinite = 0;
     stream_range(scorer, chain, req.all_folds, range, |next| {

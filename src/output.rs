@@ -77,7 +77,7 @@ impl Drop for TempFile {
 
 /// The temporary name of output `name`: `.<name>.rootgrad-tmp-<pid>-<n>` with the pid
 /// in 10 digits and n in 6, so that every temporary name of one output has the same
-/// length as [`canonical_temp_name`], which replaces it inside the file.
+/// length.
 pub fn temp_name(name: &str, pid: u32, n: u64) -> String {
     format!(".{name}.rootgrad-tmp-{pid:010}-{:06}", n % 1_000_000)
 }

@@ -245,6 +245,7 @@ fn write_scores(path: &Path, n: usize, offset: f64) {
         columns: &columns,
         expected_entries: Some(n as u64),
         overwrite: false,
+        source: None,
     })
     .unwrap_or_else(|e| panic!("writing the friend {}: {e}", path.display()));
 }
@@ -394,6 +395,7 @@ fn write_one(path: &Path, tree: &str, name: &str, n: usize, k: f64) {
         columns: &columns,
         expected_entries: Some(n as u64),
         overwrite: false,
+        source: None,
     })
     .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }

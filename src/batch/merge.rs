@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::shard::{read_result, ShardResult};
 use super::{plan_dir, result_path, Identity, Plan};
 use crate::output::remove_stale_temps;
+use crate::root::provenance::FriendSource;
 use crate::root::write::{write_friend_stream, FriendData, FriendStream, FriendType, StreamColumn};
 use crate::root::{Chain, TreeSpec};
 use crate::{Error, Result};
@@ -164,7 +165,7 @@ pub fn merge(plan_path: &Path, force: bool) -> Result<Vec<(PathBuf, u64)>> {
             crate::output::create_dir(folder)?;
             remove_stale_temps(folder);
         }
-        write_merged(&plan, inp.entries, mine, &inp.output, force)?;
+        write_merged(&plan, (&inp.input, inp.entries), mine, &inp.output, force)?;
         out.push((inp.output.clone(), inp.entries));
     }
     Ok(out)
@@ -176,7 +177,7 @@ const MERGE_CHUNK: u64 = 1 << 16;
 /// Writes `output` from the pieces' friends, in order, through the writer `apply` uses.
 fn write_merged(
     plan: &Plan,
-    entries: u64,
+    (input, entries): (&str, u64),
     pieces: &[(u64, u64, PathBuf)],
     output: &Path,
     force: bool,
@@ -189,12 +190,15 @@ fn write_merged(
             kind: FriendType::F32,
         })
         .collect();
+    // the record a one-process apply writes: the input's own trees
+    let source = FriendSource::of_chain(&Chain::open(&TreeSpec::parse(input))?);
     let spec = FriendStream {
         path: output,
         tree: &plan.tree_name,
         columns: &columns,
         entries,
         overwrite: force,
+        source: Some(&source),
     };
     let mut piece = 0;
     let mut chain: Option<Chain> = None;

@@ -33,6 +33,7 @@ use crate::reweight::branch_name;
 use crate::reweight::cdf::WeightedCdf;
 use crate::reweight::morph::{held_out, morph_chain, worse, Events, HeldOut};
 use crate::reweight::outputs::{default_out, plan_outputs};
+use crate::root::provenance::FriendSource;
 use crate::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
 use crate::root::Chain;
 use crate::{Error, Result};
@@ -254,6 +255,7 @@ fn write_friends(
             columns: &columns,
             expected_entries: Some(range.end - range.start),
             overwrite: o.force,
+            source: Some(&FriendSource::of_range(&plan.chain, range.clone())),
         })?;
         writeln!(
             out,

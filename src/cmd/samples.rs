@@ -5,10 +5,15 @@
 //!
 //! `--friend [NAME=]FILE.root:TREE` attaches a friend to the sample called NAME
 //! (`data`, `mc`, `signal`, `background`, `input`), or to every sample of the command
-//! without a `NAME=` prefix (for samples that are the same file, selected by cuts).
+//! without a `NAME=` prefix (for samples that are the same file, selected by cuts). A
+//! friend without a prefix, where there are several samples, must be one rootgrad
+//! wrote: its source record is checked against each sample's trees when attached
+//! ([`crate::root::provenance::check_friend`]), so it cannot silently join the wrong one.
 
 use crate::config::{NegativeWeights, SampleSpec};
 use crate::expr::Expr;
+use crate::root::provenance::FriendSource;
+use crate::root::{RootFile, TreeSpec};
 use crate::{Error, Result};
 
 /// Splits `--friend` values among the samples `names`; an unknown prefix is an error.
@@ -28,10 +33,34 @@ pub fn friends_for(name: &str, names: &[&str], friends: &[String]) -> Result<Vec
                     out.push(spec.to_string());
                 }
             }
-            _ => out.push(f.clone()),
+            _ => {
+                if names.len() > 1 && !names_its_sample(f)? {
+                    return Err(Error::Usage(format!(
+                        "--friend `{f}` has no sample name, and it is not a friend rootgrad \
+                         wrote (those record their source tree), so it would be attached to \
+                         every sample ({}); say which sample it belongs to, e.g. \
+                         --friend {}={f}",
+                        names.join(", "),
+                        names[0]
+                    )));
+                }
+                out.push(f.clone())
+            }
         }
     }
     Ok(out)
+}
+
+/// Whether every file of friend `f` carries rootgrad's source record, which the
+/// attach checks against each sample's trees.
+fn names_its_sample(f: &str) -> Result<bool> {
+    for path in TreeSpec::parse(f).files()? {
+        let file = RootFile::open(&path)?;
+        if FriendSource::of_file(&file)?.is_none() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// A command's common `--cut` and-ed with a sample's own cut.

@@ -132,7 +132,7 @@ pub struct Wanted<'a> {
 pub fn open_chain(files: &[String], friends: &[String]) -> Result<Chain> {
     let mut chain: Option<Chain> = None;
     for pattern in files {
-        let part = Chain::open(&TreeSpec::parse(pattern))?;
+        let part = Chain::open_inputs(&TreeSpec::parse(pattern))?;
         chain = Some(match chain {
             None => part,
             Some(mut c) => {

@@ -68,6 +68,7 @@ fn write(name: &str) -> (PathBuf, Columns) {
         ],
         expected_entries: None,
         overwrite: true,
+        source: None,
     })
     .expect("write test tree");
     (path, c)

@@ -20,6 +20,7 @@ use crate::data::chunks::{chunk_plan_in, read_ahead, ChunkSize};
 use crate::expr::Expr;
 use crate::model::{ScoreBuffers, Scorer};
 use crate::progress::Progress;
+use crate::root::provenance::FriendSource;
 use crate::root::write::{write_friend_stream, FriendData, FriendStream, FriendType, StreamColumn};
 use crate::root::Chain;
 use crate::Result;
@@ -154,12 +155,14 @@ pub fn write_weighted(
             kind: FriendType::F64,
         },
     ];
+    let source = FriendSource::of_range(chain, range.clone());
     let stream = FriendStream {
         path,
         tree,
         columns: &columns,
         entries: range.end - range.start,
         overwrite,
+        source: Some(&source),
     };
     weighed(chain, spec, range, |next| {
         write_friend_stream(&stream, || {

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use super::file::RootFile;
 use super::interp::Value;
+use super::provenance::{check_friend, FriendSource};
 use super::read::{read_column, Column, Layout};
 use super::rntuple::{self, list_ntuples, Ntuple};
 use super::tree::Tree;
@@ -74,6 +75,42 @@ impl TreeSpec {
         out.sort();
         if out.is_empty() {
             return Err(Error::Usage(format!("no file matches `{}`", self.pattern)));
+        }
+        Ok(out)
+    }
+
+    /// The input files the pattern names: [`TreeSpec::files`] less, for a glob, the
+    /// friend files rootgrad wrote (recognised by their source record), so that
+    /// rerunning a command on `probes_*.root` does not take `probes_0.rootgrad.root` as
+    /// an input. Each file left out is named in a note on stderr.
+    pub fn input_files(&self) -> Result<Vec<PathBuf>> {
+        let files = self.files()?;
+        if !self.pattern.contains(['*', '?', '[']) {
+            return Ok(files);
+        }
+        let mut out = Vec::with_capacity(files.len());
+        for f in files {
+            let record = RootFile::open(&f)
+                .ok()
+                .and_then(|file| FriendSource::of_file(&file).ok().flatten());
+            match record {
+                Some(r) => eprintln!(
+                    "note: leaving {} out of `{}`: it is a friend rootgrad wrote for {}",
+                    f.display(),
+                    self.pattern,
+                    r.sources
+                        .first()
+                        .map(|s| format!("{}:{}", s.file, s.tree))
+                        .unwrap_or_else(|| "no tree".into())
+                ),
+                None => out.push(f),
+            }
+        }
+        if out.is_empty() {
+            return Err(Error::Usage(format!(
+                "`{}` matches only friend files rootgrad wrote, no input; name the input files",
+                self.pattern
+            )));
         }
         Ok(out)
     }
@@ -180,9 +217,18 @@ pub struct MemberInfo {
 }
 
 impl Chain {
-    /// Opens every file of `spec`.
+    /// Opens every file of `spec` (a friend: every file its pattern matches).
     pub fn open(spec: &TreeSpec) -> Result<Chain> {
-        let files = spec.files()?;
+        Chain::open_files(spec, spec.files()?)
+    }
+
+    /// Opens the input files of `spec` ([`TreeSpec::input_files`]: a glob leaves out
+    /// rootgrad's own friend files).
+    pub fn open_inputs(spec: &TreeSpec) -> Result<Chain> {
+        Chain::open_files(spec, spec.input_files()?)
+    }
+
+    fn open_files(spec: &TreeSpec, files: Vec<PathBuf>) -> Result<Chain> {
         let mut chain = Chain {
             trees: Vec::new(),
             ntuples: Vec::new(),
@@ -256,7 +302,8 @@ impl Chain {
         self.starts.last().copied().unwrap_or(0)
     }
 
-    /// Joins a friend; its entry count must equal this chain's.
+    /// Joins a friend; its entry count must equal this chain's, and a friend rootgrad
+    /// wrote must have been written for this chain's trees ([`check_friend`]).
     pub fn add_friend(&mut self, friend: Chain) -> Result<()> {
         if friend.entries() != self.entries() {
             let name = |c: &Chain| {
@@ -273,6 +320,7 @@ impl Chain {
                 self.entries()
             )));
         }
+        check_friend(self, &friend)?;
         self.friends.push(friend);
         Ok(())
     }

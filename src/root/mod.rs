@@ -5,7 +5,9 @@
 //! ([`tree`]), then for each branch locate the baskets an entry range touches, decompress
 //! them ([`compress`]), interpret their bytes ([`interp`]) and concatenate the values
 //! into the caller's column ([`read`]). Several files of one tree read as one chain, and
-//! friend trees join by entry number ([`chain`]). Writing friend trees is in [`write`].
+//! friend trees join by entry number ([`chain`]). Writing friend trees is in [`write`]
+//! (with `wbuf`, `wfile` and `wtree`); the record of a friend's source and its check in
+//! [`provenance`].
 //!
 //! Inside this module errors are [`Fault`]s: a message without the file name. The public
 //! entry points attach the path and turn them into [`crate::Error`].
@@ -18,10 +20,14 @@ pub mod identify;
 pub mod interp;
 pub mod members;
 pub mod objects;
+pub mod provenance;
 pub mod read;
 pub mod rntuple;
 pub mod tree;
+mod wbuf;
+mod wfile;
 pub mod write;
+mod wtree;
 
 pub use chain::{Chain, TreeSpec};
 pub use file::RootFile;

@@ -15,6 +15,7 @@
 
 use std::cell::RefCell;
 use std::ops::Range;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -370,6 +371,7 @@ fn decode_flat_basket<T: Value>(
                 .ok_or_else(|| Fault::new("internal: embedded basket index"))?;
             decode_here(&e.data, e.nevbuf as usize)
         }
+        Source::Key(i) if lo > 0 || hi < n => decode_partial(tree, b, *i, (lo, hi, n), decode_here),
         Source::Key(i) => {
             let raw = read_key_basket(tree, b, *i)?;
             let mut fresh = Vec::new();
@@ -386,6 +388,82 @@ fn decode_flat_basket<T: Value>(
             }
         }
     }
+}
+
+/// Baskets of fixed-size entries that a read decompressed but used only in part, because
+/// they continue past the end of the entry range read: a reader that goes range by
+/// range (`apply`'s chunks, whose ends need not be basket ends: baskets of 500,000
+/// entries are read in chunks of 65,536) takes them from here instead of inflating
+/// them again, and drops each once its last entry is read. Keyed by branch name and
+/// basket index; at most [`PARTIAL_BYTES`] are kept (the oldest go first), so memory
+/// stays about one basket per branch whatever the entry count.
+#[derive(Debug, Default)]
+pub struct PartialBaskets {
+    pub(crate) kept: std::sync::Mutex<std::collections::VecDeque<Kept>>,
+}
+
+/// A kept basket: branch name, basket index, its decompressed entries' data.
+type Kept = (String, usize, Arc<Vec<u8>>);
+
+/// The most decompressed bytes [`PartialBaskets`] keeps.
+const PARTIAL_BYTES: usize = 512 << 20;
+
+impl PartialBaskets {
+    fn get(&self, branch: &str, i: usize) -> Option<Arc<Vec<u8>>> {
+        let kept = self.kept.lock().ok()?;
+        kept.iter()
+            .find(|(b, k, _)| *k == i && b == branch)
+            .map(|(_, _, d)| d.clone())
+    }
+
+    fn put(&self, branch: &str, i: usize, data: Arc<Vec<u8>>) {
+        let Ok(mut kept) = self.kept.lock() else {
+            return;
+        };
+        if kept.iter().any(|(b, k, _)| *k == i && b == branch) {
+            return;
+        }
+        kept.push_back((branch.to_string(), i, data));
+        while kept.iter().map(|(_, _, d)| d.len()).sum::<usize>() > PARTIAL_BYTES {
+            kept.pop_front();
+        }
+    }
+
+    fn drop_basket(&self, branch: &str, i: usize) {
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.retain(|(b, k, _)| !(*k == i && b == branch));
+        }
+    }
+}
+
+/// Decodes entries `lo..hi` of key basket `i` (of `n` entries), which the range reads
+/// only in part, through [`PartialBaskets`]: decompressed once, kept while entries past
+/// the range remain.
+fn decode_partial(
+    tree: &Tree,
+    b: &BranchInfo,
+    i: usize,
+    (lo, hi, n): (usize, usize, usize),
+    decode_here: impl FnOnce(&[u8], usize) -> Res<()>,
+) -> Res<()> {
+    let data = match tree.partial.get(&b.name, i) {
+        Some(d) => d,
+        None => {
+            let raw = read_key_basket(tree, b, i)?;
+            let l = raw.unzip_owned()?;
+            if l.entries != n {
+                return decode_here(&l.data, l.entries);
+            }
+            Arc::new(l.data)
+        }
+    };
+    decode_here(&data, n)?;
+    if hi < n {
+        tree.partial.put(&b.name, i, data);
+    } else if lo > 0 {
+        tree.partial.drop_basket(&b.name, i);
+    }
+    Ok(())
 }
 
 /// Decodes entries `r` of a basket of `entries` fixed-size entries into `out`.

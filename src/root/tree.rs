@@ -127,6 +127,9 @@ pub struct Tree {
     pub branches: Vec<BranchInfo>,
     /// Friends recorded in the tree (fFriends), for `inspect`.
     pub friends: Vec<FriendInfo>,
+    /// Baskets decompressed for one entry range that continue past it, kept for the
+    /// next range (shared by the clones of this tree); see `read::decode_flat_basket`.
+    pub partial: Arc<super::read::PartialBaskets>,
 }
 
 impl Tree {
@@ -250,6 +253,7 @@ fn parse_ttree(r: &mut ObjReader, h: Header, file: Arc<RootFile>, path: &str) ->
         version: v,
         branches: out,
         friends,
+        partial: Arc::default(),
     })
 }
 

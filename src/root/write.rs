@@ -2,16 +2,18 @@
 //! a ROOT file of their own that `TTree::AddFriend` (or uproot, or a later rootgrad run)
 //! joins to the input by entry number.
 //!
-//! The bytes are written by oxyroot's writer (`oxyroot::WriterTree`), whose files
-//! uproot reads back bit-exact for flat scalar branches (uncompressed, below its 32-bit
-//! seek-pointer limit; `validation/friend_uproot.py` checks every value and header).
-//! This module exists to put our own checks around it, because oxyroot itself checks
-//! little and panics on some problems.
+//! The bytes are our own ([`super::wtree`] streams the TTree, TBranch and TLeaf records
+//! and writes the baskets, [`super::wfile`] the file around them): flat scalar branches,
+//! baskets of [`ENTRIES_PER_BASKET`] entries (one cluster for all branches), compressed
+//! with zstd level 1 by default ([`DEFAULT_COMPRESSION`]; docs/formats.md gives the
+//! measurement behind the choice), 64-bit seeks past 2 GB as ROOT writes them, and the
+//! source record of [`super::provenance`] as a `TNamed` key. ROOT 6.40 and uproot read
+//! them (`validation/friend_uproot.py`, `validation/friend_root.py`).
 //!
 //! There is one writer path, [`write_friend_stream`]: the column names and types and the
-//! entry count are given up front, and a producer, called again and again from a
-//! writer thread, returns the next chunk of every column until the end. Memory is then
-//! a few chunks per column whatever the entry count (`rootgrad apply` scores chunk by
+//! entry count are given up front, and a producer, called again and again, returns the
+//! next chunk of every column until the end. Memory is then one basket per column and
+//! the producer's chunk, whatever the entry count (`rootgrad apply` scores chunk by
 //! chunk into it). [`write_friend`], which takes whole columns, is a thin wrapper that
 //! hands them over in chunks; the same values give the same bytes either way. Both
 //! keep these guarantees:
@@ -20,63 +22,39 @@
 //!   all columns have one value per entry of the tree they befriend (a producer that
 //!   gives more or fewer entries than announced, chunks of unequal lengths or of the
 //!   wrong type is an error);
-//! - an output that would pass [`MAX_FILE_BYTES`] is refused before anything is written;
 //! - the file is written under a temporary name in the output's folder
 //!   (`.<name>.rootgrad-tmp-<pid>-<n>`), checked (header magic, `fEND` equal to the file
-//!   length, since oxyroot's final buffered write can fail silently on drop), synced and
-//!   only then renamed to the output; on any failure, including an error returned by
-//!   the producer part-way through the file, the temporary file is removed and nothing
-//!   appears at the output path;
-//! - the name the file records for itself (oxyroot writes the path it created, i.e. the
-//!   temporary one, into the TFile and directory records) has the pid and counter
-//!   zeroed, so the same output path gives the same bytes in every run;
+//!   length), synced and only then renamed to the output; on any failure, including an
+//!   error returned by the producer part-way through the file, the temporary file is
+//!   removed and nothing appears at the output path;
+//! - the name the file records for itself is the output's file name, every key carries
+//!   one fixed date, and the file's UUID is a hash of its name and source record, so
+//!   the same output path and values give the same bytes in every run;
 //! - an existing output is replaced only when the caller asks (`--force`);
-//! - a panic inside oxyroot (or inside the producer) is caught and becomes an
-//!   [`Error::Root`].
+//! - a panic inside the producer is caught and becomes an [`Error::Root`].
 //!
-//! What oxyroot 0.1.25 does, and what we do about it:
-//!
-//! - **bool** branches get the right leaf (`TLeafO`, leaf title = branch name, one byte
-//!   per value), but the branch title is `name/B` (the code for `Char_t`) where ROOT
-//!   writes `name/O`. Readers go by the leaf class, so values read right either way, but
-//!   `TTree::Print` and anything that parses the title would see a char branch. We
-//!   rewrite the one byte in the written (uncompressed) TTree record; see
-//!   [`fix_bool_titles`].
-//! - **zero entries**: oxyroot writes a valid empty tree (one empty basket per branch,
-//!   `fEntries = 0`); uproot reads it as zero entries. We allow it.
-//! - **baskets** are a fixed 32 KiB of values per branch (4095 `double`s, 8191 `float`s
-//!   or `int`s, 32767 `bool`s), streamed from an iterator, so oxyroot's own memory stays
-//!   a few MB for any entry count. When the entry count is a multiple of a basket's
-//!   capacity, the last basket on disk is empty (`fBasketEntry` ends `.., n, n`);
-//!   uproot reads such files right, and a reader that finds baskets through
-//!   `fBasketEntry` never needs to load it.
-//! - oxyroot needs the values as owned `'static` iterators, one per branch, and pulls
-//!   one value of each branch in turn per entry. A scoped thread calls the producer and
-//!   sends each column's chunk down that column's channel, which holds at most two
-//!   chunks ([`distribute`]); the branch's iterator walks the chunks it receives. Since
-//!   every column gets chunks of the same lengths and oxyroot takes the columns in
-//!   lockstep, no channel can fill while another one it waits on is empty.
+//! A tree of zero entries has no baskets (`fEntries = 0`); ROOT and uproot read it as
+//! empty.
 
 use crate::{Error, Result};
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::fs;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, SyncSender};
 
-/// The largest file oxyroot's writer can make: it switches to 64-bit seek pointers only
-/// past this offset (`kStartBigFile` = 2,000,000,000 bytes, a little under 2 GiB), and
-/// that path of its writer is unfinished. Outputs estimated above it are refused.
-pub const MAX_FILE_BYTES: u64 = 2_000_000_000;
+use super::provenance::{FriendSource, SOURCE_KEY};
+use super::wfile::{Compression, FileWriter};
+use super::wtree::TreeOut;
 
-/// The longest tree or column name accepted. ROOT has no hard limit; this keeps every
-/// name (and the `name/O` title) in the one-byte-length form of a ROOT string, which
-/// [`fix_bool_titles`] relies on.
+/// Entries per basket (and per cluster): 256 KiB of floats, 512 KiB of doubles.
+pub const ENTRIES_PER_BASKET: usize = 1 << 16;
+
+/// The compression of friend files: zstd level 1 (ROOT setting 501). See
+/// docs/formats.md for the sizes and speeds that chose it.
+pub const DEFAULT_COMPRESSION: Compression = Compression::Zstd(1);
+
+/// The longest tree or column name accepted. ROOT has no hard limit; this keeps names
+/// short enough for every message and for ROOT's one-byte string lengths.
 pub const MAX_NAME_LEN: usize = 250;
-
-/// oxyroot's basket size (`DEFAULT_BASKET_SIZE`): a branch's buffer is written out once
-/// it would reach this many bytes.
-const BASKET_BYTES: u64 = 32 * 1024;
 
 /// The type of a friend branch, without its values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +80,7 @@ impl FriendType {
     }
 
     /// Bytes per value on disk.
-    fn width(self) -> u64 {
+    pub(super) fn width(self) -> u64 {
         match self {
             FriendType::F32 | FriendType::I32 => 4,
             FriendType::F64 | FriendType::I64 => 8,
@@ -188,6 +166,8 @@ pub struct FriendSpec<'a> {
     pub expected_entries: Option<u64>,
     /// Replace an existing output (`--force`).
     pub overwrite: bool,
+    /// Where the entries come from, recorded in the file (every command gives it).
+    pub source: Option<&'a FriendSource>,
 }
 
 /// A branch of a streamed friend tree: its name and type, given before any value.
@@ -212,6 +192,8 @@ pub struct FriendStream<'a> {
     pub entries: u64,
     /// Replace an existing output (`--force`).
     pub overwrite: bool,
+    /// Where the entries come from, recorded in the file (every command gives it).
+    pub source: Option<&'a FriendSource>,
 }
 
 /// The next chunk of every column, in the order of [`FriendStream::columns`], all of
@@ -221,69 +203,24 @@ pub type Chunk = Result<Option<Vec<FriendData>>>;
 
 /// Writes the friend tree; see module docs for the guarantees.
 pub fn write_friend(spec: &FriendSpec) -> Result<()> {
-    write_friend_with(spec, MAX_FILE_BYTES, publish)
+    write_friend_with(spec, publish)
 }
 
-/// Writes a friend tree whose values come chunk by chunk from `produce`, called from a
-/// writer thread until it returns `Ok(None)`; see the module docs for the guarantees.
-/// Names, the entry count and the size limit are checked, and the output checked, before
-/// `produce` is first called.
+/// Writes a friend tree whose values come chunk by chunk from `produce`, called until
+/// it returns `Ok(None)`; see the module docs for the guarantees. Names and the output
+/// are checked before `produce` is first called.
 pub fn write_friend_stream(
     spec: &FriendStream,
     produce: impl FnMut() -> Chunk + Send,
 ) -> Result<()> {
-    write_stream_with(spec, produce, MAX_FILE_BYTES, publish)
+    write_stream_with(spec, produce, publish)
 }
 
-/// The uncompressed size the file would have (for the 2 GiB check and for messages).
-///
-/// An upper bound: exact for the values and the per-basket headers oxyroot writes,
-/// with the tree name counted at [`MAX_NAME_LEN`] bytes in each basket key and a fixed
-/// allowance for the file header, streamer infos and the TTree record. It is at most
-/// about 1% and 64 KiB above the real size.
-pub fn estimated_size(columns: &[FriendColumn]) -> u64 {
-    let entries = columns.first().map_or(0, |c| c.data.len() as u64);
-    let kinds: Vec<StreamColumn> = columns
-        .iter()
-        .map(|c| StreamColumn {
-            name: c.name.clone(),
-            kind: c.data.kind(),
-        })
-        .collect();
-    stream_size(&kinds, entries)
-}
-
-/// [`estimated_size`] from the names, types and entry count alone.
-pub fn stream_size(columns: &[StreamColumn], entries: u64) -> u64 {
-    // file header, TFile key and directory, streamer infos, key list, free segments
-    const FIXED: u64 = 64 * 1024;
-    // TBranch and TLeaf records in the TTree, including the basket arrays that are
-    // padded to at least 10 baskets
-    const PER_COLUMN: u64 = 2048;
-    // key: 26 fixed bytes + class "TBasket" as a ROOT string (8) + two length bytes;
-    // basket header: 19 bytes; TTree record: fBasketBytes (4), fBasketEntry (8),
-    // fBasketSeek (8)
-    const PER_BASKET: u64 = 26 + 8 + 2 + 19 + 20;
-    let mut total = FIXED;
-    for c in columns {
-        let width = c.kind.width();
-        let n = entries;
-        let per_basket = BASKET_BYTES.div_ceil(width) - 1;
-        // oxyroot starts a new basket each time one fills, and always writes the last
-        let baskets = n / per_basket + 1;
-        let key_names = c.name.len() as u64 + MAX_NAME_LEN as u64;
-        total += PER_COLUMN + 4 * c.name.len() as u64;
-        total += n * width + baskets * (PER_BASKET + key_names);
-    }
-    total
-}
-
-/// [`write_friend`] with the size limit and the final rename as parameters, so tests
-/// can exercise the refusal and the clean-up without 2 GB of data. The whole columns go
-/// through the streaming path in [`FEED_CHUNK`]-value chunks.
+/// [`write_friend`] with the final rename as a parameter, so tests can exercise the
+/// clean-up. The whole columns go through the streaming path in [`FEED_CHUNK`]-value
+/// chunks.
 fn write_friend_with(
     spec: &FriendSpec,
-    max_bytes: u64,
     publish: fn(&Path, &Path, bool) -> Result<()>,
 ) -> Result<()> {
     let entries = check_spec(spec)?;
@@ -301,6 +238,7 @@ fn write_friend_with(
         columns: &columns,
         entries,
         overwrite: spec.overwrite,
+        source: spec.source,
     };
     let mut at = 0usize;
     let n = entries as usize;
@@ -313,14 +251,13 @@ fn write_friend_with(
         at = end;
         Ok(Some(chunk))
     };
-    write_stream_with(&stream, produce, max_bytes, publish)
+    write_stream_with(&stream, produce, publish)
 }
 
-/// [`write_friend_stream`] with the size limit and the final rename as parameters.
+/// [`write_friend_stream`] with the final rename as a parameter.
 fn write_stream_with(
     spec: &FriendStream,
     produce: impl FnMut() -> Chunk + Send,
-    max_bytes: u64,
     publish: fn(&Path, &Path, bool) -> Result<()>,
 ) -> Result<()> {
     check_names(
@@ -328,18 +265,6 @@ fn write_stream_with(
         spec.tree,
         spec.columns.iter().map(|c| c.name.as_str()),
     )?;
-    let entries = spec.entries;
-    let size = stream_size(spec.columns, entries);
-    if size > max_bytes {
-        return Err(Error::Usage(format!(
-            "friend tree `{}` for {} would be about {} ({size} bytes, {entries} entries), \
-             more than the {max_bytes} bytes oxyroot's writer can address (it writes 32-bit \
-             file offsets); split the input into several files and write one friend per file",
-            spec.tree,
-            spec.path.display(),
-            human_bytes(size),
-        )));
-    }
     let folder = check_output(spec.path, spec.overwrite)?;
     let tmp = TempFile::create(&folder, spec.path)?;
     write_tmp(tmp.path(), spec, produce)?;
@@ -350,27 +275,39 @@ fn write_stream_with(
 
 #[path = "write_checks.rs"]
 mod checks;
-use checks::{check_complete, check_names, check_output, check_spec, fix_bool_titles};
+use checks::{check_complete, check_names, check_output, check_spec};
 
-#[path = "write_temp.rs"]
-mod temp;
 use crate::output::TempFile;
-use temp::{canonical_temp_name, replace_recorded_name};
 
-/// Where oxyroot put the TTree record: (seek, bytes including the key header).
-type TreeRecord = (u64, u64);
+/// Whole columns are handed to the streaming path in chunks of this many values.
+const FEED_CHUNK: usize = 1 << 16;
 
-/// Writes the whole file at `tmp` with oxyroot, then checks and fixes it.
-fn write_tmp(tmp: &Path, spec: &FriendStream, produce: impl FnMut() -> Chunk + Send) -> Result<()> {
+/// Why writing the temporary file failed.
+enum Failure {
+    /// The producer's own error (or a chunk that breaks the announced shape), returned
+    /// as it is.
+    Producer(Error),
+    Io(std::io::Error),
+    Other(String),
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+/// Writes the whole file at `tmp`, then checks it.
+fn write_tmp(tmp: &Path, spec: &FriendStream, produce: impl FnMut() -> Chunk) -> Result<()> {
     // Errors name the output the user asked for; the temporary name is in the message
     // of format errors only, since it is gone by the time the user reads it.
-    let to_error = |e: OxyFailure| match e {
-        OxyFailure::Producer(e) => e,
-        OxyFailure::Io(source) => Error::Io {
+    let to_error = |e: Failure| match e {
+        Failure::Producer(e) => e,
+        Failure::Io(source) => Error::Io {
             path: spec.path.to_path_buf(),
             source,
         },
-        OxyFailure::Other(msg) => Error::Root {
+        Failure::Other(msg) => Error::Root {
             path: spec.path.to_path_buf(),
             msg: format!(
                 "writing friend tree `{}` (through {}): {msg}",
@@ -379,245 +316,123 @@ fn write_tmp(tmp: &Path, spec: &FriendStream, produce: impl FnMut() -> Chunk + S
             ),
         },
     };
-    let record = guarded(|| run_oxyroot(tmp, spec, produce)).map_err(to_error)?;
-    let finish = || -> std::result::Result<(), OxyFailure> {
-        let mut file = OpenOptions::new().read(true).write(true).open(tmp)?;
+    let run = || -> std::result::Result<(), Failure> {
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .truncate(true)
+            .open(tmp)?;
+        let mut file = write_file(file, spec, produce)?;
         check_complete(&mut file)?;
-        fix_bool_titles(&mut file, record, spec)?;
-        // the recorded name: the temporary path with pid and counter zeroed
-        let name = spec
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if let (Some(t), Some(folder)) = (tmp.to_str(), tmp.parent()) {
-            let canonical = folder.join(canonical_temp_name(&name));
-            if let Some(c) = canonical.to_str() {
-                if c.len() == t.len() {
-                    replace_recorded_name(&mut file, t.as_bytes(), c.as_bytes())?;
-                }
-            }
-        }
         Ok(file.sync_all()?)
     };
-    finish().map_err(to_error)
+    run().map_err(to_error)
 }
 
-/// Runs `f`, turning a panic (oxyroot `unwrap`s, `assert`s and `unimplemented!`s on
-/// some problems) into a failure. The panic message still goes to stderr through the
-/// default hook; replacing the process-wide hook from a library would be worse.
-fn guarded<T>(
-    f: impl FnOnce() -> std::result::Result<T, OxyFailure>,
-) -> std::result::Result<T, OxyFailure> {
-    match panic::catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r,
-        Err(payload) => Err(OxyFailure::Other(format!(
-            "oxyroot panicked: {}",
-            panic_message(&*payload)
-        ))),
-    }
+/// The file's UUID: a hash of the recorded name and the source record.
+fn file_uuid(name: &str, record: &str) -> [u8; 16] {
+    let a = xxhash_rust::xxh64::xxh64(name.as_bytes(), 1);
+    let b = xxhash_rust::xxh64::xxh64(record.as_bytes(), 2);
+    let mut u = [0u8; 16];
+    u[..8].copy_from_slice(&a.to_be_bytes());
+    u[8..].copy_from_slice(&b.to_be_bytes());
+    u
 }
 
-/// Why a step under oxyroot failed.
-enum OxyFailure {
-    /// The producer's own error (or a chunk that breaks the announced shape), returned
-    /// as it is.
-    Producer(Error),
-    Io(std::io::Error),
-    Other(String),
-}
-
-impl From<std::io::Error> for OxyFailure {
-    fn from(e: std::io::Error) -> Self {
-        OxyFailure::Io(e)
-    }
-}
-
-/// oxyroot's error type is private; its `Debug` shows `Io(Os { code: 28, .. })` for
-/// operating-system errors, which we turn back into an `io::Error` so the user sees
-/// "No space left on device" rather than a debug dump.
-fn oxyroot_failure(e: impl std::fmt::Debug) -> OxyFailure {
-    let text = format!("{e:?}");
-    let code = text
-        .strip_prefix("Io(Os { code: ")
-        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|digits| digits.parse::<i32>().ok());
-    match code {
-        Some(code) => OxyFailure::Io(std::io::Error::from_raw_os_error(code)),
-        None => OxyFailure::Other(format!("oxyroot: {text}")),
-    }
-}
-
-/// The calls into oxyroot, run under `catch_unwind`.
-fn run_oxyroot(
-    tmp: &Path,
-    spec: &FriendStream,
-    produce: impl FnMut() -> Chunk + Send,
-) -> std::result::Result<TreeRecord, OxyFailure> {
-    // oxyroot takes the path as &str and would panic on non-UTF-8; check_output has
-    // already refused those.
-    let tmp = tmp
-        .to_str()
-        .ok_or_else(|| OxyFailure::Other("temporary path is not UTF-8".into()))?;
-    let mut file = oxyroot::RootFile::create(tmp).map_err(oxyroot_failure)?;
-    let record = std::thread::scope(|s| {
-        let mut tree = oxyroot::WriterTree::new(spec.tree);
-        let mut senders = Vec::with_capacity(spec.columns.len());
-        for c in spec.columns {
-            let name = c.name.as_str();
-            senders.push(match c.kind {
-                FriendType::F32 => Sender::F32(branch(&mut tree, name)),
-                FriendType::F64 => Sender::F64(branch(&mut tree, name)),
-                FriendType::I32 => Sender::I32(branch(&mut tree, name)),
-                FriendType::I64 => Sender::I64(branch(&mut tree, name)),
-                FriendType::Bool => Sender::Bool(branch(&mut tree, name)),
-            });
-        }
-        let feeder = std::thread::Builder::new()
-            .name("rootgrad-friend-feed".into())
-            .spawn_scoped(s, move || distribute(spec, produce, senders))
-            .map_err(|e| {
-                OxyFailure::Other(format!(
-                    "cannot start the thread that feeds the columns: {e}"
-                ))
-            })?;
-        let written = tree.write(&mut file).map_err(oxyroot_failure);
-        // Dropping the tree drops the receiving ends, so a feeder still sending (after a
-        // failed write) sees a closed channel and stops before the join.
-        drop(tree);
-        let fed = match feeder.join() {
-            Ok(r) => r,
-            Err(payload) => Err(OxyFailure::Other(format!(
-                "the producer of the values panicked: {}",
-                panic_message(&*payload)
-            ))),
-        };
-        // The producer's error explains a short tree better than anything after it.
-        fed?;
-        written?;
-        Ok::<_, OxyFailure>(
-            file.keys()
-                .iter()
-                .find(|k| k.class_name() == "TTree" && oxyroot::Named::name(*k) == spec.tree)
-                .map(|k| (k.seek_key(), k.n_bytes())),
-        )
-    })?;
-    file.close().map_err(oxyroot_failure)?;
-    // Dropping the file flushes oxyroot's last buffered write (the header) and ignores
-    // any error; check_complete catches a file that did not get it.
-    drop(file);
-    match record {
-        Some((seek, n)) if seek > 0 && n > 0 => Ok((seek as u64, n as u64)),
-        _ => Err(OxyFailure::Other(format!(
-            "oxyroot wrote no TTree key `{}`",
-            spec.tree
-        ))),
-    }
-}
-
-/// Chunks a column's channel holds before the feeder waits.
-const QUEUED_CHUNKS: usize = 2;
-
-/// The sending end of one column's channel.
-enum Sender {
-    F32(SyncSender<Vec<f32>>),
-    F64(SyncSender<Vec<f64>>),
-    I32(SyncSender<Vec<i32>>),
-    I64(SyncSender<Vec<i64>>),
-    Bool(SyncSender<Vec<bool>>),
-}
-
-/// Adds branch `name` to `tree`, fed from a channel of chunks; returns its sending end.
-/// oxyroot needs a `'static` iterator: the receiver moves into it.
-fn branch<T>(tree: &mut oxyroot::WriterTree, name: &str) -> SyncSender<Vec<T>>
-where
-    T: oxyroot::Marshaler + Send + 'static,
-{
-    let (tx, rx) = sync_channel::<Vec<T>>(QUEUED_CHUNKS);
-    tree.new_branch(name, rx.into_iter().flatten());
-    tx
-}
-
-/// Whole columns are handed to the streaming path in chunks of this many values
-/// (512 KiB of doubles).
-const FEED_CHUNK: usize = 1 << 16;
-
-/// The feeder: calls `produce` until it gives `None`, checks each chunk against the
-/// announced columns and entry count, and sends every column's part down its channel.
-/// Returns when the values are all sent, when the producer fails (its error), or when
-/// the writer has stopped (a closed channel; the writer reports its own error). Ending
-/// early drops the senders, so oxyroot sees every column end at the same entry.
-fn distribute(
+/// Writes the tree, the source record and the directory into `file`.
+fn write_file(
+    file: fs::File,
     spec: &FriendStream,
     mut produce: impl FnMut() -> Chunk,
-    senders: Vec<Sender>,
-) -> std::result::Result<(), OxyFailure> {
+) -> std::result::Result<fs::File, Failure> {
+    let name = spec
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let record = spec.source.map(|s| s.to_text());
+    let uuid = file_uuid(&name, record.as_deref().unwrap_or(""));
+    let mut fw = FileWriter::create(file, &name, uuid, DEFAULT_COMPRESSION)?;
+    let mut tree = TreeOut::new(spec.tree, spec.columns, ENTRIES_PER_BASKET);
     let mut given = 0u64;
-    let shape = |msg: String| {
-        OxyFailure::Producer(Error::Root {
-            path: spec.path.to_path_buf(),
-            msg: format!("writing friend tree `{}`: {msg}", spec.tree),
-        })
-    };
     loop {
         let chunk = match panic::catch_unwind(AssertUnwindSafe(&mut produce)) {
             Ok(Ok(Some(chunk))) => chunk,
             Ok(Ok(None)) => break,
-            Ok(Err(e)) => return Err(OxyFailure::Producer(e)),
+            Ok(Err(e)) => return Err(Failure::Producer(e)),
             Err(payload) => {
-                return Err(OxyFailure::Other(format!(
+                return Err(Failure::Other(format!(
                     "the producer of the values panicked: {}",
                     panic_message(&*payload)
                 )))
             }
         };
-        if chunk.len() != spec.columns.len() {
-            return Err(shape(format!(
+        given += check_chunk(spec, &chunk, given).map_err(Failure::Producer)?;
+        tree.push(&chunk, &mut fw)?;
+    }
+    if given != spec.entries {
+        return Err(Failure::Producer(shape_error(
+            spec,
+            format!(
+                "the values ended after {given} entries, but {} were announced",
+                spec.entries
+            ),
+        )));
+    }
+    tree.finish(&mut fw)?;
+    if let Some(text) = &record {
+        fw.put_object("TNamed", SOURCE_KEY, text, |_| {
+            let mut w = super::wbuf::WBuf::new(0);
+            w.tnamed(SOURCE_KEY, text);
+            w.b
+        })?;
+    }
+    Ok(fw.finish()?)
+}
+
+/// An error about the shape of the producer's values.
+fn shape_error(spec: &FriendStream, msg: String) -> Error {
+    Error::Root {
+        path: spec.path.to_path_buf(),
+        msg: format!("writing friend tree `{}`: {msg}", spec.tree),
+    }
+}
+
+/// Checks a chunk against the announced columns and entry count (`given` so far);
+/// returns its length.
+fn check_chunk(spec: &FriendStream, chunk: &[FriendData], given: u64) -> Result<u64> {
+    if chunk.len() != spec.columns.len() {
+        return Err(shape_error(
+            spec,
+            format!(
                 "a chunk has {} columns, expected {}",
                 chunk.len(),
                 spec.columns.len()
-            )));
-        }
-        let n = chunk[0].len() as u64;
-        for (c, d) in spec.columns.iter().zip(&chunk) {
-            if d.kind() != c.kind || d.len() as u64 != n {
-                return Err(shape(format!(
+            ),
+        ));
+    }
+    let n = chunk.first().map_or(0, |c| c.len() as u64);
+    for (c, d) in spec.columns.iter().zip(chunk) {
+        if d.kind() != c.kind || d.len() as u64 != n {
+            return Err(shape_error(
+                spec,
+                format!(
                     "column `{}` got a chunk of {} {} values where {n} {} values were due",
                     c.name,
                     d.len(),
                     d.type_name(),
                     c.kind.type_name()
-                )));
-            }
-        }
-        given += n;
-        if given > spec.entries {
-            return Err(shape(format!(
-                "the values run past the {} entries announced",
-                spec.entries
-            )));
-        }
-        for (tx, d) in senders.iter().zip(chunk) {
-            let sent = match (tx, d) {
-                (Sender::F32(tx), FriendData::F32(v)) => tx.send(v).is_ok(),
-                (Sender::F64(tx), FriendData::F64(v)) => tx.send(v).is_ok(),
-                (Sender::I32(tx), FriendData::I32(v)) => tx.send(v).is_ok(),
-                (Sender::I64(tx), FriendData::I64(v)) => tx.send(v).is_ok(),
-                (Sender::Bool(tx), FriendData::Bool(v)) => tx.send(v).is_ok(),
-                _ => false, // types were checked above
-            };
-            if !sent {
-                return Ok(()); // the writer stopped; its error is reported there
-            }
+                ),
+            ));
         }
     }
-    if given != spec.entries {
-        return Err(shape(format!(
-            "the values ended after {given} entries, but {} were announced",
-            spec.entries
-        )));
+    if given + n > spec.entries {
+        return Err(shape_error(
+            spec,
+            format!("the values run past the {} entries announced", spec.entries),
+        ));
     }
-    Ok(())
+    Ok(n)
 }
 
 /// The message of a caught panic.
@@ -660,16 +475,6 @@ fn publish(tmp: &Path, path: &Path, overwrite: bool) -> Result<()> {
         }
     }
     fs::rename(tmp, path).map_err(io)
-}
-
-/// `1.9 GB`, `12.3 MB`, `512 bytes`: sizes in messages.
-fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1_000_000_000 => format!("{:.1} GB", n as f64 / 1e9),
-        n if n >= 1_000_000 => format!("{:.1} MB", n as f64 / 1e6),
-        n if n >= 1_000 => format!("{:.1} kB", n as f64 / 1e3),
-        n => format!("{n} bytes"),
-    }
 }
 
 #[cfg(test)]

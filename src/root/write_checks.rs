@@ -1,8 +1,9 @@
 //! The friend writer's checks: before writing (names, lengths, the output path) and
-//! after oxyroot has written the temporary file (the header is complete; bool branch
-//! titles corrected). Part of `root::write`; see its module docs for the guarantees.
+//! after the temporary file is written (the header is complete). Part of `root::write`; see its module docs for the guarantees.
 
 use super::*;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 
 /// Checks names and lengths; returns the entry count.
 pub(super) fn check_spec(spec: &FriendSpec) -> Result<u64> {
@@ -156,76 +157,24 @@ pub(super) fn check_output(path: &Path, overwrite: bool) -> Result<PathBuf> {
     }
 }
 
-/// Checks the file header: the `root` magic, a small-file version, and `fEND` equal to
-/// the file's length (so the last write reached the disk).
-pub(super) fn check_complete(file: &mut File) -> std::result::Result<(), OxyFailure> {
+/// Checks the file header: the `root` magic and `fEND` (32 or 64 bits, after the
+/// version) equal to the file's length, so the last write reached the disk.
+pub(super) fn check_complete(file: &mut File) -> std::result::Result<(), Failure> {
     let len = file.metadata()?.len();
-    let mut head = [0u8; 16];
+    let mut head = [0u8; 20];
     file.seek(SeekFrom::Start(0))?;
     file.read_exact(&mut head)?;
-    let be = |i: usize| i32::from_be_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
-    let (version, end) = (be(4), be(12));
-    if &head[..4] != b"root" || version >= 1_000_000 || end < 0 || end as u64 != len {
-        return Err(OxyFailure::Other(format!(
+    let version = i32::from_be_bytes([head[4], head[5], head[6], head[7]]);
+    let end = if version >= 1_000_000 {
+        u64::from_be_bytes(head[12..20].try_into().unwrap_or_default())
+    } else {
+        u32::from_be_bytes([head[12], head[13], head[14], head[15]]) as u64
+    };
+    if &head[..4] != b"root" || end != len {
+        return Err(Failure::Other(format!(
             "the written file is incomplete (header says version {version}, {end} bytes; \
              the file has {len}); is the disk full?"
         )));
-    }
-    Ok(())
-}
-
-/// Makes each bool branch's title `name/O`, as ROOT writes it, where oxyroot 0.1.25
-/// writes `name/B`.
-///
-/// oxyroot takes the title letter from `Marshaler::root_code`, which is `B` for `bool`
-/// and cannot be overridden from outside the crate (its leaf factory matches on the
-/// Rust type name, so a wrapper type is not possible either). The leaf it writes is
-/// already right (`TLeafO`, title = name, 1 byte per value). oxyroot never compresses,
-/// so the TTree record holds the branch's `TNamed` as plain ROOT strings: a length
-/// byte, the name, a length byte, the title. We find that exact sequence in the record,
-/// require it to be there once, and change `B` to `O`: same length, nothing else moves.
-pub(super) fn fix_bool_titles(
-    file: &mut File,
-    (seek, n_bytes): TreeRecord,
-    spec: &FriendStream,
-) -> std::result::Result<(), OxyFailure> {
-    let bools: Vec<&str> = spec
-        .columns
-        .iter()
-        .filter(|c| c.kind == FriendType::Bool)
-        .map(|c| c.name.as_str())
-        .collect();
-    if bools.is_empty() {
-        return Ok(());
-    }
-    let mut record = vec![0u8; n_bytes as usize];
-    file.seek(SeekFrom::Start(seek))?;
-    file.read_exact(&mut record)?;
-    for name in bools {
-        // check_name keeps names to MAX_NAME_LEN (250), so both lengths fit in a byte
-        let n = name.len();
-        let mut pattern = Vec::with_capacity(2 * n + 4);
-        pattern.push(n as u8);
-        pattern.extend_from_slice(name.as_bytes());
-        pattern.push((n + 2) as u8);
-        pattern.extend_from_slice(name.as_bytes());
-        pattern.extend_from_slice(b"/B");
-        let hits: Vec<usize> = record
-            .windows(pattern.len())
-            .enumerate()
-            .filter(|(_, w)| *w == pattern.as_slice())
-            .map(|(i, _)| i)
-            .collect();
-        let [at] = hits[..] else {
-            return Err(OxyFailure::Other(format!(
-                "found the title `{name}/B` of bool branch `{name}` {} times in the TTree \
-                 record, expected once; cannot correct it to `{name}/O` (has oxyroot changed \
-                 its layout?)",
-                hits.len()
-            )));
-        };
-        file.seek(SeekFrom::Start(seek + (at + pattern.len() - 1) as u64))?;
-        file.write_all(b"O")?;
     }
     Ok(())
 }

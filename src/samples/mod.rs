@@ -206,6 +206,8 @@ pub fn generate(opts: &GenerateOptions) -> Result<(Generated, Vec<(PathBuf, usiz
             columns: &f.columns,
             expected_entries: None,
             overwrite: opts.force,
+            // the sample file is written by this same command; no source to record
+            source: None,
         })?;
         written.push((path, f.entries()));
     }

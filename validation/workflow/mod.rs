@@ -17,6 +17,7 @@
 mod apply;
 mod batch;
 mod errors;
+mod friends;
 mod train;
 mod validate;
 
@@ -93,6 +94,7 @@ pub fn write_tree(path: &Path, columns: Vec<FriendColumn>) {
         columns: &columns,
         expected_entries: None,
         overwrite: true,
+        source: None,
     })
     .expect("write test ntuple");
 }
