@@ -16,6 +16,11 @@ pub const TEMPLATE: &str = r##"# rootgrad run description: every key with its de
 [inputs]
 # One expression per network input, in this order (required).
 features = ["pt", "abs(eta)"]
+# Axis titles and units of the features in figures ("label [unit]"); a feature left out
+# is titled by its expression.
+# [inputs.labels]
+# pt = { label = "Photon p_T", unit = "GeV" }
+# "abs(eta)" = { label = "Photon |eta|" }
 
 [classification]
 normalize = "equal"               # "equal" (both classes the same total weight) or "none"
