@@ -76,14 +76,14 @@ impl Identity {
     pub fn differs(&self, planned: &Identity, check_time: bool) -> Option<String> {
         if self.uuid != planned.uuid {
             return Some(format!(
-                "its UUID is {} but was {} when planned (another file)",
+                "it changed after planning: its UUID is {} but was {} (another file)",
                 self.uuid.as_deref().unwrap_or("none"),
                 planned.uuid.as_deref().unwrap_or("none")
             ));
         }
         if self.size != planned.size {
             return Some(format!(
-                "its size is {} bytes but was {} when planned",
+                "it changed after planning: its size is {} bytes but was {}",
                 self.size, planned.size
             ));
         }
