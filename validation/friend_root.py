@@ -57,7 +57,7 @@ def check(binary, tmp, n, fail):
     fin = ROOT.TFile.Open(inp)
     uuid = fin.GetUUID().AsString()
     src = rec["sources"][0] if rec else {}
-    if not rec or src.get("tree") != "Events" or src.get("entries") != n or src.get("file") != inp \
+    if not rec or src.get("tree") != "Events" or src.get("entries") != n or src.get("file") != os.path.basename(inp) \
             or src.get("uuid") != uuid:
         fail("%s: source record %r (input UUID %s)" % (where, rec, uuid))
     events = fin.Get("Events")
