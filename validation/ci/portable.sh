@@ -37,7 +37,10 @@ file -b "$bin" | grep -q "statically linked" || { echo "portable: not statically
 if readelf --program-headers "$bin" | grep -q INTERP; then
   echo "portable: the binary asks for a program interpreter" >&2; exit 1
 fi
-readelf --dynamic "$bin" | tee /dev/stderr | grep -q "There is no dynamic section" \
+# (printed with echo: `tee /dev/stderr` reopens the log file CI writes to and truncates it)
+dynamic=$(readelf --dynamic "$bin")
+echo "$dynamic"
+grep -q "There is no dynamic section" <<<"$dynamic" \
   || { echo "portable: the binary has a dynamic section" >&2; exit 1; }
 if readelf --section-headers "$bin" | grep -Eq '\.debug_|\.symtab'; then
   echo "portable: the binary carries debug sections or a symbol table (not stripped)" >&2
