@@ -45,7 +45,15 @@ const ROOT_REFERENCE: &[(&str, &str, &str, &[u64])] = &[(
 )];
 
 fn shared_dir() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/rootfiles");
+    shared_manifest_dir("rootfiles")
+}
+
+/// `../shared/<sub>` when it holds a manifest.json; `None` (the test says it skipped)
+/// when it does not, unless ROOTGRAD_REQUIRE_SHARED=1, where that fails.
+pub(crate) fn shared_manifest_dir(sub: &str) -> Option<PathBuf> {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(sub);
     if d.join("manifest.json").exists() {
         return Some(d);
     }
@@ -60,7 +68,7 @@ fn shared_dir() -> Option<PathBuf> {
 }
 
 /// A manifest number; NaN and infinities arrive as strings.
-fn num(j: &Json) -> f64 {
+pub(crate) fn num(j: &Json) -> f64 {
     match j {
         Json::String(s) => s.parse().unwrap_or(f64::NAN),
         _ => j.as_f64().unwrap_or(f64::NAN),

@@ -5,6 +5,7 @@
 //!
 //! When ../shared is absent the test says it skipped, unless ROOTGRAD_REQUIRE_SHARED=1.
 
+use crate::conformance::num;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -27,29 +28,9 @@ const NOT_READ: &[(&str, &str, &str)] = &[
 ];
 
 fn shared_dir() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/rntuple");
-    if d.join("manifest.json").exists() {
-        return Some(d);
-    }
-    if std::env::var("ROOTGRAD_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!(
-            "ROOTGRAD_REQUIRE_SHARED=1 but {} has no manifest.json",
-            d.display()
-        );
-    }
-    eprintln!("SKIPPED: {} not found", d.display());
-    None
+    crate::conformance::shared_manifest_dir("rntuple")
 }
 
-fn num(j: &Json) -> f64 {
-    match j {
-        Json::String(s) => s.parse().unwrap_or(f64::NAN),
-        _ => j.as_f64().unwrap_or(f64::NAN),
-    }
-}
-
-/// Reads a leaf chunk by chunk (some files hold 10^8 entries); returns entries, value
-/// count, sum without NaN, NaN count and the first five values.
 fn summarise(nt: &Ntuple, leaf: &str) -> Result<(u64, usize, f64, usize, Vec<f64>), String> {
     let mut first = Vec::new();
     let (mut n, mut sum, mut nan, mut entries) = (0usize, 0f64, 0usize, 0u64);

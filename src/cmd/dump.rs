@@ -76,11 +76,7 @@ fn read_picks(opts: &DumpArgs) -> Result<(Vec<Pick>, u64)> {
             .map(|b| b.name.clone())
             .collect()
     } else {
-        opts.branches
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
+        listed_names(opts)
     };
     if names.is_empty() {
         return Err(Error::Usage(format!(
@@ -154,17 +150,22 @@ pub(crate) fn json_number(v: f64, integer: bool, single: bool) -> String {
     }
 }
 
+/// The names given with `--branches`, trimmed, empty ones dropped.
+fn listed_names(opts: &DumpArgs) -> Vec<String> {
+    opts.branches
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
 /// The picks of an RNTuple: like those of a tree, by field name (`muon.pt`, `x[1]`).
 fn ntuple_picks(opts: &DumpArgs, n: &Ntuple) -> Result<(Vec<Pick>, u64)> {
     let place = format!("{}:{}", n.file.path().display(), n.path);
     let names: Vec<String> = if opts.branches.is_empty() {
         n.leaves.iter().map(|l| l.name.clone()).collect()
     } else {
-        opts.branches
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
+        listed_names(opts)
     };
     if names.is_empty() {
         return Err(Error::Usage(format!(
