@@ -156,9 +156,14 @@ pub fn data_mc(path: &Path, spec: &DataMcPlot) -> Result<()> {
     let ratio = if spec.ratio_auto {
         let mut dens = vec![&sim];
         dens.extend(&corr);
-        auto_ratio_range(&data, &dens)
+        ratio_axis(&data, &dens)
     } else {
-        spec.ratio_range
+        RatioAxis {
+            lo: r_lo,
+            hi: r_hi,
+            log: false,
+            linear: (r_lo, r_hi),
+        }
     };
     render(
         path,
@@ -192,6 +197,78 @@ pub fn tails_matter(h: &Hist1D) -> bool {
 /// drawn as off-scale markers. Bins with no data or a denominator <= 0 are left out;
 /// with no ratio at all, [0.5, 1.5].
 pub fn auto_ratio_range(data: &Hist1D, dens: &[&Hist1D]) -> (f64, f64) {
+    ratio_axis(data, dens).linear_range()
+}
+
+/// The ratio panel's y axis: [`auto_ratio_range`]'s range on a linear axis, or a log
+/// axis when the ratios drawn on the scale span more than [`RATIO_LOG_SPAN`] (a factor
+/// of 8 between the lowest and highest ratio, 1 included) and are all positive: on a
+/// linear axis from 0 to 25 the ratios near 1 would be squeezed into one line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RatioAxis {
+    pub lo: f64,
+    pub hi: f64,
+    pub log: bool,
+    /// [`auto_ratio_range`]'s linear range, kept for the linear case and for tests.
+    linear: (f64, f64),
+}
+
+/// Above this factor between the highest and lowest ratio on the scale, the ratio
+/// panel's axis is logarithmic.
+pub const RATIO_LOG_SPAN: f64 = 8.0;
+
+impl RatioAxis {
+    pub fn linear_range(&self) -> (f64, f64) {
+        self.linear
+    }
+}
+
+/// The ratio panel's axis for `data` over each of `dens` (see [`auto_ratio_range`] for
+/// which ratios set it, and [`RatioAxis`] for when it is logarithmic). On a log axis
+/// the range is set by the ratios themselves (error bars that reach 0 or below are cut
+/// at the axis), with a quarter of a decade of padding at each end.
+pub fn ratio_axis(data: &Hist1D, dens: &[&Hist1D]) -> RatioAxis {
+    let kept = on_scale_ratios(data, dens);
+    if kept.is_empty() {
+        return RatioAxis {
+            lo: 0.5,
+            hi: 1.5,
+            log: false,
+            linear: (0.5, 1.5),
+        };
+    }
+    let (mut lo, mut hi) = (1.0f64, 1.0f64);
+    let (mut r_min, mut r_max) = (1.0f64, 1.0f64);
+    for &(r, e) in &kept {
+        lo = lo.min(r - e);
+        hi = hi.max(r + e);
+        r_min = r_min.min(r);
+        r_max = r_max.max(r);
+    }
+    let pad = 0.08 * (hi - lo).max(0.02);
+    let linear = (lo - pad, hi + pad);
+    if r_min > 0.0 && r_max / r_min > RATIO_LOG_SPAN {
+        let f = 10f64.powf(0.25);
+        RatioAxis {
+            lo: r_min / f,
+            hi: r_max * f,
+            log: true,
+            linear,
+        }
+    } else {
+        RatioAxis {
+            lo: linear.0,
+            hi: linear.1,
+            log: false,
+            linear,
+        }
+    }
+}
+
+/// The ratios (value, error as it sets the range) that are drawn on the scale: every
+/// ratio but the lone spikes, with error bars more than 3 times the typical one
+/// counted as 0 (they are clipped rather than widening the range).
+fn on_scale_ratios(data: &Hist1D, dens: &[&Hist1D]) -> Vec<(f64, f64)> {
     let median = |mut v: Vec<f64>| {
         if v.is_empty() {
             return 0.0;
@@ -204,8 +281,7 @@ pub fn auto_ratio_range(data: &Hist1D, dens: &[&Hist1D]) -> (f64, f64) {
             0.5 * (v[n / 2 - 1] + v[n / 2])
         }
     };
-    let (mut lo, mut hi) = (1.0f64, 1.0f64);
-    let mut any = false;
+    let mut kept = Vec::new();
     for den in dens {
         // the ratios of this denominator, in bin order
         let mut pts = Vec::new();
@@ -240,16 +316,10 @@ pub fn auto_ratio_range(data: &Hist1D, dens: &[&Hist1D]) -> (f64, f64) {
             } else {
                 0.0
             };
-            lo = lo.min(r - e);
-            hi = hi.max(r + e);
-            any = true;
+            kept.push((r, e));
         }
     }
-    if !any {
-        return (0.5, 1.5);
-    }
-    let pad = 0.08 * (hi - lo).max(0.02);
-    (lo - pad, hi + pad)
+    kept
 }
 
 struct Fig<'a> {
@@ -257,8 +327,8 @@ struct Fig<'a> {
     data: Hist1D,
     sim: Hist1D,
     corr: Option<Hist1D>,
-    /// The ratio panel's y range.
-    ratio: (f64, f64),
+    /// The ratio panel's y axis.
+    ratio: RatioAxis,
 }
 
 const SIM_FILL: RGBColor = RGBColor(160, 200, 232);
@@ -300,6 +370,7 @@ impl Figure for Fig<'_> {
                 .flat_map(|h| h.sum_w.iter().copied());
             let (lo, hi) = log_limits(contents, 30.0).unwrap_or((0.1, 10.0));
             let lo = lo.max(hi / 30.0 * 1e-7);
+            let hi = self.clear_of_boxes(&upper, lo, hi, true)?;
             let mut chart = upper_chart(&upper, x_range.clone(), (lo..hi).log_scale())?;
             self.draw_upper(&mut chart, lo)?;
         } else {
@@ -311,6 +382,7 @@ impl Figure for Fig<'_> {
             } else {
                 (0.0, 1.0)
             };
+            let hi = self.clear_of_boxes(&upper, lo, hi, false)?;
             let mut chart = upper_chart(&upper, x_range.clone(), lo..hi)?;
             self.draw_upper(&mut chart, lo.max(0.0).min(hi))?;
         }
@@ -335,7 +407,87 @@ fn upper_chart<'a, DB: DrawingBackend, Y: AsRangedCoord<Value = f64>>(
         .build_cartesian_2d(x, y)
 }
 
+/// The legend's and the metrics box's rows, in pixels (the text's size plus spacing).
+const ROW_PX: f64 = TICK_PX as f64 + 6.0;
+
 impl Fig<'_> {
+    /// The top of the upper panel's y axis, raised from `hi` until no bin's content
+    /// (with its error bar) reaches under the metrics box (top left) or the legend (top
+    /// right): their sizes in pixels are estimated from their text, the bins under them
+    /// must stay below their lower edge. `lo` is the bottom of the axis.
+    fn clear_of_boxes<DB: DrawingBackend>(
+        &self,
+        upper: &DrawingArea<DB, Shift>,
+        lo: f64,
+        hi: f64,
+        log: bool,
+    ) -> std::result::Result<f64, DrawingAreaErrorKind<DB::ErrorType>> {
+        let s = self.spec;
+        let (w, h) = upper.dim_in_pixel();
+        // the plotting area of `upper_chart`: margins and the y label area
+        let plot_w = (w as f64 - 16.0 - 24.0 - Y_AREA as f64).max(1.0);
+        let plot_h = (h as f64 - 12.0).max(1.0);
+        let style = font(TICK_PX);
+        let widest = |lines: &mut dyn Iterator<Item = &str>| {
+            let mut m = 0.0f64;
+            for l in lines {
+                m = m.max(upper.estimate_text_size(l, &style)?.0 as f64);
+            }
+            Ok::<f64, DrawingAreaErrorKind<DB::ErrorType>>(m)
+        };
+        // (left, right, bottom) of each box in pixels of the plotting area
+        let mut boxes = Vec::new();
+        if !s.metrics.is_empty() {
+            let bw = widest(&mut s.metrics.iter().map(String::as_str))? + 16.0;
+            boxes.push((
+                14.0,
+                14.0 + bw,
+                12.0 + ROW_PX * s.metrics.len() as f64 + 8.0,
+            ));
+        }
+        let mut labels = vec![
+            s.simulation_label.as_str(),
+            "Sim. stat. unc.",
+            s.data_label.as_str(),
+        ];
+        if self.corr.is_some() {
+            labels.push(s.corrected_label.as_str());
+        }
+        let lw = widest(&mut labels.iter().copied())? + 30.0 + 24.0;
+        boxes.push((
+            plot_w - 12.0 - lw,
+            plot_w - 12.0,
+            12.0 + ROW_PX * labels.len() as f64 + 8.0,
+        ));
+        let edges = &self.data.edges;
+        let (x0, x1) = (edges[0], edges[edges.len() - 1]);
+        let px = |x: f64| (x - x0) / (x1 - x0) * plot_w;
+        let mut top = hi;
+        for (left, right, bottom) in boxes {
+            // the highest point may sit a few pixels under the box's lower edge
+            let free = 1.0 - (bottom + 6.0) / plot_h;
+            if free <= 0.2 {
+                continue; // a box this tall cannot be cleared; keep the axis
+            }
+            for i in 0..self.data.bins() {
+                if px(edges[i + 1]) < left || px(edges[i]) > right {
+                    continue;
+                }
+                for hst in [&self.data, &self.sim].into_iter().chain(&self.corr) {
+                    let v = hst.sum_w[i] + hst.error(i);
+                    if log {
+                        if v > lo && v.is_finite() {
+                            top = top.max(lo * (v / lo).powf(1.0 / free));
+                        }
+                    } else if v > lo && v.is_finite() {
+                        top = top.max(lo + (v - lo) / free);
+                    }
+                }
+            }
+        }
+        Ok(top)
+    }
+
     fn draw_upper<'a, DB, Y>(
         &self,
         chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
@@ -461,16 +613,39 @@ impl Fig<'_> {
     where
         DB::ErrorType: 'static,
     {
+        let RatioAxis { lo, hi, log, .. } = self.ratio;
+        let builder = |area| {
+            let mut b = ChartBuilder::on(area);
+            b.margin_top(6)
+                .margin_left(16)
+                .margin_right(24)
+                .margin_bottom(8)
+                .set_label_area_size(LabelAreaPosition::Left, Y_AREA)
+                .set_label_area_size(LabelAreaPosition::Bottom, 62);
+            b
+        };
+        if log {
+            let mut chart = builder(area).build_cartesian_2d(x.clone(), (lo..hi).log_scale())?;
+            self.draw_ratio_in(&mut chart, x, (lo, hi))
+        } else {
+            let mut chart = builder(area).build_cartesian_2d(x.clone(), lo..hi)?;
+            self.draw_ratio_in(&mut chart, x, (lo, hi))
+        }
+    }
+
+    /// The ratio panel's contents on its chart, linear or log.
+    fn draw_ratio_in<'a, DB, Y>(
+        &self,
+        chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
+        x: std::ops::Range<f64>,
+        (lo, hi): (f64, f64),
+    ) -> DrawResult
+    where
+        DB: DrawingBackend + 'a,
+        DB::ErrorType: 'static,
+        Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
         let s = self.spec;
-        let (lo, hi) = self.ratio;
-        let mut chart = ChartBuilder::on(area)
-            .margin_top(6)
-            .margin_left(16)
-            .margin_right(24)
-            .margin_bottom(8)
-            .set_label_area_size(LabelAreaPosition::Left, Y_AREA)
-            .set_label_area_size(LabelAreaPosition::Bottom, 62)
-            .build_cartesian_2d(x.clone(), lo..hi)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -560,4 +735,71 @@ fn step_points(h: &Hist1D, base: f64, log: bool) -> Vec<(f64, f64)> {
     }
     pts.push((h.edges[h.bins()], base));
     pts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plotters::backend::BitMapBackend;
+
+    /// Before: the metrics box (top left) was drawn over a spike in the first bins (78%
+    /// of the events at isolation 0): the axis's headroom did not know where the box
+    /// was. Every bin under the box or the legend now ends below their lower edges, on
+    /// a log and on a linear axis.
+    #[test]
+    fn the_metrics_box_and_legend_leave_the_bins_under_them_clear() {
+        let edges: Vec<f64> = (0..=40).map(|i| i as f64).collect();
+        let mut d = Hist1D::new(&edges).unwrap();
+        for i in 0..40 {
+            let c = if i == 0 {
+                50_000.0
+            } else if i == 39 {
+                20_000.0
+            } else {
+                100.0 + 30.0 * i as f64
+            };
+            d.sum_w[i] = c;
+            d.sum_w2[i] = c;
+        }
+        super::super::plot::register_font().unwrap();
+        let mut spec = DataMcPlot::new(d.clone(), d.clone(), "x");
+        spec.metrics = (0..6)
+            .map(|k| format!("a metric line number {k}"))
+            .collect();
+        for log in [true, false] {
+            spec.log_y = log;
+            let fig = Fig {
+                spec: &spec,
+                data: d.clone(),
+                sim: d.clone(),
+                corr: None,
+                ratio: ratio_axis(&d, &[&d]),
+            };
+            let mut buf = vec![0u8; 800 * 490 * 3];
+            let area = BitMapBackend::with_buffer(&mut buf, (800, 490)).into_drawing_area();
+            let (lo, hi0) = if log {
+                (0.5, 50_000.0 * 30.0)
+            } else {
+                (0.0, 50_000.0 * 1.45)
+            };
+            let hi = fig.clear_of_boxes(&area, lo, hi0, log).unwrap();
+            assert!(hi >= hi0);
+            // the box: 6 rows from pixel 12; the legend: 3 rows; plot height 490 - 12
+            let plot_h = 478.0;
+            for (bin, rows) in [(0usize, 6.0), (39, 3.0)] {
+                let bottom = 12.0 + 26.0 * rows + 8.0;
+                let v = d.sum_w[bin] + d.error(bin);
+                let frac = if log {
+                    (v / lo).ln() / (hi / lo).ln()
+                } else {
+                    (v - lo) / (hi - lo)
+                };
+                assert!(
+                    frac <= 1.0 - bottom / plot_h,
+                    "log {log}: bin {bin} reaches {frac} of the height, under a box ending at {}",
+                    bottom / plot_h
+                );
+            }
+        }
+    }
 }

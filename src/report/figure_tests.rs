@@ -60,3 +60,35 @@ fn the_roc_reads_as_inverse_background_efficiency() {
         "1 / background efficiency"
     );
 }
+
+/// Before: ratios from 0.7 to 25 (a tail simulation misses) on a linear axis from 0 to
+/// 28 squeezed every ratio near 1 onto the line at 1. Ratios spanning more than a
+/// factor 8 get a log axis that holds every on-scale ratio; ratios near 1 stay linear.
+#[test]
+fn a_wide_ratio_range_is_logarithmic() {
+    let edges: Vec<f64> = (0..=10).map(|i| i as f64).collect();
+    let mut d = Hist1D::new(&edges).unwrap();
+    let mut m = Hist1D::new(&edges).unwrap();
+    for i in 0..10 {
+        // data/sim from 0.7 rising smoothly to 0.7 * 1.5^9 = 27
+        m.sum_w[i] = 1000.0;
+        m.sum_w2[i] = 1000.0;
+        d.sum_w[i] = 700.0 * 1.5f64.powi(i as i32);
+        d.sum_w2[i] = d.sum_w[i];
+    }
+    let axis = ratio_axis(&d, &[&m]);
+    assert!(axis.log, "{axis:?}");
+    for i in 0..10 {
+        let r = d.sum_w[i] / m.sum_w[i];
+        assert!(axis.lo < r && r < axis.hi, "bin {i}: {r} outside {axis:?}");
+    }
+    assert!(axis.lo > 0.0 && axis.lo < 1.0 && axis.hi < 60.0, "{axis:?}");
+    // the linear range is what auto_ratio_range reports
+    assert_eq!(axis.linear_range(), auto_ratio_range(&d, &[&m]));
+    let mut near_one = d.clone();
+    for i in 0..10 {
+        near_one.sum_w[i] = 1000.0 * (1.0 + 0.02 * (i as f64 - 5.0));
+        near_one.sum_w2[i] = near_one.sum_w[i];
+    }
+    assert!(!ratio_axis(&near_one, &[&m]).log);
+}

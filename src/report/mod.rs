@@ -17,7 +17,9 @@ mod roc;
 mod scatter;
 mod training;
 
-pub use data_mc::{auto_ratio_range, data_mc, tails_matter, DataMcPlot, Normalisation};
+pub use data_mc::{
+    auto_ratio_range, data_mc, ratio_axis, tails_matter, DataMcPlot, Normalisation, RatioAxis,
+};
 pub use hist::{Hist1D, OutOfRange};
 pub use overlay::{histograms, HistOverlay, LabelledHist};
 pub use page::{escape, write_before_after, Page};
