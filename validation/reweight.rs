@@ -278,6 +278,19 @@ fn reweight_writes_entry_exact_friends_and_improves_agreement() {
     assert!(out.contains("mc_a.reweight.root"), "{out}");
     let summary = json(&d.join("out/reweight.json"));
     let c = summary["normalisation"].as_f64().unwrap();
+    // the summary lists every file the run wrote: both friends and the model file
+    let outputs: Vec<&str> = summary["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for name in ["mc_a.reweight.root", "mc_b.reweight.root", "model.json"] {
+        assert!(
+            outputs.iter().any(|o| o.ends_with(name)),
+            "{name} not in {outputs:?}"
+        );
+    }
     let mut cr_before = 0.0;
     let mut cr_after = 0.0;
     for (file, n) in [("mc_a", 3000), ("mc_b", 2500)] {

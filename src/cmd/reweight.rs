@@ -169,7 +169,9 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
     let judged = judge(o, &plan, &models, (&data_all, &data), (&mc_all, &mc), c)?;
 
     // write: friends, summary, report
-    let written = write_friends(o, &plan, &spec, c, out)?;
+    let mut written = write_friends(o, &plan, &spec, c, out)?;
+    // the model file is written after the summary; the summary lists it with the friends
+    written.push(plan.model_path.display().to_string());
     if region.nonfinite > 0 {
         progress.warn(&format!(
             "domain.mc: {} entries have a NaN or infinite input feature; their rw and \
