@@ -8,25 +8,24 @@ use clap::Args;
 
 use super::count;
 
-/// `rootgrad agreement`.
+/// The data and simulation samples of `agreement` and `sf`: trees, weights, cuts and
+/// friends.
 #[derive(Debug, Clone, Args)]
-pub struct AgreementArgs {
-    /// Data, `FILE.root[:TREE]` (globs allowed).
+pub struct DataMcArgs {
+    /// Data, `FILE.root[:TREE]` (globs allowed), e.g. a tag-and-probe sample.
     #[arg(long)]
     pub data: String,
     /// Simulation, `FILE.root[:TREE]` (globs allowed).
     #[arg(long)]
     pub mc: String,
-    /// The variable, an expression (docs/expressions.md), e.g. `score` or `abs(eta)`.
-    #[arg(long, allow_hyphen_values = true)]
-    pub var: String,
     /// Data weight expression, e.g. `sWeight` (default 1).
     #[arg(long, allow_hyphen_values = true)]
     pub data_weight: Option<String>,
     /// Simulation weight expression, e.g. `genWeight * puWeight` (default 1).
     #[arg(long, allow_hyphen_values = true)]
     pub mc_weight: Option<String>,
-    /// Selection applied to both samples.
+    /// Selection applied to both samples (for `sf`: the denominator, before the score
+    /// cut).
     #[arg(long, allow_hyphen_values = true)]
     pub cut: Option<String>,
     /// Selection applied to data only (and-ed with --cut).
@@ -38,6 +37,16 @@ pub struct AgreementArgs {
     /// A friend tree, `[data=|mc=]FILE.root:TREE` (no prefix: both); repeatable.
     #[arg(long = "friend", value_name = "[SAMPLE=]FILE.root:TREE")]
     pub friends: Vec<String>,
+}
+
+/// `rootgrad agreement`.
+#[derive(Debug, Clone, Args)]
+pub struct AgreementArgs {
+    #[command(flatten)]
+    pub samples: DataMcArgs,
+    /// The variable, an expression (docs/expressions.md), e.g. `score` or `abs(eta)`.
+    #[arg(long, allow_hyphen_values = true)]
+    pub var: String,
     /// Number of bins of the chi2 and the plot.
     #[arg(long, default_value_t = crate::metrics::binning::DEFAULT_BINS, value_parser = count)]
     pub bins: usize,

@@ -27,7 +27,7 @@ pub use batch::{BatchAction, SplitArgs};
 pub use domain::{MorphArgs, ReweightArgs};
 pub use export::{ExportArgs, ExportFormat};
 pub use files::{DumpArgs, DumpFormat, InspectArgs};
-pub use judge::{AgreementArgs, FlatnessArgs, ReportArgs, RocArgs};
+pub use judge::{AgreementArgs, DataMcArgs, FlatnessArgs, ReportArgs, RocArgs};
 pub use sf::SfArgs;
 pub use train::{DemoArgs, SweepArgs, TrainArgs};
 

@@ -4,15 +4,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::DataMcArgs;
+
 /// `rootgrad sf`.
 #[derive(Debug, Clone, Args)]
 pub struct SfArgs {
-    /// Data, `FILE.root[:TREE]` (globs allowed), e.g. a tag-and-probe sample.
-    #[arg(long)]
-    pub data: String,
-    /// Simulation, `FILE.root[:TREE]` (globs allowed).
-    #[arg(long)]
-    pub mc: String,
+    #[command(flatten)]
+    pub samples: DataMcArgs,
     /// The score, an expression (docs/expressions.md), e.g. `score` from a friend tree
     /// written by `rootgrad apply`.
     #[arg(long, allow_hyphen_values = true)]
@@ -33,24 +31,6 @@ pub struct SfArgs {
     /// Events outside them are not counted.
     #[arg(long, allow_hyphen_values = true)]
     pub edges: String,
-    /// Data weight expression, e.g. `sWeight` (default 1).
-    #[arg(long, allow_hyphen_values = true)]
-    pub data_weight: Option<String>,
-    /// Simulation weight expression, e.g. `genWeight * puWeight` (default 1).
-    #[arg(long, allow_hyphen_values = true)]
-    pub mc_weight: Option<String>,
-    /// Selection applied to both samples (before the score cut: the denominator).
-    #[arg(long, allow_hyphen_values = true)]
-    pub cut: Option<String>,
-    /// Selection applied to data only (and-ed with --cut).
-    #[arg(long, allow_hyphen_values = true)]
-    pub data_cut: Option<String>,
-    /// Selection applied to simulation only (and-ed with --cut).
-    #[arg(long, allow_hyphen_values = true)]
-    pub mc_cut: Option<String>,
-    /// A friend tree, `[data=|mc=]FILE.root:TREE` (no prefix: both); repeatable.
-    #[arg(long = "friend", value_name = "[SAMPLE=]FILE.root:TREE")]
-    pub friends: Vec<String>,
     /// Output folder for sf.json, sf.csv and the figures sf.png and sf_eff.png.
     #[arg(long, default_value = "rootgrad-sf")]
     pub out: PathBuf,

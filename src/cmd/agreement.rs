@@ -8,9 +8,9 @@
 
 use std::io::Write;
 
-use super::samples::{and_cut, friends_for, parse, parse_range, spec};
+use super::samples::{parse, parse_range, read_data_mc};
 use crate::cli::AgreementArgs;
-use crate::data::columns::{column, read};
+use crate::data::columns::column;
 use crate::metrics::agreement::compare;
 use crate::metrics::binning::auto_edges;
 use crate::progress::Progress;
@@ -24,21 +24,9 @@ pub fn run(o: &AgreementArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     let var = parse("--var", &o.var)?;
-    let names = ["data", "mc"];
     let range = o.range.as_deref().map(parse_range).transpose()?;
     let progress = Progress::new(o.quiet || o.json);
-    let load = |name: &str, tree: &str, weight: &Option<String>, own_cut: &Option<String>| {
-        let s = spec(
-            name,
-            tree,
-            friends_for(name, &names, &o.friends)?,
-            and_cut(o.cut.as_deref(), own_cut.as_deref()).as_deref(),
-            weight.as_deref(),
-        );
-        read(&s, std::slice::from_ref(&var), &progress)
-    };
-    let d = load("data", &o.data, &o.data_weight, &o.data_cut)?;
-    let m = load("mc", &o.mc, &o.mc_weight, &o.mc_cut)?;
+    let (d, m) = read_data_mc(&o.samples, std::slice::from_ref(&var), &progress)?;
     let (dv, mv) = (column(&d, 0), column(&m, 0));
     let edges = auto_edges(&[&dv, &mv], o.bins, range)?;
     let (a, pd, pm) = compare(&o.var, (&dv, &d.w), (&mv, &m.w), &edges)?;

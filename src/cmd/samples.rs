@@ -10,8 +10,12 @@
 //! wrote: its source record is checked against each sample's trees when attached
 //! ([`crate::root::provenance::check_friend`]), so it cannot silently join the wrong one.
 
+use crate::cli::DataMcArgs;
 use crate::config::{NegativeWeights, SampleSpec};
+use crate::data::columns::read;
+use crate::data::Sample;
 use crate::expr::Expr;
+use crate::progress::Progress;
 use crate::root::provenance::FriendSource;
 use crate::root::{RootFile, TreeSpec};
 use crate::{Error, Result};
@@ -105,4 +109,28 @@ pub fn parse_range(s: &str) -> Result<(f64, f64)> {
     let lo: f64 = a.trim().parse().map_err(|_| bad())?;
     let hi: f64 = b.trim().parse().map_err(|_| bad())?;
     Ok((lo, hi))
+}
+
+/// Reads `vars` (and the weights) from the data and the simulation samples of `a`, each
+/// with its friends and its cut and-ed with the common `--cut`.
+pub fn read_data_mc(
+    a: &DataMcArgs,
+    vars: &[Expr],
+    progress: &Progress,
+) -> Result<(Sample, Sample)> {
+    let names = ["data", "mc"];
+    let load = |name: &str, tree: &str, weight: &Option<String>, own_cut: &Option<String>| {
+        let s = spec(
+            name,
+            tree,
+            friends_for(name, &names, &a.friends)?,
+            and_cut(a.cut.as_deref(), own_cut.as_deref()).as_deref(),
+            weight.as_deref(),
+        );
+        read(&s, vars, progress)
+    };
+    Ok((
+        load("data", &a.data, &a.data_weight, &a.data_cut)?,
+        load("mc", &a.mc, &a.mc_weight, &a.mc_cut)?,
+    ))
 }

@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::samples::{and_cut, friends_for, parse, spec};
+use super::samples::{parse, read_data_mc};
 use crate::cli::SfArgs;
-use crate::data::columns::{column, read};
+use crate::data::columns::column;
 use crate::metrics::scale_factor::{check_binning, scale_factors, SfSample, WorkingPointSf};
 use crate::output::{create_dir, refuse_existing, write_atomically};
 use crate::progress::Progress;
@@ -83,19 +83,7 @@ pub fn run(o: &SfArgs, out: &mut dyn Write) -> Result<()> {
     .collect();
     refuse_existing(&files, o.force)?;
     let progress = Progress::new(o.quiet);
-    let names = ["data", "mc"];
-    let load = |name: &str, tree: &str, weight: &Option<String>, own_cut: &Option<String>| {
-        let s = spec(
-            name,
-            tree,
-            friends_for(name, &names, &o.friends)?,
-            and_cut(o.cut.as_deref(), own_cut.as_deref()).as_deref(),
-            weight.as_deref(),
-        );
-        read(&s, &[score.clone(), var.clone()], &progress)
-    };
-    let d = load("data", &o.data, &o.data_weight, &o.data_cut)?;
-    let m = load("mc", &o.mc, &o.mc_weight, &o.mc_cut)?;
+    let (d, m) = read_data_mc(&o.samples, &[score.clone(), var.clone()], &progress)?;
     let (ds, dv, ms, mv) = (column(&d, 0), column(&d, 1), column(&m, 0), column(&m, 1));
     let sample = |name, var, score, weight| SfSample {
         name,
@@ -112,10 +100,10 @@ pub fn run(o: &SfArgs, out: &mut dyn Write) -> Result<()> {
     let table = Table {
         var: &o.var,
         score: &o.score,
-        data: &o.data,
-        mc: &o.mc,
-        data_weight: o.data_weight.as_deref().unwrap_or("1"),
-        mc_weight: o.mc_weight.as_deref().unwrap_or("1"),
+        data: &o.samples.data,
+        mc: &o.samples.mc,
+        data_weight: o.samples.data_weight.as_deref().unwrap_or("1"),
+        mc_weight: o.samples.mc_weight.as_deref().unwrap_or("1"),
         pass: "an event passes when score >= threshold",
         uncertainty: UNCERTAINTY,
         edges: &edges,
