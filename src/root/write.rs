@@ -53,7 +53,10 @@ use super::wfile::{Compression, FileWriter};
 use super::wtree::TreeOut;
 
 /// What a friend file holds: a TTree or an RNTuple of the same columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum FriendFormat {
     /// A TTree, one branch per column (`TTree::AddFriend`).
     #[value(name = "ttree")]
