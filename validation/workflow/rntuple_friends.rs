@@ -197,6 +197,30 @@ fn rntuple_friends_attach_to_their_own_chain_and_are_refused_by_another() {
         ],
     );
     assert_eq!(ok(&args(&mixed), &d), rnt);
+    // an RNTuple chain with a TTree friend written for it
+    ok(
+        &[
+            "apply",
+            "-m",
+            "m/model.json",
+            "-q",
+            "data_rnt.root",
+            "-o",
+            "data_tt.root",
+            "--friend-format",
+            "ttree",
+        ],
+        &d,
+    );
+    let tt_friend = agreement(
+        "data_rnt.root",
+        "mc_rnt.root",
+        &[
+            "data=data_tt.root:rootgrad",
+            "mc=mc_rnt.rootgrad.root:rootgrad",
+        ],
+    );
+    assert_eq!(ok(&args(&tt_friend), &d), rnt);
     // the data's friend attached to the simulation: refused, naming both
     let wrong = agreement(
         "data_rnt.root",
