@@ -34,6 +34,9 @@ head = ROOT.RDataFrame("rootgrad", p).Range(0, 65536).Mean("score0").GetValue()
 assert abs(tail - head) < 1e-12, (tail, head)
 a = uproot.open(p)["rootgrad"].arrays(["score0"], entry_start=N - 70000, entry_stop=N, library="np")["score0"]
 b = uproot.open(p)["rootgrad"].arrays(["score0"], entry_start=0, entry_stop=65536, library="np")["score0"]
-assert len(a) == 70000 and np.array_equal(a[-65536:], b), "uproot's last page differs"
+want = b[np.arange(N - 70000, N) % 65536]
+assert len(a) == 70000 and np.array_equal(a, want), "uproot's last entries differ"
+clusters = r.GetDescriptor().GetNClusters()
+del view, r  # the view before its reader (ROOT 6.40 crashes at exit otherwise)
 print("rntuple_friend big_root: PASS %s, %d bytes, %d entries, %d clusters, read by ROOT %s and uproot %s"
-      % (p, f.GetEND(), N, r.GetDescriptor().GetNClusters(), ROOT.gROOT.GetVersion(), uproot.__version__))
+      % (p, f.GetEND(), N, clusters, ROOT.gROOT.GetVersion(), uproot.__version__))
