@@ -3,7 +3,9 @@
 # project root: `rootgrad apply` on an RNTuple input (1.1 M entries in 4 clusters, written
 # by uproot) writes an RNTuple friend (the default for RNTuple inputs), which uproot 5.7
 # and ROOT 6.40 read: RNTupleReader, RDataFrame, and RNTupleProcessor::CreateJoin of the
-# input and the friend entry by entry (validation/rntuple_friend/check.py). The Rust
+# input and the friend entry by entry; and a friend of every column type (float, double,
+# int32, int64, bool; examples/write_friend.rs --rntuple) read by uproot and RDataFrame
+# against the example's formulas (validation/rntuple_friend/check.py). The Rust
 # round trips, refusals and the flag's default run in `cargo test`
 # (src/root/rntuple/write_tests.rs, validation/workflow/rntuple_friends.rs).
 # ROOT is the `root` wheel that ttree.sh and rntuple.sh install into the same venv (pip
