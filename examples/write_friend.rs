@@ -2,10 +2,10 @@
 //! uproot (`validation/friend_uproot.py` recomputes the same formulas in numpy).
 //!
 //! ```text
-//! cargo run --release --example write_friend -- OUT.root N [--force]
+//! cargo run --release --example write_friend -- OUT.root N [--force] [--rntuple]
 //! ```
 //!
-//! writes tree `friends` with N entries and the columns below, where `i` is the entry
+//! writes tree `friends` (an RNTuple `friends` with `--rntuple`) with N entries and the columns below, where `i` is the entry
 //! number. Each formula is one IEEE operation per step (no fused multiply-add), so numpy
 //! reproduces it bit for bit.
 //!
@@ -18,7 +18,7 @@
 //! | `flag` | bool    | `i % 3 == 0`                                               |
 
 use rootgrad::root::provenance::FriendSource;
-use rootgrad::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
+use rootgrad::root::write::{write_friend_as, FriendColumn, FriendData, FriendFormat, FriendSpec};
 use rootgrad::root::{Chain, TreeSpec};
 use std::path::Path;
 use std::process::ExitCode;
@@ -74,6 +74,11 @@ fn columns(n: u64) -> Vec<FriendColumn> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let force = args.iter().any(|a| a == "--force");
+    let format = if args.iter().any(|a| a == "--rntuple") {
+        FriendFormat::RNTuple
+    } else {
+        FriendFormat::TTree
+    };
     // --source FILE.root:TREE records that tree as the friend's source
     let source_at = args.iter().position(|a| a == "--source");
     let source = match source_at.and_then(|i| args.get(i + 1)) {
@@ -90,7 +95,10 @@ fn main() -> ExitCode {
         .iter()
         .enumerate()
         .filter(|(i, a)| {
-            *a != "--force" && Some(*i) != source_at && Some(*i) != source_at.map(|k| k + 1)
+            *a != "--force"
+                && *a != "--rntuple"
+                && Some(*i) != source_at
+                && Some(*i) != source_at.map(|k| k + 1)
         })
         .map(|(_, a)| a)
         .collect();
@@ -103,7 +111,9 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: write_friend OUT.root N [--force] [--source FILE.root:TREE]");
+            eprintln!(
+                "usage: write_friend OUT.root N [--force] [--rntuple] [--source FILE.root:TREE]"
+            );
             return ExitCode::from(2);
         }
     };
@@ -116,7 +126,7 @@ fn main() -> ExitCode {
         overwrite: force,
         source: source.as_ref(),
     };
-    match write_friend(&spec) {
+    match write_friend_as(&spec, format) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("write_friend: {e}");

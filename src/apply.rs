@@ -24,7 +24,9 @@ use std::sync::mpsc::channel;
 use crate::data::chunks::{chunk_plan_in, read_ahead, ChunkSize};
 use crate::model::{ChunkLogits, ScoreBuffers, Scorer};
 use crate::root::provenance::FriendSource;
-use crate::root::write::{write_friend_stream, FriendData, FriendStream, FriendType, StreamColumn};
+use crate::root::write::{
+    write_friend_stream_as, FriendData, FriendFormat, FriendStream, FriendType, StreamColumn,
+};
 use crate::root::{Chain, TreeSpec};
 use crate::{Error, Result};
 
@@ -278,6 +280,8 @@ pub struct FriendRequest<'a> {
     pub tree_name: &'a str,
     pub all_folds: bool,
     pub force: bool,
+    /// `--friend-format`; `None` follows the input ([`FriendFormat::for_input`]).
+    pub format: Option<FriendFormat>,
 }
 
 /// Scores one input into its friend file, streaming (`done(n)` after each chunk of n
@@ -327,7 +331,8 @@ pub fn score_range(
     };
     let mut nonfinite = 0;
     stream_range(scorer, chain, req.all_folds, range, |next| {
-        write_friend_stream(&spec, || {
+        let format = FriendFormat::for_input(req.format, chain);
+        write_friend_stream_as(&spec, format, || {
             let Some(c) = next()? else {
                 return Ok(None);
             };

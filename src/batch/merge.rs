@@ -7,7 +7,9 @@ use super::shard::{read_result, ShardResult};
 use super::{plan_dir, result_path, Identity, Plan};
 use crate::output::remove_stale_temps;
 use crate::root::provenance::FriendSource;
-use crate::root::write::{write_friend_stream, FriendData, FriendStream, FriendType, StreamColumn};
+use crate::root::write::{
+    write_friend_stream_as, FriendData, FriendFormat, FriendStream, FriendType, StreamColumn,
+};
 use crate::root::{Chain, TreeSpec};
 use crate::{Error, Result};
 
@@ -190,8 +192,10 @@ fn write_merged(
             kind: FriendType::F32,
         })
         .collect();
-    // the record a one-process apply writes: the input's own trees
-    let source = FriendSource::of_chain(&Chain::open(&TreeSpec::parse(input))?);
+    // the record a one-process apply writes: the input's own trees, and its format
+    let own = Chain::open(&TreeSpec::parse(input))?;
+    let source = FriendSource::of_chain(&own);
+    let format = FriendFormat::for_input(plan.friend_format, &own);
     let spec = FriendStream {
         path: output,
         tree: &plan.tree_name,
@@ -203,7 +207,7 @@ fn write_merged(
     let mut piece = 0;
     let mut chain: Option<Chain> = None;
     let mut at = 0;
-    write_friend_stream(&spec, || loop {
+    write_friend_stream_as(&spec, format, || loop {
         let Some((a, b, path)) = pieces.get(piece) else {
             return Ok(None);
         };

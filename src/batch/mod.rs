@@ -33,6 +33,7 @@ use crate::apply::{plan_jobs, OutputNames};
 use crate::data::chunks::ChunkSize;
 use crate::data::open_chain;
 use crate::model::{ModelFile, Scorer};
+use crate::root::write::FriendFormat;
 use crate::root::{Chain, RootFile, TreeSpec};
 use crate::{Error, Result};
 
@@ -135,6 +136,10 @@ pub struct Plan {
     pub all_folds: bool,
     pub inputs: Vec<PlanInput>,
     pub shards: Vec<Vec<Piece>>,
+    /// `--friend-format` when given (absent: each friend follows its input, and plans
+    /// made before the flag existed keep their id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub friend_format: Option<FriendFormat>,
 }
 
 /// What a plan is made from (the flags of `apply` that matter to it).
@@ -147,6 +152,7 @@ pub struct PlanRequest<'a> {
     pub branch: &'a str,
     pub all_folds: bool,
     pub shards: usize,
+    pub friend_format: Option<FriendFormat>,
 }
 
 /// 64-bit FNV-1a of `bytes`, as 16 hex digits: a digest that is the same on every
@@ -243,6 +249,7 @@ impl Plan {
             all_folds: req.all_folds,
             inputs,
             shards: split(&units, req.shards),
+            friend_format: req.friend_format,
         };
         plan.id = plan.digest();
         Ok(plan)

@@ -167,6 +167,7 @@ fn score_shard(
         tree_name: &plan.tree_name,
         all_folds: plan.all_folds,
         force: true,
+        format: plan.friend_format,
     };
     let mut pieces = Vec::new();
     for p in &plan.shards[k] {

@@ -5,6 +5,18 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::count;
+use crate::root::write::FriendFormat;
+
+/// `--friend-format`, shared by every command that writes friends of an input chain
+/// (`apply`, `batch apply`, `reweight`, `morph`).
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct FriendFormatArgs {
+    /// What the friend files hold: `ttree` (a TTree, for `TTree::AddFriend`) or
+    /// `rntuple` (an RNTuple, read by ROOT 6.34 and later and uproot 5.7). Default: the
+    /// input's own kind, an RNTuple friend for RNTuple inputs, a TTree friend for TTrees.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub friend_format: Option<FriendFormat>,
+}
 
 /// `rootgrad apply`.
 #[derive(Debug, Clone, Args)]
@@ -50,4 +62,6 @@ pub struct ApplyArgs {
     /// Score part of the inputs: an entry range or a shard of a plan.
     #[command(flatten)]
     pub split: super::SplitArgs,
+    #[command(flatten)]
+    pub friend_format: FriendFormatArgs,
 }

@@ -150,6 +150,8 @@ pub struct BatchApplyArgs {
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
+    pub friend_format: super::apply::FriendFormatArgs,
+    #[command(flatten)]
     pub resources: ResourceArgs,
 }
 

@@ -57,6 +57,8 @@ pub struct ReweightArgs {
     /// Overwrite existing outputs.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub friend_format: super::apply::FriendFormatArgs,
     /// No progress bars or per-epoch lines.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -90,6 +92,8 @@ pub struct MorphArgs {
     /// Overwrite existing outputs.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub friend_format: super::apply::FriendFormatArgs,
     /// No progress bars.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -22,7 +22,7 @@ pub mod train;
 
 use clap::{Parser, Subcommand};
 
-pub use apply::ApplyArgs;
+pub use apply::{ApplyArgs, FriendFormatArgs};
 pub use batch::{BatchAction, SplitArgs};
 pub use domain::{MorphArgs, ReweightArgs};
 pub use export::{ExportArgs, ExportFormat};

@@ -96,6 +96,7 @@ pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
         tree_name: &opts.tree_name,
         all_folds: opts.all_folds,
         force: opts.force,
+        format: opts.friend_format.friend_format,
     };
     // open and check everything before writing anything
     let mut chains = Vec::with_capacity(jobs.len());
@@ -253,7 +254,7 @@ fn apply_factor(
             (&j.output, range),
             &opts.tree_name,
             f.normalisation,
-            opts.force,
+            (opts.force, opts.friend_format.friend_format),
         )
         .map_err(|e| match e {
             Error::Usage(m) => Error::Usage(format!("{}: {m}", j.input)),
@@ -349,6 +350,7 @@ fn run_shard(opts: &ApplyOptions, i: usize, n: usize, out: &mut dyn Write) -> Re
         branch: &opts.branch,
         all_folds: opts.all_folds,
         shards: n,
+        friend_format: opts.friend_format.friend_format,
     })?;
     crate::output::create_dir(dir)?;
     let path = dir.join("plan.json");

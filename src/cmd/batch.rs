@@ -123,6 +123,7 @@ fn plan_apply(a: &BatchApplyArgs, out: &mut dyn Write) -> Result<()> {
         branch: &a.branch,
         all_folds: a.all_folds,
         shards: a.shards,
+        friend_format: a.friend_format.friend_format,
     })?;
     let dir = abs(&a.dir)?;
     crate::output::create_dir(&dir.join("logs"))?;

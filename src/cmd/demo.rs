@@ -264,6 +264,7 @@ fn apply_to_control_region(cfg: &RunConfig, dir: &Path, commands: &mut Vec<Strin
         threads: None,
         quiet: true,
         split: Default::default(),
+        friend_format: Default::default(),
     };
     super::apply::run(&opts, &mut std::io::sink())?;
     commands.push(format!(
@@ -331,6 +332,7 @@ fn reweight(
         svg: false,
         threads: None,
         force: true,
+        friend_format: Default::default(),
         quiet: true,
     };
     super::reweight::run(&rw, &mut std::io::sink())?;

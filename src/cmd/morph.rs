@@ -34,7 +34,7 @@ use crate::reweight::cdf::WeightedCdf;
 use crate::reweight::morph::{held_out, morph_chain, worse, Events, HeldOut};
 use crate::reweight::outputs::{default_out, plan_outputs};
 use crate::root::provenance::FriendSource;
-use crate::root::write::{write_friend, FriendColumn, FriendData, FriendSpec};
+use crate::root::write::{write_friend_as, FriendColumn, FriendData, FriendFormat, FriendSpec};
 use crate::root::Chain;
 use crate::{Error, Result};
 
@@ -249,14 +249,18 @@ fn write_friends(
                 data: FriendData::F64(v[r.clone()].to_vec()),
             })
             .collect();
-        write_friend(&FriendSpec {
-            path,
-            tree: TREE,
-            columns: &columns,
-            expected_entries: Some(range.end - range.start),
-            overwrite: o.force,
-            source: Some(&FriendSource::of_range(&plan.chain, range.clone())),
-        })?;
+        let format = FriendFormat::for_input(o.friend_format.friend_format, &plan.chain);
+        write_friend_as(
+            &FriendSpec {
+                path,
+                tree: TREE,
+                columns: &columns,
+                expected_entries: Some(range.end - range.start),
+                overwrite: o.force,
+                source: Some(&FriendSource::of_range(&plan.chain, range.clone())),
+            },
+            format,
+        )?;
         writeln!(
             out,
             "{} entries -> {}:{TREE} ({})",

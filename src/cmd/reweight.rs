@@ -410,7 +410,8 @@ fn write_friends(
     create_dir(&plan.dir)?;
     let mut written = Vec::new();
     for (path, range) in &plan.friends {
-        write_weighted(&plan.chain, spec, (path, range.clone()), TREE, c, o.force)
+        let how = (o.force, o.friend_format.friend_format);
+        write_weighted(&plan.chain, spec, (path, range.clone()), TREE, c, how)
             .map_err(|e| in_place("domain.mc", e))?;
         writeln!(
             out,

@@ -21,7 +21,9 @@ use crate::expr::Expr;
 use crate::model::{ScoreBuffers, Scorer};
 use crate::progress::Progress;
 use crate::root::provenance::FriendSource;
-use crate::root::write::{write_friend_stream, FriendData, FriendStream, FriendType, StreamColumn};
+use crate::root::write::{
+    write_friend_stream_as, FriendData, FriendFormat, FriendStream, FriendType, StreamColumn,
+};
 use crate::root::Chain;
 use crate::Result;
 
@@ -136,15 +138,17 @@ pub fn weigh_region(chain: &Chain, spec: &WeighSpec, progress: &Progress) -> Res
 }
 
 /// The second pass for one file of the chain (its entries `range`): its friend tree
-/// `tree` at `path` with `rw` and `weight_rw = w * rw * c` (both double), streamed.
+/// `tree` at `path` with `rw` and `weight_rw = w * rw * c` (both double), streamed, as
+/// a TTree or an RNTuple (`format`; `None` follows the chain's own kind).
 pub fn write_weighted(
     chain: &Chain,
     spec: &WeighSpec,
     (path, range): (&Path, Range<u64>),
     tree: &str,
     c: f64,
-    overwrite: bool,
+    (overwrite, format): (bool, Option<FriendFormat>),
 ) -> Result<()> {
+    let format = FriendFormat::for_input(format, chain);
     let columns = [
         StreamColumn {
             name: "rw".into(),
@@ -165,7 +169,7 @@ pub fn write_weighted(
         source: Some(&source),
     };
     weighed(chain, spec, range, |next| {
-        write_friend_stream(&stream, || {
+        write_friend_stream_as(&stream, format, || {
             let Some(ch) = next()? else {
                 return Ok(None);
             };

@@ -307,9 +307,9 @@ impl Chain {
     pub fn add_friend(&mut self, friend: Chain) -> Result<()> {
         if friend.entries() != self.entries() {
             let name = |c: &Chain| {
-                c.trees
+                c.members()
                     .first()
-                    .map(|t| format!("{}:{}", t.file.path().display(), t.path))
+                    .map(|m| format!("{}:{}", m.file.display(), m.path))
                     .unwrap_or_default()
             };
             return Err(Error::Usage(format!(

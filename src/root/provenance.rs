@@ -8,15 +8,20 @@
 //! uproot: `f["rootgrad_source"].member("fTitle")`); the key's title in the directory
 //! holds the same text, so it is read without reading the object.
 //!
+//! An RNTuple friend file stores the same `TNamed` beside its anchor, so the record is
+//! read the same way whichever format the friend (or its source) has.
+//!
 //! Identity: the source file's UUID ([`RootFile::uuid`]) when it has one, and always a
 //! fingerprint of the tree's layout ([`fingerprint`]: the entry count and every basket's
-//! seek, size and first entry, hashed), which a copy of the file keeps and a rewritten
-//! or different file does not.
+//! seek, size and first entry, hashed; for an RNTuple [`ntuple_fingerprint`], every
+//! page's place and element count), which a copy of the file keeps and a rewritten or
+//! different file does not.
 
 use serde::{Deserialize, Serialize};
 
 use super::chain::Chain;
 use super::file::RootFile;
+use super::rntuple::Ntuple;
 use super::tree::Tree;
 use crate::{Error, Result};
 
@@ -66,15 +71,37 @@ impl SourceTree {
         }
     }
 
+    /// The record of one RNTuple.
+    pub fn of_ntuple(n: &Ntuple) -> SourceTree {
+        SourceTree {
+            file: n
+                .file
+                .path()
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_else(|| n.file.path().display().to_string()),
+            tree: n.path.clone(),
+            entries: n.entries,
+            uuid: n.file.uuid(),
+            fingerprint: ntuple_fingerprint(n),
+        }
+    }
+
     /// Whether `t` is this source: same entries, and the same UUID when both have one,
     /// else the same fingerprint.
     pub fn is(&self, t: &Tree) -> bool {
-        if self.entries != t.entries {
+        self.entries == t.entries && self.same_as(&SourceTree::of_tree(t))
+    }
+
+    /// Whether `other` (the record of a tree or ntuple as it is now) is this source:
+    /// same entries and fingerprint, and the same UUID when both have one.
+    pub fn same_as(&self, other: &SourceTree) -> bool {
+        if self.entries != other.entries || self.fingerprint != other.fingerprint {
             return false;
         }
-        match (&self.uuid, t.file.uuid()) {
-            (Some(a), Some(b)) => *a == b && self.fingerprint == fingerprint(t),
-            _ => self.fingerprint == fingerprint(t),
+        match (&self.uuid, &other.uuid) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
         }
     }
 
@@ -93,27 +120,26 @@ impl SourceTree {
 }
 
 impl FriendSource {
-    /// The record of every tree of `chain`, in order.
+    /// The record of every tree (or RNTuple) of `chain`, in order.
     pub fn of_chain(chain: &Chain) -> FriendSource {
         FriendSource {
             format: FORMAT.into(),
-            sources: chain.trees.iter().map(SourceTree::of_tree).collect(),
+            sources: members(chain),
         }
     }
 
     /// The record of the trees of `chain` whose entries lie in `range` (a friend written
     /// for part of a chain, one file of it or several).
     pub fn of_range(chain: &Chain, range: std::ops::Range<u64>) -> FriendSource {
-        let sources = chain
-            .trees
-            .iter()
+        let sources = members(chain)
+            .into_iter()
             .zip(&chain.starts)
             .filter(|(t, &s)| {
                 let inside = s >= range.start && s + t.entries <= range.end;
                 // an empty tree at the range's end belongs to the next range
                 inside && !(t.entries == 0 && s == range.end && range.start < range.end)
             })
-            .map(|(t, _)| SourceTree::of_tree(t))
+            .map(|(t, _)| t)
             .collect();
         FriendSource {
             format: FORMAT.into(),
@@ -153,6 +179,45 @@ impl FriendSource {
     }
 }
 
+/// The records of the members of `chain` (its trees or its RNTuples), in chain order.
+fn members(chain: &Chain) -> Vec<SourceTree> {
+    let trees = chain.trees.iter().map(SourceTree::of_tree);
+    trees
+        .chain(chain.ntuples.iter().map(SourceTree::of_ntuple))
+        .collect()
+}
+
+/// The files of the members of `chain`, in chain order.
+fn member_files(chain: &Chain) -> Vec<&RootFile> {
+    let trees = chain.trees.iter().map(|t| &*t.file);
+    trees
+        .chain(chain.ntuples.iter().map(|n| &*n.file))
+        .collect()
+}
+
+/// A hash of an RNTuple's layout: entries, each field's name, and every cluster's
+/// entries and every page's element count, offset and size, as 16 hex digits (xxh64).
+pub fn ntuple_fingerprint(n: &Ntuple) -> String {
+    let mut h = xxhash_rust::xxh64::Xxh64::new(0);
+    h.update(&n.entries.to_le_bytes());
+    for f in &n.schema.fields {
+        h.update(f.name.as_bytes());
+        h.update(&[0]);
+    }
+    for c in &n.clusters {
+        h.update(&c.first.to_le_bytes());
+        h.update(&c.entries.to_le_bytes());
+        for r in &c.columns {
+            for p in &r.pages {
+                h.update(&p.elements.to_le_bytes());
+                h.update(&p.at.offset.to_le_bytes());
+                h.update(&p.at.size.to_le_bytes());
+            }
+        }
+    }
+    format!("{:016x}", h.digest())
+}
+
 /// A hash of a tree's layout: entries, and each branch's name and baskets (seek, bytes,
 /// first entry), as 16 hex digits (xxh64).
 pub fn fingerprint(t: &Tree) -> String {
@@ -175,25 +240,25 @@ pub fn fingerprint(t: &Tree) -> String {
 /// trees. Friends without records (not written by rootgrad) are not checked here.
 pub fn check_friend(chain: &Chain, friend: &Chain) -> Result<()> {
     let mut sources = Vec::new();
-    for t in &friend.trees {
-        match FriendSource::of_file(&t.file)? {
+    for file in member_files(friend) {
+        match FriendSource::of_file(file)? {
             Some(r) => sources.extend(r.sources),
             None => return Ok(()),
         }
     }
     let name = |c: &Chain| {
-        let first = c
-            .trees
+        let all = c.members();
+        let first = all
             .first()
-            .map(|t| format!("{}:{}", t.file.path().display(), t.path))
+            .map(|m| format!("{}:{}", m.file.display(), m.path))
             .unwrap_or_default();
-        match c.trees.len() {
+        match all.len() {
             1 => first,
             n => format!("{first} and {} more file(s)", n - 1),
         }
     };
-    let fits = sources.len() == chain.trees.len()
-        && sources.iter().zip(&chain.trees).all(|(s, t)| s.is(t));
+    let now = members(chain);
+    let fits = sources.len() == now.len() && sources.iter().zip(&now).all(|(s, t)| s.same_as(t));
     if fits {
         return Ok(());
     }
@@ -202,10 +267,9 @@ pub fn check_friend(chain: &Chain, friend: &Chain) -> Result<()> {
         .map(SourceTree::describe)
         .collect::<Vec<_>>()
         .join(", ");
-    let attached_to = chain
-        .trees
+    let attached_to = now
         .iter()
-        .map(|t| SourceTree::of_tree(t).describe())
+        .map(SourceTree::describe)
         .collect::<Vec<_>>()
         .join(", ");
     Err(Error::Usage(format!(

@@ -280,6 +280,22 @@ impl FileWriter {
         Ok(())
     }
 
+    /// Appends an object listed in the top directory, stored uncompressed whatever the
+    /// file's compression (the RNTuple anchor, which ROOT stores so).
+    pub fn put_object_stored(
+        &mut self,
+        class: &'static str,
+        name: &str,
+        title: &str,
+        body: impl FnOnce(usize) -> Vec<u8>,
+    ) -> std::io::Result<()> {
+        let keylen = self.next_keylen(class, name, title);
+        let data = body(keylen);
+        let head = self.put(class, name, title, &[], &data, None)?;
+        self.keys.push(head);
+        Ok(())
+    }
+
     /// The compression setting of this file.
     pub fn compression(&self) -> Compression {
         self.compression

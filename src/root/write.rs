@@ -2,6 +2,11 @@
 //! a ROOT file of their own that `TTree::AddFriend` (or uproot, or a later rootgrad run)
 //! joins to the input by entry number.
 //!
+//! A friend is a TTree or an RNTuple ([`FriendFormat`]); both carry the same columns and
+//! the same source record, and go through the same checks, temporary file and rename.
+//! [`write_friend_stream`] and [`write_friend`] write TTrees, [`write_friend_stream_as`]
+//! and [`write_friend_as`] either (the RNTuple itself is [`super::rntuple::write`]).
+//!
 //! The bytes are our own ([`super::wtree`] streams the TTree, TBranch and TLeaf records
 //! and writes the baskets, [`super::wfile`] the file around them): flat scalar branches,
 //! baskets of [`ENTRIES_PER_BASKET`] entries (one cluster for all branches), compressed
@@ -41,9 +46,45 @@ use std::fs;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
+use super::chain::Chain;
 use super::provenance::{FriendSource, SOURCE_KEY};
+use super::rntuple::write::NtupleOut;
 use super::wfile::{Compression, FileWriter};
 use super::wtree::TreeOut;
+
+/// What a friend file holds: a TTree or an RNTuple of the same columns.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum FriendFormat {
+    /// A TTree, one branch per column (`TTree::AddFriend`).
+    #[value(name = "ttree")]
+    TTree,
+    /// An RNTuple, one field per column (ROOT 6.34 and later; `RNTupleProcessor` joins).
+    #[value(name = "rntuple")]
+    RNTuple,
+}
+
+impl FriendFormat {
+    /// The format chosen by `--friend-format`, or without it the input's own: an
+    /// RNTuple friend for a chain of RNTuples, a TTree friend for TTrees.
+    pub fn for_input(chosen: Option<FriendFormat>, chain: &Chain) -> FriendFormat {
+        chosen.unwrap_or(if chain.ntuples.is_empty() {
+            FriendFormat::TTree
+        } else {
+            FriendFormat::RNTuple
+        })
+    }
+
+    /// `"TTree"` or `"RNTuple"`, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            FriendFormat::TTree => "TTree",
+            FriendFormat::RNTuple => "RNTuple",
+        }
+    }
+}
 
 /// Entries per basket (and per cluster): 256 KiB of floats, 512 KiB of doubles.
 pub const ENTRIES_PER_BASKET: usize = 1 << 16;
@@ -203,7 +244,12 @@ pub type Chunk = Result<Option<Vec<FriendData>>>;
 
 /// Writes the friend tree; see module docs for the guarantees.
 pub fn write_friend(spec: &FriendSpec) -> Result<()> {
-    write_friend_with(spec, publish)
+    write_friend_with(spec, FriendFormat::TTree, publish)
+}
+
+/// [`write_friend`] as a TTree or an RNTuple.
+pub fn write_friend_as(spec: &FriendSpec, format: FriendFormat) -> Result<()> {
+    write_friend_with(spec, format, publish)
 }
 
 /// Writes a friend tree whose values come chunk by chunk from `produce`, called until
@@ -213,7 +259,16 @@ pub fn write_friend_stream(
     spec: &FriendStream,
     produce: impl FnMut() -> Chunk + Send,
 ) -> Result<()> {
-    write_stream_with(spec, produce, publish)
+    write_stream_with(spec, FriendFormat::TTree, produce, publish)
+}
+
+/// [`write_friend_stream`] as a TTree or an RNTuple.
+pub fn write_friend_stream_as(
+    spec: &FriendStream,
+    format: FriendFormat,
+    produce: impl FnMut() -> Chunk + Send,
+) -> Result<()> {
+    write_stream_with(spec, format, produce, publish)
 }
 
 /// [`write_friend`] with the final rename as a parameter, so tests can exercise the
@@ -221,6 +276,7 @@ pub fn write_friend_stream(
 /// chunks.
 fn write_friend_with(
     spec: &FriendSpec,
+    format: FriendFormat,
     publish: fn(&Path, &Path, bool) -> Result<()>,
 ) -> Result<()> {
     let entries = check_spec(spec)?;
@@ -251,12 +307,13 @@ fn write_friend_with(
         at = end;
         Ok(Some(chunk))
     };
-    write_stream_with(&stream, produce, publish)
+    write_stream_with(&stream, format, produce, publish)
 }
 
 /// [`write_friend_stream`] with the final rename as a parameter.
 fn write_stream_with(
     spec: &FriendStream,
+    format: FriendFormat,
     produce: impl FnMut() -> Chunk + Send,
     publish: fn(&Path, &Path, bool) -> Result<()>,
 ) -> Result<()> {
@@ -267,7 +324,7 @@ fn write_stream_with(
     )?;
     let folder = check_output(spec.path, spec.overwrite)?;
     let tmp = TempFile::create(&folder, spec.path)?;
-    write_tmp(tmp.path(), spec, produce)?;
+    write_tmp(tmp.path(), spec, format, produce)?;
     publish(tmp.path(), spec.path, spec.overwrite)?;
     tmp.disarm();
     Ok(())
@@ -298,7 +355,12 @@ impl From<std::io::Error> for Failure {
 }
 
 /// Writes the whole file at `tmp`, then checks it.
-fn write_tmp(tmp: &Path, spec: &FriendStream, produce: impl FnMut() -> Chunk) -> Result<()> {
+fn write_tmp(
+    tmp: &Path,
+    spec: &FriendStream,
+    format: FriendFormat,
+    produce: impl FnMut() -> Chunk,
+) -> Result<()> {
     // Errors name the output the user asked for; the temporary name is in the message
     // of format errors only, since it is gone by the time the user reads it.
     let to_error = |e: Failure| match e {
@@ -310,7 +372,8 @@ fn write_tmp(tmp: &Path, spec: &FriendStream, produce: impl FnMut() -> Chunk) ->
         Failure::Other(msg) => Error::Root {
             path: spec.path.to_path_buf(),
             msg: format!(
-                "writing friend tree `{}` (through {}): {msg}",
+                "writing friend {} `{}` (through {}): {msg}",
+                format.name(),
                 spec.tree,
                 tmp.display()
             ),
@@ -322,7 +385,7 @@ fn write_tmp(tmp: &Path, spec: &FriendStream, produce: impl FnMut() -> Chunk) ->
             .write(true)
             .truncate(true)
             .open(tmp)?;
-        let mut file = write_file(file, spec, produce)?;
+        let mut file = write_file(file, spec, format, produce)?;
         check_complete(&mut file)?;
         Ok(file.sync_all()?)
     };
@@ -343,6 +406,7 @@ fn file_uuid(name: &str, record: &str) -> [u8; 16] {
 fn write_file(
     file: fs::File,
     spec: &FriendStream,
+    format: FriendFormat,
     mut produce: impl FnMut() -> Chunk,
 ) -> std::result::Result<fs::File, Failure> {
     let name = spec
@@ -353,7 +417,7 @@ fn write_file(
     let record = spec.source.map(|s| s.to_text());
     let uuid = file_uuid(&name, record.as_deref().unwrap_or(""));
     let mut fw = FileWriter::create(file, &name, uuid, DEFAULT_COMPRESSION)?;
-    let mut tree = TreeOut::new(spec.tree, spec.columns, ENTRIES_PER_BASKET);
+    let mut tree = Out::new(format, spec);
     let mut given = 0u64;
     loop {
         let chunk = match panic::catch_unwind(AssertUnwindSafe(&mut produce)) {
@@ -388,6 +452,37 @@ fn write_file(
         })?;
     }
     Ok(fw.finish()?)
+}
+
+/// The tree or ntuple being written.
+enum Out {
+    Tree(TreeOut),
+    Ntuple(NtupleOut),
+}
+
+impl Out {
+    fn new(format: FriendFormat, spec: &FriendStream) -> Out {
+        match format {
+            FriendFormat::TTree => {
+                Out::Tree(TreeOut::new(spec.tree, spec.columns, ENTRIES_PER_BASKET))
+            }
+            FriendFormat::RNTuple => Out::Ntuple(NtupleOut::new(spec.tree, spec.columns)),
+        }
+    }
+
+    fn push(&mut self, chunk: &[FriendData], fw: &mut FileWriter) -> std::io::Result<()> {
+        match self {
+            Out::Tree(t) => t.push(chunk, fw),
+            Out::Ntuple(n) => n.push(chunk, fw),
+        }
+    }
+
+    fn finish(self, fw: &mut FileWriter) -> std::io::Result<u64> {
+        match self {
+            Out::Tree(t) => t.finish(fw),
+            Out::Ntuple(n) => n.finish(fw),
+        }
+    }
 }
 
 /// An error about the shape of the producer's values.

@@ -386,9 +386,11 @@ fn failure_after_writing_leaves_no_file() {
     let dir = TestDir::new("fail");
     let out = dir.join("f.root");
     let columns = all_types(5000);
-    let r = write_friend_with(&spec(&out, &columns), failing_publish);
-    assert!(matches!(r, Err(Error::Io { .. })));
-    assert!(dir.names().is_empty(), "left behind: {:?}", dir.names());
+    for format in [FriendFormat::TTree, FriendFormat::RNTuple] {
+        let r = write_friend_with(&spec(&out, &columns), format, failing_publish);
+        assert!(matches!(r, Err(Error::Io { .. })));
+        assert!(dir.names().is_empty(), "left behind: {:?}", dir.names());
+    }
 }
 
 /// The announced columns of `columns`.

@@ -10,6 +10,8 @@
 //!   checked entry by entry.
 //! - `errors`: every bad input exits with code 2, one line naming the place, and no
 //!   output file.
+//! - `rntuple_friends`: `--friend-format` and its default on every command that writes
+//!   friends; RNTuple friends attached, checked against their source, left out of globs.
 //! - `validate`: `agreement`, `roc` and `flatness` print what the metrics library gives
 //!   on the same values (friends bring the score), `report` references existing images,
 //!   `sweep` trains each value.
@@ -18,6 +20,7 @@ mod apply;
 mod batch;
 mod errors;
 mod friends;
+mod rntuple_friends;
 mod train;
 mod validate;
 

@@ -14,6 +14,8 @@ pub mod envelope;
 pub mod meta;
 pub mod read;
 pub mod schema;
+mod wenv;
+pub mod write;
 
 use std::sync::Arc;
 
