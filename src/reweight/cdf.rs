@@ -168,7 +168,7 @@ pub fn isotonic(y: &[f64]) -> Vec<f64> {
     }
     let mut out = Vec::with_capacity(y.len());
     for (s, n) in blocks {
-        out.extend(std::iter::repeat(s / n as f64).take(n));
+        out.extend(std::iter::repeat_n(s / n as f64, n));
     }
     out
 }

@@ -1,7 +1,7 @@
 //! The quantile morphing applied to the simulation chain: every entry's value of each
-//! variable mapped by the randomised quantile map T(x, v) = Q_data(F_mc(x-) + v (F_mc(x)
-//! - F_mc(x-))) ([`super::cdf::morph_randomised`]), read chunk by chunk
-//! ([`crate::data::chunks`]). A NaN or infinite value gives NaN.
+//! variable mapped by the randomised quantile map
+//! T(x, v) = Q_data(F_mc(x-) + v (F_mc(x) - F_mc(x-))) ([`super::cdf::morph_randomised`]),
+//! read chunk by chunk ([`crate::data::chunks`]). A NaN or infinite value gives NaN.
 //!
 //! v is the entry's own uniform number, a pure function of (seed, [`Stream::MorphJitter`],
 //! chain entry) ([`jitter`]): the same seed gives the same value for the same entry, on

@@ -291,7 +291,7 @@ mod tests {
     #[test]
     fn tstring_long_form() {
         let mut bytes = vec![255, 0, 0, 1, 0];
-        bytes.extend(std::iter::repeat(b'a').take(256));
+        bytes.extend(std::iter::repeat_n(b'a', 256));
         let mut c = Cursor::new(&bytes, 0);
         assert_eq!(c.tstring().unwrap().len(), 256);
     }
