@@ -176,6 +176,7 @@ pub fn cpp_type(b: &BranchInfo) -> String {
                 Shape::Jagged { .. } if i.vector => format!("std::vector<{t}>"),
                 Shape::Jagged { inner, .. } if inner > 1 => format!("{t}[][{inner}]"),
                 Shape::Jagged { .. } => format!("{t}[]"),
+                Shape::Nested => format!("std::vector<std::vector<{t}>>"),
             }
         }
         Err(_) => b
