@@ -65,6 +65,7 @@ fn report_ntuple(n: &Ntuple) -> NtupleReport {
                 columns: n.leaf_columns(l),
                 readable: true,
                 shape: match (l.collection, l.width) {
+                    _ if l.is_nested() => "nested".into(),
                     (Some(_), _) => "jagged".into(),
                     (None, 1) => "scalar".into(),
                     (None, w) => format!("fixed[{w}]"),

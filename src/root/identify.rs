@@ -112,7 +112,7 @@ fn vector_inner(type_name: &str) -> Option<&str> {
 fn vector_element(type_name: &str) -> Res<Element> {
     let inner = vector_inner(type_name)
         .ok_or_else(|| Fault::new(format!("`{type_name}` is not a std::vector of numbers")))?;
-    number_element(inner)
+    number_element(inner).map_err(|e| e.context(format!("`{type_name}`")))
 }
 
 /// Element type of a number type's C++ name (`float`, `unsigned int`, `Double32_t`).

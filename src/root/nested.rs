@@ -323,6 +323,70 @@ mod tests {
         }
     }
 
+    /// Seeded mutations of a basket of streamed entries (bits flipped, bytes
+    /// overwritten, the data or the entry offsets cut short or moved): every one gives
+    /// values or an error, never a panic, and what it gives is consistent (the lists
+    /// add up to the values).
+    #[test]
+    fn mutated_baskets_give_errors_not_panics() {
+        let entries = [
+            stream(&[&[1.0, 2.0], &[], &[3.0]]),
+            stream(&[]),
+            stream(&[&[4.0; 7]]),
+            stream(&[&[], &[]]),
+        ];
+        let good = loaded(&entries);
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut ok, mut failed) = (0, 0);
+        for case in 0..4000 {
+            let mut l = Loaded {
+                data: good.data.clone(),
+                starts: good.starts.clone(),
+                entries: good.entries,
+            };
+            let len = l.data.len() as u64;
+            match case % 4 {
+                0 => {
+                    let at = (next() % len) as usize;
+                    l.data[at] ^= 1 << (next() % 8);
+                }
+                1 => {
+                    let at = (next() % len) as usize;
+                    let v = [0x00, 0xff, next() as u8][(next() % 3) as usize];
+                    for b in l.data.iter_mut().skip(at).take(1 + (next() % 8) as usize) {
+                        *b = v;
+                    }
+                }
+                2 => l.data.truncate((next() % len) as usize),
+                _ => {
+                    if let Some(s) = l.starts.as_mut() {
+                        let k = (next() % s.len() as u64) as usize;
+                        s[k] = (next() % (len + 8)) as u32;
+                    }
+                }
+            }
+            match basket_part::<f64>(&Element::F32, &l, 0..l.entries) {
+                Ok(p) => {
+                    ok += 1;
+                    assert_eq!(p.lists.iter().sum::<usize>(), p.lens.len(), "case {case}");
+                    assert_eq!(p.lens.iter().sum::<usize>(), p.values.len(), "case {case}");
+                }
+                Err(e) => {
+                    failed += 1;
+                    assert!(!e.0.is_empty());
+                }
+            }
+        }
+        // Both outcomes happen: flipped value bits still decode, broken counts do not.
+        assert!(ok > 100 && failed > 1000, "ok {ok}, failed {failed}");
+    }
+
     #[test]
     fn type_names() {
         assert_eq!(

@@ -24,6 +24,7 @@ ROOT.gErrorIgnoreLevel = ROOT.kError
 FILES = {
     "leaves.root": ("t", None),
     "rvec.root": ("t", None),
+    "nested.root": ("t", None),
     "clusters.root": ("t", None),
     "hadd.root": ("t", None),
     "cycles.root": ("t", None),
