@@ -2,7 +2,7 @@
 and layouts analysts' ntuples hold, for validation/root640/check.py to read back with
 rootgrad and compare against ROOT's own reading (validation/root640/reference.py).
 
-    python validation/root640/generate.py OUTDIR [--small]
+    python validation/root640/generate.py OUTDIR [--small] [--only-nested]
 
 Files (all small except big_basket.root, one basket over 16 MiB):
   leaves.root      every leaf type as a scalar, fixed arrays (1-d and 2-d), count-leaf
@@ -461,6 +461,10 @@ def main():
     small = "--small" in sys.argv
     os.makedirs(out, exist_ok=True)
     p = lambda name: os.path.join(out, name)  # noqa: E731
+    if "--only-nested" in sys.argv:  # validation/ci/vecvec.sh: nested.root alone
+        nested_file(p("nested.root"))
+        print(f"generate: wrote ROOT {ROOT.gROOT.GetVersion()} nested.root into {out}")
+        return
     nested_file(p("nested.root"))  # first: before PyROOT instantiates any vector<vector>
     leaves_tree(p("leaves.root"))
     for c in (0, 101, 109, 207, 301, 306, 404, 505):
