@@ -336,7 +336,7 @@ pub fn run(o: &InspectArgs, out: &mut dyn Write) -> Result<()> {
                 .map(|b| b.cpp_type.len())
                 .max()
                 .unwrap_or(4)
-                .clamp("type".len(), 28);
+                .clamp("type".len(), 40);
             writeln!(
                 out,
                 "    {:w$}  {:wt$}  {:>12}  {:>12}  {:>7}  interpretation",
