@@ -158,3 +158,71 @@ fn root_6_40_vectors_of_vectors_match_root_bit_for_bit() {
     // 13 number types, split levels 0 and 99.
     assert_eq!(checked, 26);
 }
+
+/// `dump` and `inspect` of the ROOT 6.20 vector of vectors, as a user runs them: the
+/// lists of uproot's reading (validation/nested_uproot_golden.py) in CSV and JSON, a
+/// whole inner list, one value, and the type.
+#[test]
+fn dump_and_inspect_show_lists_of_lists() {
+    let Some(dir) = crate::conformance::shared_manifest_dir("rootfiles") else {
+        return;
+    };
+    let file = dir.join("uproot-stl_containers.root");
+    let target = format!("{}:tree", file.display());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rootgrad"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let b = "vector_vector_int32,vector_vector_int32[1],vector_vector_int32[2][1]";
+    let csv = run(&["dump", &target, "-b", b, "--entry-stop", "3"]);
+    assert_eq!(
+        csv,
+        "entry,vector_vector_int32,vector_vector_int32[1],vector_vector_int32[2][1]\n\
+         0,[[1]],,\n\
+         1,[[1] [1 2]],[1 2],\n\
+         2,[[1] [1 2] [1 2 3]],[1 2],2\n"
+    );
+    let json = run(&[
+        "dump",
+        &target,
+        "-b",
+        b,
+        "--format",
+        "json",
+        "--entry-start",
+        "1",
+        "--entry-stop",
+        "2",
+    ]);
+    assert_eq!(
+        json,
+        "{\"entry\": 1, \"vector_vector_int32\": [[1], [1, 2]], \
+         \"vector_vector_int32[1]\": [1, 2], \"vector_vector_int32[2][1]\": null}\n"
+    );
+    let inspect = run(&["inspect", file.to_str().unwrap()]);
+    let line = inspect
+        .lines()
+        .find(|l| l.trim_start().starts_with("vector_vector_int32 "))
+        .unwrap();
+    assert!(line.contains("std::vector<std::vector<int32_t>>"), "{line}");
+    assert!(line.contains("vector<vector<int32>>"), "{line}");
+    // Two indices on a plain vector: a usage error naming the pick.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rootgrad"))
+        .args(["dump", &target, "-b", "vector_int32[0][0]"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`vector_int32[0][0]`: two indices are for vectors of vectors"),
+        "{err}"
+    );
+}
