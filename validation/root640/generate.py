@@ -15,7 +15,8 @@ Files (all small except big_basket.root, one basket over 16 MiB):
   nested.root      vector<vector<T>> of every numeric type (bool, char, unsigned char,
                    short, unsigned short, int, unsigned int, Long64_t, ULong64_t, float,
                    double, Double32_t, Float16_t), split levels 0 and 99, empty entries
-                   and empty inner vectors, special values, 20-40 baskets per branch
+                   and empty inner vectors, special values, 20-40 baskets per branch;
+                   and a split class (`ev.`) with vector<vector<float|short> > members
   clusters.root    many clusters (auto-flush every 37 entries)
   hadd.root        two files merged with TFileMerger (what hadd does)
   cycles.root      a tree saved three times (cycles 1..3 of one key name)
@@ -415,6 +416,16 @@ void rg_write_nested(TTree& t, int n, std::function<void(int)> extra) {
 }
 '''
 
+RG_NESTED_CLASS = r'''
+#include <vector>
+struct RgNested { int n; std::vector<std::vector<float>> vvf; std::vector<std::vector<short>> vvs; };
+void rg_fill_class(RgNested& e, int i) {
+  e.n = rg_nested::lists(i);
+  rg_nested::fill(e.vvf, i + 1);
+  rg_nested::fill(e.vvs, i + 2);
+}
+'''
+
 NESTED_TYPES = ["bool", "char", "unsigned char", "short", "unsigned short", "int",
                 "unsigned int", "Long64_t", "ULong64_t", "float", "double", "Double32_t",
                 "Float16_t"]
@@ -432,6 +443,9 @@ def nested_file(path, n=300):
         # ROOT's "does not have a compiled CollectionProxy" error and wrong values.
         ROOT.gInterpreter.GenerateDictionary(classes, "vector")
         ROOT.gInterpreter.Declare(NESTED_CPP)
+        # A class with vector<vector<T> > members, split: each member its own branch.
+        ROOT.gInterpreter.Declare(RG_NESTED_CLASS)
+        ROOT.gInterpreter.GenerateDictionary("RgNested", "")
     finally:
         os.chdir(here)
     f = ROOT.TFile(path, "RECREATE")
@@ -446,9 +460,13 @@ def nested_file(path, n=300):
             t.Branch(f"vv_{name}_s{split}", v, 512, split)
             typed.append((v, fill))
 
+    ev = ROOT.RgNested()
+    t.Branch("ev.", ev, 512, 99)  # split: branches ev.n, ev.vvf, ev.vvs
+
     def extra(i):
         for v, fill in typed:
             fill(ROOT.addressof(v), i)
+        ROOT.rg_fill_class(ev, i)
 
     ROOT.rg_write_nested(t, n, extra)
     t.Write()
