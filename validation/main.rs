@@ -35,6 +35,9 @@
 //!   fraction and pmf (validation/morph_golden.py); per-entry reproducibility; the warning.
 //! - `roc_signed`: working points with negative weights on the signed ROC's envelope
 //!   against scikit-learn (validation/roc_signed_golden.py).
+//! - `nested`: `std::vector<std::vector<T>>` branches as lists of lists: ROOT 6.20's
+//!   against uproot; ROOT 6.40's of every number type and split level against ROOT's own
+//!   reading (the files validation/root640/generate.py writes in CI).
 //! - `mutation`: seeded byte mutations of real ROOT files give errors, never panics or hangs.
 //! - `uproot_files`: files uproot wrote with each codec, a >16 MiB basket, 1,000 baskets
 //!   per branch and no entries, read back bit for bit.
@@ -60,6 +63,7 @@ mod loss;
 mod metrics;
 mod morph;
 mod mutation;
+mod nested;
 mod nn;
 mod optim;
 mod plots;

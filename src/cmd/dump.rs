@@ -6,37 +6,54 @@ use std::io::Write;
 use crate::cli::{DumpArgs, DumpFormat};
 use crate::output::write_atomically;
 use crate::root::chain::{open_member, Member};
-use crate::root::read::{read_column, Column};
+use crate::root::read::{read_column, Column, Layout};
 use crate::root::rntuple::{self, Ntuple};
-use crate::root::{Tree, TreeSpec};
+use crate::root::TreeSpec;
 use crate::{Error, Result};
 
-/// One requested column: a branch and an optional element index.
+/// One requested column: a branch and its element index: none, `[i]`, or `[i][j]` for
+/// a vector of vectors.
 struct Pick {
     label: String,
     column: Column<f64>,
-    index: Option<usize>,
+    index: Vec<usize>,
     integer: bool,
     /// Stored in single precision: printed as the shortest float32 text.
     single: bool,
 }
 
-/// Splits `x[1]` into (`x`, Some(1)) when `x[1]` is not itself a branch name.
-fn split_index(tree: &Tree, name: &str) -> Result<(String, Option<usize>)> {
-    if tree.branches.iter().any(|b| b.name == name) {
-        return Ok((name.to_string(), None));
+/// Splits `x[1]` into (`x`, [1]) and `x[1][2]` into (`x`, [1, 2]) when the name is not
+/// itself a branch (`is_branch`); at most two indices.
+fn split_index(name: &str, is_branch: impl Fn(&str) -> bool) -> Result<(String, Vec<usize>)> {
+    let mut base = name;
+    let mut index = Vec::new();
+    while !is_branch(base) && index.len() < 2 {
+        let Some(inner) = base.strip_suffix(']') else {
+            break;
+        };
+        let Some(open) = inner.rfind('[') else { break };
+        let k = inner[open + 1..].trim().parse::<usize>().map_err(|_| {
+            Error::Usage(format!(
+                "`{name}`: the index in brackets must be a whole number, as in `x[1]` \
+                 (or `x[1][0]` for a vector of vectors)"
+            ))
+        })?;
+        index.insert(0, k);
+        base = &inner[..open];
     }
-    if let Some(open) = name.rfind('[') {
-        if let Some(inner) = name[open + 1..].strip_suffix(']') {
-            let idx = inner.trim().parse::<usize>().map_err(|_| {
-                Error::Usage(format!(
-                    "`{name}`: the index in brackets must be a whole number, as in `x[1]`"
-                ))
-            })?;
-            return Ok((name[..open].to_string(), Some(idx)));
-        }
+    Ok((base.to_string(), index))
+}
+
+/// Checks the indices of a pick against its column: one for a list or an array, one
+/// (a whole inner list) or two for a vector of vectors.
+fn check_index(label: &str, column: &Column<f64>, index: &[usize]) -> Result<()> {
+    let nested = matches!(column.layout, Layout::Nested { .. });
+    if index.len() == 2 && !nested {
+        return Err(Error::Usage(format!(
+            "`{label}`: two indices are for vectors of vectors; this branch takes one, as in `x[1]`"
+        )));
     }
-    Ok((name.to_string(), None))
+    Ok(())
 }
 
 /// Runs `dump`: to `out`, or with `--output` to that file, written atomically.
@@ -99,7 +116,7 @@ fn read_picks(opts: &DumpArgs) -> Result<(Vec<Pick>, u64)> {
     }
     let mut picks = Vec::with_capacity(names.len());
     for name in &names {
-        let (branch, index) = split_index(&tree, name)?;
+        let (branch, index) = split_index(name, |n| tree.branches.iter().any(|b| b.name == n))?;
         let b = tree.branch(&branch)?;
         let integer = b
             .interpretation
@@ -113,6 +130,7 @@ fn read_picks(opts: &DumpArgs) -> Result<(Vec<Pick>, u64)> {
             )
         });
         let column = read_column::<f64>(&tree, &branch, opts.entry_start..stop)?;
+        check_index(name, &column, &index)?;
         picks.push(Pick {
             label: name.clone(),
             column,
@@ -181,21 +199,11 @@ fn ntuple_picks(opts: &DumpArgs, n: &Ntuple) -> Result<(Vec<Pick>, u64)> {
     }
     let mut picks = Vec::with_capacity(names.len());
     for name in &names {
-        let (field, index) = match name.rfind('[') {
-            Some(open) if !n.leaves.iter().any(|l| l.name == *name) => {
-                let inner = name[open + 1..].trim_end_matches(']').trim();
-                let idx = inner.parse::<usize>().map_err(|_| {
-                    Error::Usage(format!(
-                        "`{name}`: the index in brackets must be a whole number, as in `x[1]`"
-                    ))
-                })?;
-                (name[..open].to_string(), Some(idx))
-            }
-            _ => (name.clone(), None),
-        };
+        let (field, index) = split_index(name, |f| n.leaves.iter().any(|l| l.name == f))?;
         let leaf = n.leaf(&field)?;
         let t = leaf.type_name.as_str();
         let column = rntuple::read_column::<f64>(n, &field, opts.entry_start..stop)?;
+        check_index(name, &column, &index)?;
         picks.push(Pick {
             label: name.clone(),
             column,
@@ -207,60 +215,55 @@ fn ntuple_picks(opts: &DumpArgs, n: &Ntuple) -> Result<(Vec<Pick>, u64)> {
     Ok((picks, stop))
 }
 
-/// The text of one cell: entry `i` of a column, as CSV or JSON.
+/// The text of one cell: entry `i` of a column, as CSV or JSON. A list is `[a b]` in
+/// CSV and `[a, b]` in JSON; a list of lists `[[a b] []]` and `[[a, b], []]`. An element
+/// that does not exist is an empty cell (CSV) or `null` (JSON).
 fn cell(p: &Pick, i: usize, format: DumpFormat) -> String {
-    let fmt = |v: f64, integer: bool, single: bool| -> String {
-        if single && v.is_finite() {
-            format!("{}", v as f32)
-        } else if integer && v.is_finite() && v.abs() < 9.007e15 {
-            format!("{}", v as i64)
-        } else if v.is_nan() {
-            "nan".into()
-        } else {
-            format!("{v}")
+    let one = |v: f64| -> String {
+        match format {
+            DumpFormat::Json => json_number(v, p.integer, p.single),
+            DumpFormat::Csv if p.single && v.is_finite() => format!("{}", v as f32),
+            DumpFormat::Csv if p.integer && v.is_finite() && v.abs() < 9.007e15 => {
+                format!("{}", v as i64)
+            }
+            DumpFormat::Csv if v.is_nan() => "nan".into(),
+            DumpFormat::Csv => format!("{v}"),
         }
     };
-    let json_num = |v: f64, integer: bool, single: bool| json_number(v, integer, single);
+    let sep = match format {
+        DumpFormat::Json => ", ",
+        DumpFormat::Csv => " ",
+    };
+    let list = |vals: &[f64]| {
+        format!(
+            "[{}]",
+            vals.iter().map(|&v| one(v)).collect::<Vec<_>>().join(sep)
+        )
+    };
+    let missing = || match format {
+        DumpFormat::Json => "null".to_string(),
+        DumpFormat::Csv => String::new(),
+    };
+    if let Layout::Nested { .. } = p.column.layout {
+        let lists = p.column.lists(i);
+        return match p.index.as_slice() {
+            [] => format!(
+                "[{}]",
+                lists.iter().map(|l| list(l)).collect::<Vec<_>>().join(sep)
+            ),
+            [k] => lists.get(*k).map_or_else(missing, |l| list(l)),
+            [k, j, ..] => lists
+                .get(*k)
+                .and_then(|l| l.get(*j))
+                .map_or_else(missing, |&v| one(v)),
+        };
+    }
     let vals = p.column.entry(i);
-    let is_list = !matches!(
-        p.column.layout,
-        crate::root::read::Layout::Flat { width: 1 }
-    );
-    match (p.index, format) {
-        (Some(k), DumpFormat::Csv) => vals
-            .get(k)
-            .map(|&v| fmt(v, p.integer, p.single))
-            .unwrap_or_default(),
-        (Some(k), DumpFormat::Json) => vals
-            .get(k)
-            .map(|&v| json_num(v, p.integer, p.single))
-            .unwrap_or_else(|| "null".into()),
-        (None, DumpFormat::Csv) if is_list => {
-            format!(
-                "[{}]",
-                vals.iter()
-                    .map(|&v| fmt(v, p.integer, p.single))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            )
-        }
-        (None, DumpFormat::Json) if is_list => {
-            format!(
-                "[{}]",
-                vals.iter()
-                    .map(|&v| json_num(v, p.integer, p.single))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
-        (None, DumpFormat::Csv) => vals
-            .first()
-            .map(|&v| fmt(v, p.integer, p.single))
-            .unwrap_or_default(),
-        (None, DumpFormat::Json) => vals
-            .first()
-            .map(|&v| json_num(v, p.integer, p.single))
-            .unwrap_or_else(|| "null".into()),
+    let is_list = !matches!(p.column.layout, Layout::Flat { width: 1 });
+    match p.index.first() {
+        Some(&k) => vals.get(k).map_or_else(missing, |&v| one(v)),
+        None if is_list => list(vals),
+        None => vals.first().map_or_else(missing, |&v| one(v)),
     }
 }
 

@@ -65,6 +65,7 @@ fn report_ntuple(n: &Ntuple) -> NtupleReport {
                 columns: n.leaf_columns(l),
                 readable: true,
                 shape: match (l.collection, l.width) {
+                    _ if l.is_nested() => "nested".into(),
                     (Some(_), _) => "jagged".into(),
                     (None, 1) => "scalar".into(),
                     (None, w) => format!("fixed[{w}]"),
@@ -176,6 +177,7 @@ pub fn cpp_type(b: &BranchInfo) -> String {
                 Shape::Jagged { .. } if i.vector => format!("std::vector<{t}>"),
                 Shape::Jagged { inner, .. } if inner > 1 => format!("{t}[][{inner}]"),
                 Shape::Jagged { .. } => format!("{t}[]"),
+                Shape::Nested => format!("std::vector<std::vector<{t}>>"),
             }
         }
         Err(_) => b
@@ -334,7 +336,7 @@ pub fn run(o: &InspectArgs, out: &mut dyn Write) -> Result<()> {
                 .map(|b| b.cpp_type.len())
                 .max()
                 .unwrap_or(4)
-                .clamp("type".len(), 28);
+                .clamp("type".len(), 40);
             writeln!(
                 out,
                 "    {:w$}  {:wt$}  {:>12}  {:>12}  {:>7}  interpretation",

@@ -16,11 +16,13 @@ pub(crate) enum Node {
         name: String,
         quoted: bool,
     },
-    /// `name[index]`, with `text` as written (for messages) and an optional
-    /// `?? default` used for entries with too few elements.
+    /// `name[index]`, or `name[index][inner]` for a vector of vectors, with `text` as
+    /// written (for messages) and an optional `?? default` used for entries with too
+    /// few elements.
     Index {
         name: String,
         index: usize,
+        inner: Option<usize>,
         text: String,
         default: Option<Box<Node>>,
     },

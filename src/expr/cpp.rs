@@ -3,7 +3,10 @@
 //! Each node becomes a C++ expression of type `double` with the meaning `ast.rs` gives
 //! it: numbers as `double` literals, a scalar branch as a `double` parameter, `x[i]` as
 //! `(i < std::size(x) ? double(x[i]) : default)` on any container with `size()` and
-//! `[]` (`ROOT::RVec`, `std::vector`) or a C array (a fixed-size array branch), truth as `!= 0.0` (so NaN is true, as here), the
+//! `[]` (`ROOT::RVec`, `std::vector`) or a C array (a fixed-size array branch), `x[i][j]`
+//! as `(i < std::size(x) && j < std::size(x[i]) ? double(x[i][j]) : default)` on a
+//! container of containers (`std::vector<std::vector<T>>`, `ROOT::RVec<ROOT::RVec<T>>`),
+//! truth as `!= 0.0` (so NaN is true, as here), the
 //! comparisons and logical operators as `1.0`/`0.0`, `%` as the floored remainder, and
 //! `min`/`max`/`clip`/`sign` through helpers that keep NaN as rootgrad does. The helpers
 //! (`detail::...`) are written by the header ([`crate::export::cpp`]).
@@ -16,11 +19,14 @@ use super::Expr;
 use crate::{Error, Result};
 
 /// A branch the C++ reads: its name (a C++ identifier) and whether it is indexed (a
-/// container parameter) or a scalar (`double`).
+/// container parameter) or a scalar (`double`); a container indexed twice (`x[i][j]`)
+/// is a container of containers (`std::vector<std::vector<T>>`,
+/// `ROOT::RVec<ROOT::RVec<T>>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CppBranch {
     pub name: String,
     pub container: bool,
+    pub nested: bool,
 }
 
 /// C++ keywords, and the header's own names a parameter would hide.
@@ -145,9 +151,15 @@ impl Expr {
     /// `branches` once. An expression C++ cannot take is refused naming it: a branch
     /// whose name is not a C++ identifier, or one used both with and without an index.
     pub fn to_cpp(&self, branches: &mut Vec<CppBranch>) -> Result<String> {
+        let seen_index = branches
+            .iter()
+            .filter(|b| b.container)
+            .map(|b| b.name.clone())
+            .collect();
         let mut t = Translator {
             src: &self.src,
             branches,
+            seen_index,
         };
         t.node(&self.root)
     }
@@ -156,6 +168,8 @@ impl Expr {
 struct Translator<'a> {
     src: &'a str,
     branches: &'a mut Vec<CppBranch>,
+    /// Containers whose index depth is already recorded in `branches`.
+    seen_index: Vec<String>,
 }
 
 impl Translator<'_> {
@@ -164,6 +178,25 @@ impl Translator<'_> {
             "expression `{}` cannot be exported to format cpp: {why}",
             self.src
         ))
+    }
+
+    /// Records that container `name` is indexed twice (`nested`) or once; a branch
+    /// indexed both ways is refused, naming it.
+    fn depth(&mut self, name: &str, nested: bool) -> Result<()> {
+        let first = !self.seen_index.iter().any(|n| n == name);
+        let b = self.branches.iter_mut().find(|b| b.name == name);
+        match b {
+            Some(b) if first => {
+                b.nested = nested;
+                self.seen_index.push(name.to_string());
+                Ok(())
+            }
+            Some(b) if b.nested != nested => Err(self.refuse(format!(
+                "branch `{name}` is indexed both once (`{name}[i]`) and twice \
+                 (`{name}[i][j]`); a vector of vectors takes two indices, a vector one"
+            ))),
+            _ => Ok(()),
+        }
     }
 
     fn branch(&mut self, name: &str, container: bool) -> Result<String> {
@@ -184,6 +217,7 @@ impl Translator<'_> {
             None => self.branches.push(CppBranch {
                 name: name.to_string(),
                 container,
+                nested: false,
             }),
         }
         Ok(name.to_string())
@@ -200,18 +234,28 @@ impl Translator<'_> {
             Node::Index {
                 name,
                 index,
+                inner,
                 default,
                 ..
             } => {
                 let b = self.branch(name, true)?;
+                self.depth(name, inner.is_some())?;
                 let d = match default {
                     Some(d) => self.node(d)?,
                     None => literal(f64::NAN),
                 };
-                format!(
-                    "(static_cast<std::size_t>({index}u) < std::size({b}) ? \
-                     static_cast<double>({b}[{index}u]) : {d})"
-                )
+                match inner {
+                    None => format!(
+                        "(static_cast<std::size_t>({index}u) < std::size({b}) ? \
+                         static_cast<double>({b}[{index}u]) : {d})"
+                    ),
+                    // `&&` stops before `x[i]` when the entry has no list `i`.
+                    Some(j) => format!(
+                        "((static_cast<std::size_t>({index}u) < std::size({b}) && \
+                         static_cast<std::size_t>({j}u) < std::size({b}[{index}u])) ? \
+                         static_cast<double>({b}[{index}u][{j}u]) : {d})"
+                    ),
+                }
             }
             Node::Unary(op, a) => {
                 let a = self.node(a)?;

@@ -141,14 +141,13 @@ impl<'a> Eval<'a> {
         if let Some(miss) = &val.miss {
             if let Some(i) = miss.iter().position(|&m| m != 0) {
                 let (name, text) = &self.reasons[miss[i] as usize - 1];
-                let len = self
+                let entry = self.first_entry + (self.lo + i) as u64;
+                let has = self
                     .cols
                     .column(name)
-                    .map_or(0, |c| c.entry(self.lo + i).len());
-                let entry = self.first_entry + (self.lo + i) as u64;
-                let what = if len == 1 { "element" } else { "elements" };
+                    .map_or(String::new(), |c| what_entry_has(c, self.lo + i));
                 return Err(self.err(format!(
-                    "entry {entry}: branch `{name}` has {len} {what} there, so `{text}` does not exist; \
+                    "entry {entry}: branch `{name}` has {has} there, so `{text}` does not exist; \
                      give a default with `{text} ?? -1` (any number), or cut such entries away"
                 )));
             }
@@ -181,9 +180,20 @@ impl<'a> Eval<'a> {
             Node::Index {
                 name,
                 index,
+                inner: None,
                 text,
                 default,
             } => self.index(name, *index, text, default.as_deref())?,
+            Node::Index {
+                name,
+                index,
+                inner: Some(j),
+                text,
+                default,
+            } => {
+                let (out, short) = self.nested(name, *index, *j, text)?;
+                self.fill_missing(name, text, out, short, default.as_deref())?
+            }
             Node::Unary(op, a) => {
                 let a = self.node(a)?;
                 Val {
@@ -263,6 +273,7 @@ impl<'a> Eval<'a> {
                 return Ok(Val::clean(Vals::Many(v)));
             }
             Layout::Jagged { offsets } => &offsets[self.lo..=self.lo + self.n],
+            Layout::Nested { .. } => return Err(self.err(format!("`{text}` needs a second index"))),
         };
         let mut out = vec![0.0; self.n];
         let mut short = Vec::new();
@@ -273,6 +284,51 @@ impl<'a> Eval<'a> {
                 short.push(i);
             }
         }
+        self.fill_missing(name, text, out, short, default)
+    }
+
+    /// `x[i][j]` over the block: value `j` of inner list `i` of each entry, and the
+    /// entries (block-relative) that have no such value.
+    fn nested(
+        &mut self,
+        name: &str,
+        i: usize,
+        j: usize,
+        text: &str,
+    ) -> Result<(Vec<f64>, Vec<usize>)> {
+        let col = self.column(name)?;
+        let Layout::Nested { lists, offsets } = &col.layout else {
+            // `check_shapes` refused this before any block ran.
+            return Err(self.err(format!("`{text}` has one index too many")));
+        };
+        let lists = &lists[self.lo..=self.lo + self.n];
+        let mut out = vec![0.0; self.n];
+        let mut short = Vec::new();
+        for (e, (o, w)) in out.iter_mut().zip(lists.windows(2)).enumerate() {
+            // `check_column` made sure lists and offsets are in order and in range.
+            let value = (w[0] + i < w[1])
+                .then(|| (offsets[w[0] + i], offsets[w[0] + i + 1]))
+                .filter(|(a, z)| a + j < *z)
+                .map(|(a, _)| col.values[a + j]);
+            match value {
+                Some(v) => *o = v,
+                None => short.push(e),
+            }
+        }
+        Ok((out, short))
+    }
+
+    /// The values of an index with the entries in `short` missing: with no default
+    /// they are marked (an error if the mark reaches the result), with `?? default`
+    /// they take the default's value.
+    fn fill_missing(
+        &mut self,
+        name: &str,
+        text: &str,
+        mut out: Vec<f64>,
+        short: Vec<usize>,
+        default: Option<&Node>,
+    ) -> Result<Val> {
         if short.is_empty() {
             return Ok(Val::clean(Vals::Many(out)));
         }
@@ -307,6 +363,23 @@ impl<'a> Eval<'a> {
             miss,
         })
     }
+}
+
+/// What entry `e` of a column holds, for the message about a missing element:
+/// `2 elements`, or for a vector of vectors `3 lists (of 0, 2 and 1 values)`.
+fn what_entry_has(c: &Column<f64>, e: usize) -> String {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    if !matches!(c.layout, Layout::Nested { .. }) {
+        return plural(c.entry(e).len(), "element", "elements");
+    }
+    let lens: Vec<String> = c.lists(e).iter().map(|l| l.len().to_string()).collect();
+    let of = match lens.as_slice() {
+        [] => String::new(),
+        [one] => format!(" (of {one} values)"),
+        [rest @ .., last] => format!(" (of {} and {last} values)", rest.join(", ")),
+    };
+    format!("{}{of}", plural(lens.len(), "list", "lists"))
 }
 
 /// Adds the marks of `other` to `into` at the entries where `keep(i)` holds.

@@ -37,6 +37,8 @@ mod shape;
 mod tests;
 #[cfg(test)]
 mod tests_eval;
+#[cfg(test)]
+mod tests_nested;
 
 use std::collections::HashMap;
 use std::ops::Range;

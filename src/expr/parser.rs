@@ -93,6 +93,11 @@ impl<'a> Parser<'a> {
         &self.toks[self.pos.min(self.toks.len() - 1)]
     }
 
+    /// Where the last token taken ends.
+    fn prev_end(&self) -> usize {
+        self.toks[self.pos.saturating_sub(1).min(self.toks.len() - 1)].end
+    }
+
     fn bump(&mut self) -> &'a Token {
         let t = self.peek();
         if t.tok != Tok::End {
@@ -227,23 +232,22 @@ impl<'a> Parser<'a> {
         if self.peek().tok != Tok::LBracket {
             return self.no_default_here(node);
         }
-        let open = self.bump();
-        let inner_start = self.peek();
-        let index = self.ternary()?;
-        let close = self.expect(Tok::RBracket, "`]` to close the index")?;
-        let inner_text = &self.src[inner_start.start..close.start.max(inner_start.start)];
-        let k = match const_value(&index) {
-            Some(k) if k >= 0.0 && k.fract() == 0.0 && k <= u32::MAX as f64 => k as usize,
-            _ => {
-                let msg = format!(
-                    "the index in `{name}[{}]` must be a non-negative whole number such as `{name}[0]`",
-                    inner_text.trim()
-                );
-                return Err(syntax_error(self.src, inner_start.col, &msg));
-            }
+        let k = self.one_index(name)?;
+        // A second index picks a value of an inner list: `x[i][j]` on a vector of vectors.
+        let inner = if self.peek().tok == Tok::LBracket {
+            Some(self.one_index(name)?)
+        } else {
+            None
         };
-        let _ = open;
-        let text = self.src[first.start..close.end].to_string();
+        if self.peek().tok == Tok::LBracket {
+            return Err(syntax_error(
+                self.src,
+                self.peek().col,
+                "at most two indices, as in `x[0][1]` for a vector of vectors",
+            ));
+        }
+        let close_end = self.prev_end();
+        let text = self.src[first.start..close_end].to_string();
         let default = if self.eat(&Tok::QuestionQuestion) {
             Some(Box::new(self.unary()?))
         } else {
@@ -252,9 +256,29 @@ impl<'a> Parser<'a> {
         Ok(Node::Index {
             name: name.clone(),
             index: k,
+            inner,
             text,
             default,
         })
+    }
+
+    /// `[k]`: a constant, non-negative whole number in brackets.
+    fn one_index(&mut self, name: &str) -> Result<usize> {
+        self.bump(); // `[`
+        let inner_start = self.peek();
+        let index = self.ternary()?;
+        let close = self.expect(Tok::RBracket, "`]` to close the index")?;
+        let inner_text = &self.src[inner_start.start..close.start.max(inner_start.start)];
+        match const_value(&index) {
+            Some(k) if k >= 0.0 && k.fract() == 0.0 && k <= u32::MAX as f64 => Ok(k as usize),
+            _ => {
+                let msg = format!(
+                    "the index in `{name}[{}]` must be a non-negative whole number such as `{name}[0]`",
+                    inner_text.trim()
+                );
+                Err(syntax_error(self.src, inner_start.col, &msg))
+            }
+        }
     }
 
     /// `??` may only follow an index; anywhere else it is an error that says so.

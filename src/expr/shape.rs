@@ -1,6 +1,7 @@
 //! Checks that come before any value is computed: each column an expression reads is
 //! there and holds the chunk's entries, and each branch is used as its layout allows
-//! (scalars without an index, arrays with one, fixed-size arrays within their size).
+//! (scalars without an index, arrays with one, fixed-size arrays within their size,
+//! vectors of vectors with two).
 //! They need only the layouts, so they work on a chunk of zero entries too.
 
 use super::ast::Node;
@@ -41,14 +42,48 @@ pub(crate) fn check_shapes(src: &str, node: &Node, cols: &dyn Columns) -> Result
                      pick one with an index, e.g. `{name}[0] ?? -1`"
                 ),
             )),
+            Layout::Nested { .. } => Err(err(
+                src,
+                format!(
+                    "branch `{name}` holds a list of lists per entry (a vector of vectors); \
+                     pick one value with two indices, e.g. `{name}[0][0] ?? -1`"
+                ),
+            )),
         },
         Node::Index {
             name,
             index,
+            inner,
             text,
             default,
         } => {
-            match layout(name)? {
+            let l = layout(name)?;
+            let nested = matches!(l, Layout::Nested { .. });
+            if nested && inner.is_none() {
+                return Err(err(
+                    src,
+                    format!(
+                        "branch `{name}` holds a list of lists per entry (a vector of vectors), \
+                         so `{text}` is a whole list; pick one value with a second index, \
+                         e.g. `{name}[{index}][0] ?? -1`"
+                    ),
+                ));
+            }
+            if !nested && inner.is_some() {
+                let what = match l {
+                    Layout::Flat { width: 1 } => "one value",
+                    Layout::Flat { .. } => "a fixed-size array (flattened: one index)",
+                    _ => "one list of values",
+                };
+                return Err(err(
+                    src,
+                    format!(
+                        "branch `{name}` holds {what} per entry, so `{text}` has one index \
+                         too many; two indices are for vectors of vectors"
+                    ),
+                ));
+            }
+            match l {
                 Layout::Flat { width: 1 } => {
                     return Err(err(
                         src,
@@ -103,6 +138,13 @@ pub(crate) fn check_column(src: &str, cols: &dyn Columns, name: &str, n: usize) 
         Layout::Flat { width } => col.values.len() == n * width,
         Layout::Jagged { offsets } => {
             offsets.len() == n + 1
+                && offsets.windows(2).all(|w| w[0] <= w[1])
+                && offsets.last().is_some_and(|&z| z <= col.values.len())
+        }
+        Layout::Nested { lists, offsets } => {
+            lists.len() == n + 1
+                && lists.windows(2).all(|w| w[0] <= w[1])
+                && lists.last().is_some_and(|&z| z < offsets.len())
                 && offsets.windows(2).all(|w| w[0] <= w[1])
                 && offsets.last().is_some_and(|&z| z <= col.values.len())
         }

@@ -448,6 +448,18 @@ fn append<T: Copy>(acc: &mut Column<T>, part: Column<T>) -> std::result::Result<
             let base = offsets.last().copied().unwrap_or(0);
             offsets.extend(more.iter().skip(1).map(|o| o + base));
         }
+        (
+            Layout::Nested { lists, offsets },
+            Layout::Nested {
+                lists: more_lists,
+                offsets: more,
+            },
+        ) => {
+            let base = lists.last().copied().unwrap_or(0);
+            lists.extend(more_lists.iter().skip(1).map(|o| o + base));
+            let base = offsets.last().copied().unwrap_or(0);
+            offsets.extend(more.iter().skip(1).map(|o| o + base));
+        }
         _ => return Err("the files of the chain give it different shapes".into()),
     }
     acc.values.extend_from_slice(&part.values);

@@ -112,12 +112,11 @@ fn vector_inner(type_name: &str) -> Option<&str> {
 fn vector_element(type_name: &str) -> Res<Element> {
     let inner = vector_inner(type_name)
         .ok_or_else(|| Fault::new(format!("`{type_name}` is not a std::vector of numbers")))?;
-    if vector_inner(inner).is_some() {
-        return Err(Fault::new(format!(
-            "`{type_name}` (a vector of vectors) is not read yet; \
-             flatten it into a vector of numbers and a vector of counts"
-        )));
-    }
+    number_element(inner).map_err(|e| e.context(format!("`{type_name}`")))
+}
+
+/// Element type of a number type's C++ name (`float`, `unsigned int`, `Double32_t`).
+fn number_element(inner: &str) -> Res<Element> {
     Ok(match inner {
         "bool" => Element::Bool,
         "char" | "Char_t" | "int8_t" | "signed char" => Element::I8,
@@ -136,7 +135,7 @@ fn vector_element(type_name: &str) -> Res<Element> {
         "Float16_t" => Element::Float16(Packing::Plain),
         other => {
             return Err(Fault::new(format!(
-                "std::vector<{other}> is not a vector of numbers"
+                "`{other}` is not a number type rootgrad reads"
             )))
         }
     })
@@ -192,6 +191,15 @@ fn interpret_inner(
                     "object of class `{class_name}` (not a number, array or vector of numbers)"
                 )));
             };
+            if let Some(item) = super::nested::nested_inner(&type_name) {
+                return Ok(Interpretation {
+                    element: number_element(item?)
+                        .map_err(|e| e.context(format!("`{type_name}` (a vector of vectors)")))?,
+                    shape: Shape::Nested,
+                    leaf_list: None,
+                    vector: true,
+                });
+            }
             let element = vector_element(&type_name)?;
             return Ok(Interpretation {
                 element,

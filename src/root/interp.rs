@@ -132,6 +132,9 @@ pub enum Shape {
     /// each entry preceded by `header` bytes (0 for count-leaf arrays, 1 for pointer
     /// arrays inside objects, 10 for `std::vector`), each item being `inner` values.
     Jagged { header: usize, inner: usize },
+    /// A list of lists per entry (`std::vector<std::vector<T>>`), streamed object-wise:
+    /// see `nested.rs`.
+    Nested,
 }
 
 /// How to read one column.
@@ -167,6 +170,7 @@ impl Interpretation {
                     format!("var * {e}")
                 }
             }
+            Shape::Nested => format!("vector<vector<{e}>>"),
         };
         match self.leaf_list {
             Some((off, size)) => format!(
@@ -183,6 +187,7 @@ impl Interpretation {
             Shape::Scalar => 1,
             Shape::Fixed(n) => n,
             Shape::Jagged { inner, .. } => inner,
+            Shape::Nested => 1,
         }
     }
 
@@ -190,7 +195,7 @@ impl Interpretation {
     pub fn fixed_entry_size(&self) -> Option<usize> {
         match (self.leaf_list, self.shape) {
             (Some((_, size)), _) => Some(size),
-            (None, Shape::Jagged { .. }) => None,
+            (None, Shape::Jagged { .. } | Shape::Nested) => None,
             (None, _) => Some(self.element.size() * self.width()),
         }
     }

@@ -19,6 +19,7 @@ pub mod file;
 pub mod identify;
 pub mod interp;
 pub mod members;
+mod nested;
 pub mod objects;
 pub mod provenance;
 pub mod read;

@@ -35,6 +35,14 @@ pub enum Layout {
     /// Entry `i` holds `values[offsets[i]..offsets[i + 1]]`; `offsets.len()` is the
     /// number of entries plus one.
     Jagged { offsets: Vec<usize> },
+    /// Lists of lists (`std::vector<std::vector<T>>`): entry `i` holds the inner lists
+    /// `lists[i]..lists[i + 1]`, and inner list `j` holds
+    /// `values[offsets[j]..offsets[j + 1]]`. `lists.len()` is the number of entries
+    /// plus one, `offsets.len()` the number of inner lists plus one.
+    Nested {
+        lists: Vec<usize>,
+        offsets: Vec<usize>,
+    },
 }
 
 /// The values of one branch over an entry range.
@@ -51,10 +59,12 @@ impl<T> Column<T> {
         match &self.layout {
             Layout::Flat { width } => self.values.len().checked_div(*width).unwrap_or(0),
             Layout::Jagged { offsets } => offsets.len().saturating_sub(1),
+            Layout::Nested { lists, .. } => lists.len().saturating_sub(1),
         }
     }
 
-    /// The values of entry `i` (empty if out of range).
+    /// The values of entry `i` (empty if out of range); for a nested column, the values
+    /// of all its inner lists, one after the other.
     pub fn entry(&self, i: usize) -> &[T] {
         let (a, b) = match &self.layout {
             Layout::Flat { width } => (i * width, (i + 1) * width),
@@ -62,17 +72,42 @@ impl<T> Column<T> {
                 (Some(&a), Some(&b)) => (a, b),
                 _ => return &[],
             },
+            Layout::Nested { lists, offsets } => {
+                let first = lists.get(i).and_then(|&l| offsets.get(l));
+                let last = lists.get(i + 1).and_then(|&l| offsets.get(l));
+                match (first, last) {
+                    (Some(&a), Some(&b)) => (a, b),
+                    _ => return &[],
+                }
+            }
         };
         self.values.get(a..b).unwrap_or(&[])
+    }
+
+    /// For a nested column, the inner lists of entry `i`, each as its values (empty if
+    /// out of range); for other layouts, the entry as one list.
+    pub fn lists(&self, i: usize) -> Vec<&[T]> {
+        let Layout::Nested { lists, offsets } = &self.layout else {
+            return vec![self.entry(i)];
+        };
+        let (Some(&a), Some(&b)) = (lists.get(i), lists.get(i + 1)) else {
+            return Vec::new();
+        };
+        (a..b)
+            .map(|j| match (offsets.get(j), offsets.get(j + 1)) {
+                (Some(&x), Some(&y)) => self.values.get(x..y).unwrap_or(&[]),
+                _ => &[],
+            })
+            .collect()
     }
 }
 
 /// The bytes of one basket, ready to interpret.
-struct Loaded {
-    data: Vec<u8>,
+pub(super) struct Loaded {
+    pub(super) data: Vec<u8>,
     /// Start of each entry in `data` (when entries differ in size).
-    starts: Option<Vec<u32>>,
-    entries: usize,
+    pub(super) starts: Option<Vec<u32>>,
+    pub(super) entries: usize,
 }
 
 /// Reads branch `name` of `tree` over `range` (clamped to the tree's entries).
@@ -133,6 +168,14 @@ fn read_branch<T: Value>(
         .iter()
         .filter(|(a, z, _)| *z > start && *a < stop)
         .collect();
+    if interp.shape == Shape::Nested {
+        let loaded: Vec<Loaded> = chosen
+            .par_iter()
+            .map(|(_, _, src)| load(tree, b, src))
+            .collect::<Res<_>>()?;
+        let spans: Vec<(u64, u64)> = chosen.iter().map(|(a, z, _)| (*a, *z)).collect();
+        return super::nested::read_baskets(b, interp, &loaded, &spans, start..stop);
+    }
     if !matches!(interp.shape, Shape::Jagged { .. }) {
         return Ok(Column {
             name: b.name.clone(),
@@ -643,7 +686,7 @@ fn load(tree: &Tree, b: &BranchInfo, src: &Source) -> Res<Loaded> {
 }
 
 /// The bytes of entry `e` of a basket of variable-size entries, after its `header`.
-fn entry_body(l: &Loaded, header: usize, e: usize) -> Res<&[u8]> {
+pub(super) fn entry_body(l: &Loaded, header: usize, e: usize) -> Res<&[u8]> {
     let Some(starts) = &l.starts else {
         return Err(Fault::new(
             "variable-length entries but the basket has no entry offsets",

@@ -2,7 +2,7 @@
 and layouts analysts' ntuples hold, for validation/root640/check.py to read back with
 rootgrad and compare against ROOT's own reading (validation/root640/reference.py).
 
-    python validation/root640/generate.py OUTDIR [--small]
+    python validation/root640/generate.py OUTDIR [--small] [--only-nested]
 
 Files (all small except big_basket.root, one basket over 16 MiB):
   leaves.root      every leaf type as a scalar, fixed arrays (1-d and 2-d), count-leaf
@@ -12,6 +12,11 @@ Files (all small except big_basket.root, one basket over 16 MiB):
   codec_N.root     the same numbers compressed with setting N (0, 101, 109, 207, 301, 306,
                    404, 505)
   rvec.root        RDataFrame::Snapshot of RVec<float|double|int> columns
+  nested.root      vector<vector<T>> of every numeric type (bool, char, unsigned char,
+                   short, unsigned short, int, unsigned int, Long64_t, ULong64_t, float,
+                   double, Double32_t, Float16_t), split levels 0 and 99, empty entries
+                   and empty inner vectors, special values, 20-40 baskets per branch;
+                   and a split class (`ev.`) with vector<vector<float|short> > members
   clusters.root    many clusters (auto-flush every 37 entries)
   hadd.root        two files merged with TFileMerger (what hadd does)
   cycles.root      a tree saved three times (cycles 1..3 of one key name)
@@ -25,7 +30,9 @@ import array
 import ctypes
 import math
 import os
+import shutil
 import subprocess
+import tempfile
 import sys
 
 import ROOT  # noqa: E402
@@ -339,12 +346,144 @@ def big_basket(path):
     t.Write()
     f.Close()
 
+# vector<vector<T>> of every numeric type (nested.root): the values, the shapes (empty
+# entries, empty inner vectors) and the tree are written in C++ through cling; ROOT
+# needs a compiled collection proxy for each vector<vector<T> >, made here in one
+# GenerateDictionary call (about 15 s of compiling), as an analyst's job would.
+NESTED_CPP = r'''
+#include <cmath>
+#include <limits>
+#include <vector>
+#include "TFile.h"
+#include "TTree.h"
+#include <functional>
+namespace rg_nested {
+// Entry i, inner list k, item j: specials and both ends of the range first, then
+// ordinary values.
+template <typename T> T value(int i, int k, int j) {
+  using L = std::numeric_limits<T>;
+  const int c = (i * 7 + k * 3 + j) % 11;
+  if constexpr (std::is_same_v<T, bool>) {
+    return (i + k + j) % 2;
+  } else if constexpr (std::is_floating_point_v<T>) {
+    const T special[] = {L::quiet_NaN(), L::infinity(), -L::infinity(), T(-0.0), L::max(), L::lowest(), L::denorm_min(), L::min()};
+    if (i < 8 && k == 0 && j == 0) return special[i];
+    return T(std::sin(1.3 * i + 0.7 * k + 0.11 * j) * std::pow(10.0, (i % 7) - 3));
+  } else {
+    if (c == 0) return L::min();
+    if (c == 1) return L::max();
+    return T((i * 2654435761u + k * 40503u + j * 977u) % 200) - (L::is_signed ? T(100) : T(0));
+  }
+}
+// The shape of entry i: every 5th entry has no lists; lists have 0..4 items.
+inline int lists(int i) { return i % 5 == 4 ? 0 : 1 + (i * 13) % 4; }
+inline int items(int i, int k) { return (i + 2 * k) % 5 == 0 ? 0 : (i * 7 + k * 5) % 5; }
+template <typename T> void fill(std::vector<std::vector<T>>& v, int i) {
+  v.clear();
+  for (int k = 0; k < lists(i); ++k) {
+    std::vector<T> in;
+    for (int j = 0; j < items(i, k); ++j) in.push_back(value<T>(i, k, j));
+    v.push_back(in);
+  }
+}
+template <typename T> struct Pair {
+  std::vector<std::vector<T>> s0, s99;
+  void book(TTree& t, const char* name, const char* type) {
+    // A small buffer: several baskets per branch.
+    t.Branch((std::string("vv_") + name + "_s0").c_str(), ("vector<vector<" + std::string(type) + "> >").c_str(), &s0, 512, 0);
+    t.Branch((std::string("vv_") + name + "_s99").c_str(), ("vector<vector<" + std::string(type) + "> >").c_str(), &s99, 512, 99);
+  }
+  void set(int i) { fill(s0, i); fill(s99, i); }
+};
+}
+// By address: cppyy's `vector<vector<Double32_t> >` is this type under another name.
+void rg_fill_d32(unsigned long long at, int i) { rg_nested::fill(*reinterpret_cast<std::vector<std::vector<double>>*>(at), i); }
+void rg_fill_f16(unsigned long long at, int i) { rg_nested::fill(*reinterpret_cast<std::vector<std::vector<float>>*>(at), i); }
+void rg_write_nested(TTree& t, int n, std::function<void(int)> extra) {
+  using namespace rg_nested;
+  Pair<bool> b; Pair<char> i8; Pair<unsigned char> u8; Pair<short> i16; Pair<unsigned short> u16;
+  Pair<int> i32; Pair<unsigned int> u32; Pair<Long64_t> i64; Pair<ULong64_t> u64; Pair<float> f32; Pair<double> f64;
+  b.book(t, "bool", "bool"); i8.book(t, "i8", "char"); u8.book(t, "u8", "unsigned char");
+  i16.book(t, "i16", "short"); u16.book(t, "u16", "unsigned short"); i32.book(t, "i32", "int");
+  u32.book(t, "u32", "unsigned int"); i64.book(t, "i64", "Long64_t"); u64.book(t, "u64", "ULong64_t");
+  f32.book(t, "f32", "float"); f64.book(t, "f64", "double");
+  for (int i = 0; i < n; ++i) {
+    b.set(i); i8.set(i); u8.set(i); i16.set(i); u16.set(i); i32.set(i); u32.set(i); i64.set(i); u64.set(i);
+    f32.set(i); f64.set(i);
+    if (extra) extra(i);
+    t.Fill();
+  }
+}
+'''
+
+RG_NESTED_CLASS = r'''
+#include <vector>
+struct RgNested { int n; std::vector<std::vector<float>> vvf; std::vector<std::vector<short>> vvs; };
+void rg_fill_class(RgNested& e, int i) {
+  e.n = rg_nested::lists(i);
+  rg_nested::fill(e.vvf, i + 1);
+  rg_nested::fill(e.vvs, i + 2);
+}
+'''
+
+NESTED_TYPES = ["bool", "char", "unsigned char", "short", "unsigned short", "int",
+                "unsigned int", "Long64_t", "ULong64_t", "float", "double", "Double32_t",
+                "Float16_t"]
+
+
+def nested_file(path, n=300):
+    """Branches vv_<type>_s0 and vv_<type>_s99 (split levels 0 and 99) of
+    vector<vector<type> > with 512-byte buffers (20-40 baskets each), n entries."""
+    here = os.getcwd()
+    build = tempfile.mkdtemp(prefix="rootgrad-dict-")
+    os.chdir(build)  # GenerateDictionary writes its sources and library here
+    try:
+        classes = ";".join(f"vector<vector<{t}> >" for t in NESTED_TYPES)
+        # Its return code is not a reliable success flag; a missing proxy shows as
+        # ROOT's "does not have a compiled CollectionProxy" error and wrong values.
+        ROOT.gInterpreter.GenerateDictionary(classes, "vector")
+        ROOT.gInterpreter.Declare(NESTED_CPP)
+        # A class with vector<vector<T> > members, split: each member its own branch.
+        ROOT.gInterpreter.Declare(RG_NESTED_CLASS)
+        ROOT.gInterpreter.GenerateDictionary("RgNested", "")
+    finally:
+        os.chdir(here)
+    f = ROOT.TFile(path, "RECREATE")
+    t = ROOT.TTree("t", "vector<vector<T>> of every numeric type, split 0 and 99")
+    # Double32_t and Float16_t survive only as ROOT's type names: booked from Python
+    # (cppyy keeps `vector<vector<Double32_t> >`), filled by the C++ helpers.
+    typed = []
+    for name, ty, fill in (("d32", "Double32_t", ROOT.rg_fill_d32),
+                           ("f16", "Float16_t", ROOT.rg_fill_f16)):
+        for split in (0, 99):
+            v = ROOT.std.vector(ROOT.std.vector(ty))()
+            t.Branch(f"vv_{name}_s{split}", v, 512, split)
+            typed.append((v, fill))
+
+    ev = ROOT.RgNested()
+    t.Branch("ev.", ev, 512, 99)  # split: branches ev.n, ev.vvf, ev.vvs
+
+    def extra(i):
+        for v, fill in typed:
+            fill(ROOT.addressof(v), i)
+        ROOT.rg_fill_class(ev, i)
+
+    ROOT.rg_write_nested(t, n, extra)
+    t.Write()
+    f.Close()
+    shutil.rmtree(build, ignore_errors=True)
+
 
 def main():
     out = sys.argv[1]
     small = "--small" in sys.argv
     os.makedirs(out, exist_ok=True)
     p = lambda name: os.path.join(out, name)  # noqa: E731
+    if "--only-nested" in sys.argv:  # validation/ci/vecvec.sh: nested.root alone
+        nested_file(p("nested.root"))
+        print(f"generate: wrote ROOT {ROOT.gROOT.GetVersion()} nested.root into {out}")
+        return
+    nested_file(p("nested.root"))  # first: before PyROOT instantiates any vector<vector>
     leaves_tree(p("leaves.root"))
     for c in (0, 101, 109, 207, 301, 306, 404, 505):
         leaves_tree(p(f"codec_{c}.root"), c)

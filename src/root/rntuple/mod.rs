@@ -12,6 +12,7 @@
 pub mod columns;
 pub mod envelope;
 pub mod meta;
+mod nested;
 pub mod read;
 pub mod schema;
 mod wenv;

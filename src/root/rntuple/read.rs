@@ -39,6 +39,9 @@ struct Part<T> {
 fn read_leaf<T: Value>(nt: &Ntuple, leaf: &Leaf, range: Range<u64>) -> Res<Column<T>> {
     let stop = range.end.min(nt.entries);
     let start = range.start.min(stop);
+    if leaf.is_nested() {
+        return super::nested::read_leaf(nt, leaf, start..stop);
+    }
     let chosen: Vec<(usize, &Cluster)> = nt
         .clusters
         .iter()
@@ -104,7 +107,7 @@ fn read_cluster<T: Value>(nt: &Ntuple, leaf: &Leaf, c: &Cluster, r: Range<u64>) 
         }
         Some(coll) => {
             let idx_cols = columns_of(&nt.schema, coll);
-            let offs = read_offsets(nt, &idx_cols, c)?;
+            let offs = read_offsets(nt, &idx_cols, c, c.entries)?;
             let total = offs.last().copied().unwrap_or(0);
             let at = |e: u64| if e == 0 { 0 } else { offs[e as usize - 1] };
             let (lo, hi) = (at(r.start), at(r.end));
@@ -124,7 +127,7 @@ fn too_many() -> Fault {
 
 /// The primary representation's column in cluster `c`: its id and pages; `None` when
 /// no representation has pages here (a column added later).
-fn primary<'c>(cols: &[u32], c: &'c Cluster) -> Option<(u32, &'c [Page])> {
+pub(super) fn primary<'c>(cols: &[u32], c: &'c Cluster) -> Option<(u32, &'c [Page])> {
     cols.iter().find_map(|&id| {
         c.columns
             .get(id as usize)
@@ -133,25 +136,24 @@ fn primary<'c>(cols: &[u32], c: &'c Cluster) -> Option<(u32, &'c [Page])> {
     })
 }
 
-/// The cluster-relative end offset of every entry of a collection in cluster `c`,
-/// checked to be non-decreasing.
-fn read_offsets(nt: &Ntuple, cols: &[u32], c: &Cluster) -> Res<Vec<u64>> {
-    let mut out = Vec::with_capacity(c.entries.min(1 << 24) as usize);
+/// The cluster-relative end offset of each of the `n` elements (entries, or items of an
+/// outer collection) of a collection in cluster `c`, checked to be non-decreasing.
+pub(super) fn read_offsets(nt: &Ntuple, cols: &[u32], c: &Cluster, n: u64) -> Res<Vec<u64>> {
+    let mut out = Vec::with_capacity(n.min(1 << 24) as usize);
     let Some((id, pages)) = primary(cols, c) else {
         // A collection added later: empty in the clusters before.
-        out.resize(c.entries as usize, 0);
+        out.resize(n as usize, 0);
         return Ok(out);
     };
     let desc = &nt.schema.columns[id as usize];
     let kind = Kind::of(desc).map_err(Fault::new)?;
     let stored: u64 = pages.iter().map(|p| p.elements as u64).sum();
-    if stored > c.entries {
+    if stored > n {
         return Err(Fault::new(format!(
-            "the offset column has {stored} elements for {} entries (corrupt page list)",
-            c.entries
+            "the offset column has {stored} elements for {n} entries (corrupt page list)"
         )));
     }
-    out.resize((c.entries - stored) as usize, 0);
+    out.resize((n - stored) as usize, 0);
     let mut scratch = Vec::new();
     for (k, p) in pages.iter().enumerate() {
         let n = p.elements as usize;
@@ -177,7 +179,7 @@ fn read_offsets(nt: &Ntuple, cols: &[u32], c: &Cluster) -> Res<Vec<u64>> {
 }
 
 /// Elements `want` of a column whose cluster part holds `need` elements.
-fn read_elements<T: Value>(
+pub(super) fn read_elements<T: Value>(
     nt: &Ntuple,
     cols: &[u32],
     target: Target,

@@ -5,7 +5,8 @@
 //! pairs, tuples) pass their members through; base classes (`:_0`) add their members
 //! to the derived record; `std::array<T, N>` multiplies the values per entry by N;
 //! one collection (`std::vector`, `ROOT::RVec`, sets, `std::optional`) makes a leaf
-//! jagged. The child `_0` of a collection, array, atomic or enum takes the parent's
+//! jagged; a collection inside it, or an array inside it, makes it nested (a list of
+//! lists per entry: `std::vector<std::vector<T>>`, `std::vector<std::array<T, N>>`). The child `_0` of a collection, array, atomic or enum takes the parent's
 //! name; the members `_0`, `_1` of a pair or tuple are named `0`, `1`.
 
 use super::columns::{Kind, Target};
@@ -22,7 +23,25 @@ pub struct Leaf {
     pub width: usize,
     /// The collection field whose offsets make the leaf jagged.
     pub collection: Option<u32>,
+    /// For a collection inside that collection (`std::vector<std::vector<T>>`), the
+    /// inner collection field, whose offsets divide the values into inner lists.
+    pub inner: Option<u32>,
     pub target: Target,
+}
+
+impl Leaf {
+    /// Whether each entry is a list of lists: a collection of collections, or of
+    /// fixed-size arrays (`std::vector<std::array<T, N>>`, inner lists of N values).
+    pub fn is_nested(&self) -> bool {
+        self.collection.is_some() && (self.inner.is_some() || self.width > 1)
+    }
+}
+
+/// The collections a field is inside: none, one (jagged) or two (nested).
+#[derive(Debug, Clone, Copy, Default)]
+struct Within {
+    outer: Option<u32>,
+    inner: Option<u32>,
 }
 
 /// The physical columns of a field, one per representation (the first column of each).
@@ -61,7 +80,7 @@ pub fn leaves(s: &Schema) -> (Vec<Leaf>, Vec<(String, String)>) {
         if f.projected {
             continue;
         }
-        w.visit(t, f.name.clone(), 1, None);
+        w.visit(t, f.name.clone(), 1, Within::default());
     }
     (w.leaves, w.skipped)
 }
@@ -91,7 +110,7 @@ impl Walk<'_> {
         self.skipped.push((name.to_string(), why.into()));
     }
 
-    fn visit(&mut self, id: u32, name: String, width: usize, coll: Option<u32>) {
+    fn visit(&mut self, id: u32, name: String, width: usize, coll: Within) {
         self.depth += 1;
         if self.depth > 64 {
             self.skip(&name, "fields nest deeper than 64 levels");
@@ -101,7 +120,7 @@ impl Walk<'_> {
         self.depth -= 1;
     }
 
-    fn visit_inner(&mut self, id: u32, name: String, width: usize, coll: Option<u32>) {
+    fn visit_inner(&mut self, id: u32, name: String, width: usize, coll: Within) {
         let f = &self.s.fields[id as usize];
         let kids = self.kids[id as usize].clone();
         let cols = columns_of(self.s, id);
@@ -113,8 +132,14 @@ impl Walk<'_> {
             4 => return self.skip(&name, format!("`{t}` is stored by the ROOT streamer")),
             3 => return self.skip(&name, format!("`{t}` is a variant")),
             1 => {
-                if coll.is_some() {
-                    return self.skip(&name, format!("`{t}` is a collection inside a collection"));
+                if coll.inner.is_some() {
+                    return self.skip(
+                        &name,
+                        format!(
+                            "`{t}` is a collection inside a collection inside a collection; \
+                             rootgrad reads two levels (a vector of vectors)"
+                        ),
+                    );
                 }
                 if width != 1 {
                     return self.skip(&name, format!("`{t}` is a collection inside an array"));
@@ -122,9 +147,19 @@ impl Walk<'_> {
                 if cols.is_empty() {
                     return self.skip(&name, format!("`{t}` has no offset column"));
                 }
+                let within = match coll.outer {
+                    None => Within {
+                        outer: Some(id),
+                        inner: None,
+                    },
+                    Some(outer) => Within {
+                        outer: Some(outer),
+                        inner: Some(id),
+                    },
+                };
                 for k in kids {
                     let kn = self.child_name(&name, k, true);
-                    self.visit(k, kn, 1, Some(id));
+                    self.visit(k, kn, 1, within);
                 }
                 return;
             }
@@ -182,7 +217,8 @@ impl Walk<'_> {
                 f.alias.clone()
             },
             width: width.saturating_mul(repeat.unwrap_or(1).max(1)),
-            collection: coll,
+            collection: coll.outer,
+            inner: coll.inner,
             target,
         });
     }
