@@ -230,7 +230,10 @@ fn decode_pieces<T: Value>(nt: &Ntuple, leaf: &Leaf, pieces: &[Piece]) -> Res<Ve
         .ok_or_else(too_many)?;
     // The counts come from the file: ask for the memory before taking it, so that an
     // absurd count is an error rather than an abort. vec![0; n] then maps zeroed pages
-    // lazily; each is first touched by the worker that decodes into it.
+    // lazily; each is first touched by the worker that decodes into it. (Asking for
+    // 2 MiB pages here, as the training matrix does, cut the page faults from 60,000 to
+    // 17,000 on 2M x 30 floats but doubled the system time: the kernel compacts memory
+    // to find them.)
     Vec::<T>::new().try_reserve_exact(total).map_err(|e| {
         Fault::new(format!(
             "field `{}`: cannot allocate {total} values ({e}); the page list may be corrupt",
