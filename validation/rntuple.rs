@@ -127,6 +127,59 @@ fn every_manifest_leaf_matches_uproot() {
     assert!(checked >= 100, "only {checked} leaves checked");
 }
 
+/// Entry ranges that cut through pages and clusters (the reader decodes such a page whole
+/// and keeps a part) read as the same slices of one read of the whole, values and entry
+/// boundaries, for every leaf of the files whose columns have several pages or
+/// clusters: 2 pages per column (extension columns, index multicluster), 12 cluster
+/// groups, and the first 700,000 entries of the 100,000,000-entry file (191 pages per
+/// column).
+#[test]
+fn ranges_across_pages_read_as_slices_of_the_whole() {
+    let Some(dir) = shared_dir() else { return };
+    let mut checked = 0;
+    for fname in [
+        "test_extension_columns_rntuple_v1-0-0-0.root",
+        "test_index_multicluster_rntuple_v1-0-0-0.root",
+        "test_multiple_cluster_groups_rntuple_v1-0-0-0.root",
+        "test_int_multicluster_rntuple_v1-0-0-0.root",
+        "test_split_3e4_rntuple_v1-0-0-0.root",
+    ] {
+        let file = Arc::new(RootFile::open(&dir.join(fname)).unwrap());
+        for nname in list_ntuples(&file).unwrap() {
+            let nt = Ntuple::open(file.clone(), &nname).unwrap();
+            let span = nt.entries.min(700_000);
+            let mut cuts = vec![0, 1, span / 3, span / 3 + 1, span / 2 + 7, span - 1, span];
+            cuts.sort();
+            cuts.dedup();
+            for leaf in &nt.leaves {
+                let whole = read_column::<f64>(&nt, &leaf.name, 0..span).unwrap();
+                assert_eq!(whole.entries() as u64, span, "{fname}:{}", leaf.name);
+                for w in cuts.windows(2) {
+                    let part = read_column::<f64>(&nt, &leaf.name, w[0]..w[1]).unwrap();
+                    assert_eq!(part.entries() as u64, w[1] - w[0]);
+                    for e in 0..part.entries() {
+                        let want = whole.entry(w[0] as usize + e);
+                        let got = part.entry(e);
+                        assert!(
+                            got.len() == want.len()
+                                && got
+                                    .iter()
+                                    .zip(want)
+                                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                            "{fname}:{} entry {} read in {:?}: {got:?}, whole read {want:?}",
+                            leaf.name,
+                            w[0] as usize + e,
+                            w
+                        );
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 10, "only {checked} leaves checked");
+}
+
 fn shared_file(name: &str) -> Option<PathBuf> {
     shared_dir().map(|d| d.join(name))
 }

@@ -275,6 +275,15 @@ impl RootFile {
 
     /// Reads `n` bytes at `seek`, refusing ranges outside the file.
     pub fn read_at(&self, seek: u64, n: usize) -> Res<Vec<u8>> {
+        self.check_range(seek, n)?;
+        let mut buf = vec![0u8; n];
+        self.file
+            .read_exact_at(&mut buf, seek)
+            .map_err(|e| Fault::new(format!("read of {n} bytes at offset {seek} failed: {e}")))?;
+        Ok(buf)
+    }
+
+    fn check_range(&self, seek: u64, n: usize) -> Res<()> {
         let end = seek.checked_add(n as u64);
         if end.is_none_or(|e| e > self.len) {
             return Err(Fault::new(format!(
@@ -282,11 +291,22 @@ impl RootFile {
                 self.len
             )));
         }
-        let mut buf = vec![0u8; n];
+        Ok(())
+    }
+
+    /// Reads `n` bytes at `seek` into `buf`, which grows as needed and never shrinks (so
+    /// a buffer kept from read to read is allocated and zeroed once): the bytes are the
+    /// returned `buf[..n]`. Ranges outside the file are refused.
+    pub fn read_into<'b>(&self, seek: u64, n: usize, buf: &'b mut Vec<u8>) -> Res<&'b [u8]> {
+        self.check_range(seek, n)?;
+        if buf.len() < n {
+            buf.resize(n, 0);
+        }
+        let dst = &mut buf[..n];
         self.file
-            .read_exact_at(&mut buf, seek)
+            .read_exact_at(dst, seek)
             .map_err(|e| Fault::new(format!("read of {n} bytes at offset {seek} failed: {e}")))?;
-        Ok(buf)
+        Ok(dst)
     }
 
     /// Parses a TDirectory record at `seek` and reads its keys.

@@ -19,7 +19,10 @@ A benchmark, not a test: `cargo test` never runs it, and nothing asserts a time.
              shuffled epoch of 2,000,000 events at B = 1024 against PyTorch (2 threads),
              and, when train_bench.py offers it, the epoch with the histogram loss
              (--hist-epoch);
-   - read:   read_bench.py: reading the file against uproot;
+   - read:   read_bench.py: reading the file against uproot; rntuple_bench.py: reading
+             2M x 30 float RNTuple fields (zstd; files written by ROOT 6.40 and by
+             uproot) against uproot, ROOT's RNTupleReader loop and RDataFrame (1 and 2
+             threads; the ROOT sides need --root-python);
    - apply:  apply_bench.py: `rootgrad apply` end to end against uproot + numpy + uproot
              write, and against rootgrad's own read;
    - memory: memory_bench.py: max RSS of `rootgrad train` (2M) and `rootgrad apply` (2M
@@ -270,8 +273,48 @@ def part_read(args, py, exes, out):
     ev = data["file"]["entries"]
     rate = lambda side: [ev / s for s in data[side]["seconds"]]
     spread = paired(rate("rootgrad"), rate("uproot"))
-    return [row("read 30 branches", data["rootgrad"], data["uproot"], "M ev/s",
-                data["ratio_of_medians"], spread, TARGETS["read"], "vs uproot")], data, log
+    rows = [row("read 30 branches", data["rootgrad"], data["uproot"], "M ev/s",
+                data["ratio_of_medians"], spread, TARGETS["read"], "vs uproot")]
+    rnt_rows, rnt = part_read_rntuple(args, py, exes, out, log)
+    return rows + rnt_rows, {"ttree": data, "rntuple": rnt}, log
+
+
+# Issue 16's RNTuple read targets (rootgrad / peer, ratio of medians), by peer.
+RNTUPLE_TARGETS = {"uproot": 3.0, "RDF 2 threads": 1.0}
+
+
+def part_read_rntuple(args, py, exes, out, log):
+    """Reading 2M x 30 float RNTuple fields (zstd) into memory, files written by ROOT
+    6.40 and by uproot, against uproot, ROOT's RNTupleReader loop (1 and 2 threads) and
+    RDataFrame (1 and 2 threads): rntuple_bench.py. Without an interpreter with ROOT,
+    the uproot-written file against uproot only."""
+    j = out / "read_rntuple.json"
+    cmd = [py, HERE / "rntuple_bench.py", "--workdir", args.workdir, "--reps", args.reps,
+           "--threads", args.threads, "--entries", args.entries, "--read-all",
+           exes["read_all"], "--python", py, "--json", j]
+    rpy = root_python(args)
+    if rpy:
+        cmd += ["--root-python", rpy]
+    code, _ = run_part(cmd, log)
+    if code != 0:
+        raise PartFailed(f"rntuple_bench.py failed (exit {code})")
+    data = json.loads(j.read_text())
+    rows = []
+    for label, f in data["files"].items():
+        e, ev, cpu = f["events_per_second"], f["entries"], f["cpu_seconds_median"]
+        ours = [ev / x["seconds"] for x in f["runs"]["rootgrad"]]
+        for side, ratio in f["ratio_rootgrad_over"].items():
+            theirs = [ev / x["seconds"] for x in f["runs"][side]]
+            note = f"RNTuple, zstd; CPU s rootgrad {cpu.get('rootgrad', 0):.2f}, " \
+                   f"peer {cpu.get(side, 0):.2f}"
+            rows.append(row(f"read RNTuple {ev / 1e6:g}M x 30, {label}, vs {side}",
+                            e["rootgrad"], e[side], "M ev/s", ratio, paired(ours, theirs),
+                            RNTUPLE_TARGETS.get(side), note))
+    if not rpy:
+        rows.append(row("read RNTuple, ROOT-written, vs ROOT", None, None, "M ev/s", None,
+                        (None, None), note="skipped: no interpreter with ROOT (pip install "
+                        "root; --root-python)"))
+    return rows, data
 
 
 def part_apply(args, py, exes, out):

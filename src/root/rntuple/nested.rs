@@ -117,7 +117,7 @@ fn read_cluster<T: Value>(nt: &Ntuple, leaf: &Leaf, c: &Cluster, r: Range<u64>) 
             // The values first: reading them checks `need` against the stored column
             // before `lens` is allocated from the offsets.
             let want = l0.checked_mul(w).ok_or_else(too_many)?..l1 * w;
-            let values = read_elements(nt, &value_cols, leaf.target, c, need, want)?;
+            let values = read_elements(nt, leaf, &value_cols, c, need, want)?;
             let lens = vec![w as usize; (l1 - l0) as usize];
             return Ok(Part {
                 lists,
@@ -126,7 +126,7 @@ fn read_cluster<T: Value>(nt: &Ntuple, leaf: &Leaf, c: &Cluster, r: Range<u64>) 
             });
         }
     };
-    let values = read_elements(nt, &value_cols, leaf.target, c, need, want)?;
+    let values = read_elements(nt, leaf, &value_cols, c, need, want)?;
     Ok(Part {
         lists,
         lens,
