@@ -136,7 +136,10 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
     let (data_all, mc_all) = read_region(&plan, &progress, out)?;
     let nf = plan.features.len();
     let (data, mc) = (narrow(&data_all, nf), narrow(&mc_all, nf));
-    catch_interrupt();
+    catch_interrupt(
+        "stopping without writing anything (a reweighting needs the classifier of every fold); \
+         run the same command again",
+    );
     let models = train(&plan.cfg, &data, &mc, &progress, stop_flag())?;
     for f in &models.folds {
         writeln!(
