@@ -157,6 +157,12 @@ pub struct NewDir {
 }
 
 impl NewDir {
+    /// Keeps the folder even if it is empty (a job folder's `logs/`, which the batch
+    /// system fills later).
+    pub fn keep(mut self) {
+        self.created.clear();
+    }
+
     pub fn create(dir: &Path) -> Result<NewDir> {
         let mut created = Vec::new();
         let mut d = Some(dir);

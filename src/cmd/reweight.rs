@@ -28,7 +28,7 @@ use crate::interrupt::{catch as catch_interrupt, stop_flag};
 use crate::metrics::agreement::{compare, Agreement};
 use crate::metrics::binning::auto_edges;
 use crate::model::{ReweightFactor, FACTOR_DEFINITION};
-use crate::output::{create_dir, refuse_existing, write_atomically};
+use crate::output::{refuse_existing, write_atomically, NewDir};
 use crate::progress::Progress;
 use crate::report::{escape, DataMcPlot};
 use crate::reweight::classifier::{folds_of, train, FoldInfo, Reweighter};
@@ -408,7 +408,8 @@ fn write_friends(
     c: f64,
     out: &mut dyn Write,
 ) -> Result<Vec<String>> {
-    create_dir(&plan.dir)?;
+    // removed again if no friend is written into it
+    let _dir = NewDir::create(&plan.dir)?;
     let mut written = Vec::new();
     for (path, range) in &plan.friends {
         write_weighted(&plan.chain, spec, (path, range.clone()), TREE, c, o.force)
