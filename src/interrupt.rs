@@ -95,7 +95,8 @@ pub fn stop_flag() -> &'static AtomicBool {
 
 /// Does `work` on a worker thread and returns its result, or [`Error::Interrupted`] as
 /// soon as Ctrl-C is pressed a second time (the work then still runs until the process
-/// exits). A panic in `work` is resumed on the calling thread; the worker is named
+/// exits; the output folders it made and left empty are removed first,
+/// [`crate::output::remove_empty_new_dirs`]). A panic in `work` is resumed on the calling thread; the worker is named
 /// `main`, so its panic message reads as it would on the main thread.
 pub fn run<F>(work: F) -> Result<()>
 where
@@ -118,7 +119,10 @@ where
         *abort = None;
     }
     match first {
-        Ok(Event::Interrupted) => Err(Error::Interrupted),
+        Ok(Event::Interrupted) => {
+            crate::output::remove_empty_new_dirs();
+            Err(Error::Interrupted)
+        }
         Ok(Event::Finished) | Err(_) => match worker.join() {
             Ok(r) => r,
             Err(panic) => std::panic::resume_unwind(panic),

@@ -13,6 +13,7 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use crate::{Error, Result};
 
@@ -156,10 +157,14 @@ pub struct NewDir {
     created: Vec<PathBuf>,
 }
 
+/// The folders of every live [`NewDir`], for [`remove_empty_new_dirs`].
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
 impl NewDir {
     /// Keeps the folder even if it is empty (a job folder's `logs/`, which the batch
     /// system fills later).
     pub fn keep(mut self) {
+        self.forget();
         self.created.clear();
     }
 
@@ -171,18 +176,39 @@ impl NewDir {
             d = p.parent();
         }
         create_dir(dir)?;
+        if let Ok(mut live) = LIVE.lock() {
+            live.extend(created.iter().cloned());
+        }
         Ok(NewDir { created })
+    }
+
+    fn forget(&self) {
+        if let Ok(mut live) = LIVE.lock() {
+            live.retain(|d| !self.created.contains(d));
+        }
     }
 }
 
 impl Drop for NewDir {
     fn drop(&mut self) {
+        self.forget();
         for d in &self.created {
             // fails, harmlessly, when the folder holds an output; its parents then too
             if fs::remove_dir(d).is_err() {
                 break;
             }
         }
+    }
+}
+
+/// Removes the folders of the live [`NewDir`] guards that are still empty, innermost
+/// first: for the second Ctrl-C, which ends the program while the command's guards are
+/// still on the worker thread's stack ([`crate::interrupt::run`]).
+pub fn remove_empty_new_dirs() {
+    let mut dirs = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for d in dirs {
+        let _ = fs::remove_dir(&d);
     }
 }
 

@@ -10,6 +10,9 @@
 //!   checked entry by entry.
 //! - `errors`: every bad input exits with code 2, one line naming the place, and no
 //!   output file.
+//! - `resume`: Ctrl-C in k-fold training keeps the finished folds as an incomplete
+//!   model that apply/export/report refuse and inspect shows; `train --resume` trains the
+//!   missing folds into the bytes of an uninterrupted run's model.json.
 //! - `validate`: `agreement`, `roc` and `flatness` print what the metrics library gives
 //!   on the same values (friends bring the score), `report` references existing images,
 //!   `sweep` trains each value.
@@ -18,6 +21,7 @@ mod apply;
 mod batch;
 mod errors;
 mod friends;
+mod resume;
 mod train;
 mod validate;
 
