@@ -207,8 +207,8 @@ fn train_and_judge(
         "demo: scenario {}, {} ({})",
         m.scenario, m.name, m.what
     ));
-    let outcome = crate::train::run(&cfg, progress, stop_flag())?;
-    if outcome.summary.interrupted {
+    let outcome = crate::train::run(&cfg, progress, stop_flag());
+    if stop_flag().load(std::sync::atomic::Ordering::SeqCst) {
         return Err(Error::Usage(format!(
             "interrupted: the demo stopped in scenario {} {}, whose model was dropped; the \
              models that finished are in {}; `rootgrad demo --force` runs it again",
@@ -217,6 +217,7 @@ fn train_and_judge(
             o.out.display()
         )));
     }
+    let outcome = outcome?;
     run_folder::write(&dir, &outcome.model, &outcome.history, &outcome.summary)?;
     let set_flags: String = sets.iter().map(|s| format!(" --set '{s}'")).collect();
     commands.push(format!(

@@ -251,6 +251,9 @@ fn print(
                 list(&s.missing_folds),
                 resume_command(opts, dir)
             ),
+            (None, Some(_)) => "interrupted in the last epoch of the last fold: nothing was \
+                                lost, the model is complete"
+                .to_string(),
             _ => "interrupted: the best model so far was saved".to_string(),
         };
         writeln!(out, "{line}").map_err(io)?;
