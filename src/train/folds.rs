@@ -204,7 +204,25 @@ pub fn changed_keys(stored: &serde_json::Value, now: &toml::Table) -> Vec<String
         .collect()
 }
 
-/// Refuses a resume whose samples (events, total weights, files: the model's
+/// A sample's record as compared: its name, events, total weight and the file names of
+/// its chain without their folders (the run description's folder may be reached by
+/// another path when resuming).
+fn identity(v: &serde_json::Value) -> serde_json::Value {
+    let files: Vec<String> = v["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.as_str())
+        .map(|f| {
+            std::path::Path::new(f)
+                .file_name()
+                .map_or(f.to_string(), |n| n.to_string_lossy().into_owned())
+        })
+        .collect();
+    serde_json::json!([v["sample"], v["events"], v["sum_weights"], files])
+}
+
+/// Refuses a resume whose samples (events, total weights, file names: the model's
 /// `provenance.samples`) differ from those the finished folds were trained on;
 /// `now` is the same record of this run's samples.
 pub fn check_samples(earlier: &Earlier, now: &serde_json::Value) -> Result<()> {
@@ -213,7 +231,7 @@ pub fn check_samples(earlier: &Earlier, now: &serde_json::Value) -> Result<()> {
         return Ok(());
     };
     for (a, b) in was.iter().zip(now_a) {
-        if a != b {
+        if identity(a) != identity(b) {
             let name = b
                 .get("sample")
                 .and_then(|s| s.as_str())
