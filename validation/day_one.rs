@@ -114,6 +114,31 @@ fn set_switches_the_method_with_a_note_and_folds_report_out_of_fold_numbers() {
             "{l}"
         );
     }
+    // the README's step 3 shows these lines as the tool prints them (numbers aside)
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let shape = |l: &str| -> String {
+        let mut t = String::new();
+        for c in l.chars() {
+            let c = if c.is_ascii_digit() { '#' } else { c };
+            if !(c == '#' && t.ends_with('#')) {
+                t.push(c);
+            }
+        }
+        t.replace("#.#", "#")
+    };
+    let shown: Vec<String> = readme
+        .lines()
+        .filter(|l| l.starts_with("fold ") || l.starts_with("out of fold"))
+        .map(shape)
+        .collect();
+    let printed: Vec<String> = out
+        .lines()
+        .filter(|l| l.starts_with("fold ") || l.starts_with("out of fold"))
+        .map(shape)
+        .collect();
+    assert_eq!(shown, printed, "README step 3 against the tool");
     // the model records the description as used: no lambda
     let model = json(&d.join("none/model.json"));
     let used = model.to_string();
