@@ -130,12 +130,12 @@ fn set_switches_the_method_with_a_note_and_folds_report_out_of_fold_numbers() {
     };
     let shown: Vec<String> = readme
         .lines()
-        .filter(|l| l.starts_with("fold ") || l.starts_with("out of fold"))
+        .filter(|l| (l.starts_with("fold ") && l.contains(": ")) || l.starts_with("out of fold"))
         .map(shape)
         .collect();
     let printed: Vec<String> = out
         .lines()
-        .filter(|l| l.starts_with("fold ") || l.starts_with("out of fold"))
+        .filter(|l| (l.starts_with("fold ") && l.contains(": ")) || l.starts_with("out of fold"))
         .map(shape)
         .collect();
     assert_eq!(shown, printed, "README step 3 against the tool");
