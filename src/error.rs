@@ -44,7 +44,7 @@ pub enum Error {
 
     /// Ctrl-C was pressed twice during a training run ([`crate::interrupt`]): the run
     /// stops at once and writes nothing more.
-    #[error("interrupted twice; stopping now, nothing written")]
+    #[error("interrupted twice; stopping now, writing nothing more")]
     Interrupted,
 }
 

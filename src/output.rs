@@ -13,6 +13,7 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use crate::{Error, Result};
 
@@ -146,29 +147,68 @@ pub fn create_dir(dir: &Path) -> Result<()> {
 /// An output folder made for one command: created (with its parents) by
 /// [`NewDir::create`], and removed again when the guard is dropped if the command
 /// created it and it is still empty, so that a command that fails leaves no empty
-/// folder behind. A folder that holds anything is kept (`remove_dir` removes only empty
-/// folders), so success needs no extra call.
+/// folder behind. The parents it had to create go too, innermost first, each only if
+/// empty (`--out a/b/run` with no `a` leaves no `a/b` behind). A folder that holds
+/// anything is kept (`remove_dir` removes only empty folders), so success needs no
+/// extra call.
 #[derive(Debug)]
 pub struct NewDir {
-    created: Option<PathBuf>,
+    /// The folders this guard created, innermost first.
+    created: Vec<PathBuf>,
 }
 
+/// The folders of every live [`NewDir`], for [`remove_empty_new_dirs`].
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
 impl NewDir {
+    /// Keeps the folder even if it is empty (a job folder's `logs/`, which the batch
+    /// system fills later).
+    pub fn keep(mut self) {
+        self.forget();
+        self.created.clear();
+    }
+
     pub fn create(dir: &Path) -> Result<NewDir> {
-        let existed = dir.exists();
+        let mut created = Vec::new();
+        let mut d = Some(dir);
+        while let Some(p) = d.filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+            created.push(p.to_path_buf());
+            d = p.parent();
+        }
         create_dir(dir)?;
-        Ok(NewDir {
-            created: (!existed).then(|| dir.to_path_buf()),
-        })
+        if let Ok(mut live) = LIVE.lock() {
+            live.extend(created.iter().cloned());
+        }
+        Ok(NewDir { created })
+    }
+
+    fn forget(&self) {
+        if let Ok(mut live) = LIVE.lock() {
+            live.retain(|d| !self.created.contains(d));
+        }
     }
 }
 
 impl Drop for NewDir {
     fn drop(&mut self) {
-        if let Some(d) = &self.created {
-            // fails, harmlessly, when the folder holds an output
-            let _ = fs::remove_dir(d);
+        self.forget();
+        for d in &self.created {
+            // fails, harmlessly, when the folder holds an output; its parents then too
+            if fs::remove_dir(d).is_err() {
+                break;
+            }
         }
+    }
+}
+
+/// Removes the folders of the live [`NewDir`] guards that are still empty, innermost
+/// first: for the second Ctrl-C, which ends the program while the command's guards are
+/// still on the worker thread's stack ([`crate::interrupt::run`]).
+pub fn remove_empty_new_dirs() {
+    let mut dirs = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for d in dirs {
+        let _ = fs::remove_dir(&d);
     }
 }
 
@@ -284,6 +324,22 @@ mod tests {
         let mut want = vec![mine.clone(), other.to_string()];
         want.sort();
         assert_eq!(left, want);
+    }
+
+    #[test]
+    fn a_new_dir_left_empty_goes_with_the_parents_it_made_a_used_one_stays() {
+        let d = folder("newdir");
+        let deep = d.join("a/b/run");
+        drop(NewDir::create(&deep).unwrap());
+        assert!(!d.join("a").exists(), "empty folders left behind");
+        let guard = NewDir::create(&deep).unwrap();
+        fs::write(deep.join("model.json"), b"{}").unwrap();
+        drop(guard);
+        assert!(deep.join("model.json").exists());
+        // a folder that was there before is never removed
+        fs::create_dir_all(d.join("kept")).unwrap();
+        drop(NewDir::create(&d.join("kept")).unwrap());
+        assert!(d.join("kept").is_dir());
     }
 
     #[test]

@@ -189,6 +189,71 @@ impl History {
     }
 }
 
+impl EpochRecord {
+    /// The rows of a history.csv read back (`train --resume` keeps the finished folds'
+    /// rows); a row without `epoch` or `train_loss` is refused, naming the file.
+    pub fn from_history(h: &History, path: &Path) -> Result<Vec<EpochRecord>> {
+        let col = |name: &str| h.column(name);
+        let cols: Vec<Vec<Option<f64>>> = [
+            "fold",
+            "epoch",
+            "learning_rate",
+            "reversal_lambda",
+            "train_loss",
+            "train_classification",
+            "train_histogram",
+            "train_domain",
+            "train_mass",
+            "train_flatness",
+            "val_loss",
+            "val_classification",
+            "val_histogram",
+            "val_flatness",
+            "train_auc",
+            "val_auc",
+            "val_ks",
+            "seconds",
+        ]
+        .iter()
+        .map(|n| col(n))
+        .collect();
+        let mut out = Vec::with_capacity(h.rows.len());
+        for i in 0..h.rows.len() {
+            let v = |c: usize| cols[c].get(i).copied().flatten();
+            let need = |c: usize, name: &str| {
+                v(c).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "{}: row {} has no `{name}`; not a history.csv rootgrad wrote",
+                        path.display(),
+                        i + 2
+                    ))
+                })
+            };
+            out.push(EpochRecord {
+                fold: v(0).map(|f| f as usize),
+                epoch: need(1, "epoch")? as usize,
+                learning_rate: v(2).unwrap_or(f64::NAN),
+                reversal_lambda: v(3).unwrap_or(0.0),
+                train_loss: need(4, "train_loss")?,
+                train_classification: v(5).unwrap_or(f64::NAN),
+                train_histogram: v(6),
+                train_domain: v(7),
+                train_mass: v(8),
+                train_flatness: v(9),
+                val_loss: v(10),
+                val_classification: v(11),
+                val_histogram: v(12),
+                val_flatness: v(13),
+                train_auc: v(14).unwrap_or(f64::NAN),
+                val_auc: v(15),
+                val_ks: v(16),
+                seconds: v(17).unwrap_or(0.0),
+            });
+        }
+        Ok(out)
+    }
+}
+
 /// The run description stored in a model file (as used, after `--set`), anchored at
 /// `config` (or the config path in its provenance) so its relative file names resolve.
 pub fn config_of(model: &ModelFile, model_path: &Path, config: Option<&Path>) -> Result<RunConfig> {
@@ -262,6 +327,11 @@ mod tests {
         assert_eq!(h.column("train_histogram"), vec![None, None]);
         assert_eq!(h.column("val_loss"), vec![Some(0.625), Some(0.625)]);
         assert!(h.column("no_such_column").is_empty());
+        // read back as records and written again: the same text
+        let back = EpochRecord::from_history(&h, &path).unwrap();
+        let mut again = Vec::new();
+        write_history(&mut again, &back, &path).unwrap();
+        assert_eq!(String::from_utf8(again).unwrap(), text);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -104,6 +104,41 @@ fn set_switches_the_method_with_a_note_and_folds_report_out_of_fold_numbers() {
         .unwrap();
     assert!(auc > 0.6 && auc <= 1.0, "{line}");
     assert!(line.contains("control-region data/MC KS 0."), "{line}");
+    // and per fold what is known, never a row of dashes (item 10)
+    let folds: Vec<&str> = out.lines().filter(|l| l.starts_with("fold ")).collect();
+    assert_eq!(folds.len(), 2, "{out}");
+    for l in &folds {
+        assert!(!l.contains(" -,") && !l.ends_with(" -"), "dashes: {l}");
+        assert!(
+            l.contains("on its test part") && l.contains("AUC 0.") && l.contains("KS 0."),
+            "{l}"
+        );
+    }
+    // the README's step 3 shows these lines as the tool prints them (numbers aside)
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let shape = |l: &str| -> String {
+        let mut t = String::new();
+        for c in l.chars() {
+            let c = if c.is_ascii_digit() { '#' } else { c };
+            if !(c == '#' && t.ends_with('#')) {
+                t.push(c);
+            }
+        }
+        t.replace("#.#", "#")
+    };
+    let shown: Vec<String> = readme
+        .lines()
+        .filter(|l| (l.starts_with("fold ") && l.contains(": ")) || l.starts_with("out of fold"))
+        .map(shape)
+        .collect();
+    let printed: Vec<String> = out
+        .lines()
+        .filter(|l| (l.starts_with("fold ") && l.contains(": ")) || l.starts_with("out of fold"))
+        .map(shape)
+        .collect();
+    assert_eq!(shown, printed, "README step 3 against the tool");
     // the model records the description as used: no lambda
     let model = json(&d.join("none/model.json"));
     let used = model.to_string();
@@ -127,6 +162,55 @@ fn set_switches_the_method_with_a_note_and_folds_report_out_of_fold_numbers() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let e = fails(&["train", "run.toml", "--unset", "adaptation.nope"], &d);
     assert!(e.contains("--unset `adaptation.nope`"), "{e}");
+}
+
+/// The per-fold numbers `train` records (and prints) with folds are those of the
+/// evaluation `report` makes: fold m's own events scored by model m, the weighted AUC
+/// and the control-region KS through the metrics checked against scikit-learn and scipy
+/// (`validation/metrics_golden.py`), equal to the last bit.
+#[test]
+fn per_fold_test_numbers_are_the_evaluation_of_each_folds_own_events() {
+    use rootgrad::evaluate::{Evaluation, Scored};
+    use rootgrad::metrics::{ks_distance, roc_auc};
+    let d = project("day_one_per_fold", 600, FOLDS, "");
+    ok(&["train", "run.toml", "--out", "m", "-q"], &d);
+    let path = d.join("m/model.json");
+    let model = rootgrad::model::ModelFile::read(&path).unwrap();
+    let cfg = rootgrad::run_folder::config_of(&model, &path, Some(&d.join("run.toml"))).unwrap();
+    let ev = Evaluation::run(&cfg, &model, &rootgrad::progress::Progress::hidden()).unwrap();
+    let p = &ev.prepared;
+    let part = |s: &Scored, fold: &[u32], m: u32| -> (Vec<f64>, Vec<f64>) {
+        let keep: Vec<usize> = (0..s.index.len())
+            .filter(|&i| fold[s.index[i]] == m)
+            .collect();
+        (
+            keep.iter().map(|&i| s.scores[i]).collect(),
+            keep.iter().map(|&i| s.weights[i]).collect(),
+        )
+    };
+    for (m, line) in model.metrics.as_array().unwrap().iter().enumerate() {
+        let (mut s, mut w) = part(&ev.signal, &p.sig.fold, m as u32);
+        let n_sig = s.len();
+        let (sb, wb) = part(&ev.background, &p.bkg.fold, m as u32);
+        s.extend(sb);
+        w.extend(wb);
+        let y: Vec<bool> = (0..s.len()).map(|i| i < n_sig).collect();
+        let auc = roc_auc(&s, &y, &w).unwrap();
+        assert_eq!(line["test_auc"].as_f64(), Some(auc), "fold {m}");
+        assert_eq!(line["test_events"].as_u64(), Some(s.len() as u64));
+        let (sd, wd) = part(
+            ev.data.as_ref().unwrap(),
+            &p.data.as_ref().unwrap().fold,
+            m as u32,
+        );
+        let (sm, wm) = part(
+            ev.mc.as_ref().unwrap(),
+            &p.mc.as_ref().unwrap().fold,
+            m as u32,
+        );
+        let ks = ks_distance(&sd, &wd, &sm, &wm).unwrap();
+        assert_eq!(line["test_ks"].as_f64(), Some(ks), "fold {m}");
+    }
 }
 
 #[test]

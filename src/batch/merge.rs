@@ -163,10 +163,15 @@ pub fn merge(plan_path: &Path, force: bool) -> Result<Vec<(PathBuf, u64)>> {
                 inp.input
             )));
         }
-        if let Some(folder) = inp.output.parent() {
-            crate::output::create_dir(folder)?;
-            remove_stale_temps(folder);
-        }
+        // removed again if the merged friend is not written into it
+        let _folder = match inp.output.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(folder) => {
+                let d = crate::output::NewDir::create(folder)?;
+                remove_stale_temps(folder);
+                Some(d)
+            }
+            None => None,
+        };
         write_merged(&plan, (&inp.input, inp.entries), mine, &inp.output, force)?;
         out.push((inp.output.clone(), inp.entries));
     }

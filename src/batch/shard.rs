@@ -114,7 +114,8 @@ pub fn run(plan_path: &Path, k: usize, n: Option<usize>, inputs: Inputs) -> Resu
         )));
     }
     let folder = piece_dir(&dir, k);
-    crate::output::create_dir(&folder)?;
+    // removed again if the shard writes no piece into it
+    let _folder = crate::output::NewDir::create(&folder)?;
     remove_stale_temps(&folder);
     remove_stale_temps(&dir.join("shards"));
     let marker = |ext: &str| dir.join("shards").join(format!("{k:04}.{ext}"));

@@ -7,7 +7,9 @@ use clap::{Args, ValueEnum};
 /// `rootgrad inspect`.
 #[derive(Debug, Clone, Args)]
 pub struct InspectArgs {
-    /// `FILE.root` (every tree) or `FILE.root:TREE` (one tree, e.g. `f.root:dir/Events`).
+    /// `FILE.root` (every tree) or `FILE.root:TREE` (one tree, e.g. `f.root:dir/Events`);
+    /// or a model file (`DIR/model.json`, or the run folder DIR): its inputs, folds,
+    /// whether it is complete, and each model's numbers.
     pub target: String,
     /// Print JSON for scripts instead of a table.
     #[arg(long)]

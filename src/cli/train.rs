@@ -40,6 +40,13 @@ pub struct TrainArgs {
     /// training every fold in one process. See docs/batch.md.
     #[arg(long, value_name = "K")]
     pub fold: Option<usize>,
+    /// Finish a k-fold training that Ctrl-C stopped: OUT/model.json is then an
+    /// incomplete model (the folds that finished); train only its missing folds, with
+    /// the same description and the same --set/--unset flags (a change that alters the
+    /// model is refused, naming the keys), and write the complete model, the one an
+    /// uninterrupted run writes.
+    #[arg(long, conflicts_with_all = ["force", "fold"])]
+    pub resume: bool,
 }
 
 /// `rootgrad sweep`.

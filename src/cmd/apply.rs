@@ -352,7 +352,8 @@ fn run_shard(opts: &ApplyOptions, i: usize, n: usize, out: &mut dyn Write) -> Re
         shards: n,
         friend_format: opts.friend_format.friend_format,
     })?;
-    crate::output::create_dir(dir)?;
+    // removed again if the shard writes nothing into it
+    let _dir = crate::output::NewDir::create(dir)?;
     let path = dir.join("plan.json");
     same_plan(&path, &plan)?;
     let r = crate::batch::shard::run(&path, i, Some(n), Inputs::AsPlanned)?;

@@ -13,7 +13,7 @@ use crate::batch::{Plan, PlanRequest};
 use crate::cli::batch::{
     BatchAction, BatchApplyArgs, BatchSweepArgs, BatchTrainArgs, ResourceArgs,
 };
-use crate::output::write_atomically;
+use crate::output::{write_atomically, NewDir};
 use crate::{Error, Result};
 
 pub fn run(action: &BatchAction, out: &mut dyn Write) -> Result<()> {
@@ -126,10 +126,12 @@ fn plan_apply(a: &BatchApplyArgs, out: &mut dyn Write) -> Result<()> {
         friend_format: a.friend_format.friend_format,
     })?;
     let dir = abs(&a.dir)?;
-    crate::output::create_dir(&dir.join("logs"))?;
+    // both removed again if the plan is not written; `logs/` is kept empty on success
+    let dirs = [NewDir::create(&dir)?, NewDir::create(&dir.join("logs"))?];
     plan.write(&dir.join("plan.json"), a.force)?;
     let all: Vec<usize> = (0..plan.shards.len()).collect();
     write_submission(&plan, &dir, &all, "", &a.resources)?;
+    dirs.into_iter().for_each(NewDir::keep);
     say(
         out,
         &format!(
@@ -292,7 +294,8 @@ fn plan_train(a: &BatchTrainArgs, out: &mut dyn Write) -> Result<()> {
         }
     };
     let dir = abs(&a.dir)?;
-    crate::output::create_dir(&dir.join("logs"))?;
+    // both removed again if the plan is not written; `logs/` is kept empty on success
+    let dirs = [NewDir::create(&dir)?, NewDir::create(&dir.join("logs"))?];
     let bin = binary(&a.resources)?;
     let res = resources(&a.resources);
     let sub = Submission {
@@ -309,6 +312,7 @@ fn plan_train(a: &BatchTrainArgs, out: &mut dyn Write) -> Result<()> {
         resources: &res,
     };
     write_jobs(&dir, &sub, "folds.txt", k)?;
+    dirs.into_iter().for_each(NewDir::keep);
     say(
         out,
         &format!(
@@ -353,7 +357,8 @@ fn plan_sweep(a: &BatchSweepArgs, out: &mut dyn Write) -> Result<()> {
     let config = abs(&a.config)?;
     crate::config::RunConfig::load(&config, &[])?;
     let dir = abs(&a.dir)?;
-    crate::output::create_dir(&dir.join("logs"))?;
+    // both removed again if the plan is not written; `logs/` is kept empty on success
+    let dirs = [NewDir::create(&dir)?, NewDir::create(&dir.join("logs"))?];
     let bin = binary(&a.resources)?;
     let res = resources(&a.resources);
     let mut args = format!("sweep {}", config.display());
@@ -372,6 +377,7 @@ fn plan_sweep(a: &BatchSweepArgs, out: &mut dyn Write) -> Result<()> {
         resources: &res,
     };
     write_jobs(&dir, &sub, "points.txt", points)?;
+    dirs.into_iter().for_each(NewDir::keep);
     say(
         out,
         &format!(

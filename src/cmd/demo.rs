@@ -110,7 +110,10 @@ pub fn run(o: &DemoArgs, out: &mut dyn Write) -> Result<()> {
     let progress = Progress::new(o.quiet);
     let samples = o.out.join("samples");
     ensure_samples(o, &samples, &progress)?;
-    catch_interrupt();
+    catch_interrupt(
+        "stopping the demo: the models that finished stay in their folders, the one in \
+         training is dropped; `rootgrad demo --force` runs it again",
+    );
     let mut rows = Vec::new();
     let mut commands = vec![format!(
         "rootgrad samples generate --out {}",
@@ -119,7 +122,13 @@ pub fn run(o: &DemoArgs, out: &mut dyn Write) -> Result<()> {
     for m in MODELS {
         rows.push(train_and_judge(o, m, &samples, &progress, &mut commands)?);
         if stop_flag().load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(Error::Usage("demo interrupted".into()));
+            return Err(Error::Usage(format!(
+                "interrupted: the demo stopped after scenario {} {}; the models that finished \
+                 are in {}; `rootgrad demo --force` runs it again",
+                m.scenario,
+                m.name,
+                o.out.display()
+            )));
         }
     }
     reports(o, &samples, &mut commands)?;
@@ -188,19 +197,27 @@ fn train_and_judge(
     let sets: Vec<String> = m.sets.iter().map(|s| s.to_string()).collect();
     let cfg = RunConfig::load(&config, &sets)?;
     let dir = o.out.join(m.scenario).join(m.name);
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-        path: dir.clone(),
-        source,
-    })?;
     let model_json = run_folder::model_path(&dir);
     if !o.force && model_json.exists() {
         return Err(Error::OutputExists { path: model_json });
     }
+    // removed again if the model is not written (an error, Ctrl-C)
+    let _dir = crate::output::NewDir::create(&dir)?;
     progress.say(&format!(
         "demo: scenario {}, {} ({})",
         m.scenario, m.name, m.what
     ));
-    let outcome = crate::train::run(&cfg, progress, stop_flag())?;
+    let outcome = crate::train::run(&cfg, progress, stop_flag());
+    if stop_flag().load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(Error::Usage(format!(
+            "interrupted: the demo stopped in scenario {} {}, whose model was dropped; the \
+             models that finished are in {}; `rootgrad demo --force` runs it again",
+            m.scenario,
+            m.name,
+            o.out.display()
+        )));
+    }
+    let outcome = outcome?;
     run_folder::write(&dir, &outcome.model, &outcome.history, &outcome.summary)?;
     let set_flags: String = sets.iter().map(|s| format!(" --set '{s}'")).collect();
     commands.push(format!(
@@ -242,10 +259,7 @@ fn train_and_judge(
 fn apply_to_control_region(cfg: &RunConfig, dir: &Path, commands: &mut Vec<String>) -> Result<()> {
     let model_json = run_folder::model_path(dir);
     let friends = dir.join("friends");
-    std::fs::create_dir_all(&friends).map_err(|source| Error::Io {
-        path: friends.clone(),
-        source,
-    })?;
+    let _friends = crate::output::NewDir::create(&friends)?;
     let Some(d) = &cfg.domain else {
         return Ok(());
     };

@@ -1,6 +1,9 @@
 //! `rootgrad inspect`: the trees of a file, and for each its entries and branches with
 //! C++ type, interpretation, and compressed and uncompressed bytes; its RNTuples, with
-//! their clusters and, per field, type, column types (encodings) and bytes.
+//! their clusters and, per field, type, column types (encodings) and bytes. Given a
+//! model file (or a run folder), its inputs, folds, whether it is complete (an
+//! interrupted k-fold training is not, and `train --resume` completes it) and each
+//! model's numbers.
 
 use std::io::Write;
 use std::path::Path;
@@ -254,7 +257,94 @@ fn write_friends(out: &mut dyn Write, f: &FileReport, t: &TreeReport) -> std::io
 }
 
 /// Runs `inspect` on `target` (`file.root` or `file.root:tree`).
+/// The model file `inspect` was given: a `.json` file, or a run folder holding
+/// model.json.
+fn model_target(target: &str) -> Option<std::path::PathBuf> {
+    let p = Path::new(target);
+    let in_dir = p.join(crate::run_folder::MODEL);
+    if p.is_dir() && in_dir.is_file() {
+        return Some(in_dir);
+    }
+    (target.ends_with(".json") && p.is_file()).then(|| p.to_path_buf())
+}
+
+/// `inspect` of a model file: its inputs, its folds, whether it is complete (and how to
+/// complete it), and each model's kept epoch and held-out numbers.
+fn inspect_model(path: &Path, json: bool, out: &mut dyn Write) -> Result<()> {
+    let m = crate::model::ModelFile::read_incomplete(path)?;
+    let io = |source| Error::Io {
+        path: Path::new("<stdout>").into(),
+        source,
+    };
+    let inputs: Vec<&str> = m.inputs.iter().map(|i| i.expression.as_str()).collect();
+    let folds = m.folds.as_ref();
+    let missing = folds.map(|f| f.missing.clone()).unwrap_or_default();
+    if json {
+        let v = serde_json::json!({
+            "file": path.display().to_string(),
+            "inputs": inputs,
+            "folds": folds.map(|f| f.k),
+            "fold_expression": folds.map(|f| f.expression.clone()),
+            "trained_folds": folds.map(|f| f.trained()),
+            "missing_folds": missing,
+            "complete": missing.is_empty(),
+            "reweighter": m.reweight.is_some(),
+            "metrics": m.metrics,
+        });
+        serde_json::to_writer_pretty(&mut *out, &v).map_err(|e| io(e.into()))?;
+        return writeln!(out).map_err(io);
+    }
+    let shape = match folds {
+        Some(f) => format!("{} folds by `{}`", f.k, f.expression),
+        None => "one model, no folds".into(),
+    };
+    writeln!(
+        out,
+        "{}: rootgrad model (version {}), {} inputs, {shape}{}",
+        path.display(),
+        m.version,
+        inputs.len(),
+        if m.reweight.is_some() {
+            ", a reweighter"
+        } else {
+            ""
+        }
+    )
+    .map_err(io)?;
+    writeln!(out, "  inputs: {}", inputs.join(", ")).map_err(io)?;
+    match m.incomplete_note() {
+        Some(note) => writeln!(out, "  {note}; {}", m.resume_hint(path)).map_err(io)?,
+        None => writeln!(out, "  complete").map_err(io)?,
+    }
+    let f4 = |v: &serde_json::Value| v.as_f64().map(|x| format!("{x:.4}"));
+    for line in m.metrics.as_array().into_iter().flatten() {
+        let fold = line["fold"]
+            .as_u64()
+            .map(|f| format!("fold {f}: "))
+            .unwrap_or_default();
+        let mut t = format!(
+            "  {fold}epoch {} of {} kept",
+            line["best_epoch"].as_u64().map_or(0, |e| e + 1),
+            line["epochs_run"].as_u64().unwrap_or(0)
+        );
+        if let Some(a) = f4(&line["val_auc"]) {
+            t.push_str(&format!("; validation AUC {a}"));
+        }
+        if let Some(a) = f4(&line["test_auc"]) {
+            t.push_str(&format!("; test-part AUC {a}"));
+        }
+        if let Some(k) = f4(&line["test_ks"]).or_else(|| f4(&line["val_ks"])) {
+            t.push_str(&format!(", control-region data/MC KS {k}"));
+        }
+        writeln!(out, "{t}").map_err(io)?;
+    }
+    Ok(())
+}
+
 pub fn run(o: &InspectArgs, out: &mut dyn Write) -> Result<()> {
+    if let Some(model) = model_target(&o.target) {
+        return inspect_model(&model, o.json, out);
+    }
     let (target, json) = (o.target.as_str(), o.json);
     let spec = TreeSpec::parse(target);
     let mut reports = Vec::new();

@@ -26,7 +26,7 @@ use crate::data::{load, open_chain, Wanted};
 use crate::expr::{parse_all, Expr};
 use crate::metrics::agreement::{compare, Agreement};
 use crate::metrics::binning::auto_edges;
-use crate::output::{create_dir, refuse_existing, write_atomically};
+use crate::output::{refuse_existing, write_atomically, NewDir};
 use crate::progress::Progress;
 use crate::report::DataMcPlot;
 use crate::reweight::branch_name;
@@ -236,7 +236,8 @@ fn write_friends(
     values: &[Vec<f64>],
     out: &mut dyn Write,
 ) -> Result<Vec<String>> {
-    create_dir(&plan.dir)?;
+    // removed again if no friend is written into it
+    let _dir = NewDir::create(&plan.dir)?;
     let mut written = Vec::new();
     for (path, range) in &plan.friends {
         let r = range.start as usize..range.end as usize;

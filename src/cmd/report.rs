@@ -86,10 +86,8 @@ pub fn run(o: &ReportArgs, out: &mut dyn Write) -> Result<()> {
         Some(b) => Some(evaluate(b, o.config.as_deref(), &progress)?.2),
         None => None,
     };
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-        path: dir.clone(),
-        source,
-    })?;
+    // removed again if no figure or page is written into it
+    let _dir = crate::output::NewDir::create(&dir)?;
     let mut figs = Figures {
         dir: dir.clone(),
         ext: if o.svg { "svg" } else { "png" },

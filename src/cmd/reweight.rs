@@ -28,7 +28,7 @@ use crate::interrupt::{catch as catch_interrupt, stop_flag};
 use crate::metrics::agreement::{compare, Agreement};
 use crate::metrics::binning::auto_edges;
 use crate::model::{ReweightFactor, FACTOR_DEFINITION};
-use crate::output::{create_dir, refuse_existing, write_atomically};
+use crate::output::{refuse_existing, write_atomically, NewDir};
 use crate::progress::Progress;
 use crate::report::{escape, DataMcPlot};
 use crate::reweight::classifier::{folds_of, train, FoldInfo, Reweighter};
@@ -136,7 +136,10 @@ pub fn run(o: &ReweightOptions, out: &mut dyn Write) -> Result<()> {
     let (data_all, mc_all) = read_region(&plan, &progress, out)?;
     let nf = plan.features.len();
     let (data, mc) = (narrow(&data_all, nf), narrow(&mc_all, nf));
-    catch_interrupt();
+    catch_interrupt(
+        "stopping without writing anything (a reweighting needs the classifier of every fold); \
+         run the same command again",
+    );
     let models = train(&plan.cfg, &data, &mc, &progress, stop_flag())?;
     for f in &models.folds {
         writeln!(
@@ -407,7 +410,8 @@ fn write_friends(
     c: f64,
     out: &mut dyn Write,
 ) -> Result<Vec<String>> {
-    create_dir(&plan.dir)?;
+    // removed again if no friend is written into it
+    let _dir = NewDir::create(&plan.dir)?;
     let mut written = Vec::new();
     for (path, range) in &plan.friends {
         let how = (o.force, o.friend_format.friend_format);

@@ -19,7 +19,7 @@ use super::samples::{parse, read_data_mc};
 use crate::cli::SfArgs;
 use crate::data::columns::column;
 use crate::metrics::scale_factor::{check_binning, scale_factors, SfSample, WorkingPointSf};
-use crate::output::{create_dir, refuse_existing, write_atomically};
+use crate::output::{refuse_existing, write_atomically};
 use crate::progress::Progress;
 use crate::report::{scatter, ScatterPlot, ScatterPoint, ScatterSeries};
 use crate::{Error, Result};
@@ -109,7 +109,8 @@ pub fn run(o: &SfArgs, out: &mut dyn Write) -> Result<()> {
         edges: &edges,
         working_points: &wps,
     };
-    create_dir(&o.out)?;
+    // removed again if nothing is written into it
+    let _dir = crate::output::NewDir::create(&o.out)?;
     let json = serde_json::to_string_pretty(&table).map_err(|e| Error::Usage(e.to_string()))?;
     write_text(&files[0], o.force, &json)?;
     write_text(&files[1], o.force, &csv(&wps))?;

@@ -125,7 +125,11 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
         return Err(Error::OutputExists { path: table });
     }
     let _dir = crate::output::NewDir::create(&dir)?;
-    catch_interrupt();
+    catch_interrupt(
+        "writing the table of the models that finished (the model in training is saved as \
+         `train` saves it: without folds its best epoch so far, which enters the table; with \
+         folds the folds that finished, an incomplete model left out of the table)",
+    );
     let points: Vec<(usize, u64)> = (0..settings.len())
         .flat_map(|i| (0..o.repeat).map(move |r| (i, r as u64)))
         .map(|(i, r)| (i, base.training.seed + r))
@@ -138,8 +142,17 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
                 points.len() - 1
             )));
         };
-        let (run_dir, _, _) = train_point(o, &dir, &settings[i], i, seed, &progress)?;
-        return writeln!(out, "point {p}: wrote {}", run_dir.display()).map_err(|source| {
+        let Some((run_dir, _, model)) = train_point(o, &dir, &settings[i], i, seed, &progress)?
+        else {
+            return Err(Error::Usage(format!(
+                "--point {p}: interrupted before the model had anything to keep; nothing written"
+            )));
+        };
+        let note = model
+            .incomplete_note()
+            .map(|n| format!(" (interrupted: an {n})"))
+            .unwrap_or_default();
+        return writeln!(out, "point {p}: wrote {}{note}", run_dir.display()).map_err(|source| {
             Error::Io {
                 path: "<stdout>".into(),
                 source,
@@ -154,8 +167,20 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
             let p = points.iter().position(|&x| x == (i, seed)).unwrap_or(0);
             trained_point(o, &dir, s, (p, i, seed))?
         } else {
-            train_point(o, &dir, s, i, seed, &progress)?
+            match train_point(o, &dir, s, i, seed, &progress)? {
+                Some(t) => t,
+                None => break,
+            }
         };
+        if let Some(note) = model.incomplete_note() {
+            progress.say(&format!(
+                "sweep: interrupted: {} (seed {seed}) in {} is an {note}; it is left out of \
+                 the table",
+                s.join(" "),
+                run_dir.display()
+            ));
+            break;
+        }
         let ev = Evaluation::run(&cfg, &model, &Progress::hidden())?;
         let head = ev.headline()?;
         let cr = ev.control_region(o.bins)?.map(|(a, _, _)| a);
@@ -173,9 +198,16 @@ pub fn run(o: &SweepArgs, out: &mut dyn Write) -> Result<()> {
             chi2_ndf,
         });
         if stop_flag().load(Ordering::SeqCst) {
-            progress.say("sweep: interrupted; writing the table of the models trained so far");
+            progress.say("sweep: interrupted; writing the table of the models that finished");
             break;
         }
+    }
+    if rows.is_empty() {
+        return Err(Error::Usage(format!(
+            "sweep: interrupted before the first model finished; no table written (what was \
+             saved is in {})",
+            dir.display()
+        )));
     }
     let binning = binning.unwrap_or_else(|| format!("{} bins", o.bins));
     write_table(&dir, &rows, &settings, o.repeat, &binning)?;
@@ -220,7 +252,8 @@ fn trained_point(
     Ok((run_dir, cfg, model))
 }
 
-/// Trains setting `i` (`s`) with `seed` into its run folder.
+/// Trains setting `i` (`s`) with `seed` into its run folder; `None` when Ctrl-C stopped
+/// it before it had a model to keep.
 fn train_point(
     o: &SweepArgs,
     dir: &Path,
@@ -228,7 +261,7 @@ fn train_point(
     i: usize,
     seed: u64,
     progress: &Progress,
-) -> Result<(PathBuf, RunConfig, crate::model::ModelFile)> {
+) -> Result<Option<(PathBuf, RunConfig, crate::model::ModelFile)>> {
     let mut sets = s.to_vec();
     sets.push(format!("training.seed={seed}"));
     let cfg = RunConfig::load_with(&o.config, &sets, &o.unsets)?;
@@ -239,9 +272,16 @@ fn train_point(
         run_folder::refuse_existing(&run_dir)?;
     }
     progress.say(&format!("sweep: {} (seed {seed})", s.join(" ")));
-    let outcome = crate::train::run(&cfg, progress, stop_flag())?;
+    let outcome = match crate::train::run(&cfg, progress, stop_flag()) {
+        // Ctrl-C before this model had anything to keep: the sweep tabulates the others
+        Err(e) if stop_flag().load(Ordering::SeqCst) => {
+            progress.say(&format!("sweep: interrupted: {e}"));
+            return Ok(None);
+        }
+        r => r?,
+    };
     run_folder::write(&run_dir, &outcome.model, &outcome.history, &outcome.summary)?;
-    Ok((run_dir, cfg, outcome.model))
+    Ok(Some((run_dir, cfg, outcome.model)))
 }
 
 fn opt(v: Option<f64>) -> String {

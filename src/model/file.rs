@@ -15,7 +15,12 @@
 //! The score is the last layer's output of layer(...layer((x - mean) / std)), each layer
 //! `act(W x + b)`. With k folds, `standardize` and `layers` are null and `folds` is
 //! `{"k": K, "expression": "event % K", "models": [{"standardize", "layers"}, ...]}`;
-//! model k scores the entries whose fold expression gives k. Heads used only in training
+//! model k scores the entries whose fold expression gives k. A k-fold training stopped
+//! by Ctrl-C saves the folds that finished as an *incomplete* model: `folds.missing`
+//! lists the folds not trained yet and `models` holds the others' models, in fold
+//! order. [`ModelFile::read`] refuses it, naming the missing folds and the
+//! `train --resume` command that trains them; [`ModelFile::read_incomplete`] reads it
+//! (for `train --resume`, `inspect`). Heads used only in training
 //! (domain, mass adversary) are not written. Numbers are f32 values printed as the
 //! shortest decimal that reads back to the same f32, so a model reloads bit for bit.
 
@@ -72,7 +77,20 @@ pub struct Scoring {
 pub struct Folds {
     pub k: usize,
     pub expression: String,
+    /// One per fold, in fold order; of an incomplete model, one per fold not in
+    /// `missing`.
     pub models: Vec<Scoring>,
+    /// The folds not trained yet (an interrupted run; empty, and not written, when the
+    /// model is complete).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<usize>,
+}
+
+impl Folds {
+    /// The folds whose models `models` holds, in its order.
+    pub fn trained(&self) -> Vec<usize> {
+        (0..self.k).filter(|f| !self.missing.contains(f)).collect()
+    }
 }
 
 /// The whole file.
@@ -229,8 +247,25 @@ impl Scoring {
 
 impl ModelFile {
     /// Reads and checks a model file: the format name, the version (a newer one is
-    /// refused with the versions named), and the JSON itself.
+    /// refused with the versions named), and the JSON itself. An incomplete model (a
+    /// k-fold training stopped before every fold was trained) is refused, naming the
+    /// missing folds and the command that trains them.
     pub fn read(path: &Path) -> Result<ModelFile> {
+        let m = Self::read_incomplete(path)?;
+        match m.folds.as_ref().filter(|f| !f.missing.is_empty()) {
+            None => Ok(m),
+            Some(_) => Err(Error::Usage(format!(
+                "{}: {}; it cannot score events until every fold is trained: {}",
+                path.display(),
+                m.incomplete_note().unwrap_or_default(),
+                m.resume_hint(path)
+            ))),
+        }
+    }
+
+    /// [`ModelFile::read`] that also accepts an incomplete model (`folds.missing`), for
+    /// `train --resume` and `inspect`.
+    pub fn read_incomplete(path: &Path) -> Result<ModelFile> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
@@ -267,12 +302,26 @@ impl ModelFile {
         match (&m.layers, &m.standardize, &m.folds) {
             (Some(_), Some(_), None) => {}
             (None, None, Some(f)) => {
-                if f.k < 2 || f.models.len() != f.k {
+                if f.k < 2 || f.models.len() + f.missing.len() != f.k {
                     return Err(bad(format!(
-                        "folds: k = {} with {} models; k must be at least 2 with one model per \
+                        "folds: k = {} with {} models{}; k must be at least 2 with one model per \
                          fold",
                         f.k,
-                        f.models.len()
+                        f.models.len(),
+                        if f.missing.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" and {} missing", f.missing.len())
+                        }
+                    )));
+                }
+                let sorted = f.missing.windows(2).all(|w| w[0] < w[1]);
+                if !sorted || f.missing.iter().any(|&m| m >= f.k) || f.missing.len() == f.k {
+                    return Err(bad(format!(
+                        "folds.missing = {:?}: must list distinct folds 0 to {} in increasing \
+                         order, not all of them",
+                        f.missing,
+                        f.k - 1
                     )));
                 }
             }
@@ -285,6 +334,37 @@ impl ModelFile {
             }
         }
         Ok(m)
+    }
+
+    /// `"incomplete model: folds 1, 2 of 3 not trained"`, or `None` for a complete one.
+    pub fn incomplete_note(&self) -> Option<String> {
+        let f = self.folds.as_ref().filter(|f| !f.missing.is_empty())?;
+        let list: Vec<String> = f.missing.iter().map(|m| m.to_string()).collect();
+        Some(format!(
+            "incomplete model: fold{} {} of {} not trained (the training was interrupted)",
+            if list.len() > 1 { "s" } else { "" },
+            list.join(", "),
+            f.k
+        ))
+    }
+
+    /// The command that finishes the incomplete model at `path`: `train` of the run
+    /// description it records, with `--out` its folder and `--resume`.
+    pub fn resume_hint(&self, path: &Path) -> String {
+        let config = self
+            .provenance
+            .get("config")
+            .and_then(|c| c.as_str())
+            .unwrap_or("CONFIG.toml");
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        format!(
+            "run `rootgrad train {config} --out {} --resume` with the --set flags of the first \
+             run (from the folder it ran in)",
+            dir.display()
+        )
     }
 
     /// The scoring networks: one, or one per fold.

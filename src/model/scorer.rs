@@ -80,6 +80,12 @@ impl Scorer {
     /// The networks of a model file read from `path` (named in errors).
     pub fn from_file(m: &ModelFile, path: &Path) -> Result<Scorer> {
         let what = path.display().to_string();
+        if let Some(note) = m.incomplete_note() {
+            return Err(Error::Usage(format!(
+                "{what}: {note}; it cannot score events until `rootgrad train ... --resume` \
+                 trains the missing folds"
+            )));
+        }
         let inputs = m
             .inputs
             .iter()

@@ -96,10 +96,8 @@ pub fn write_before_after(
     plots: &[(String, DataMcPlot)],
     svg: bool,
 ) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    // removed again if no figure or page is written into it
+    let _dir = crate::output::NewDir::create(dir)?;
     let ext = if svg { "svg" } else { "png" };
     let mut figures = Vec::with_capacity(plots.len());
     for (name, plot) in plots {

@@ -157,9 +157,10 @@ pub fn train(
         };
         let f = fit(&engine, &plan, Some(m), &sets, None, progress, stop)?;
         if f.interrupted {
-            return Err(Error::Usage(
-                "interrupted: a reweighting needs every fold model; nothing written".into(),
-            ));
+            return Err(Error::Usage(format!(
+                "interrupted during fold {m} of {k}: a reweighting needs every fold's \
+                 classifier, so nothing was written; run the same command again"
+            )));
         }
         folds.push(FoldInfo {
             fold: m,
@@ -212,6 +213,7 @@ impl Reweighter {
                 k,
                 expression,
                 models,
+                missing: Vec::new(),
             }),
             training: serde_json::to_value(&cfg.as_used).unwrap_or(serde_json::Value::Null),
             metrics: serde_json::to_value(&self.folds).unwrap_or(serde_json::Value::Null),

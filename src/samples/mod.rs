@@ -172,10 +172,8 @@ pub fn generate(opts: &GenerateOptions) -> Result<(Generated, Vec<(PathBuf, usiz
             opts.events
         )));
     }
-    std::fs::create_dir_all(&opts.out).map_err(|source| Error::Io {
-        path: opts.out.clone(),
-        source,
-    })?;
+    // removed again if nothing is written into it
+    let _dir = crate::output::NewDir::create(&opts.out)?;
     let g = draw(opts.events, opts.seed)?;
     let mut texts: Vec<(&str, String)> = vec![
         ("photon_id.toml", PHOTON_CONFIG.to_string()),

@@ -122,9 +122,8 @@ pub fn fit(
         best.update(rec.val_loss, v, epoch, &params);
         history.push(rec);
         if stop.load(Ordering::SeqCst) {
+            // what happens next was announced at the Ctrl-C and is reported by the caller
             interrupted = true;
-            progress
-                .say("interrupted: stopping after this epoch and keeping the best model so far");
             break;
         }
         if t.early_stopping > 0 && !sets.val.is_empty() && best.since >= t.early_stopping {

@@ -12,6 +12,9 @@
 //!   output file.
 //! - `rntuple_friends`: `--friend-format` and its default on every command that writes
 //!   friends; RNTuple friends attached, checked against their source, left out of globs.
+//! - `resume`: Ctrl-C in k-fold training keeps the finished folds as an incomplete
+//!   model that apply/export/report refuse and inspect shows; `train --resume` trains the
+//!   missing folds into the bytes of an uninterrupted run's model.json.
 //! - `validate`: `agreement`, `roc` and `flatness` print what the metrics library gives
 //!   on the same values (friends bring the score), `report` references existing images,
 //!   `sweep` trains each value.
@@ -20,6 +23,7 @@ mod apply;
 mod batch;
 mod errors;
 mod friends;
+mod resume;
 mod rntuple_friends;
 mod train;
 mod validate;
