@@ -59,6 +59,55 @@ pub struct ChunkUpstream<'a, T> {
     pub loss: &'a mut [f64],
 }
 
+/// Fills one chunk's input rows: `fill(row0, rows)` writes rows `row0 ..` of the batch
+/// into `rows` (a whole number of rows, every element written), from `row0` and the
+/// slice's length alone.
+pub type FillRows<'a, T> = &'a (dyn Fn(usize, &mut [T]) + Sync);
+
+/// The input rows of a fused pass, (batch, inputs) row-major.
+pub enum BatchInput<'a, T> {
+    /// The rows, ready.
+    Rows(&'a [T]),
+    /// A buffer for the rows and the function that fills them chunk by chunk: each
+    /// chunk's rows are written by [`FillRows`] on the thread that runs the chunk, just
+    /// before its forward, so a shuffled batch's gather needs no parallel region of its
+    /// own and its rows are in that core's cache when the first layer reads them. The
+    /// values are whatever `fill` writes, so the pass's result is the same bits as with
+    /// [`BatchInput::Rows`] of the same rows.
+    Fill(&'a mut [T], FillRows<'a, T>),
+}
+
+/// One chunk's part of a [`BatchInput`].
+enum XPart<'a, T> {
+    Ready(&'a [T]),
+    Fill(&'a mut [T]),
+}
+
+impl<'a, T> BatchInput<'a, T> {
+    fn len(&self) -> usize {
+        match self {
+            BatchInput::Rows(x) => x.len(),
+            BatchInput::Fill(x, _) => x.len(),
+        }
+    }
+
+    /// The parts of `size` elements (the last may be shorter), and the fill function.
+    #[allow(clippy::type_complexity)]
+    fn into_chunks(
+        self,
+        size: usize,
+    ) -> (
+        Box<dyn Iterator<Item = XPart<'a, T>> + 'a>,
+        Option<FillRows<'a, T>>,
+    ) {
+        let size = size.max(1);
+        match self {
+            BatchInput::Rows(x) => (Box::new(x.chunks(size).map(XPart::Ready)), None),
+            BatchInput::Fill(x, f) => (Box::new(x.chunks_mut(size).map(XPart::Fill)), Some(f)),
+        }
+    }
+}
+
 impl Network {
     /// Adds dL/dparams into `grad` for the batch `x`, running forward, `loss_grad` and
     /// backward chunk by chunk (see the module doc). Leaves the outputs of the whole
@@ -82,9 +131,34 @@ impl Network {
         T: Gemm,
         F: Fn(&ChunkOutputs<T>, &mut ChunkUpstream<T>) + Sync,
     {
+        let input = BatchInput::Rows(x);
+        self.forward_backward_input(grad, ws, params, input, mode, lambdas, loss_grad)
+    }
+
+    /// [`Network::forward_backward`] with the batch's rows given as a [`BatchInput`]:
+    /// ready, or filled chunk by chunk on the thread that runs the chunk.
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward_backward_input<T, F>(
+        &self,
+        grad: &mut [T],
+        ws: &mut Workspace<T>,
+        params: &[T],
+        input: BatchInput<'_, T>,
+        mode: Mode,
+        lambdas: (f64, f64),
+        loss_grad: F,
+    ) -> Result<()>
+    where
+        T: Gemm,
+        F: Fn(&ChunkOutputs<T>, &mut ChunkUpstream<T>) + Sync,
+    {
         self.check_len("the gradient buffer", grad.len(), self.num_params())?;
         self.check_len("the parameter buffer", params.len(), self.num_params())?;
-        self.check_len("the input batch", x.len(), ws.batch * self.spec().inputs)?;
+        self.check_len(
+            "the input batch",
+            input.len(),
+            ws.batch * self.spec().inputs,
+        )?;
         ws.check_for(self)?;
         for (name, l) in [("lambda_domain", lambdas.0), ("lambda_mass", lambdas.1)] {
             if !l.is_finite() {
@@ -114,6 +188,7 @@ impl Network {
         let mut zs = z.chunks_mut(CHUNK_ROWS);
         let mut ds = domain.chunks_mut(CHUNK_ROWS);
         let mut ms = mass.chunks_mut(CHUNK_ROWS);
+        let (mut xs, fill) = input.into_chunks(CHUNK_ROWS * inputs);
         let mut start = 0;
         while start < nc {
             let count = wave.min(nc - start);
@@ -122,13 +197,21 @@ impl Network {
                 .enumerate()
                 .map(|(k, g)| {
                     let outs = [zs.next(), ds.next(), ms.next()];
-                    (start + k, g, outs, ls.next())
+                    (start + k, g, outs, ls.next(), xs.next())
                 })
                 .collect();
-            jobs.into_par_iter().for_each(|(c, g, dst, loss)| {
+            jobs.into_par_iter().for_each(|(c, g, dst, loss, xpart)| {
                 let row0 = c * CHUNK_ROWS;
                 let rows = CHUNK_ROWS.min(batch - row0);
-                let xc = &x[row0 * inputs..(row0 + rows) * inputs];
+                // the chunk's input rows, gathered here first when the caller asks
+                let xc: &[T] = match (xpart, fill) {
+                    (Some(XPart::Fill(buf)), Some(f)) => {
+                        f(row0, &mut *buf);
+                        buf
+                    }
+                    (Some(XPart::Ready(rows)), _) => rows,
+                    _ => &[],
+                };
                 let mut s = take(pool, layers, wires, true, dropout.is_some());
                 let Some(mut cache) = s.cache.take() else {
                     return;
@@ -207,6 +290,25 @@ impl Network {
         norm: &BatchNorm,
         mode: Mode,
     ) -> Result<f64> {
+        let input = BatchInput::Rows(x);
+        self.train_step_bce_input(grad, ws, params, input, y, w, norm, mode)
+    }
+
+    /// [`Network::train_step_bce`] with the batch's rows given as a [`BatchInput`] (the
+    /// trainer's shuffled batches: each chunk's rows gathered by the thread that runs
+    /// the chunk, just before its forward).
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_step_bce_input<T: Gemm>(
+        &self,
+        grad: &mut [T],
+        ws: &mut Workspace<T>,
+        params: &[T],
+        input: BatchInput<'_, T>,
+        y: &[T],
+        w: &[T],
+        norm: &BatchNorm,
+        mode: Mode,
+    ) -> Result<f64> {
         let batch = ws.batch;
         self.check_len("the labels", y.len(), batch)?;
         self.check_len("the weights", w.len(), batch)?;
@@ -219,7 +321,7 @@ impl Network {
         }
         // dL/dL_C * N / (|B| W), as bce_backward forms it (scale 1)
         let c: T = bce_grad_factor(norm, 1.0);
-        self.forward_backward(grad, ws, params, x, mode, (0.0, 0.0), |o, up| {
+        self.forward_backward_input(grad, ws, params, input, mode, (0.0, 0.0), |o, up| {
             let (yc, wc) = (&y[o.row0..], &w[o.row0..]);
             for (i, (dz, &z)) in up.dz.iter_mut().zip(o.z).enumerate() {
                 // w_i l_i, l_i = softplus(z_i) - y_i z_i: summed in row order below
