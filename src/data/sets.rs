@@ -339,22 +339,6 @@ impl<'a> Set<'a> {
         }
     }
 
-    /// A batch of events `idx` without its features: the labels, weights and masses
-    /// into `b`, whose feature buffer is only sized (`idx.len()` rows, contents left as
-    /// they were) for [`Set::fill_rows`] to fill chunk by chunk (the trainer's fused
-    /// step, [`crate::nn::BatchInput::Fill`]).
-    pub fn gather_labels(&self, idx: &[u32], b: &mut Batch) {
-        b.x.resize(idx.len() * self.width, 0.0);
-        b.y.clear();
-        b.y.extend(idx.iter().map(|&i| self.y[i as usize]));
-        b.w.clear();
-        b.w.extend(idx.iter().map(|&i| self.w[i as usize]));
-        b.mass.clear();
-        if !self.mass.is_empty() {
-            b.mass.extend(idx.iter().map(|&i| self.mass[i as usize]));
-        }
-    }
-
     /// Sum of weights in f64, in event order.
     pub fn sum_w(&self) -> f64 {
         self.w.iter().map(|&v| v as f64).sum()
@@ -524,15 +508,14 @@ mod tests {
         assert_eq!(bits(&block), bits(&want));
     }
 
-    /// The fused step's two halves of a gather: [`Set::gather_labels`] (labels,
-    /// weights, masses, the feature buffer only sized) and [`Set::fill_rows`] on any
-    /// split of the indices give what [`Set::gather`] gives, bit for bit.
+    /// The fused step's gather ([`Set::fill_rows`], chunk by chunk) on any split of the
+    /// indices gives the features [`Set::gather`] gives, bit for bit, and reads none of
+    /// the buffer's old contents.
     #[test]
-    fn labels_then_filled_rows_equal_the_gather() {
+    fn filled_rows_equal_the_gather() {
         let n = 3 * GATHER_ROWS + 11;
         let x: Vec<f32> = (0..2 * n).map(|v| (v % 89) as f32 * 0.53 - 7.0).collect();
-        let mut s = sample("s", x, (0..n).map(|i| 0.5 - (i % 5) as f64 * 0.3).collect());
-        s.mass = (0..n).map(|i| i as f64 * 0.25).collect();
+        let s = sample("s", x, (0..n).map(|i| 0.5 - (i % 5) as f64 * 0.3).collect());
         let (st, _) = Standardize::fit(2, (0..n).map(|i| s.row(i)));
         let mut set = Set::new(2, &st);
         let all: Vec<usize> = (0..n).collect();
@@ -540,21 +523,13 @@ mod tests {
         let idx: Vec<u32> = (0..n as u32).map(|i| (i * 7919) % n as u32).collect();
         let mut want = Batch::default();
         set.gather(&idx, &mut want);
-        let mut b = Batch {
-            x: vec![f32::NAN; 3],
-            ..Batch::default()
-        };
-        set.gather_labels(&idx, &mut b);
-        assert_eq!(
-            (b.x.len(), &b.y, &b.w, &b.mass),
-            (2 * n, &want.y, &want.w, &want.mass)
-        );
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         for cut in [0, 1, GATHER_ROWS, n - 5] {
-            let (x1, x2) = b.x.split_at_mut(2 * cut);
+            let mut x = vec![f32::NAN; 2 * n];
+            let (x1, x2) = x.split_at_mut(2 * cut);
             set.fill_rows(&idx[..cut], x1);
             set.fill_rows(&idx[cut..], x2);
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&b.x), bits(&want.x), "split at {cut}");
+            assert_eq!(bits(&x), bits(&want.x), "split at {cut}");
         }
     }
 

@@ -77,6 +77,16 @@ pub enum BatchInput<'a, T> {
     Fill(&'a mut [T], FillRows<'a, T>),
 }
 
+/// The labels and signed weights of a batch's rows: row i's are `y[i]`, `w[i]`, or with
+/// `idx`, `y[idx[i]]`, `w[idx[i]]` (a shuffled batch's rows looked up in the whole set's
+/// arrays by the chunk that needs them, rather than gathered beforehand on one thread).
+#[derive(Debug, Clone, Copy)]
+pub struct Labels<'a, T> {
+    pub y: &'a [T],
+    pub w: &'a [T],
+    pub idx: Option<&'a [u32]>,
+}
+
 /// One chunk's part of a [`BatchInput`].
 enum XPart<'a, T> {
     Ready(&'a [T]),
@@ -291,7 +301,8 @@ impl Network {
         mode: Mode,
     ) -> Result<f64> {
         let input = BatchInput::Rows(x);
-        self.train_step_bce_input(grad, ws, params, input, y, w, norm, mode)
+        let labels = Labels { y, w, idx: None };
+        self.train_step_bce_input(grad, ws, params, input, labels, norm, mode)
     }
 
     /// [`Network::train_step_bce`] with the batch's rows given as a [`BatchInput`] (the
@@ -304,14 +315,28 @@ impl Network {
         ws: &mut Workspace<T>,
         params: &[T],
         input: BatchInput<'_, T>,
-        y: &[T],
-        w: &[T],
+        labels: Labels<'_, T>,
         norm: &BatchNorm,
         mode: Mode,
     ) -> Result<f64> {
         let batch = ws.batch;
-        self.check_len("the labels", y.len(), batch)?;
-        self.check_len("the weights", w.len(), batch)?;
+        let Labels { y, w, idx } = labels;
+        match idx {
+            None => {
+                self.check_len("the labels", y.len(), batch)?;
+                self.check_len("the weights", w.len(), batch)?;
+            }
+            Some(idx) => {
+                self.check_len("the label indices", idx.len(), batch)?;
+                self.check_len("the weights", w.len(), y.len())?;
+                if let Some(&i) = idx.iter().find(|&&i| i as usize >= y.len()) {
+                    return Err(Error::Usage(format!(
+                        "network: label index {i} is past the {} labels",
+                        y.len()
+                    )));
+                }
+            }
+        }
         if norm.batch_len() != batch {
             return Err(Error::Usage(format!(
                 "network: the loss normalisation is for batches of {} events, this batch \
@@ -322,12 +347,12 @@ impl Network {
         // dL/dL_C * N / (|B| W), as bce_backward forms it (scale 1)
         let c: T = bce_grad_factor(norm, 1.0);
         self.forward_backward_input(grad, ws, params, input, mode, (0.0, 0.0), |o, up| {
-            let (yc, wc) = (&y[o.row0..], &w[o.row0..]);
             for (i, (dz, &z)) in up.dz.iter_mut().zip(o.z).enumerate() {
+                let r = idx.map_or(o.row0 + i, |idx| idx[o.row0 + i] as usize);
                 // w_i l_i, l_i = softplus(z_i) - y_i z_i: summed in row order below
-                up.loss[i] = bce_row_loss(z, yc[i], wc[i]);
+                up.loss[i] = bce_row_loss(z, y[r], w[r]);
                 // dz_i += c w_i (sigmoid(z_i) - y_i)
-                *dz += bce_row_grad(z, yc[i], wc[i], c);
+                *dz += bce_row_grad(z, y[r], w[r], c);
             }
         })?;
         // L_C = N / (|B| W) * sum_i w_i l_i, summed in row order as bce_forward sums

@@ -9,8 +9,8 @@ use rootgrad_kernels::Act;
 use rootgrad_kernels::gather::gather_rows_naive;
 
 use super::{
-    BatchInput, DropoutKey, HeadSpec, Init, Mode, Network, NetworkSpec, Upstream, Workspace,
-    CHUNK_ROWS,
+    BatchInput, DropoutKey, HeadSpec, Init, Labels, Mode, Network, NetworkSpec, Upstream,
+    Workspace, CHUNK_ROWS,
 };
 use crate::loss::{bce_backward, bce_forward, Normalisation};
 use crate::random::SplitMix64;
@@ -194,9 +194,11 @@ fn fused_bce_steps_are_identical_for_one_two_and_three_threads() {
 }
 
 /// The fused BCE step with each chunk's rows gathered inside the pass
-/// ([`BatchInput::Fill`], the trainer's shuffled batches) gives the bits of the same
-/// step on the rows gathered beforehand, with 1, 2 and 3 threads; every row is filled
-/// once, by the chunk it belongs to, and the buffer's old contents (NaN) are not read.
+/// ([`BatchInput::Fill`]) and its labels and weights looked up through the indices
+/// ([`Labels`] with `idx`), as the trainer runs its shuffled batches, gives the bits of
+/// the same step on rows, labels and weights gathered beforehand, with 1, 2 and 3
+/// threads; every row is filled once, by the chunk it belongs to, and the buffer's old
+/// contents (NaN) are not read.
 #[test]
 fn rows_filled_inside_the_pass_give_the_bits_of_rows_gathered_before() {
     let (n, batch) = (5000, 3 * CHUNK_ROWS + 45);
@@ -209,8 +211,11 @@ fn rows_filled_inside_the_pass_give_the_bits_of_rows_gathered_before() {
         .collect();
     let mut x = vec![0.0f32; batch * 7];
     gather_rows_naive(&mut x, &table, 7, &idx);
-    let y: Vec<f32> = (0..batch).map(|i| (i % 3 == 0) as u8 as f32).collect();
-    let w: Vec<f32> = (0..batch).map(|i| 1.0 - (i % 7) as f32 * 0.2).collect();
+    // the set's labels and weights; the batch's are rows idx of them
+    let ys: Vec<f32> = (0..n).map(|i| (i % 3 == 0) as u8 as f32).collect();
+    let wset: Vec<f32> = (0..n).map(|i| 1.0 - (i % 7) as f32 * 0.2).collect();
+    let y: Vec<f32> = idx.iter().map(|&i| ys[i as usize]).collect();
+    let w: Vec<f32> = idx.iter().map(|&i| wset[i as usize]).collect();
     let bn = Normalisation::of_weights("set", &w)
         .unwrap()
         .batch("set", batch)
@@ -236,9 +241,14 @@ fn rows_filled_inside_the_pass_give_the_bits_of_rows_gathered_before() {
         let mut grad = vec![0.0f32; net.num_params()];
         let mut ws = Workspace::for_fused(&net, batch);
         let input = BatchInput::Fill(&mut buf, &fill);
+        let labels = Labels {
+            y: &ys,
+            w: &wset,
+            idx: Some(&idx),
+        };
         let l = pool
             .install(|| {
-                net.train_step_bce_input(&mut grad, &mut ws, &params, input, &y, &w, &bn, mode)
+                net.train_step_bce_input(&mut grad, &mut ws, &params, input, labels, &bn, mode)
             })
             .unwrap();
         assert_eq!(bits(&grad), bits(&want), "{threads} threads");
