@@ -428,16 +428,16 @@ fn run() -> Result<(), String> {
         (k, t.elapsed().as_secs_f64())
     };
     let per = seconds / steps as f64;
+    let mode = [
+        if a.separate { "separate" } else { "fused" },
+        if hist && use_hist { "+histogram" } else { "" },
+        if hist && use_rev { "+reversal" } else { "" },
+    ]
+    .concat();
     println!(
         "{{\"batch\": {b}, \"steps\": {steps}, \"seconds_per_step\": {per:.9}, \
-         \"events_per_second\": {:.1}, \"final_loss\": {loss:.9}, \"mode\": \"{}\"}}",
+         \"events_per_second\": {:.1}, \"final_loss\": {loss:.9}, \"mode\": \"{mode}\"}}",
         b as f64 / per,
-        format!(
-            "{}{}{}",
-            if a.separate { "separate" } else { "fused" },
-            if hist && use_hist { "+histogram" } else { "" },
-            if hist && use_rev { "+reversal" } else { "" }
-        )
     );
     Ok(())
 }
