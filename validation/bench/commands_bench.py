@@ -20,8 +20,9 @@ folder's history.csv (`seconds`: the epoch's steps, its training-AUC probe and t
 its end, from the permutation to the history row); an epoch's time is the median of epochs
 2 to 1 + EXTRA (the first one also faults in the step's buffers), so reading,
 standardisation, start-up and writing the model never enter it. Its rate is the training
-events (2,000,000) over that. The process's CPU time (user + system) over its epochs'
-wall time is kept beside it. The cases:
+events (2,000,000) over that. The process's CPU time (user + system) over its wall time
+(how much of the cores it had: near the thread count on a quiet machine) is kept in the
+JSON beside it. The cases:
 
 - B = 1024 and 4096, plain BCE (on each basket layout for 4096);
 - B = 1024 and 4096 with `[adaptation] method = "histogram"` (lambda_H 10, 10 bins):
