@@ -6,7 +6,8 @@
 //! ```text
 //! RAYON_NUM_THREADS=2 cargo run --release --example train_step -- BATCH \
 //!     [--min-seconds 0.5] [--steps S] [--warmup 10] [--separate] [--epoch EVENTS]
-//!     [--hist-epoch EVENTS] [--lambda-h 10] [--bins 10] [--serial-gather]
+//!     [--hist-epoch EVENTS | --rev-epoch EVENTS | --both-epoch EVENTS] [--lambda-h 10]
+//!     [--bins 10] [--serial-gather]
 //! ```
 //!
 //! The data: a fixed synthetic standardised set of max(4 BATCH, 65536) events (rounded
@@ -22,6 +23,14 @@
 //! chunk-by-chunk pass (`Network::train_step_bce`), for before/after comparisons.
 //! `--epoch EVENTS` instead times one epoch over a set of EVENTS events in an order
 //! shuffled once (rows gathered into the batch buffer each step, as a data loader would).
+//!
+//! `--rev-epoch EVENTS` times the same epoch with gradient reversal instead (`[adaptation]
+//! method = "reversal"`): the network gets the trainer's default domain head ([32], the
+//! shared activation, on the last hidden layer), and each step's domain batch (drawn as
+//! below) goes through forward, the domain head's weighted BCE L_D (`domain_forward`,
+//! `domain_backward`) and backward, its gradient reaching the shared layers through the
+//! reversal layer with lambda_G = 1; the reported loss is L_C + L_D. `--both-epoch EVENTS`
+//! runs the histogram loss and the reversal together (`method = "both"`).
 //!
 //! `--hist-epoch EVENTS` times the same epoch with the histogram loss on, as
 //! `rootgrad train` runs it with `[adaptation] method = "histogram"` (src/train/fit.rs):
@@ -43,11 +52,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use rootgrad::loss::{
-    bce_backward, bce_forward, histogram_backward, histogram_forward, DomainNorm, HistogramConfig,
-    Histograms, Normalisation,
+    bce_backward, bce_forward, domain_backward, domain_forward, histogram_backward,
+    histogram_forward, DomainNorm, HistogramConfig, Histograms, Normalisation,
 };
 use rootgrad::nn::gather::{gather_batch, gather_into};
-use rootgrad::nn::{Act, Init, Mode, Network, NetworkSpec, Upstream, Workspace};
+use rootgrad::nn::{Act, HeadSpec, Init, Mode, Network, NetworkSpec, Upstream, Workspace};
 use rootgrad::optim::{AdamConfig, Optimizer, OptimizerConfig};
 use rootgrad::random::SplitMix64;
 
@@ -61,6 +70,8 @@ struct Args {
     separate: bool,
     epoch: Option<usize>,
     hist_epoch: Option<usize>,
+    /// The domain terms of the domain batch: (histogram loss, gradient reversal).
+    terms: (bool, bool),
     lambda_h: f64,
     bins: usize,
     serial_gather: bool,
@@ -79,6 +90,7 @@ fn parse() -> Result<Args, String> {
         separate: false,
         epoch: None,
         hist_epoch: None,
+        terms: (false, false),
         lambda_h: 10.0,
         bins: HistogramConfig::DEFAULT_BINS,
         serial_gather: false,
@@ -94,7 +106,13 @@ fn parse() -> Result<Args, String> {
             "--steps" => a.steps = Some(num(it.next(), &arg)? as usize),
             "--warmup" => a.warmup = num(it.next(), &arg)? as usize,
             "--epoch" => a.epoch = Some(num(it.next(), &arg)? as usize),
-            "--hist-epoch" => a.hist_epoch = Some(num(it.next(), &arg)? as usize),
+            "--hist-epoch" | "--rev-epoch" | "--both-epoch" => {
+                if a.hist_epoch.is_some() {
+                    return Err("give one of --hist-epoch, --rev-epoch, --both-epoch".into());
+                }
+                a.hist_epoch = Some(num(it.next(), &arg)? as usize);
+                a.terms = (arg != "--rev-epoch", arg != "--hist-epoch");
+            }
             "--lambda-h" => a.lambda_h = num(it.next(), &arg)?,
             "--bins" => a.bins = num(it.next(), &arg)? as usize,
             "--separate" => a.separate = true,
@@ -108,10 +126,17 @@ fn parse() -> Result<Args, String> {
     if a.batch == 0 {
         return Err(
             "usage: train_step BATCH [--min-seconds S] [--steps N] [--warmup N] \
-                    [--separate] [--epoch EVENTS] [--hist-epoch EVENTS] [--lambda-h L] \
+                    [--separate] [--epoch EVENTS] [--hist-epoch EVENTS | --rev-epoch EVENTS \
+                    | --both-epoch EVENTS] [--lambda-h L] \
                     [--bins K] [--serial-gather]"
                 .into(),
         );
+    }
+    if let Some(n) = a.epoch.or(a.hist_epoch).filter(|&n| n < a.batch) {
+        return Err(format!(
+            "an epoch of {n} events holds no batch of {}; give at least BATCH events",
+            a.batch
+        ));
     }
     if a.epoch.is_some() && a.hist_epoch.is_some() {
         return Err("give --epoch or --hist-epoch, not both".into());
@@ -209,7 +234,12 @@ fn run() -> Result<(), String> {
         hidden: vec![64, 64, 64],
         activation: Act::Relu,
         dropout: 0.0,
-        domain_head: None,
+        // the trainer's default domain head, with gradient reversal
+        domain_head: a.terms.1.then(|| HeadSpec {
+            from_layer: 2,
+            hidden: vec![32],
+            activation: Act::Relu,
+        }),
         mass_head: None,
     })
     .map_err(|e| e.to_string())?;
@@ -264,6 +294,8 @@ fn run() -> Result<(), String> {
     let mut dom = Rows::default();
     let mut dom_mc_rows = Rows::default();
     let mut ddz = vec![0.0f32; 2 * b];
+    let mut ddd = vec![0.0f32; 2 * b];
+    let (use_hist, use_rev) = a.terms;
     let mut dom_step = 0usize;
     // one step on the classification rows (xb, yb, wb), plus with `--hist-epoch` the
     // next domain batch; returns the loss L_C (+ lambda_H L_H)
@@ -329,20 +361,28 @@ fn run() -> Result<(), String> {
             let db = dn.batch(&dom.y).map_err(e)?;
             net.forward(&mut ws_d, &params, &dom.x, mode).map_err(e)?;
             ddz.fill(0.0);
-            let lh = histogram_forward(&mut hists, &ws_d.z, &dom.w, &dom.y, &hist_cfg, &db);
-            histogram_backward(
-                &mut ddz, &ws_d.z, &dom.w, &dom.y, &hists, &hist_cfg, &db, a.lambda_h,
-            );
+            if use_hist {
+                let lh = histogram_forward(&mut hists, &ws_d.z, &dom.w, &dom.y, &hist_cfg, &db);
+                histogram_backward(
+                    &mut ddz, &ws_d.z, &dom.w, &dom.y, &hists, &hist_cfg, &db, a.lambda_h,
+                );
+                loss += a.lambda_h * lh;
+            }
+            if use_rev {
+                // the domain head's L_D, reversed into the shared layers with lambda_G 1
+                ddd.fill(0.0);
+                loss += domain_forward(&ws_d.domain, &dom.w, &dom.y, &db);
+                domain_backward(&mut ddd, &ws_d.domain, &dom.w, &dom.y, &db, 1.0);
+            }
             let up = Upstream {
-                dz: Some(&ddz),
-                ddomain: None,
+                dz: use_hist.then_some(&ddz[..]),
+                ddomain: use_rev.then_some(&ddd[..]),
                 dmass: None,
-                lambda_domain: 0.0,
+                lambda_domain: if use_rev { 1.0 } else { 0.0 },
                 lambda_mass: 0.0,
             };
             net.backward(&mut grad, &mut ws_d, &params, &dom.x, &up)
                 .map_err(e)?;
-            loss += a.lambda_h * lh;
         }
         opt.step(&mut params, &grad, lr);
         Ok(loss)
@@ -388,16 +428,16 @@ fn run() -> Result<(), String> {
         (k, t.elapsed().as_secs_f64())
     };
     let per = seconds / steps as f64;
+    let mode = [
+        if a.separate { "separate" } else { "fused" },
+        if hist && use_hist { "+histogram" } else { "" },
+        if hist && use_rev { "+reversal" } else { "" },
+    ]
+    .concat();
     println!(
         "{{\"batch\": {b}, \"steps\": {steps}, \"seconds_per_step\": {per:.9}, \
-         \"events_per_second\": {:.1}, \"final_loss\": {loss:.9}, \"mode\": \"{}\"}}",
+         \"events_per_second\": {:.1}, \"final_loss\": {loss:.9}, \"mode\": \"{mode}\"}}",
         b as f64 / per,
-        match (a.separate, hist) {
-            (true, false) => "separate",
-            (false, false) => "fused",
-            (true, true) => "separate+histogram",
-            (false, true) => "fused+histogram",
-        }
     );
     Ok(())
 }

@@ -239,28 +239,18 @@ impl<'a> Set<'a> {
         &self.sources[k as usize][r * self.width..(r + 1) * self.width]
     }
 
-    /// Appends the standardised features of events `idx` to `x`, [`GATHER_ROWS`] rows at
-    /// a time: first the raw rows are copied (random reads from the big matrix, many in
-    /// flight at once, as a plain copy allows), then the copied block is standardised in
-    /// place while it is in cache.
-    fn standardized_into(&self, mut idx: impl Iterator<Item = usize>, x: &mut Vec<f32>) {
-        loop {
-            let start = x.len();
-            for i in idx.by_ref().take(GATHER_ROWS) {
-                x.extend_from_slice(self.raw_row(i));
-            }
-            if x.len() == start {
-                return;
-            }
-            self.st.apply_in_place(&mut x[start..]);
-        }
-    }
-
     /// The standardised features of events `range`, (len, width) row-major, into `x`
-    /// (cleared first): what evaluation passes read, a block at a time.
+    /// (cleared first): what evaluation passes read, a block at a time. Blocks of
+    /// [`GATHER_ROWS`] rows are filled in parallel ([`Set::fill_rows`]), the same values
+    /// whatever the thread count.
     pub fn rows(&self, range: std::ops::Range<usize>, x: &mut Vec<f32>) {
+        let idx: Vec<u32> = range.map(|i| i as u32).collect();
+        let width = self.width.max(1);
         x.clear();
-        self.standardized_into(range, x);
+        x.resize(idx.len() * self.width, 0.0);
+        x.par_chunks_mut(GATHER_ROWS * width)
+            .zip(idx.par_chunks(GATHER_ROWS))
+            .for_each(|(xs, ids)| self.fill_rows(ids, xs));
     }
 
     /// Copies events `idx` into the batch buffers (cleared first), standardising the
@@ -317,18 +307,36 @@ impl<'a> Set<'a> {
             .zip(w.par_chunks_mut(GATHER_ROWS))
             .zip(idx.par_chunks(GATHER_ROWS))
             .for_each(|(((xs, ys), ws), ids)| {
-                for ((row, &i), (yv, wv)) in xs
-                    .chunks_exact_mut(width)
-                    .zip(ids)
-                    .zip(ys.iter_mut().zip(ws.iter_mut()))
-                {
-                    let i = i as usize;
-                    row.copy_from_slice(self.raw_row(i));
-                    *yv = self.y[i];
-                    *wv = self.w[i];
+                for ((&i, yv), wv) in ids.iter().zip(ys).zip(ws) {
+                    *yv = self.y[i as usize];
+                    *wv = self.w[i as usize];
                 }
-                self.st.apply_in_place(xs);
+                self.fill_rows(ids, xs);
             });
+    }
+
+    /// The standardised features of events `idx` into `x` (exactly `idx.len()` rows),
+    /// on the calling thread: the raw rows copied, then standardised in place while in
+    /// cache, [`GATHER_ROWS`] rows at a time. The values of [`Set::gather`]'s rows, bit
+    /// for bit (a row's standardisation depends on that row alone).
+    ///
+    /// Panics if `x` does not hold `idx.len()` rows.
+    pub fn fill_rows(&self, idx: &[u32], x: &mut [f32]) {
+        let width = self.width.max(1);
+        assert_eq!(
+            x.len(),
+            idx.len() * self.width,
+            "Set::fill_rows: buffer length"
+        );
+        for (xs, ids) in x
+            .chunks_mut(GATHER_ROWS * width)
+            .zip(idx.chunks(GATHER_ROWS))
+        {
+            for (row, &i) in xs.chunks_exact_mut(width).zip(ids) {
+                row.copy_from_slice(self.raw_row(i as usize));
+            }
+            self.st.apply_in_place(xs);
+        }
     }
 
     /// Sum of weights in f64, in event order.
@@ -498,6 +506,31 @@ mod tests {
         st.apply(sig.row(0), &mut want[..2]);
         st.apply(bkg.row(1), &mut want[2..]);
         assert_eq!(bits(&block), bits(&want));
+    }
+
+    /// The fused step's gather ([`Set::fill_rows`], chunk by chunk) on any split of the
+    /// indices gives the features [`Set::gather`] gives, bit for bit, and reads none of
+    /// the buffer's old contents.
+    #[test]
+    fn filled_rows_equal_the_gather() {
+        let n = 3 * GATHER_ROWS + 11;
+        let x: Vec<f32> = (0..2 * n).map(|v| (v % 89) as f32 * 0.53 - 7.0).collect();
+        let s = sample("s", x, (0..n).map(|i| 0.5 - (i % 5) as f64 * 0.3).collect());
+        let (st, _) = Standardize::fit(2, (0..n).map(|i| s.row(i)));
+        let mut set = Set::new(2, &st);
+        let all: Vec<usize> = (0..n).collect();
+        set.extend(&s, &all, 1.0, 1.0);
+        let idx: Vec<u32> = (0..n as u32).map(|i| (i * 7919) % n as u32).collect();
+        let mut want = Batch::default();
+        set.gather(&idx, &mut want);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for cut in [0, 1, GATHER_ROWS, n - 5] {
+            let mut x = vec![f32::NAN; 2 * n];
+            let (x1, x2) = x.split_at_mut(2 * cut);
+            set.fill_rows(&idx[..cut], x1);
+            set.fill_rows(&idx[cut..], x2);
+            assert_eq!(bits(&x), bits(&want.x), "split at {cut}");
+        }
     }
 
     /// Gathers longer than one copy-then-standardise block give every row once, in order.

@@ -38,7 +38,7 @@ pub use mlp::{Mode, Network, Upstream, Workspace, CHUNK_ROWS};
 pub use params::{ParamTable, Tensor};
 pub use rootgrad_kernels::Act;
 pub use spec::{HeadSpec, NetworkSpec};
-pub use step::{ChunkOutputs, ChunkUpstream};
+pub use step::{BatchInput, ChunkOutputs, ChunkUpstream, FillRows, Labels};
 
 #[cfg(test)]
 mod layer_tests;

@@ -59,6 +59,65 @@ pub struct ChunkUpstream<'a, T> {
     pub loss: &'a mut [f64],
 }
 
+/// Fills one chunk's input rows: `fill(row0, rows)` writes rows `row0 ..` of the batch
+/// into `rows` (a whole number of rows, every element written), from `row0` and the
+/// slice's length alone.
+pub type FillRows<'a, T> = &'a (dyn Fn(usize, &mut [T]) + Sync);
+
+/// The input rows of a fused pass, (batch, inputs) row-major.
+pub enum BatchInput<'a, T> {
+    /// The rows, ready.
+    Rows(&'a [T]),
+    /// A buffer for the rows and the function that fills them chunk by chunk: each
+    /// chunk's rows are written by [`FillRows`] on the thread that runs the chunk, just
+    /// before its forward, so a shuffled batch's gather needs no parallel region of its
+    /// own and its rows are in that core's cache when the first layer reads them. The
+    /// values are whatever `fill` writes, so the pass's result is the same bits as with
+    /// [`BatchInput::Rows`] of the same rows.
+    Fill(&'a mut [T], FillRows<'a, T>),
+}
+
+/// The labels and signed weights of a batch's rows: row i's are `y[i]`, `w[i]`, or with
+/// `idx`, `y[idx[i]]`, `w[idx[i]]` (a shuffled batch's rows looked up in the whole set's
+/// arrays by the chunk that needs them, rather than gathered beforehand on one thread).
+#[derive(Debug, Clone, Copy)]
+pub struct Labels<'a, T> {
+    pub y: &'a [T],
+    pub w: &'a [T],
+    pub idx: Option<&'a [u32]>,
+}
+
+/// One chunk's part of a [`BatchInput`].
+enum XPart<'a, T> {
+    Ready(&'a [T]),
+    Fill(&'a mut [T]),
+}
+
+impl<'a, T> BatchInput<'a, T> {
+    fn len(&self) -> usize {
+        match self {
+            BatchInput::Rows(x) => x.len(),
+            BatchInput::Fill(x, _) => x.len(),
+        }
+    }
+
+    /// The parts of `size` elements (the last may be shorter), and the fill function.
+    #[allow(clippy::type_complexity)]
+    fn into_chunks(
+        self,
+        size: usize,
+    ) -> (
+        Box<dyn Iterator<Item = XPart<'a, T>> + 'a>,
+        Option<FillRows<'a, T>>,
+    ) {
+        let size = size.max(1);
+        match self {
+            BatchInput::Rows(x) => (Box::new(x.chunks(size).map(XPart::Ready)), None),
+            BatchInput::Fill(x, f) => (Box::new(x.chunks_mut(size).map(XPart::Fill)), Some(f)),
+        }
+    }
+}
+
 impl Network {
     /// Adds dL/dparams into `grad` for the batch `x`, running forward, `loss_grad` and
     /// backward chunk by chunk (see the module doc). Leaves the outputs of the whole
@@ -82,9 +141,34 @@ impl Network {
         T: Gemm,
         F: Fn(&ChunkOutputs<T>, &mut ChunkUpstream<T>) + Sync,
     {
+        let input = BatchInput::Rows(x);
+        self.forward_backward_input(grad, ws, params, input, mode, lambdas, loss_grad)
+    }
+
+    /// [`Network::forward_backward`] with the batch's rows given as a [`BatchInput`]:
+    /// ready, or filled chunk by chunk on the thread that runs the chunk.
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward_backward_input<T, F>(
+        &self,
+        grad: &mut [T],
+        ws: &mut Workspace<T>,
+        params: &[T],
+        input: BatchInput<'_, T>,
+        mode: Mode,
+        lambdas: (f64, f64),
+        loss_grad: F,
+    ) -> Result<()>
+    where
+        T: Gemm,
+        F: Fn(&ChunkOutputs<T>, &mut ChunkUpstream<T>) + Sync,
+    {
         self.check_len("the gradient buffer", grad.len(), self.num_params())?;
         self.check_len("the parameter buffer", params.len(), self.num_params())?;
-        self.check_len("the input batch", x.len(), ws.batch * self.spec().inputs)?;
+        self.check_len(
+            "the input batch",
+            input.len(),
+            ws.batch * self.spec().inputs,
+        )?;
         ws.check_for(self)?;
         for (name, l) in [("lambda_domain", lambdas.0), ("lambda_mass", lambdas.1)] {
             if !l.is_finite() {
@@ -114,6 +198,7 @@ impl Network {
         let mut zs = z.chunks_mut(CHUNK_ROWS);
         let mut ds = domain.chunks_mut(CHUNK_ROWS);
         let mut ms = mass.chunks_mut(CHUNK_ROWS);
+        let (mut xs, fill) = input.into_chunks(CHUNK_ROWS * inputs);
         let mut start = 0;
         while start < nc {
             let count = wave.min(nc - start);
@@ -122,13 +207,21 @@ impl Network {
                 .enumerate()
                 .map(|(k, g)| {
                     let outs = [zs.next(), ds.next(), ms.next()];
-                    (start + k, g, outs, ls.next())
+                    (start + k, g, outs, ls.next(), xs.next())
                 })
                 .collect();
-            jobs.into_par_iter().for_each(|(c, g, dst, loss)| {
+            jobs.into_par_iter().for_each(|(c, g, dst, loss, xpart)| {
                 let row0 = c * CHUNK_ROWS;
                 let rows = CHUNK_ROWS.min(batch - row0);
-                let xc = &x[row0 * inputs..(row0 + rows) * inputs];
+                // the chunk's input rows, gathered here first when the caller asks
+                let xc: &[T] = match (xpart, fill) {
+                    (Some(XPart::Fill(buf)), Some(f)) => {
+                        f(row0, &mut *buf);
+                        buf
+                    }
+                    (Some(XPart::Ready(rows)), _) => rows,
+                    _ => &[],
+                };
                 let mut s = take(pool, layers, wires, true, dropout.is_some());
                 let Some(mut cache) = s.cache.take() else {
                     return;
@@ -207,9 +300,43 @@ impl Network {
         norm: &BatchNorm,
         mode: Mode,
     ) -> Result<f64> {
+        let input = BatchInput::Rows(x);
+        let labels = Labels { y, w, idx: None };
+        self.train_step_bce_input(grad, ws, params, input, labels, norm, mode)
+    }
+
+    /// [`Network::train_step_bce`] with the batch's rows given as a [`BatchInput`] (the
+    /// trainer's shuffled batches: each chunk's rows gathered by the thread that runs
+    /// the chunk, just before its forward).
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_step_bce_input<T: Gemm>(
+        &self,
+        grad: &mut [T],
+        ws: &mut Workspace<T>,
+        params: &[T],
+        input: BatchInput<'_, T>,
+        labels: Labels<'_, T>,
+        norm: &BatchNorm,
+        mode: Mode,
+    ) -> Result<f64> {
         let batch = ws.batch;
-        self.check_len("the labels", y.len(), batch)?;
-        self.check_len("the weights", w.len(), batch)?;
+        let Labels { y, w, idx } = labels;
+        match idx {
+            None => {
+                self.check_len("the labels", y.len(), batch)?;
+                self.check_len("the weights", w.len(), batch)?;
+            }
+            Some(idx) => {
+                self.check_len("the label indices", idx.len(), batch)?;
+                self.check_len("the weights", w.len(), y.len())?;
+                if let Some(&i) = idx.iter().find(|&&i| i as usize >= y.len()) {
+                    return Err(Error::Usage(format!(
+                        "network: label index {i} is past the {} labels",
+                        y.len()
+                    )));
+                }
+            }
+        }
         if norm.batch_len() != batch {
             return Err(Error::Usage(format!(
                 "network: the loss normalisation is for batches of {} events, this batch \
@@ -219,13 +346,13 @@ impl Network {
         }
         // dL/dL_C * N / (|B| W), as bce_backward forms it (scale 1)
         let c: T = bce_grad_factor(norm, 1.0);
-        self.forward_backward(grad, ws, params, x, mode, (0.0, 0.0), |o, up| {
-            let (yc, wc) = (&y[o.row0..], &w[o.row0..]);
+        self.forward_backward_input(grad, ws, params, input, mode, (0.0, 0.0), |o, up| {
             for (i, (dz, &z)) in up.dz.iter_mut().zip(o.z).enumerate() {
+                let r = idx.map_or(o.row0 + i, |idx| idx[o.row0 + i] as usize);
                 // w_i l_i, l_i = softplus(z_i) - y_i z_i: summed in row order below
-                up.loss[i] = bce_row_loss(z, yc[i], wc[i]);
+                up.loss[i] = bce_row_loss(z, y[r], w[r]);
                 // dz_i += c w_i (sigmoid(z_i) - y_i)
-                *dz += bce_row_grad(z, yc[i], wc[i], c);
+                *dz += bce_row_grad(z, y[r], w[r], c);
             }
         })?;
         // L_C = N / (|B| W) * sum_i w_i l_i, summed in row order as bce_forward sums

@@ -6,8 +6,11 @@
 use rootgrad_kernels::gemm::Gemm;
 use rootgrad_kernels::Act;
 
+use rootgrad_kernels::gather::gather_rows_naive;
+
 use super::{
-    DropoutKey, HeadSpec, Init, Mode, Network, NetworkSpec, Upstream, Workspace, CHUNK_ROWS,
+    BatchInput, DropoutKey, HeadSpec, Init, Labels, Mode, Network, NetworkSpec, Upstream,
+    Workspace, CHUNK_ROWS,
 };
 use crate::loss::{bce_backward, bce_forward, Normalisation};
 use crate::random::SplitMix64;
@@ -188,6 +191,76 @@ fn fused_bce_steps_are_identical_for_one_two_and_three_threads() {
     assert_eq!(l1, l2);
     assert_eq!(l1, l3);
     assert!(l1[2] < l1[0], "the loss goes down: {l1:?}");
+}
+
+/// The fused BCE step with each chunk's rows gathered inside the pass
+/// ([`BatchInput::Fill`]) and its labels and weights looked up through the indices
+/// ([`Labels`] with `idx`), as the trainer runs its shuffled batches, gives the bits of
+/// the same step on rows, labels and weights gathered beforehand, with 1, 2 and 3
+/// threads; every row is filled once, by the chunk it belongs to, and the buffer's old
+/// contents (NaN) are not read.
+#[test]
+fn rows_filled_inside_the_pass_give_the_bits_of_rows_gathered_before() {
+    let (n, batch) = (5000, 3 * CHUNK_ROWS + 45);
+    let net = Network::new(spec(0.1, false)).unwrap();
+    let params = net.new_params::<f32>(Init::Torch, 1);
+    let table = randn::<f32>(8, n * 7);
+    let mut r = SplitMix64::new(&[0xF111]);
+    let idx: Vec<u32> = (0..batch)
+        .map(|_| (r.next_u64() % n as u64) as u32)
+        .collect();
+    let mut x = vec![0.0f32; batch * 7];
+    gather_rows_naive(&mut x, &table, 7, &idx);
+    // the set's labels and weights; the batch's are rows idx of them
+    let ys: Vec<f32> = (0..n).map(|i| (i % 3 == 0) as u8 as f32).collect();
+    let wset: Vec<f32> = (0..n).map(|i| 1.0 - (i % 7) as f32 * 0.2).collect();
+    let y: Vec<f32> = idx.iter().map(|&i| ys[i as usize]).collect();
+    let w: Vec<f32> = idx.iter().map(|&i| wset[i as usize]).collect();
+    let bn = Normalisation::of_weights("set", &w)
+        .unwrap()
+        .batch("set", batch)
+        .unwrap();
+    let mode = Mode::Train(DropoutKey { seed: 9, step: 1 });
+    let mut ws = Workspace::for_fused(&net, batch);
+    let mut want = vec![0.0f32; net.num_params()];
+    let lw = net
+        .train_step_bce(&mut want, &mut ws, &params, &x, &y, &w, &bn, mode)
+        .unwrap();
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let calls = std::sync::Mutex::new(Vec::new());
+        let fill = |row0: usize, rows: &mut [f32]| {
+            let k = rows.len() / 7;
+            calls.lock().unwrap().push((row0, k));
+            gather_rows_naive(rows, &table, 7, &idx[row0..row0 + k]);
+        };
+        let mut buf = vec![f32::NAN; batch * 7];
+        let mut grad = vec![0.0f32; net.num_params()];
+        let mut ws = Workspace::for_fused(&net, batch);
+        let input = BatchInput::Fill(&mut buf, &fill);
+        let labels = Labels {
+            y: &ys,
+            w: &wset,
+            idx: Some(&idx),
+        };
+        let l = pool
+            .install(|| {
+                net.train_step_bce_input(&mut grad, &mut ws, &params, input, labels, &bn, mode)
+            })
+            .unwrap();
+        assert_eq!(bits(&grad), bits(&want), "{threads} threads");
+        assert_eq!(l, lw, "{threads} threads");
+        assert_eq!(bits(&buf), bits(&x), "the filled rows, {threads} threads");
+        let mut calls = calls.into_inner().unwrap();
+        calls.sort();
+        let chunks: Vec<(usize, usize)> = (0..batch.div_ceil(CHUNK_ROWS))
+            .map(|c| (c * CHUNK_ROWS, CHUNK_ROWS.min(batch - c * CHUNK_ROWS)))
+            .collect();
+        assert_eq!(calls, chunks, "one fill per chunk, {threads} threads");
+    }
 }
 
 #[test]

@@ -21,7 +21,7 @@ use crate::loss::{
     mass_mse_forward, DomainNorm, FlatnessBatch, FlatnessConfig, FlatnessHistograms, Histograms,
     Normalisation,
 };
-use crate::nn::{DropoutKey, Mode, Network, Upstream, Workspace};
+use crate::nn::{BatchInput, DropoutKey, Labels, Mode, Network, Upstream, Workspace};
 use crate::optim::Optimizer;
 use crate::random::{SplitMix64, Stream};
 use crate::Result;
@@ -380,19 +380,34 @@ impl<'s> Steps<'s> {
         sums: &mut EpochSums,
     ) -> Result<()> {
         let (net, terms, b) = (self.net, &self.terms, &mut self.buf);
-        // the shuffled batch's rows, gathered in parallel (the same rows, any thread
-        // count)
-        self.sets.train.gather(idx, &mut b.batch);
-        let (batch, g) = (&b.batch, &mut b.up);
-        let n = batch.len();
+        let set = &self.sets.train;
+        let n = idx.len();
         let norm = terms.norm_set.batch("classification batch", n)?;
         if terms.plan.flatness.is_none() && terms.plan.adversary.is_none() {
+            // the fused pass gathers each chunk's rows on the thread that runs the
+            // chunk, just before its forward, and reads its labels and weights from the
+            // set through the indices (the same rows and values, any thread count)
             let ws = workspace(&mut b.ws_c, net, n, true);
-            let (x, y, w) = (&batch.x, &batch.y, &batch.w);
-            let lc = net.train_step_bce(&mut b.grad, ws, params, x, y, w, &norm, mode)?;
+            let width = set.width.max(1);
+            let fill = |row0: usize, rows: &mut [f32]| {
+                set.fill_rows(&idx[row0..row0 + rows.len() / width], rows)
+            };
+            b.batch.x.resize(n * set.width, 0.0);
+            let input = BatchInput::Fill(&mut b.batch.x, &fill);
+            let labels = Labels {
+                y: &set.y,
+                w: &set.w,
+                idx: Some(idx),
+            };
+            let lc =
+                net.train_step_bce_input(&mut b.grad, ws, params, input, labels, &norm, mode)?;
             sums.add(CLASSIFICATION, lc);
             return Ok(());
         }
+        // the shuffled batch's rows, gathered in parallel (the same rows, any thread
+        // count)
+        set.gather(idx, &mut b.batch);
+        let (batch, g) = (&b.batch, &mut b.up);
         let ws = workspace(&mut b.ws_c, net, n, false);
         net.forward(ws, params, &batch.x, mode)?;
         g.dz.clear();

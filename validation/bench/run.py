@@ -4,7 +4,7 @@ figure of docs/performance.md.
 
 A benchmark, not a test: `cargo test` never runs it, and nothing asserts a time.
 
-    python3 validation/bench/run.py [--python PATH] [--reps 5] [--quick] [--only PARTS]
+    python3 validation/bench/run.py [--python PATH] [--reps 3] [--quick] [--only PARTS]
                                     [--skip-big] [--workdir DIR]
 
 1. Python peers: a virtual environment (validation/bench/.venv, git-ignored) with torch
@@ -377,10 +377,13 @@ def part_commands(args, py, exes, out):
     and `rootgrad apply` against read_all, on both basket layouts: commands_bench.py."""
     j = out / "commands.json"
     log = []
-    code, _ = run_part([py, HERE / "commands_bench.py", "--workdir", args.workdir, "--reps",
-                        max(2, args.reps - 2), "--threads", args.threads, "--entries",
-                        args.entries, "--rootgrad", exes["rootgrad"], "--train-step",
-                        exes["train_step"], "--read-all", exes["read_all"], "--json", j], log)
+    cmd = [py, HERE / "commands_bench.py", "--workdir", args.workdir, "--reps",
+           max(2, args.reps - 1), "--threads", args.threads, "--entries", args.entries,
+           "--rootgrad", exes["rootgrad"], "--train-step", exes["train_step"], "--read-all",
+           exes["read_all"], "--json", j]
+    if not python_has(py, ["torch"]):
+        cmd += ["--python", py]
+    code, _ = run_part(cmd, log)
     if code != 0:
         raise PartFailed(f"commands_bench.py failed (exit {code})")
     data = json.loads(j.read_text())
@@ -391,11 +394,20 @@ def part_commands(args, py, exes, out):
             r = row(f"rootgrad train epoch, {key}", ours, c["step_rate"], "M ev/s",
                     c["ratio_epoch_over_step"], (min(c["paired"]), max(c["paired"])),
                     TARGETS["epoch / step"], "peer column: train_step at the same B"
-                    + (" with --hist-epoch" if c["label"] == "histogram" else ""))
+                    + ({"histogram": " --hist-epoch", "reversal": " --rev-epoch",
+                        "both": " --both-epoch"}.get(c["label"], "")))
         else:
             r = row(f"rootgrad train epoch, {key}", ours, None, "M ev/s", None, (None, None),
-                    note="histogram loss + gradient reversal; no step benchmark for it")
+                    note=f"{c['label']}: gradient reversal; no step benchmark for it")
         rows.append(r)
+        if c.get("torch_rate"):
+            plain = c["label"] == "plain"
+            rows.append(row(f"rootgrad train epoch vs PyTorch, {key}", ours, c["torch_rate"],
+                            "M ev/s", c["ratio_epoch_over_torch"],
+                            (min(c["paired_torch"]), max(c["paired_torch"])),
+                            TARGETS.get(f"epoch {c['batch']}") if plain else None,
+                            "peer column: PyTorch's own loop, one shuffled epoch, same B"
+                            + ("" if plain else ", histogram loss")))
     for key, a in data["apply"].items():
         rows.append(row(f"rootgrad apply, {key}", a["apply_rate"], a["read_rate"], "M ev/s",
                         a["ratio_apply_over_read"], (min(a["paired"]), max(a["paired"])),
@@ -591,7 +603,8 @@ def main():
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/rootgrad-bench"),
                     help="input files (reused), outputs and results (default: %(default)s)")
     ap.add_argument("--reps", type=int, help="alternating rounds per measurement "
-                    "(default: 5; 2 with --quick)")
+                    "(default: 3, the commands part one fewer but at least 2; 2 with "
+                    "--quick)")
     ap.add_argument("--threads", type=int, default=2,
                     help="threads of rootgrad and of the peers that have threads (default: 2)")
     ap.add_argument("--quick", action="store_true",
@@ -612,7 +625,7 @@ def main():
         fail(f"--only: unknown part(s) {', '.join(unknown) or '(none given)'}; the parts are "
              f"{', '.join(PARTS)}")
     if args.reps is None:
-        args.reps = 2 if args.quick else 5
+        args.reps = 2 if args.quick else 3
     if args.reps < 1 or args.threads < 1:
         fail("--reps and --threads must be at least 1")
     args.entries = 200_000 if args.quick else 2_000_000
@@ -623,6 +636,7 @@ def main():
     start = datetime.datetime.now(datetime.timezone.utc)
     command = shlex.join([sys.executable] + sys.argv)
     modules = ["numpy", "uproot"] + (["torch"] if "train" in parts else [])
+    # the commands part uses torch when the interpreter has it (its PyTorch rows)
     py = prepare_python(args, modules)
     exes = build(["read_all", "train_step"])
     vers = versions(py)
@@ -682,6 +696,8 @@ def main():
         f"{args.reps} alternating rounds per measurement"
         + (" (--quick: smaller sizes)" if args.quick else ""),
         f"command: {command}",
+        "duration: " + ", ".join(f"{p} {d['seconds']:.0f} s" for p, d in details.items())
+        + f"; {(end - start).total_seconds() / 60:.1f} min in all",
     ]
     loads = [x[0] for r in rows for x in r["load"] if x is not None]
     peak = max(loads) if loads else None
@@ -694,7 +710,7 @@ def main():
     for line in header + [""] + table_lines(rows, md=False):
         print(line)
     md = [f"{header[0]}.", ""] + [f"- {h}" for h in header[1:5]] + \
-        [f"- command: `{command}`", f"- {header[6]}", ""] + \
+        [f"- command: `{command}`", f"- {header[6]}", f"- {header[7]}", ""] + \
         table_lines(rows, md=True)
     (out / "table.md").write_text("\n".join(md) + "\n")
     (out / "suite.json").write_text(json.dumps({
