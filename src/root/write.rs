@@ -42,7 +42,8 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use super::provenance::{FriendSource, SOURCE_KEY};
-use super::wfile::{Compression, FileWriter};
+use super::wfile::FileWriter;
+pub use super::wfile::{compress_blocks, Compression};
 use super::wtree::TreeOut;
 
 /// Entries per basket (and per cluster): 256 KiB of floats, 512 KiB of doubles.

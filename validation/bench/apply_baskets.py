@@ -135,8 +135,10 @@ def bench_layout(a, name, data, work):
           f"{s['read_all']['max']:.3f}; process CPU {s['read_all_cpu']['median']:.3f} s); "
           f"read_all/apply {ratio:.2f} (paired {min(paired):.2f}-{max(paired):.2f}; target "
           f">= 0.7); load {load[0]} -> {load[1]}", flush=True)
+    rate = lambda key: med([ENTRIES / x for x in t[key]])
     return {"file": str(data), "runs": t, "summary": s, "ratio_read_over_apply": ratio,
-            "paired": paired, "load": load}
+            "paired": paired, "load": load, "entries": ENTRIES,
+            "apply_rate": rate("apply"), "read_rate": rate("read_all")}
 
 
 def main():
