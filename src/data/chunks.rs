@@ -29,7 +29,7 @@ pub struct ChunkSize {
 
 impl ChunkSize {
     /// Scoring (`apply`, `reweight`): with 30 float inputs a chunk's columns take 16 MB
-    /// as read (as f64) and 8 MB as features.
+    /// read as f64 (8 MB where apply reads them as f32) and 8 MB as features.
     pub const SCORE: ChunkSize = ChunkSize {
         target: 1 << 16,
         max: 1 << 18,
