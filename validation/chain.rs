@@ -462,7 +462,10 @@ fn exact_as_f32_branches_read_as_their_f64_values_rounded() {
         let scalar = wide.layout == Layout::Flat { width: 1 };
         let wide64 = name.ends_with('8') && (name.starts_with('i') || name.starts_with('u'));
         if !scalar || wide64 {
-            assert!(!chain.exact_as_f32(&name), "{name}: an array or a 64-bit integer");
+            assert!(
+                !chain.exact_as_f32(&name),
+                "{name}: an array or a 64-bit integer"
+            );
             continue;
         }
         assert!(chain.exact_as_f32(&name), "{name}");

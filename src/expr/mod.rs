@@ -129,11 +129,12 @@ pub fn read_for_f32(
     names.dedup();
     let stop = range.end.min(chain.entries());
     let start = range.start.min(stop);
-    let read = |n: &String| -> Result<(Option<Column<f64>>, Option<Column<f32>>)> {
+    // each branch as f64 (`Ok(Ok(..))`) or as f32 (`Ok(Err(..))`)
+    let read = |n: &String| -> Result<std::result::Result<Column<f64>, Column<f32>>> {
         Ok(if as_f32.contains(n) {
-            (None, Some(chain.read::<f32>(n, start..stop)?))
+            Err(chain.read::<f32>(n, start..stop)?)
         } else {
-            (Some(chain.read::<f64>(n, start..stop)?), None)
+            Ok(chain.read::<f64>(n, start..stop)?)
         })
     };
     let read: Vec<_> = names.par_iter().map(read).collect::<Result<_>>()?;
@@ -142,12 +143,14 @@ pub fn read_for_f32(
         first_entry: start,
         ..ColumnSet::default()
     };
-    for (n, (wide, narrow)) in names.into_iter().zip(read) {
-        if let Some(c) = wide {
-            set.columns.insert(n.clone(), c);
-        }
-        if let Some(c) = narrow {
-            set.floats.insert(n, c);
+    for (n, c) in names.into_iter().zip(read) {
+        match c {
+            Ok(wide) => {
+                set.columns.insert(n, wide);
+            }
+            Err(narrow) => {
+                set.floats.insert(n, narrow);
+            }
         }
     }
     Ok(set)

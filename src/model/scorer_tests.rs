@@ -168,8 +168,9 @@ fn f32_columns_and_f64_columns_give_the_logits_of_the_rows_laid_out_by_hand() {
         let mut buf = ScoreBuffers::default();
         let got = s.score_chunk(set, &chain, None, false, &mut buf).unwrap();
         assert_eq!(got.nonfinite, 3);
-        for i in 0..n {
-            assert_eq!(got.z[i].to_bits(), want[i].to_bits(), "row {i}");
+        for (i, (g, w)) in got.z.iter().zip(&want).enumerate() {
+            assert_eq!(g.to_bits(), w.to_bits(), "row {i}");
         }
+        assert_eq!(got.z.len(), n);
     }
 }
