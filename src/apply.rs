@@ -2,7 +2,8 @@
 //!
 //! A chain is scored chunk by chunk ([`stream`]): the chunks of [`crate::data::chunks`]
 //! (about [`ChunkSize::SCORE`] entries, ending at basket boundaries, read one chunk
-//! ahead on a thread of their own), each scored by the model's [`Scorer`] and turned
+//! ahead on a thread of their own; inputs that are a lone float branch read as f32,
+//! [`Scorer::f32_branches`]), each scored by the model's [`Scorer`] and turned
 //! into scores s = sigmoid(z); memory is a few chunks' buffers and the model, whatever
 //! the entry count.
 //!
@@ -21,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::channel;
 
-use crate::data::chunks::{chunk_plan_in, read_ahead, ChunkSize};
+use crate::data::chunks::{chunk_plan_in, read_ahead_f32, ChunkSize};
 use crate::model::{ChunkLogits, ScoreBuffers, Scorer};
 use crate::root::provenance::FriendSource;
 use crate::root::write::{
@@ -98,7 +99,9 @@ pub fn stream_range<R>(
 ) -> R {
     let exprs = scorer.exprs();
     let ranges = chunk_plan_in(chain, &exprs, ChunkSize::SCORE, range);
-    read_ahead(chain, &exprs, ranges, |read| {
+    // plain float inputs stay f32 from the reader to the network (the same scores)
+    let floats = scorer.f32_branches(chain);
+    read_ahead_f32(chain, &exprs, &floats, ranges, |read| {
         let mut buf = ScoreBuffers::default();
         let mut next = move || -> Result<Option<ChunkScores>> {
             match read() {

@@ -443,3 +443,41 @@ fn a_friend_three_levels_down_reads_through_the_chain() {
     assert!(chain.branch_names().iter().any(|n| n == "v3"));
     assert_eq!(read(&chain, "v3", 5, 7).values, [35.0, 36.0]);
 }
+
+/// `apply` reads plain float inputs as f32 when [`Chain::exact_as_f32`] says the values
+/// are then those read as f64 and rounded: every scalar branch of every type of
+/// uproot's sample file (ROOT 6.20), checked here against the f64 read (itself checked
+/// against uproot in conformance.rs); 64-bit integers and arrays must say no.
+#[test]
+fn exact_as_f32_branches_read_as_their_f64_values_rounded() {
+    let Some(dir) = crate::conformance::shared_manifest_dir("rootfiles") else {
+        eprintln!("skipped: no ../shared/rootfiles");
+        return;
+    };
+    let file = dir.join("uproot-sample-6.20.04-zlib.root");
+    let chain = open(&TreeSpec::parse(&format!("{}:sample", file.display())));
+    let mut exact = Vec::new();
+    for name in chain.branch_names() {
+        let wide = chain.read::<f64>(&name, 0..u64::MAX).unwrap();
+        let scalar = wide.layout == Layout::Flat { width: 1 };
+        let wide64 = name.ends_with('8') && (name.starts_with('i') || name.starts_with('u'));
+        if !scalar || wide64 {
+            assert!(
+                !chain.exact_as_f32(&name),
+                "{name}: an array or a 64-bit integer"
+            );
+            continue;
+        }
+        assert!(chain.exact_as_f32(&name), "{name}");
+        let narrow = chain.read::<f32>(&name, 0..u64::MAX).unwrap();
+        assert_eq!(narrow.values.len(), wide.values.len(), "{name}");
+        for (i, (&n, &w)) in narrow.values.iter().zip(&wide.values).enumerate() {
+            assert_eq!(n.to_bits(), (w as f32).to_bits(), "{name} entry {i}");
+        }
+        exact.push(name);
+    }
+    // the file's scalars: bool, 8- to 32-bit integers, float and double
+    for want in ["b", "i1", "u1", "i2", "u2", "i4", "u4", "f4", "f8"] {
+        assert!(exact.iter().any(|n| n == want), "{want} in {exact:?}");
+    }
+}

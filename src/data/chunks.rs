@@ -13,7 +13,7 @@
 use std::ops::Range;
 use std::sync::mpsc::sync_channel;
 
-use crate::expr::{read_for, ColumnSet, Expr};
+use crate::expr::{read_for_f32, ColumnSet, Expr};
 use crate::root::Chain;
 use crate::Result;
 
@@ -29,7 +29,7 @@ pub struct ChunkSize {
 
 impl ChunkSize {
     /// Scoring (`apply`, `reweight`): with 30 float inputs a chunk's columns take 16 MB
-    /// as read (as f64) and 8 MB as features.
+    /// read as f64 (8 MB where apply reads them as f32) and 8 MB as features.
     pub const SCORE: ChunkSize = ChunkSize {
         target: 1 << 16,
         max: 1 << 18,
@@ -101,11 +101,23 @@ pub fn read_ahead<R>(
     ranges: Vec<Range<u64>>,
     body: impl FnOnce(&mut (dyn FnMut() -> Option<Result<ColumnSet>> + Send)) -> R,
 ) -> R {
+    read_ahead_f32(chain, exprs, &[], ranges, body)
+}
+
+/// [`read_ahead`] with the branches `as_f32` read as f32 into [`ColumnSet::floats`]
+/// ([`read_for_f32`]).
+pub fn read_ahead_f32<R>(
+    chain: &Chain,
+    exprs: &[&Expr],
+    as_f32: &[String],
+    ranges: Vec<Range<u64>>,
+    body: impl FnOnce(&mut (dyn FnMut() -> Option<Result<ColumnSet>> + Send)) -> R,
+) -> R {
     std::thread::scope(|s| {
         let (tx, rx) = sync_channel::<Result<ColumnSet>>(1);
         s.spawn(move || {
             for r in ranges {
-                let cols = read_for(exprs, chain, r);
+                let cols = read_for_f32(exprs, as_f32, chain, r);
                 let failed = cols.is_err();
                 if tx.send(cols).is_err() || failed {
                     break;

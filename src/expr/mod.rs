@@ -82,6 +82,10 @@ impl Columns for HashMap<String, Column<f64>> {
 #[derive(Debug, Clone, Default)]
 pub struct ColumnSet {
     pub columns: HashMap<String, Column<f64>>,
+    /// Branches read as f32 instead ([`read_for_f32`]: scalar branches whose values
+    /// read as f32 are those read as f64 and rounded to f32), for a caller that uses
+    /// them as they are; expressions never see them.
+    pub floats: HashMap<String, Column<f32>>,
     /// Number of entries each column holds.
     pub entries: usize,
     /// Global (chain) entry number of the first entry, for messages.
@@ -105,6 +109,19 @@ impl ColumnSet {
 /// entries (clamped to the entries it has). Each expression is first checked against
 /// [`Chain::branch_names`], so a misspelt branch fails before anything is read.
 pub fn read_for(exprs: &[&Expr], chain: &Chain, range: Range<u64>) -> Result<ColumnSet> {
+    read_for_f32(exprs, &[], chain, range)
+}
+
+/// [`read_for`], except that the branches in `as_f32` go to [`ColumnSet::floats`], read
+/// as f32, and not to [`ColumnSet::columns`]: for branches no expression of `exprs`
+/// evaluates (a scorer's plain-branch inputs), whose f32 values the caller has checked
+/// are the f64 values rounded ([`Chain::exact_as_f32`]).
+pub fn read_for_f32(
+    exprs: &[&Expr],
+    as_f32: &[String],
+    chain: &Chain,
+    range: Range<u64>,
+) -> Result<ColumnSet> {
     let available = chain.branch_names();
     for e in exprs {
         e.check(&available)?;
@@ -114,15 +131,31 @@ pub fn read_for(exprs: &[&Expr], chain: &Chain, range: Range<u64>) -> Result<Col
     names.dedup();
     let stop = range.end.min(chain.entries());
     let start = range.start.min(stop);
-    let columns: Vec<Column<f64>> = names
-        .par_iter()
-        .map(|n| chain.read::<f64>(n, start..stop))
-        .collect::<Result<_>>()?;
-    Ok(ColumnSet {
-        columns: names.into_iter().zip(columns).collect(),
+    // each branch as f64 (`Ok(Ok(..))`) or as f32 (`Ok(Err(..))`)
+    let read = |n: &String| -> Result<std::result::Result<Column<f64>, Column<f32>>> {
+        Ok(if as_f32.contains(n) {
+            Err(chain.read::<f32>(n, start..stop)?)
+        } else {
+            Ok(chain.read::<f64>(n, start..stop)?)
+        })
+    };
+    let read: Vec<_> = names.par_iter().map(read).collect::<Result<_>>()?;
+    let mut set = ColumnSet {
         entries: (stop - start) as usize,
         first_entry: start,
-    })
+        ..ColumnSet::default()
+    };
+    for (n, c) in names.into_iter().zip(read) {
+        match c {
+            Ok(wide) => {
+                set.columns.insert(n, wide);
+            }
+            Err(narrow) => {
+                set.floats.insert(n, narrow);
+            }
+        }
+    }
+    Ok(set)
 }
 
 /// Parses each of `src`, naming `flag` (a flag or a dotted key) and the expression in

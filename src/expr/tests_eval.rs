@@ -228,6 +228,7 @@ fn constants_fill_the_chunk_and_column_sets_evaluate() {
         columns: cols(),
         entries: 5,
         first_entry: 100,
+        ..ColumnSet::default()
     };
     assert_eq!(
         cs.eval(&Expr::parse("x % 3").unwrap()).unwrap(),

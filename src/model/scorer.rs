@@ -329,22 +329,52 @@ impl Scorer {
         Ok(out)
     }
 
-    /// The features of a chunk as f64 columns: a lone scalar branch as read, anything
-    /// else evaluated (which also checks its shape).
-    fn features<'c>(&self, cols: &'c ColumnSet) -> Result<Vec<Cow<'c, [f64]>>> {
+    /// The features of a chunk: a lone scalar branch as read (as f32 when the chunk
+    /// holds it so, see [`Scorer::f32_branches`]), anything else evaluated (which also
+    /// checks its shape).
+    fn features<'c>(&self, cols: &'c ColumnSet) -> Result<Vec<Feature<'c>>> {
         let n = cols.entries;
+        let flat = Layout::Flat { width: 1 };
         self.inputs
             .iter()
             .map(|e| {
-                let plain = e.plain_branch().and_then(|b| cols.columns.get(b));
-                match plain {
-                    Some(c) if c.layout == (Layout::Flat { width: 1 }) && c.values.len() == n => {
-                        Ok(Cow::Borrowed(&c.values[..]))
+                let b = e.plain_branch();
+                if let Some(c) = b.and_then(|b| cols.floats.get(b)) {
+                    if c.layout == flat && c.values.len() == n {
+                        return Ok(Feature::F32(&c.values));
                     }
-                    _ => cols.eval(e).map(Cow::Owned),
+                }
+                match b.and_then(|b| cols.columns.get(b)) {
+                    Some(c) if c.layout == flat && c.values.len() == n => {
+                        Ok(Feature::F64(Cow::Borrowed(&c.values[..])))
+                    }
+                    _ => cols.eval(e).map(|v| Feature::F64(Cow::Owned(v))),
                 }
             })
             .collect()
+    }
+
+    /// The branches a chunk may hold as f32 ([`crate::expr::read_for_f32`]): inputs that
+    /// are a lone branch read exactly as f32 ([`Chain::exact_as_f32`]) and that no other
+    /// expression of the scorer evaluates. A row's features are rounded to f32 anyway,
+    /// so the scores are the same bits as with f64 columns.
+    pub fn f32_branches(&self, chain: &Chain) -> Vec<String> {
+        let evaluated: Vec<String> = self
+            .exprs()
+            .iter()
+            .filter(|e| e.plain_branch().is_none())
+            .flat_map(|e| e.branches())
+            .collect();
+        let mut out: Vec<String> = self
+            .inputs
+            .iter()
+            .filter_map(|e| e.plain_branch())
+            .filter(|b| !evaluated.iter().any(|e| e == b) && chain.exact_as_f32(b))
+            .map(str::to_string)
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// The model that owns each entry of a chunk (0 without folds); entries not picked
@@ -381,12 +411,23 @@ impl Scorer {
     }
 }
 
+/// One input's values over a chunk: a branch read as f32, or f64 (read or evaluated).
+enum Feature<'c> {
+    F32(&'c [f32]),
+    F64(Cow<'c, [f64]>),
+}
+
+/// Rows of a block that [`layout_rows`] converts one column at a time before placing
+/// the values in the rows (a column's part, 1 KiB as f32, stays in L1).
+const TILE: usize = 256;
+
 /// Lays the feature columns out row by row as f32 (`raw[i][j] = feats[j][i] as f32`)
-/// and marks the entries with a value that is not finite as f32, a block of rows at a
-/// time so each column's part stays in cache. With `st`, each value is standardised as
-/// it is placed, with [`Standardize::apply`]'s arithmetic (so the same bits as laying
-/// out and then standardising).
-fn layout_rows(feats: &[Cow<[f64]>], st: Option<&Standardize>, raw: &mut [f32], bad: &mut [bool]) {
+/// and marks the entries with a value that is not finite as f32. With `st`, each value
+/// is standardised on the way, with [`Standardize::apply`]'s arithmetic (so the same bits
+/// as laying out and then standardising). Blocks of [`GATHER_ROWS`] rows in parallel;
+/// within one, [`TILE`] rows of one column are converted (and standardised) in a
+/// contiguous pass the compiler vectorises, then stored into their rows.
+fn layout_rows(feats: &[Feature], st: Option<&Standardize>, raw: &mut [f32], bad: &mut [bool]) {
     let width = feats.len();
     if width == 0 {
         return;
@@ -395,25 +436,31 @@ fn layout_rows(feats: &[Cow<[f64]>], st: Option<&Standardize>, raw: &mut [f32], 
         .zip(bad.par_chunks_mut(GATHER_ROWS))
         .enumerate()
         .for_each(|(b, (xs, bs))| {
-            let first = b * GATHER_ROWS;
-            for (j, f) in feats.iter().enumerate() {
-                let f = &f[first..first + bs.len()];
-                let rows = xs.chunks_exact_mut(width).zip(f).zip(bs.iter_mut());
-                match st {
-                    None => {
-                        for ((row, v), bad) in rows {
-                            let v = *v as f32;
-                            row[j] = v;
-                            *bad |= !v.is_finite();
+            let mut col = [0f32; TILE];
+            let tiles = xs.chunks_mut(TILE * width).zip(bs.chunks_mut(TILE));
+            for (t, (xs, bs)) in tiles.enumerate() {
+                let at = b * GATHER_ROWS + t * TILE;
+                let col = &mut col[..bs.len()];
+                for (j, f) in feats.iter().enumerate() {
+                    match f {
+                        Feature::F32(v) => col.copy_from_slice(&v[at..at + bs.len()]),
+                        Feature::F64(v) => {
+                            for (o, &v) in col.iter_mut().zip(&v[at..at + bs.len()]) {
+                                *o = v as f32;
+                            }
                         }
                     }
-                    Some(st) => {
+                    for (bad, v) in bs.iter_mut().zip(col.iter()) {
+                        *bad |= !v.is_finite();
+                    }
+                    if let Some(st) = st {
                         let (m, s) = (st.mean[j], st.std[j]);
-                        for ((row, v), bad) in rows {
-                            let v = *v as f32;
-                            row[j] = ((v as f64 - m) / s) as f32;
-                            *bad |= !v.is_finite();
+                        for v in col.iter_mut() {
+                            *v = ((*v as f64 - m) / s) as f32;
                         }
+                    }
+                    for (row, &v) in xs.chunks_exact_mut(width).zip(col.iter()) {
+                        row[j] = v;
                     }
                 }
             }

@@ -113,3 +113,64 @@ fn a_logit_is_the_forward_pass_of_the_standardised_row() {
     let z = s.model_logits(0, &[2.5, -0.5], &[0], &mut buf).unwrap()[0];
     assert!((z as f64 - 2.45).abs() < 1e-6, "z = {z}");
 }
+
+#[test]
+fn f32_columns_and_f64_columns_give_the_logits_of_the_rows_laid_out_by_hand() {
+    use crate::expr::ColumnSet;
+    use crate::root::{Chain, Column, Layout};
+    let s = Scorer::new(inputs(), vec![fold_net(0)], None).unwrap();
+    // more rows than one tile and one parallel block of the layout, not a multiple of
+    // either; values that round to f32, and a NaN, an infinity and an f32 overflow
+    let n = 4096 + 300;
+    let x: Vec<f64> = (0..n)
+        .map(|i| ((i * 7919) % 1013) as f64 / 97.3 - 4.1)
+        .collect();
+    let mut y: Vec<f64> = (0..n)
+        .map(|i| ((i * 104_729) % 997) as f64 * 1e-3 + 0.1)
+        .collect();
+    y[5] = f64::NAN;
+    y[300] = f64::INFINITY;
+    y[4100] = 1e300;
+    let col = |name: &str, v: Vec<f64>| Column {
+        name: name.into(),
+        values: v,
+        layout: Layout::Flat { width: 1 },
+    };
+    let mut wide = ColumnSet {
+        entries: n,
+        first_entry: 0,
+        ..ColumnSet::default()
+    };
+    wide.columns.insert("x".into(), col("x", x.clone()));
+    wide.columns.insert("y".into(), col("y", y.clone()));
+    // the same entries with x read as f32
+    let mut narrow = wide.clone();
+    let xs = narrow.columns.remove("x").unwrap();
+    narrow.floats.insert(
+        "x".into(),
+        Column {
+            name: "x".into(),
+            values: xs.values.iter().map(|&v| v as f32).collect(),
+            layout: xs.layout,
+        },
+    );
+    let chain = Chain {
+        trees: vec![],
+        ntuples: vec![],
+        starts: vec![0],
+        friends: vec![],
+    };
+    // by hand: rows (x as f32, y as f32), a row with a non-finite value skipped
+    let raw: Vec<f32> = (0..n).flat_map(|i| [x[i] as f32, y[i] as f32]).collect();
+    let skip: Vec<bool> = (0..n).map(|i| !(y[i] as f32).is_finite()).collect();
+    let want = s.logits_by_owner(&raw, &vec![0; n], &skip).unwrap();
+    for set in [&wide, &narrow] {
+        let mut buf = ScoreBuffers::default();
+        let got = s.score_chunk(set, &chain, None, false, &mut buf).unwrap();
+        assert_eq!(got.nonfinite, 3);
+        for (i, (g, w)) in got.z.iter().zip(&want).enumerate() {
+            assert_eq!(g.to_bits(), w.to_bits(), "row {i}");
+        }
+        assert_eq!(got.z.len(), n);
+    }
+}

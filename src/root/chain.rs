@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::file::RootFile;
-use super::interp::Value;
+use super::interp::{Element, Shape, Value};
 use super::provenance::{check_friend, FriendSource};
 use super::read::{read_column, Column, Layout};
 use super::rntuple::{self, list_ntuples, Ntuple};
@@ -347,6 +347,29 @@ impl Chain {
         }
         out.dedup();
         out
+    }
+
+    /// Whether branch `name` read as f32 gives, bit for bit, its values read as f64 and
+    /// rounded to f32: a scalar branch, in every tree of the chain (or of the first friend
+    /// that has it, as [`Chain::read`] picks), of any type but a 64-bit integer (which
+    /// `as f32` rounds once and `as f64 as f32` twice). RNTuple fields say no.
+    pub fn exact_as_f32(&self, name: &str) -> bool {
+        if !self.has(name) {
+            return self
+                .friends
+                .iter()
+                .find(|f| f.has_anywhere(name))
+                .is_some_and(|f| f.exact_as_f32(name));
+        }
+        self.ntuples.is_empty()
+            && self.trees.iter().all(|t| {
+                t.branch(name).is_ok_and(|b| {
+                    b.interpretation.as_ref().is_ok_and(|i| {
+                        i.shape == Shape::Scalar
+                            && !matches!(i.element, Element::I64 | Element::U64)
+                    })
+                })
+            })
     }
 
     /// Every readable branch name, the chain's first, then the friends'.

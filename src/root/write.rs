@@ -49,7 +49,8 @@ use std::path::{Path, PathBuf};
 use super::chain::Chain;
 use super::provenance::{FriendSource, SOURCE_KEY};
 use super::rntuple::write::NtupleOut;
-use super::wfile::{Compression, FileWriter};
+use super::wfile::FileWriter;
+pub use super::wfile::{compress_blocks, Compression};
 use super::wtree::TreeOut;
 
 /// What a friend file holds: a TTree or an RNTuple of the same columns.

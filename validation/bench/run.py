@@ -24,7 +24,9 @@ A benchmark, not a test: `cargo test` never runs it, and nothing asserts a time.
              uproot) against uproot, ROOT's RNTupleReader loop and RDataFrame (1 and 2
              threads; the ROOT sides need --root-python);
    - apply:  apply_bench.py: `rootgrad apply` end to end against uproot + numpy + uproot
-             write, and against rootgrad's own read;
+             write, and against rootgrad's own read; apply_baskets.py: apply against
+             read_all on 500,000- and 50,000-entry baskets and on a file ROOT 6.40 wrote
+             with its default AutoFlush (needs --root-python or ROOT in the venv);
    - memory: memory_bench.py: max RSS of `rootgrad train` (2M) and `rootgrad apply` (2M
              and 20M);
    - commands: commands_bench.py: `rootgrad train` epochs (by difference of epoch counts)
@@ -332,14 +334,37 @@ def part_apply(args, py, exes, out):
     peer_rate = [ev / r["peer"]["seconds"] for r in runs]
     read_rate = [ev / r["read_all"]["seconds"] for r in runs]
     e = data["events_per_second"]
-    return [
+    rows = [
         row("apply end to end", e["rootgrad_apply"], e["peer"], "M ev/s",
             data["ratio_apply_vs_peer"], paired(apply_rate, peer_rate), None,
             "vs uproot read + numpy forward + uproot write"),
         row("apply / read_all", e["rootgrad_apply"], e["rootgrad_read_all"], "M ev/s",
             data["ratio_apply_vs_read"], paired(apply_rate, read_rate),
             TARGETS["apply / read_all"], "peer column: rootgrad's own read"),
-    ], data, log
+    ]
+    # apply against read_all on the basket layouts of issue 18.3: uproot's 500,000- and
+    # 50,000-entry baskets, and ROOT's own TTree::Fill with the default AutoFlush (when an
+    # interpreter with ROOT is there)
+    rpy = root_python(args)
+    jb = out / "apply_baskets.json"
+    code, _ = run_part([rpy or py, HERE / "apply_baskets.py", "--workdir", args.workdir,
+                        "--reps", args.reps, "--rootgrad", exes["rootgrad"], "--read-all",
+                        exes["read_all"], "--layouts",
+                        "500000,50000" + (",root" if rpy else ""), "--json", jb], log)
+    if code != 0:
+        raise PartFailed(f"apply_baskets.py failed (exit {code})")
+    layouts = json.loads(jb.read_text())
+    for name, a in layouts.items():
+        rows.append(row(f"apply / read_all, {name}", a["apply_rate"], a["read_rate"],
+                        "M ev/s", a["apply_rate"]["median"] / a["read_rate"]["median"],
+                        (min(a["paired"]), max(a["paired"])), TARGETS["apply / read_all"],
+                        "peer column: read_all, same file; apply_baskets.py"))
+    if not rpy:
+        rows.append(row("apply / read_all, ROOT default AutoFlush", None, None, "M ev/s",
+                        None, (None, None), note="skipped: no interpreter with ROOT "
+                        "(pip install root; --root-python)"))
+    data["layouts"] = layouts
+    return rows, data, log
 
 
 def part_memory(args, py, exes, out):
