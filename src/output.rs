@@ -297,10 +297,17 @@ mod tests {
         let d = folder("force");
         let p = d.join("out.txt");
         fs::write(&p, b"old").unwrap();
-        let r = write_atomically(&p, false, |w| Ok(w.write_all(b"new").unwrap()));
+        let r = write_atomically(&p, false, |w| {
+            w.write_all(b"new").unwrap();
+            Ok(())
+        });
         assert!(matches!(r, Err(Error::OutputExists { .. })));
         assert_eq!(fs::read(&p).unwrap(), b"old");
-        write_atomically(&p, true, |w| Ok(w.write_all(b"new").unwrap())).unwrap();
+        write_atomically(&p, true, |w| {
+            w.write_all(b"new").unwrap();
+            Ok(())
+        })
+        .unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"new");
         assert_eq!(leftovers(&d), Vec::<String>::new());
     }

@@ -80,7 +80,7 @@ fn prefetch_row<T>(src: &[T], start: usize, bytes: usize) {
         return;
     };
     let p = first as *const T as *const u8;
-    let end = src.len() * std::mem::size_of::<T>() - start * std::mem::size_of::<T>();
+    let end = std::mem::size_of_val(src) - start * std::mem::size_of::<T>();
     let bytes = bytes.min(end);
     if bytes == 0 {
         return;

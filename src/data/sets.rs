@@ -95,7 +95,7 @@ impl Standardize {
             )));
         }
         if let Some(j) = (0..width)
-            .find(|&j| !self.mean[j].is_finite() || !(self.std[j].is_finite() && self.std[j] > 0.0))
+            .find(|&j| !(self.mean[j].is_finite() && self.std[j].is_finite() && self.std[j] > 0.0))
         {
             return Err(Error::Usage(format!(
                 "{what}: input {j} has mean {} and std {}; both must be finite and std > 0",

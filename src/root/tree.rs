@@ -217,7 +217,7 @@ fn parse_ttree(r: &mut ObjReader, h: Header, file: Arc<RootFile>, path: &str) ->
             flatten(*b, None, &mut branches);
         }
     }
-    let streamers = if branches.iter().any(|b| needs_streamers(b)) {
+    let streamers = if branches.iter().any(needs_streamers) {
         Some(file.streamers())
     } else {
         None
