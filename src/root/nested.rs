@@ -111,30 +111,34 @@ pub(super) fn read_baskets<T: Value>(
                 .map_err(|e| e.context(format!("basket at entry {a}")))
         })
         .collect::<Res<_>>()?;
-    let entries: usize = parts.iter().map(|p| p.lists.len()).sum();
-    let inner: usize = parts.iter().map(|p| p.lens.len()).sum();
-    let total: usize = parts.iter().map(|p| p.values.len()).sum();
-    let (mut lists, mut offsets) = (
-        Vec::with_capacity(entries + 1),
-        Vec::with_capacity(inner + 1),
-    );
-    let mut values = Vec::with_capacity(total);
-    lists.push(0);
-    offsets.push(0);
-    for p in parts {
-        for n in p.lists {
+    Ok(join_parts(
+        &b.name,
+        parts.into_iter().map(|p| (p.lists, p.lens, p.values)),
+    ))
+}
+
+/// One nested column from consecutive parts (basket or cluster pieces), each given as
+/// (inner lists per entry, values per inner list, values): the counts become the
+/// column's cumulative `lists` and `offsets`. Shared by the TTree and RNTuple readers.
+pub(crate) fn join_parts<T: Copy>(
+    name: &str,
+    parts: impl ExactSizeIterator<Item = (Vec<usize>, Vec<usize>, Vec<T>)>,
+) -> Column<T> {
+    let (mut lists, mut offsets, mut values) = (vec![0usize], vec![0usize], Vec::new());
+    for (entry_lists, lens, part_values) in parts {
+        for n in entry_lists {
             lists.push(lists[lists.len() - 1] + n);
         }
-        for n in p.lens {
+        for n in lens {
             offsets.push(offsets[offsets.len() - 1] + n);
         }
-        values.extend_from_slice(&p.values);
+        values.extend_from_slice(&part_values);
     }
-    Ok(Column {
-        name: b.name.clone(),
+    Column {
+        name: name.to_string(),
         values,
         layout: Layout::Nested { lists, offsets },
-    })
+    }
 }
 
 /// Decodes entries `r` of one basket.

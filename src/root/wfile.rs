@@ -272,12 +272,7 @@ impl FileWriter {
         title: &str,
         body: impl FnOnce(usize) -> Vec<u8>,
     ) -> std::io::Result<()> {
-        let keylen = self.next_keylen(class, name, title);
-        let data = body(keylen);
-        let packed = compress_blocks(&data, self.compression);
-        let head = self.put(class, name, title, &[], &data, packed)?;
-        self.keys.push(head);
-        Ok(())
+        self.put_listed(class, name, title, body, true)
     }
 
     /// Appends an object listed in the top directory, stored uncompressed whatever the
@@ -289,9 +284,27 @@ impl FileWriter {
         title: &str,
         body: impl FnOnce(usize) -> Vec<u8>,
     ) -> std::io::Result<()> {
+        self.put_listed(class, name, title, body, false)
+    }
+
+    /// Appends an object listed in the top directory, compressed with the file's
+    /// setting or stored as it is.
+    fn put_listed(
+        &mut self,
+        class: &'static str,
+        name: &str,
+        title: &str,
+        body: impl FnOnce(usize) -> Vec<u8>,
+        compress: bool,
+    ) -> std::io::Result<()> {
         let keylen = self.next_keylen(class, name, title);
         let data = body(keylen);
-        let head = self.put(class, name, title, &[], &data, None)?;
+        let packed = if compress {
+            compress_blocks(&data, self.compression)
+        } else {
+            None
+        };
+        let head = self.put(class, name, title, &[], &data, packed)?;
         self.keys.push(head);
         Ok(())
     }

@@ -16,7 +16,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::super::interp::Value;
-use super::super::read::{Column, Layout};
+use super::super::read::Column;
 use super::super::{Fault, Res};
 use super::meta::Cluster;
 use super::read::{primary, read_elements, read_offsets};
@@ -50,25 +50,10 @@ pub(super) fn read_leaf<T: Value>(nt: &Ntuple, leaf: &Leaf, range: Range<u64>) -
                 .map_err(|e| e.context(format!("field `{}`, cluster {i}", leaf.name)))
         })
         .collect::<Res<_>>()?;
-    let mut lists = Vec::with_capacity((stop - start) as usize + 1);
-    let mut offsets = Vec::with_capacity(parts.iter().map(|p| p.lens.len()).sum::<usize>() + 1);
-    let mut values = Vec::with_capacity(parts.iter().map(|p| p.values.len()).sum());
-    lists.push(0usize);
-    offsets.push(0usize);
-    for p in parts {
-        for n in p.lists {
-            lists.push(lists[lists.len() - 1] + n);
-        }
-        for n in p.lens {
-            offsets.push(offsets[offsets.len() - 1] + n);
-        }
-        values.extend_from_slice(&p.values);
-    }
-    Ok(Column {
-        name: leaf.name.clone(),
-        values,
-        layout: Layout::Nested { lists, offsets },
-    })
+    Ok(super::super::nested::join_parts(
+        &leaf.name,
+        parts.into_iter().map(|p| (p.lists, p.lens, p.values)),
+    ))
 }
 
 /// The elements the primary column of `cols` stores in cluster `c` (0 if none).
