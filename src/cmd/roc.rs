@@ -10,9 +10,9 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::samples::{and_cut, friends_for, parse, spec};
+use super::samples::{parse, read_two, Named};
 use crate::cli::RocArgs;
-use crate::data::columns::{column, read};
+use crate::data::columns::column;
 use crate::metrics::{roc_auc, roc_curve, signed_working_points, truncated_auc};
 use crate::progress::Progress;
 use crate::report::{roc, RocCurve, RocPlot, RocY};
@@ -47,24 +47,26 @@ pub fn run(o: &RocArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     let var = parse("--var", &o.var)?;
-    let names = ["signal", "background"];
     let progress = Progress::new(o.quiet || o.json);
-    let load = |name: &str, tree: &str, weight: &Option<String>, own: &Option<String>| {
-        let s = spec(
-            name,
-            tree,
-            friends_for(name, &names, &o.friends)?,
-            and_cut(o.cut.as_deref(), own.as_deref()).as_deref(),
-            weight.as_deref(),
-        );
-        read(&s, std::slice::from_ref(&var), &progress)
-    };
-    let sig = load("signal", &o.signal, &o.signal_weight, &o.signal_cut)?;
-    let bkg = load(
-        "background",
-        &o.background,
-        &o.background_weight,
-        &o.background_cut,
+    let (sig, bkg) = read_two(
+        [
+            Named {
+                name: "signal",
+                tree: &o.signal,
+                weight: o.signal_weight.as_deref(),
+                cut: o.signal_cut.as_deref(),
+            },
+            Named {
+                name: "background",
+                tree: &o.background,
+                weight: o.background_weight.as_deref(),
+                cut: o.background_cut.as_deref(),
+            },
+        ],
+        o.cut.as_deref(),
+        &o.friends,
+        std::slice::from_ref(&var),
+        &progress,
     )?;
     let mut s = column(&sig, 0);
     s.extend(column(&bkg, 0));

@@ -111,26 +111,63 @@ pub fn parse_range(s: &str) -> Result<(f64, f64)> {
     Ok((lo, hi))
 }
 
-/// Reads `vars` (and the weights) from the data and the simulation samples of `a`, each
-/// with its friends and its cut and-ed with the common `--cut`.
+/// One sample of a two-sample command as its flags give it: name (the `--friend`
+/// prefix), tree, weight expression and own cut.
+pub struct Named<'a> {
+    pub name: &'a str,
+    pub tree: &'a str,
+    pub weight: Option<&'a str>,
+    pub cut: Option<&'a str>,
+}
+
+/// Reads `vars` (and the weights) from two samples, each with its friends (split by
+/// [`friends_for`] between the two names) and its own cut and-ed with the common `cut`.
+pub fn read_two(
+    samples: [Named; 2],
+    cut: Option<&str>,
+    friends: &[String],
+    vars: &[Expr],
+    progress: &Progress,
+) -> Result<(Sample, Sample)> {
+    let names = [samples[0].name, samples[1].name];
+    let load = |n: &Named| {
+        let s = spec(
+            n.name,
+            n.tree,
+            friends_for(n.name, &names, friends)?,
+            and_cut(cut, n.cut).as_deref(),
+            n.weight,
+        );
+        read(&s, vars, progress)
+    };
+    Ok((load(&samples[0])?, load(&samples[1])?))
+}
+
+/// Reads `vars` (and the weights) from the data and the simulation samples of `a`
+/// ([`read_two`]).
 pub fn read_data_mc(
     a: &DataMcArgs,
     vars: &[Expr],
     progress: &Progress,
 ) -> Result<(Sample, Sample)> {
-    let names = ["data", "mc"];
-    let load = |name: &str, tree: &str, weight: &Option<String>, own_cut: &Option<String>| {
-        let s = spec(
-            name,
-            tree,
-            friends_for(name, &names, &a.friends)?,
-            and_cut(a.cut.as_deref(), own_cut.as_deref()).as_deref(),
-            weight.as_deref(),
-        );
-        read(&s, vars, progress)
-    };
-    Ok((
-        load("data", &a.data, &a.data_weight, &a.data_cut)?,
-        load("mc", &a.mc, &a.mc_weight, &a.mc_cut)?,
-    ))
+    read_two(
+        [
+            Named {
+                name: "data",
+                tree: &a.data,
+                weight: a.data_weight.as_deref(),
+                cut: a.data_cut.as_deref(),
+            },
+            Named {
+                name: "mc",
+                tree: &a.mc,
+                weight: a.mc_weight.as_deref(),
+                cut: a.mc_cut.as_deref(),
+            },
+        ],
+        a.cut.as_deref(),
+        &a.friends,
+        vars,
+        progress,
+    )
 }
