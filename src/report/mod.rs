@@ -13,17 +13,17 @@ mod hist;
 mod overlay;
 pub mod page;
 mod plot;
+mod ratio;
 mod roc;
 mod scatter;
 mod training;
 
-pub use data_mc::{
-    auto_ratio_range, data_mc, ratio_axis, tails_matter, DataMcPlot, Normalisation, RatioAxis,
-};
+pub use data_mc::{data_mc, tails_matter, DataMcPlot, Normalisation};
 pub use hist::{Hist1D, OutOfRange};
 pub use overlay::{histograms, HistOverlay, LabelledHist};
 pub use page::{escape, write_before_after, Page};
 pub use plot::{Format, PALETTE};
+pub use ratio::{auto_ratio_range, ratio_axis, RatioAxis, RATIO_LOG_SPAN};
 pub use roc::{roc, roc_y_title, RocCurve, RocPlot, RocY};
 pub use scatter::{scatter, ScatterPlot, ScatterPoint, ScatterSeries};
 pub use training::{training, training_curves, Panel, Series, TrainingPlot};
