@@ -27,6 +27,7 @@ pub mod cdf;
 pub mod classifier;
 pub mod morph;
 pub mod outputs;
+pub mod quantile_map;
 pub mod weigh;
 
 use crate::{Error, Result};
