@@ -13,6 +13,10 @@
 //! are compared too (edges to 1e-15, from the same algorithm in numpy). Our f32 path,
 //! which training runs, is compared with the same goldens at a relative 1e-5 of each
 //! tensor's largest magnitude. The worst difference is printed per term by name.
+//!
+//! The quantile (pinball) loss through the non-crossing map has its own goldens,
+//! validation/torch_quantile.py -> validation/data/torch/quantile.json, with the same
+//! tolerances.
 
 use rootgrad::loss::*;
 use rootgrad_kernels::Real;
@@ -275,5 +279,54 @@ fn equal_population_edges_match_numpy() {
             1e-12,
             false,
         );
+    }
+}
+
+/// The quantile loss of one golden case ("q3", "q21") in precision T: the value, the
+/// quantiles of the non-crossing map and dL_Q/dr, against torch; returns the worst
+/// (value, gradient) differences.
+fn quantile_case<T: Real>(case: &Json, rtol: f64, f32_style: bool) -> (f64, f64) {
+    let levels = QuantileLevels::new(vec_f64(&case["taus"])).expect("levels");
+    let rows = case["rows"].as_u64().unwrap() as usize;
+    let nq = levels.len();
+    let (r, y, w): (Vec<T>, Vec<T>, Vec<T>) = (
+        cast(&vec_f64(&case["r"])),
+        cast(&vec_f64(&case["y"])),
+        cast(&vec_f64(&case["w"])),
+    );
+    let norm = Normalisation::new(
+        "training set",
+        case["n_set"].as_u64().unwrap() as usize,
+        num(&case["w_set"]),
+    )
+    .unwrap()
+    .batch("quantile batch", rows)
+    .unwrap();
+    let mut q = vec![T::ZERO; rows * nq];
+    for i in 0..rows {
+        monotone_quantiles(&r[i * nq..(i + 1) * nq], &mut q[i * nq..(i + 1) * nq]);
+    }
+    let q: Vec<f64> = q.iter().map(|v| v.to_f64()).collect();
+    compare("quantiles q", &q, &vec_f64(&case["q"]), rtol, f32_style);
+    let loss = pinball_forward(&levels, &r, &y, &w, &norm);
+    let v = compare_value("pinball loss", loss, num(&case["loss"]), rtol);
+    let mut dr = vec![T::ZERO; rows * nq];
+    pinball_backward(&levels, &r, &y, &w, &norm, 1.0, &mut dr);
+    let dr: Vec<f64> = dr.iter().map(|v| v.to_f64()).collect();
+    let gr = compare("pinball dr", &dr, &vec_f64(&case["dr"]), rtol, f32_style);
+    (v, gr)
+}
+
+/// validation/torch_quantile.py: the pinball loss through the non-crossing map (Q = 3
+/// and 21, signed weights, N and W not the batch's), value and dL_Q/dr by autograd, f64
+/// at relative 1e-10 and the f32 path at 1e-5 of each tensor's largest magnitude.
+#[test]
+fn quantile_loss_matches_torch() {
+    let g = crate::torch_golden::load("quantile.json");
+    for name in ["q3", "q21"] {
+        let (v, gr) = quantile_case::<f64>(&g[name], F64_RTOL, false);
+        println!("quantile golden f64 {name}: value {v:.2e}, dr {gr:.2e} (tolerance {F64_RTOL:e})");
+        let (v, gr) = quantile_case::<f32>(&g[name], F32_RTOL, true);
+        println!("quantile golden f32 {name}: value {v:.2e}, dr {gr:.2e} (tolerance {F32_RTOL:e})");
     }
 }
