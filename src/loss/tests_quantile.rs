@@ -1,16 +1,14 @@
 //! The quantile (pinball) loss: checked levels and their messages, the non-crossing map,
 //! the one-row form against the batch forms bit for bit, finite differences in f64, the
 //! backward adding into what is there, the f32 path, and the minimiser of the loss over
-//! constant quantiles against the weighted quantile (WeightedCdf and a closed form with
-//! negative weights). The PyTorch goldens are in validation/loss.rs
-//! (validation/torch_quantile.py).
+//! constant quantiles against the closed-form quantile of a signed-weight sample. The
+//! PyTorch goldens and the minimiser against `reweight::cdf::WeightedCdf` (a higher
+//! layer, so not importable here) are in validation/loss.rs.
 
 #![allow(clippy::needless_range_loop)]
 
 use super::tests_fd::{check_fd, Rng};
 use super::*;
-use crate::random::SplitMix64;
-use crate::reweight::cdf::WeightedCdf;
 
 fn usage(r: Result<impl std::fmt::Debug>) -> String {
     match r {
@@ -171,43 +169,6 @@ fn loss_at(levels: &QuantileLevels, q: &[f64], y: &[f64], w: &[f64]) -> f64 {
         .batch("b", y.len())
         .unwrap();
     pinball_forward(levels, &r, y, w, &norm)
-}
-
-/// With positive weights L_Q over constant quantiles is convex and piecewise linear in
-/// each q_j, with its kinks at the sample values, so q_j is its minimiser exactly when
-/// L_Q there is no larger than at the neighbouring sample values. The weighted quantile
-/// of `WeightedCdf::quantile` (20,000 exponential values, weights in (0.5, 1.5)) passes
-/// that test for each level, and a scan over a grid finds nothing lower.
-#[test]
-fn minimiser_is_the_weighted_quantile() {
-    let mut g = SplitMix64::new(&[19, 1]);
-    let n = 20_000;
-    let y: Vec<f64> = (0..n).map(|_| -(1.0 - g.uniform()).ln()).collect();
-    let w: Vec<f64> = (0..n).map(|_| g.uniform_in(0.5, 1.5)).collect();
-    let levels = QuantileLevels::new(vec![0.25, 0.8]).unwrap();
-    let cdf = WeightedCdf::new(&y, &w, "sample").unwrap();
-    let best: Vec<f64> = levels.taus().iter().map(|&t| cdf.quantile(t)).collect();
-    let at_best = loss_at(&levels, &best, &y, &w);
-    let slack = 1e-12 * at_best;
-    for j in 0..2 {
-        let k = cdf.values.partition_point(|&v| v < best[j]);
-        assert_eq!(cdf.values[k], best[j]);
-        for nb in [cdf.values[k - 1], cdf.values[k + 1]] {
-            let mut q = best.clone();
-            q[j] = nb;
-            let l = loss_at(&levels, &q, &y, &w);
-            assert!(
-                l >= at_best - slack,
-                "level {j}: L({nb}) = {l} < L(q*) = {at_best}"
-            );
-        }
-        for s in -50..=50 {
-            let mut q = best.clone();
-            q[j] += 0.004 * s as f64;
-            let l = loss_at(&levels, &q, &y, &w);
-            assert!(l >= at_best - slack, "level {j}: grid step {s}");
-        }
-    }
 }
 
 /// Signed weights: 20,000 values spread evenly over (0, 2) with weight 1 and 10,000
