@@ -251,8 +251,8 @@ fn mixture_run(spike: &Spike, p_mc: f64, p_data: f64, n: usize) -> (f64, Vec<f64
 
 /// Events drawn from the simulation's mixture (p_mc = 0.2 on the spike) land on the spike
 /// with the data's probability p_data = 0.35, and off it follow the data's curve: the
-/// fraction at or below data knot q_j is (1 - p_data) tau_j for a low spike (p_data
-/// + (1 - p_data) tau_j counting the spike), and (1 - p_data) tau_j for a high one.
+/// fraction of all events off the spike and at or below data knot q_j is
+/// (1 - p_data) tau_j, for a spike at either end.
 /// 200,000 events, fixed seed; each fraction is a binomial proportion, sigma =
 /// sqrt(p (1 - p) / n) <= 0.0012, and the tolerance is 4.5 sigma.
 #[test]
