@@ -209,8 +209,8 @@ pub(crate) type Seeds<'a, T> = [(usize, Option<&'a [T]>); 3];
 
 /// Backward of one chunk: adds every parameter gradient into `grad` (the chunk's own
 /// buffer, zeroed by the caller). `seeds` are the upstream gradients of the output
-/// layer (rows * outputs, row-major), domain and mass outputs (rows each; None: zero); `lambdas` the reversal strengths of
-/// the domain and mass heads.
+/// layer (rows * outputs, row-major), domain and mass outputs (rows each; None: zero);
+/// `lambdas` the reversal strengths of the domain and mass heads.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn backward_chunk<T: Gemm>(
     grad: &mut [T],

@@ -13,8 +13,8 @@ use crate::Result;
 pub const EVAL_ROWS: usize = 1 << 16;
 
 /// The logits of one pass of `rows` rows of `x` ((rows, inputs) row-major): `rows *
-/// outputs` values, row-major ([`Network::outputs`]; one per row for a classifier), reusing the
-/// workspace in `ws` when it was made for the same number of rows.
+/// outputs` values, row-major ([`Network::outputs`]; one per row for a classifier),
+/// reusing the workspace in `ws` when it was made for the same number of rows.
 pub fn block_logits<'w>(
     ws: &'w mut Option<Workspace<f32>>,
     net: &Network,

@@ -178,8 +178,9 @@ impl Network {
     }
 
     /// Runs the network on `x` ((batch, inputs) row-major) and leaves the outputs of the
-    /// output layer in `ws.z` ((batch, outputs) row-major; the classifier logits), the domain logits in `ws.domain` and the mass outputs in
-    /// `ws.mass` (empty when the head is absent).
+    /// output layer in `ws.z` ((batch, outputs) row-major; the classifier logits), the
+    /// domain logits in `ws.domain` and the mass outputs in `ws.mass` (empty when the head
+    /// is absent).
     pub fn forward<T: Gemm>(
         &self,
         ws: &mut Workspace<T>,

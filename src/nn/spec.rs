@@ -4,10 +4,11 @@
 //!
 //! Shape: `inputs -> hidden[0] -> ... -> hidden[L-1] -> classifier (outputs values z)`,
 //! `outputs` = 1 for a classifier (one logit), more for a multi-output regression (the
-//! Q raw quantile outputs of `morph --chain`); each hidden layer `h_l = dropout(act(W_l h_{l-1} + b_l))`. An optional domain head and an
-//! optional mass head each read hidden layer `from_layer` (0-based, the output after
-//! dropout) through a gradient reversal layer, run their own hidden layers (no dropout)
-//! and end in one linear output unit (the domain logit z_d, the mass regression m).
+//! Q raw quantile outputs of `morph --chain`); each hidden layer
+//! `h_l = dropout(act(W_l h_{l-1} + b_l))`. An optional domain head and an optional mass
+//! head each read hidden layer `from_layer` (0-based, the output after dropout) through a
+//! gradient reversal layer, run their own hidden layers (no dropout) and end in one linear
+//! output unit (the domain logit z_d, the mass regression m).
 
 use rootgrad_kernels::Act;
 
