@@ -1,20 +1,22 @@
 """Golden values for rootgrad's network (src/nn), made with PyTorch in float64.
 
-Builds the network of validation/nn/golden.rs: 7 inputs, shared hidden [9, 8, 6], a
-classifier logit z, a domain head reading hidden layer 1 through a gradient reversal
+Builds the network of validation/nn/golden.rs: 7 inputs, shared hidden [9, 8, 6], an
+output layer of `outputs` units (a classifier logit z; one case has 5 outputs per row,
+the multi-output network of `morph --chain`, z of shape (batch, 5) flattened row-major),
+a domain head reading hidden layer 1 through a gradient reversal
 layer (hidden [5], logit z_d) and a mass head reading hidden layer 2 through another
 (hidden [4], output m). Weights come from torch's own seeded nn.Linear initialisation
 and are dumped by rootgrad's tensor names; rootgrad loads them by name.
 
-The upstream gradient is fixed by the loss L = sum_i c_i z_i + sum_i e_i z_d,i +
-sum_i f_i m_i, so dL/dz = c, dL/dz_d = e, dL/dm = f. Gradient reversal is a custom
+The upstream gradient is fixed by the loss L = sum_ij c_ij z_ij + sum_i e_i z_d,i +
+sum_i f_i m_i (j over the outputs), so dL/dz = c (row-major like z), dL/dz_d = e, dL/dm = f. Gradient reversal is a custom
 autograd.Function (identity forward, -lambda times the gradient backward).
 
 One case per pair of (shared, head) activations, covering all seven; one case trains
 with dropout p = 0.3, its masks drawn with rootgrad's keyed SplitMix64
 (src/random.rs, src/nn/dropout.rs), reimplemented here in Python integers.
 
-Writes validation/data/torch/nn.json. Run: /work/venv/bin/python validation/torch_nn.py
+Writes validation/data/torch/nn.json. Run: /work/venv-torch/bin/python validation/torch_nn.py
 """
 
 import json
@@ -89,7 +91,7 @@ DOMAIN = {"from_layer": 1, "hidden": [5]}
 MASS = {"from_layer": 2, "hidden": [4]}
 LAMBDA_DOMAIN, LAMBDA_MASS = 0.7, 1.3
 
-# (name, shared activation, head activation, dropout)
+# (name, shared activation, head activation, dropout[, outputs (default 1)])
 CASES = [
     ("tanh_relu", ["tanh"], ["relu"], 0.0),
     ("silu_elu", ["silu"], ["elu", 0.7], 0.0),
@@ -98,11 +100,12 @@ CASES = [
     ("relu_silu", ["relu"], ["silu"], 0.0),
     ("elu_sigmoid", ["elu", 1.0], ["sigmoid"], 0.0),
     ("leaky_selu_dropout", ["leaky_relu", 0.2], ["selu"], 0.3),
+    ("silu_tanh_outputs5", ["silu"], ["tanh"], 0.0, 5),
 ]
 DROPOUT_SEED, DROPOUT_STEP = 17, 3
 
 
-def run_case(index, name, act, head_act, p):
+def run_case(index, name, act, head_act, p, outputs=1):
     torch.manual_seed(1000 + index)
     params = {}
 
@@ -117,7 +120,7 @@ def run_case(index, name, act, head_act, p):
     for i, w in enumerate(HIDDEN):
         hidden.append(linear(f"hidden.{i}", width, w))
         width = w
-    classifier = linear("classifier", width, 1)
+    classifier = linear("classifier", width, outputs)
     heads = {}
     for hname, h in (("domain", DOMAIN), ("mass", MASS)):
         layers = []
@@ -129,7 +132,8 @@ def run_case(index, name, act, head_act, p):
         heads[hname] = layers
 
     x = torch.randn(BATCH, INPUTS)
-    c, e, f = torch.randn(BATCH), torch.randn(BATCH), torch.randn(BATCH)
+    c = torch.randn(BATCH) if outputs == 1 else torch.randn(BATCH, outputs)
+    e, f = torch.randn(BATCH), torch.randn(BATCH)
 
     a, ha = make_act(act), make_act(head_act)
     hs = []
@@ -139,7 +143,9 @@ def run_case(index, name, act, head_act, p):
         if p > 0:
             h = h * dropout_mask(p, DROPOUT_SEED, DROPOUT_STEP, i, BATCH, HIDDEN[i])
         hs.append(h)
-    z = classifier(h).squeeze(1)
+    z = classifier(h)
+    if outputs == 1:
+        z = z.squeeze(1)
     outs = {}
     for hname, h_spec, lam in (("domain", DOMAIN, LAMBDA_DOMAIN), ("mass", MASS, LAMBDA_MASS)):
         g = Reverse.apply(hs[h_spec["from_layer"]], lam)
@@ -156,6 +162,7 @@ def run_case(index, name, act, head_act, p):
         "activation": act,
         "head_activation": head_act,
         "dropout": p,
+        "outputs": outputs,
         "params": {k: flat(v) for k, v in params.items()},
         "x": flat(x),
         "dz": flat(c),

@@ -4,6 +4,8 @@
 //! which fold model owns an entry, and the eval-mode forward exist once.
 
 pub mod file;
+#[cfg(test)]
+mod file_tests;
 pub mod scorer;
 #[cfg(test)]
 mod scorer_tests;

@@ -130,6 +130,13 @@ fn init_tensors(
     };
     let what = format!("training.init = {}", path.display());
     let (net, params, st) = scoring.network(cfg.features.len(), &what)?;
+    if net.outputs() != 1 {
+        return Err(Error::Usage(format!(
+            "{what}: its network has {} outputs, not a classifier's one logit; give the \
+             model.json of a `rootgrad train` run",
+            net.outputs()
+        )));
+    }
     if net.spec().hidden != cfg.network.hidden
         || (!net.spec().hidden.is_empty() && net.spec().activation != cfg.network.activation)
     {

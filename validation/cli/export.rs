@@ -97,3 +97,32 @@ fn export_refuses_what_a_format_cannot_express_and_keeps_existing_outputs() {
     );
     assert!(!d.join("bad.onnx").exists() && !d.join("y.h").exists());
 }
+
+/// A model whose last layer has several outputs (a multi-output network, activation
+/// `identity`: the quantile networks of `morph --chain`) is not a classifier: `export`
+/// and `apply` refuse it with exit code 2, naming the file and the number of outputs,
+/// and write nothing.
+#[test]
+fn commands_that_need_a_classifier_refuse_a_multi_output_model() {
+    let d = TempDir::new("multi-output");
+    let good = model(&d, "m.json", ["x", "y"], "relu");
+    let text = std::fs::read_to_string(&good).unwrap().replace(
+        r#"{"weight": [[1.0, -1.0, 0.5]], "bias": [0.2], "activation": "sigmoid"}"#,
+        r#"{"weight": [[1.0, -1.0, 0.5], [0.5, 0.25, -2.0], [0.0, 1.0, 1.0]],
+            "bias": [0.2, 0.0, -0.1], "activation": "identity"}"#,
+    );
+    assert!(text.contains("identity"), "the last layer was replaced");
+    std::fs::write(d.join("q.json"), text).unwrap();
+    let q = d.join("q.json").display().to_string();
+    for args in [
+        vec!["export", &q, "--format", "onnx"],
+        vec!["apply", "-m", &q, "no-such.root", "-o", "x.root"],
+    ] {
+        let err = refused(&args);
+        assert!(
+            err.contains("q.json") && err.contains("3 outputs") && err.contains("classifier"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(d.names(), ["m.json", "q.json"], "nothing written");
+}

@@ -4,10 +4,11 @@
 //! (float64 torch; weights from torch's own seeded nn.Linear init, loaded here by name
 //! into the flat buffer; upstream gradients c, e, f of L = sum c z + sum e z_d +
 //! sum f m; reversal strengths 0.7 (domain) and 1.3 (mass); seven activation pairs,
-//! one case with dropout 0.3 whose masks the script draws with rootgrad's keyed RNG).
+//! one case with dropout 0.3 whose masks the script draws with rootgrad's keyed RNG,
+//! one case whose output layer has 5 units: z and c are (batch, 5) row-major).
 //! Our f64 path must agree to 1e-10 relative per tensor, our f32 path to 1e-4.
 
-use rootgrad::nn::{Act, DropoutKey, Mode, Network, Workspace};
+use rootgrad::nn::{Act, DropoutKey, Mode, Network, NetworkSpec, Workspace};
 use rootgrad_kernels::gemm::Gemm;
 use serde_json::Value;
 
@@ -38,11 +39,12 @@ fn act(v: &Value) -> Act {
 /// gradient tensors, printing each.
 fn compare_case<T: Gemm>(g: &Value, case: &Value, tol: f64, label: &str) -> f64 {
     let p = case["dropout"].as_f64().unwrap();
-    let net = Network::new(reference_spec(
-        act(&case["activation"]),
-        act(&case["head_activation"]),
-        p,
-    ))
+    // the output layer's width: 1 (a classifier) unless the case says
+    let outputs = case["outputs"].as_u64().unwrap_or(1) as usize;
+    let net = Network::new(NetworkSpec {
+        outputs,
+        ..reference_spec(act(&case["activation"]), act(&case["head_activation"]), p)
+    })
     .unwrap();
     let batch = g["batch"].as_u64().unwrap() as usize;
     // load torch's weights by name; the names must be exactly ours
@@ -88,6 +90,7 @@ fn compare_case<T: Gemm>(g: &Value, case: &Value, tol: f64, label: &str) -> f64 
     );
     let f64s = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<_>>();
     let name = case["name"].as_str().unwrap();
+    assert_eq!(z.len(), batch * outputs, "{name}: outputs per row");
     let mut worst = 0.0f64;
     let mut report = |what: &str, ours: Vec<f64>, theirs: Vec<f64>| {
         let e = rel_err(&ours, &theirs);
@@ -117,6 +120,13 @@ fn every_gradient_matches_pytorch_float64_by_name() {
         worst = worst.max(compare_case::<f64>(&g, case, 1e-10, "f64"));
     }
     println!("f64: worst relative error over every case and tensor {worst:.2e}");
+    let q: Vec<u64> = g["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["outputs"].as_u64().unwrap_or(1))
+        .collect();
+    assert!(q.contains(&5), "a multi-output case is in nn.json: {q:?}");
 }
 
 // Golden values from validation/torch_nn.py (validation/data/torch/nn.json).
