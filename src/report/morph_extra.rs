@@ -229,6 +229,7 @@ impl CorrelationReport {
 margin:0 1.5em 1em 0;display:inline-table}.rg-corr td,.rg-corr th{border:1px solid #ccc;\
 padding:3px 7px;text-align:right;font-variant-numeric:tabular-nums}\
 .rg-corr caption{font-weight:bold;text-align:left;padding-bottom:3px}\
+.rg-corr th[colspan]{text-align:center}.rg-better,.rg-worse{white-space:nowrap}\
 .rg-better{color:#1a7f37}.rg-worse{color:#b42318}</style>\n\
 <h2>Correlations between the corrected variables</h2>\n",
         );
@@ -389,6 +390,109 @@ mod tests {
         assert!(h.contains("<th colspan=\"4\">[0, 1]</th>"));
         assert!(h.contains("rg-better"));
         assert!(h.starts_with("<div") && h.ends_with("</div>\n"));
+    }
+
+    fn cols(v: &[Vec<f64>]) -> Vec<&[f64]> {
+        v.iter().map(|c| c.as_slice()).collect()
+    }
+
+    fn toy_column(f: &crate::samples::SampleFile, name: &str) -> Vec<f64> {
+        let c = f.columns.iter().find(|c| c.name == name).unwrap();
+        match &c.data {
+            crate::root::write::FriendData::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            crate::root::write::FriendData::F64(v) => v.clone(),
+            _ => panic!("{name}"),
+        }
+    }
+
+    // The morph toy with an "after" made by a positive affine map per variable (each
+    // simulated variable moved to data's weighted mean and standard deviation): Pearson
+    // correlations are invariant under such maps, so the data - after differences must
+    // equal data - before (to rounding), while the marginal KS gets smaller. With
+    // ROOTGRAD_FRAGMENT_HTML=PATH the fragment is written there, to look at.
+    #[test]
+    fn affine_per_variable_map_leaves_the_correlation_wrong() {
+        let files = crate::samples::morph_toy::generate(20_000, 3);
+        let (d, m) = (&files[0], &files[1]);
+        let names: Vec<String> = ["r9", "sieie", "sipip", "iso", "hoe", "etaw"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let dv: Vec<Vec<f64>> = names.iter().map(|n| toy_column(d, n)).collect();
+        let mv: Vec<Vec<f64>> = names.iter().map(|n| toy_column(m, n)).collect();
+        let wd = vec![1.0; dv[0].len()];
+        let wm = toy_column(m, "genWeight");
+        let moments = |x: &[f64], w: &[f64]| {
+            let sw: f64 = w.iter().sum();
+            let mean = x.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / sw;
+            let var = x
+                .iter()
+                .zip(w)
+                .map(|(a, b)| b * (a - mean).powi(2))
+                .sum::<f64>()
+                / sw;
+            (mean, var.sqrt())
+        };
+        let after: Vec<Vec<f64>> = dv
+            .iter()
+            .zip(&mv)
+            .map(|(x_d, x_m)| {
+                let ((md, sd), (mm, sm)) = (moments(x_d, &wd), moments(x_m, &wm));
+                x_m.iter().map(|x| md + (x - mm) * sd / sm).collect()
+            })
+            .collect();
+        let abs_eta = |f| -> Vec<f64> { toy_column(f, "eta").iter().map(|e| e.abs()).collect() };
+        let (cd, cm) = (
+            [toy_column(d, "pt"), abs_eta(d), toy_column(d, "rho")],
+            [toy_column(m, "pt"), abs_eta(m), toy_column(m, "rho")],
+        );
+        let conds = vec![
+            ("pt".to_string(), vec![25.0, 35.0, 50.0, 80.0, 1000.0]),
+            ("abs(eta)".to_string(), vec![0.0, 0.8, 1.4442, 2.0, 2.5]),
+            ("rho".to_string(), vec![0.0, 24.0, 30.0, 36.0, 100.0]),
+        ];
+        let r = correlation_report(&CorrelationInputs {
+            vars: &names,
+            conds: &conds,
+            data: SampleColumns {
+                vars: cols(&dv),
+                conds: cols(&cd),
+                w: &wd,
+            },
+            before: SampleColumns {
+                vars: cols(&mv),
+                conds: cols(&cm),
+                w: &wm,
+            },
+            after: SampleColumns {
+                vars: cols(&after),
+                conds: cols(&cm),
+                w: &wm,
+            },
+            x_edges: None,
+        })
+        .unwrap();
+        // sieie-sipip: 0.6 in data, 0.2 in simulation (samples/README.md, C)
+        let gap = r.data[1][2] - r.before[1][2];
+        assert!((gap - 0.4).abs() < 0.05, "{gap}");
+        assert!((r.max_delta_after - r.max_delta_before).abs() < 1e-9);
+        assert!((r.frobenius_after - r.frobenius_before).abs() < 1e-9);
+        let ks = |i: usize| {
+            (
+                r.conditional[i].mean_ks_before.unwrap(),
+                r.conditional[i].mean_ks_after.unwrap(),
+            )
+        };
+        // sieie in bins of pt (row 1 * 3 conds + 0): the shift is fixed
+        let (b, a) = ks(3);
+        assert!(a < 0.5 * b, "sieie mean KS {b} -> {a}");
+        if let Ok(path) = std::env::var("ROOTGRAD_FRAGMENT_HTML") {
+            let page = format!(
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>{}</body></html>",
+                r.html()
+            );
+            std::fs::write(path, page).unwrap();
+        }
     }
 
     #[test]
