@@ -173,7 +173,7 @@ mod tests {
     use super::*;
     use crate::metrics::correlation::weighted_correlation;
 
-    fn column<'a>(f: &'a SampleFile, name: &str) -> Vec<f64> {
+    fn column(f: &SampleFile, name: &str) -> Vec<f64> {
         let c = f.columns.iter().find(|c| c.name == name).unwrap();
         match &c.data {
             crate::root::write::FriendData::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
