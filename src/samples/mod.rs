@@ -3,7 +3,8 @@
 //! disagrees between data and simulation in a control region; the adaptation terms fix
 //! it; the flatness term keeps a mass unsculpted) can be checked against that truth.
 //!
-//! Two scenarios (the demo's, written by default), described with every parameter in `samples/README.md`:
+//! Two scenarios, the demo's (written by default), described with every parameter in
+//! `samples/README.md`:
 //!
 //! - [`photon`]: photon identification with a Z->ee control region, simulation that
 //!   mismodels the shower shapes and isolation tails, NLO-like signed generator weights,

@@ -275,7 +275,7 @@ def compare_sample(spec, args):
         given = [a for g in spec["given"] for a in ("--given", g)]
         timing["chain"] = run([rootgrad, "morph", cfg, "--chain", *morph_vars, *given,
                                "--out", os.path.join(work, "chain"), "--force", "-q",
-                               *fast_train], log)
+                               *(["--epochs", "3"] if args.fast else [])], log)
     else:
         print("  chain: SKIPPED: this rootgrad's `morph` has no --chain yet (issue 19)")
 
