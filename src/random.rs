@@ -79,6 +79,10 @@ pub enum Stream {
     ToyDsData,
     /// D_s -> phi pi simulation.
     ToyDsMc,
+    /// The morph toy (`samples generate --scenario morph-toy`): control-region data.
+    ToyMorphData,
+    /// The morph toy: control-region simulation.
+    ToyMorphMc,
     /// `morph`: each entry's uniform number that places it inside its CDF step.
     MorphJitter,
     /// `morph`: which half of the control region builds the CDFs that the other half
@@ -105,6 +109,8 @@ impl Stream {
             Stream::ToyTau3MuData => 12,
             Stream::ToyDsData => 13,
             Stream::ToyDsMc => 14,
+            Stream::ToyMorphData => 21,
+            Stream::ToyMorphMc => 22,
             Stream::MorphJitter => 0x3017,
             Stream::MorphHalf => 0x3012,
         }

@@ -2,7 +2,8 @@
 //! same for the same seed and differ for another; each has the documented tree,
 //! branches and entry count (read back with the project's reader); the sWeights of each
 //! sPlot fit sum to its fitted yield (splot.json) and some are negative; about 10% of
-//! the photon simulation's generator weights are negative; the configs are written.
+//! the photon simulation's generator weights are negative; the configs are written;
+//! `--scenario morph-toy` writes the morph toy's two files and config only.
 
 use std::path::Path;
 
@@ -229,4 +230,62 @@ fn existing_files_need_force() {
         ],
         d.parent().unwrap(),
     );
+}
+
+/// The morph toy's branches (samples/README.md, C).
+const MORPH_TOY: &[&str] = &[
+    "pt", "eta", "rho", "r9", "sieie", "sipip", "iso", "hoe", "etaw", "event",
+];
+
+// `--scenario morph-toy` writes its two files and morph_toy.toml only (the demo's files
+// are not written), with the documented branches, N entries, finite values, a signed
+// genWeight in the simulation only, and the same values for the same seed.
+#[test]
+fn morph_toy_scenario_writes_its_files_only() {
+    let d = tempdir("morph-toy");
+    let args = |out: &'static str| {
+        [
+            "samples",
+            "generate",
+            "--scenario",
+            "morph-toy",
+            "--out",
+            out,
+            "--events",
+            "2000",
+        ]
+    };
+    ok(&args("a"), &d);
+    ok(&args("b"), &d);
+    let mut names: Vec<String> = std::fs::read_dir(d.join("a"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["morph_toy.toml", "morph_toy_data.root", "morph_toy_mc.root"]
+    );
+    for (file, extra) in [
+        ("morph_toy_data.root", None),
+        ("morph_toy_mc.root", Some("genWeight")),
+    ] {
+        let path = d.join("a").join(file);
+        let t = open_tree(&path, Some("Events")).unwrap();
+        assert_eq!(t.entries, 2000, "{file}");
+        let mut have: Vec<&str> = t.branches.iter().map(|b| b.name.as_str()).collect();
+        let mut want: Vec<&str> = MORPH_TOY.iter().copied().chain(extra).collect();
+        have.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(have, want, "{file}");
+        for b in &want {
+            let v = f64_column(&path, b);
+            assert!(v.iter().all(|x| x.is_finite()), "{file}:{b}");
+        }
+        same_values(&path, &d.join("b").join(file));
+    }
+    let w = f64_column(&d.join("a/morph_toy_mc.root"), "genWeight");
+    assert!(w.iter().any(|&x| x < 0.0));
+    let cfg = std::fs::read_to_string(d.join("a/morph_toy.toml")).unwrap();
+    assert!(cfg.contains("morph_toy_data.root") && cfg.contains("fold  = \"event % 2\""));
 }

@@ -111,7 +111,8 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum SamplesAction {
     /// Write the toy ROOT files of both demo scenarios and their run descriptions
-    /// (photon_id.toml, tau3mu.toml) into one folder; deterministic for a seed.
+    /// (photon_id.toml, tau3mu.toml) into one folder, or with `--scenario morph-toy` the
+    /// morph toy (morph_toy.toml); deterministic for a seed.
     Generate(crate::samples::GenerateOptions),
 }
 

@@ -173,9 +173,10 @@ fn ensure_samples(o: &DemoArgs, samples: &Path, progress: &Progress) -> Result<(
         ));
         generate(&GenerateOptions {
             out: samples.to_path_buf(),
-            events: o.events.unwrap_or(crate::samples::DEFAULT_EVENTS),
+            events: Some(o.events.unwrap_or(crate::samples::DEFAULT_EVENTS)),
             seed: o.seed,
             force: o.force,
+            scenario: crate::samples::Scenario::Demo,
         })?;
     } else {
         progress.say(&format!("demo: using the samples in {}", samples.display()));

@@ -3,7 +3,8 @@
 //! disagrees between data and simulation in a control region; the adaptation terms fix
 //! it; the flatness term keeps a mass unsculpted) can be checked against that truth.
 //!
-//! Two scenarios, described with every parameter in `samples/README.md`:
+//! Two scenarios, the demo's (written by default), described with every parameter in
+//! `samples/README.md`:
 //!
 //! - [`photon`]: photon identification with a Z->ee control region, simulation that
 //!   mismodels the shower shapes and isolation tails, NLO-like signed generator weights,
@@ -12,12 +13,16 @@
 //!   from data sidebands, a D_s -> phi pi control channel, mismodelled features and a
 //!   background feature correlated with the mass.
 //!
+//! and, only with `--scenario morph-toy`, [`morph_toy`]: a control region with known
+//! conditional and correlated mismodelling, for the chained quantile morph (issue 19).
+//!
 //! Every sample draws from its own [`SplitMix64`] stream keyed by `(seed, sample)`, so
 //! the files depend only on the seed and the event count. The files are written with the
 //! project's own tree writer ([`crate::root::write`]), tree `Events`; the run
 //! descriptions `photon_id.toml` and `tau3mu.toml` are written next to them (their file
 //! names are relative to their own folder), with `splot.json`, the fit results.
 
+pub mod morph_toy;
 pub mod photon;
 pub mod splot;
 pub mod tau3mu;
@@ -58,6 +63,16 @@ pub fn parse_events(s: &str) -> std::result::Result<usize, String> {
     Ok(n)
 }
 
+/// Which samples `generate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// The demo's two scenarios (photon identification, tau -> 3 mu): seven files,
+    /// photon_id.toml, tau3mu.toml, splot.json.
+    Demo,
+    /// The morph toy: morph_toy_data.root, morph_toy_mc.root, morph_toy.toml.
+    MorphToy,
+}
+
 /// What to generate. Also the flags of `rootgrad samples generate` (a clap `Args`; the
 /// doc comments are its `--help` text), so they are declared once.
 #[derive(Debug, Clone, clap::Args)]
@@ -65,15 +80,30 @@ pub struct GenerateOptions {
     /// Output folder (created if missing).
     #[arg(long, default_value = "rootgrad-samples")]
     pub out: PathBuf,
-    /// Events of each sample (the sizes of every file scale with it).
-    #[arg(long, default_value_t = DEFAULT_EVENTS, value_parser = parse_events)]
-    pub events: usize,
+    /// Events of each sample (the sizes of every file scale with it) [default: 100000;
+    /// 200000 with `--scenario morph-toy`].
+    #[arg(long, value_parser = parse_events)]
+    pub events: Option<usize>,
     /// Seed of every random stream.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Overwrite existing files.
     #[arg(long)]
     pub force: bool,
+    /// Which samples: the demo's (`demo`) or the control region of the chained morph
+    /// (`morph-toy`).
+    #[arg(long, value_enum, default_value = "demo")]
+    pub scenario: Scenario,
+}
+
+impl GenerateOptions {
+    /// `--events`, or the scenario's default.
+    pub fn events(&self) -> usize {
+        self.events.unwrap_or(match self.scenario {
+            Scenario::Demo => DEFAULT_EVENTS,
+            Scenario::MorphToy => morph_toy::DEFAULT_EVENTS,
+        })
+    }
 }
 
 /// One sample, ready to be written.
@@ -166,22 +196,34 @@ pub fn draw(events: usize, seed: u64) -> Result<Generated> {
 /// their entry counts. Existing outputs are refused (before anything is written) unless
 /// `force`.
 pub fn generate(opts: &GenerateOptions) -> Result<(Generated, Vec<(PathBuf, usize)>)> {
-    if opts.events < MIN_EVENTS {
+    let events = opts.events();
+    if events < MIN_EVENTS {
         return Err(Error::Usage(format!(
-            "--events {}: give at least {MIN_EVENTS} (the sPlot fits need events to fit)",
-            opts.events
+            "--events {events}: give at least {MIN_EVENTS} (the sPlot fits need events to fit)"
         )));
     }
     // removed again if nothing is written into it
     let _dir = crate::output::NewDir::create(&opts.out)?;
-    let g = draw(opts.events, opts.seed)?;
-    let mut texts: Vec<(&str, String)> = vec![
-        ("photon_id.toml", PHOTON_CONFIG.to_string()),
-        ("tau3mu.toml", TAU3MU_CONFIG.to_string()),
-    ];
-    let json = serde_json::to_string_pretty(&g.fits)
-        .map_err(|e| Error::Usage(format!("splot.json: {e}")))?;
-    texts.push(("splot.json", json + "\n"));
+    let (g, texts) = match opts.scenario {
+        Scenario::Demo => {
+            let g = draw(events, opts.seed)?;
+            let json = serde_json::to_string_pretty(&g.fits)
+                .map_err(|e| Error::Usage(format!("splot.json: {e}")))?;
+            let texts: Vec<(&str, String)> = vec![
+                ("photon_id.toml", PHOTON_CONFIG.to_string()),
+                ("tau3mu.toml", TAU3MU_CONFIG.to_string()),
+                ("splot.json", json + "\n"),
+            ];
+            (g, texts)
+        }
+        Scenario::MorphToy => {
+            let g = Generated {
+                files: morph_toy::generate(events, opts.seed),
+                fits: Vec::new(),
+            };
+            (g, vec![("morph_toy.toml", morph_toy::CONFIG.to_string())])
+        }
+    };
     if !opts.force {
         let names = g
             .files
