@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use super::fit::FitSets;
 use crate::config::{DomainTerms, LossPlan, RunConfig};
 use crate::data::sets::{Batch, Cycler, Set};
-use crate::data::split::permutation;
+use crate::data::split::permutation_into;
 use crate::loss::{
     bce_backward, bce_forward, domain_backward, domain_forward, equal_population_edges,
     flatness_backward, flatness_forward, histogram_backward, histogram_forward, mass_mse_backward,
@@ -267,6 +267,8 @@ pub(super) struct Steps<'s> {
     lr0: f64,
     total_steps: f64,
     step: u64,
+    /// The current epoch's batch order (a permutation of the training set).
+    order: Vec<u32>,
 }
 
 impl<'s> Steps<'s> {
@@ -308,6 +310,7 @@ impl<'s> Steps<'s> {
             lr0: t.optimizer.lr(),
             total_steps: (steps_per_epoch * t.epochs).max(1) as f64,
             step: 0,
+            order: Vec::new(),
         })
     }
 
@@ -321,12 +324,20 @@ impl<'s> Steps<'s> {
     /// One epoch: a fresh permutation of the training set cut into batches, one step
     /// each. Returns the epoch's loss sums.
     pub fn epoch(&mut self, params: &mut [f32], epoch: usize) -> Result<EpochSums> {
-        let order = permutation(self.sets.train.len(), &mut self.rng);
+        // the permutation buffer is the previous epoch's, refilled (no fresh 4 bytes
+        // per event, and their page faults, every epoch)
+        let mut order = std::mem::take(&mut self.order);
+        permutation_into(self.sets.train.len(), &mut self.rng, &mut order);
         let mut sums = EpochSums::default();
+        let mut result = Ok(());
         for (bi, idx) in order.chunks(self.cfg.training.batch_size).enumerate() {
-            self.step(params, idx, epoch, bi, &mut sums)?;
+            result = self.step(params, idx, epoch, bi, &mut sums);
+            if result.is_err() {
+                break;
+            }
         }
-        Ok(sums)
+        self.order = order;
+        result.map(|()| sums)
     }
 
     /// One step (items 1 to 3 of `fit.rs`): the gradient of the classification batch
