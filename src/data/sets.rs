@@ -516,6 +516,16 @@ impl Cycler {
     }
 }
 
+/// The sets one model trains and validates on: views into the samples' feature
+/// matrices (see [`Set`]): what the trainer's `fit` takes.
+pub struct FitSets<'a> {
+    pub train: Set<'a>,
+    pub val: Set<'a>,
+    /// Control-region data and simulation, training part.
+    pub domain_train: Option<(Set<'a>, Set<'a>)>,
+    pub domain_val: Option<(Set<'a>, Set<'a>)>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -740,14 +750,4 @@ mod tests {
             assert_eq!(b.x[2 * r..2 * r + 2], want, "row {r}");
         }
     }
-}
-
-/// The sets one model trains and validates on: views into the samples' feature
-/// matrices (see [`Set`]): what the trainer's `fit` takes.
-pub struct FitSets<'a> {
-    pub train: Set<'a>,
-    pub val: Set<'a>,
-    /// Control-region data and simulation, training part.
-    pub domain_train: Option<(Set<'a>, Set<'a>)>,
-    pub domain_val: Option<(Set<'a>, Set<'a>)>,
 }
