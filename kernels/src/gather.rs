@@ -72,6 +72,28 @@ pub fn gather_rows_ahead<T: Copy>(
     }
 }
 
+/// Asks for the cache line of `src[idx[j]]` for every j (software prefetch on x86-64,
+/// nothing elsewhere): the labels, weights or row references of a shuffled batch, a few
+/// bytes each from random places in arrays of megabytes. A loop of prefetches keeps many
+/// misses in flight at once, where a loop that uses each value right away (a loss, a
+/// copy) waits for them a few at a time. An index past the end is skipped. Changes no
+/// value anywhere.
+#[inline]
+pub fn prefetch_indexed<T>(src: &[T], idx: &[u32]) {
+    for &i in idx {
+        if let Some(v) = src.get(i as usize) {
+            prefetch(v as *const T as *const u8);
+        }
+    }
+}
+
+/// Asks for every cache line of `src[start .. start + len]` (clipped to `src`): a row
+/// about to be copied. Changes no value.
+#[inline]
+pub fn prefetch_range<T>(src: &[T], start: usize, len: usize) {
+    prefetch_row(src, start, len * std::mem::size_of::<T>());
+}
+
 /// Prefetches the bytes `[start, start + bytes)` of `src` (element `start` on), one
 /// request per 64-byte line; nothing past the end of `src` is touched.
 #[inline(always)]

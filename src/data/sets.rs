@@ -9,6 +9,7 @@
 //! Computed in f64, stored in the model; applied in f64 and rounded to f32 once.
 
 use rayon::prelude::*;
+use rootgrad_kernels::gather::{prefetch_indexed, prefetch_range};
 
 use super::Sample;
 use crate::Result;
@@ -109,6 +110,11 @@ impl Standardize {
 /// Rows copied, then standardised, per block when gathering (about 60 kB of 30 f32
 /// features: well inside a core's cache).
 const GATHER_ROWS: usize = 512;
+
+/// How many rows ahead of the copy [`Set::fill_rows`] asks for a row (its references,
+/// labels and weights are asked for a whole part ahead). Chosen by the profile in
+/// docs/performance.md ("The epoch's call graph").
+const PREFETCH_ROWS: usize = 16;
 
 /// Events ready for the network, as a view: each event is a row of one of the samples'
 /// raw feature matrices ([`Sample::x`], never copied), standardised by `st` only when it
@@ -316,9 +322,17 @@ impl<'a> Set<'a> {
     }
 
     /// The standardised features of events `idx` into `x` (exactly `idx.len()` rows),
-    /// on the calling thread: the raw rows copied, then standardised in place while in
-    /// cache, [`GATHER_ROWS`] rows at a time. The values of [`Set::gather`]'s rows, bit
-    /// for bit (a row's standardisation depends on that row alone).
+    /// on the calling thread, each row standardised from its raw values straight into
+    /// `x` (the arithmetic of [`Standardize::apply`]). The values of [`Set::gather`]'s
+    /// rows, bit for bit (a row's standardisation depends on that row alone), and of
+    /// the copy-then-standardise loop it replaced (kept as the tests' reference).
+    ///
+    /// A shuffled batch's rows, their references and their labels and weights are
+    /// scattered over arrays of megabytes, so the copy waits on memory. It first asks
+    /// for the references, labels and weights of every event of `idx` (one loop of
+    /// prefetches, so the misses overlap; the fused step's loss reads the labels and
+    /// weights right after the chunk's forward), then copies row r while row
+    /// r + [`PREFETCH_ROWS`] is on its way.
     ///
     /// Panics if `x` does not hold `idx.len()` rows.
     pub fn fill_rows(&self, idx: &[u32], x: &mut [f32]) {
@@ -328,6 +342,30 @@ impl<'a> Set<'a> {
             idx.len() * self.width,
             "Set::fill_rows: buffer length"
         );
+        prefetch_indexed(&self.at, idx);
+        prefetch_indexed(&self.y, idx);
+        prefetch_indexed(&self.w, idx);
+        for (r, (row, &i)) in x.chunks_exact_mut(width).zip(idx).enumerate() {
+            if let Some(&(k, next)) = idx
+                .get(r + PREFETCH_ROWS)
+                .and_then(|&j| self.at.get(j as usize))
+            {
+                prefetch_range(
+                    self.sources[k as usize],
+                    next as usize * self.width,
+                    self.width,
+                );
+            }
+            self.st.apply(self.raw_row(i as usize), row);
+        }
+    }
+
+    /// [`Set::fill_rows`] as it was before the prefetching: the raw rows copied, then
+    /// standardised in place, [`GATHER_ROWS`] rows at a time; the tests' reference.
+    #[cfg(test)]
+    pub(crate) fn fill_rows_naive(&self, idx: &[u32], x: &mut [f32]) {
+        let width = self.width.max(1);
+        assert_eq!(x.len(), idx.len() * self.width);
         for (xs, ids) in x
             .chunks_mut(GATHER_ROWS * width)
             .zip(idx.chunks(GATHER_ROWS))
@@ -342,6 +380,82 @@ impl<'a> Set<'a> {
     /// Sum of weights in f64, in event order.
     pub fn sum_w(&self) -> f64 {
         self.w.iter().map(|&v| v as f64).sum()
+    }
+}
+
+/// One event of a [`PackedSet`]: where its features are (source matrix, row) and its
+/// label and weight, in 16 bytes, so a shuffled batch's look-up of an event costs one
+/// cache line instead of three (the set's `at`, `y` and `w` arrays).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct EventRef {
+    src: u32,
+    row: u32,
+    y: f32,
+    w: f32,
+}
+
+/// A set's events packed for shuffled batches (the trainer's classification set, built
+/// once per model): per event its row reference, label and weight side by side
+/// ([`EventRef`]), 16 bytes per event beside the set's own arrays. The rows and values
+/// it hands out are the set's, bit for bit.
+pub struct PackedSet<'s, 'a> {
+    set: &'s Set<'a>,
+    refs: Vec<EventRef>,
+}
+
+impl<'s, 'a> PackedSet<'s, 'a> {
+    pub fn new(set: &'s Set<'a>) -> Self {
+        let refs = set
+            .at
+            .iter()
+            .zip(&set.y)
+            .zip(&set.w)
+            .map(|((&(src, row), &y), &w)| EventRef { src, row, y, w })
+            .collect();
+        PackedSet { set, refs }
+    }
+
+    /// The labels and weights of events `idx` into `y` and `w` (resized to
+    /// `idx.len()`): `set.y[i]`, `set.w[i]`. A tight loop, so the misses of a shuffled
+    /// batch overlap; it also brings the events' row references into the cache for
+    /// [`PackedSet::fill_rows`].
+    pub fn labels(&self, idx: &[u32], y: &mut Vec<f32>, w: &mut Vec<f32>) {
+        y.resize(idx.len(), 0.0);
+        w.resize(idx.len(), 0.0);
+        for ((&i, yv), wv) in idx.iter().zip(y.iter_mut()).zip(w.iter_mut()) {
+            let e = self.refs[i as usize];
+            *yv = e.y;
+            *wv = e.w;
+        }
+    }
+
+    /// [`Set::fill_rows`] through the packed references: the standardised features of
+    /// events `idx` into `x` (exactly `idx.len()` rows), row r + [`PREFETCH_ROWS`]
+    /// asked for while row r is standardised. The same bits as [`Set::fill_rows`].
+    ///
+    /// Panics if `x` does not hold `idx.len()` rows.
+    pub fn fill_rows(&self, idx: &[u32], x: &mut [f32]) {
+        let set = self.set;
+        let (w, width) = (set.width, set.width.max(1));
+        assert_eq!(
+            x.len(),
+            idx.len() * w,
+            "PackedSet::fill_rows: buffer length"
+        );
+        prefetch_indexed(&self.refs, idx);
+        let row_of = |e: EventRef| {
+            let r = e.row as usize;
+            &set.sources[e.src as usize][r * w..(r + 1) * w]
+        };
+        for (r, (row, &i)) in x.chunks_exact_mut(width).zip(idx).enumerate() {
+            if let Some(e) = idx
+                .get(r + PREFETCH_ROWS)
+                .and_then(|&j| self.refs.get(j as usize))
+            {
+                prefetch_range(set.sources[e.src as usize], e.row as usize * w, w);
+            }
+            set.st.apply(row_of(self.refs[i as usize]), row);
+        }
     }
 }
 
@@ -400,6 +514,16 @@ impl Cycler {
         }
         out
     }
+}
+
+/// The sets one model trains and validates on: views into the samples' feature
+/// matrices (see [`Set`]): what the trainer's `fit` takes.
+pub struct FitSets<'a> {
+    pub train: Set<'a>,
+    pub val: Set<'a>,
+    /// Control-region data and simulation, training part.
+    pub domain_train: Option<(Set<'a>, Set<'a>)>,
+    pub domain_val: Option<(Set<'a>, Set<'a>)>,
 }
 
 #[cfg(test)]
@@ -533,6 +657,79 @@ mod tests {
         }
     }
 
+    /// The prefetching fill ([`Set::fill_rows`]) against the loop it replaced
+    /// ([`Set::fill_rows_naive`]: copy, then standardise in place): the same bits for a
+    /// shuffled order over two sources, parts shorter and longer than the prefetch
+    /// distance and than a block, and the last rows of each source.
+    #[test]
+    fn prefetching_fill_gives_the_bits_of_the_naive_fill() {
+        let (n1, n2) = (GATHER_ROWS + 29, 3 * PREFETCH_ROWS + 5);
+        let x1: Vec<f32> = (0..2 * n1).map(|v| (v % 89) as f32 * 0.53 - 7.0).collect();
+        let x2: Vec<f32> = (0..2 * n2).map(|v| (v % 13) as f32 * 1.7 + 0.1).collect();
+        let a = sample("a", x1, vec![1.0; n1]);
+        let b = sample("b", x2, (0..n2).map(|i| i as f64 - 4.0).collect());
+        let (st, _) = Standardize::fit(2, (0..n1).map(|i| a.row(i)));
+        let mut set = Set::new(2, &st);
+        set.extend(&a, &(0..n1).collect::<Vec<_>>(), 1.0, 1.0);
+        set.extend(&b, &(0..n2).rev().collect::<Vec<_>>(), 0.0, 1.0);
+        let n = (n1 + n2) as u32;
+        let idx: Vec<u32> = (0..n).map(|i| (i * 7919 + 3) % n).collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for len in [
+            0,
+            1,
+            PREFETCH_ROWS,
+            PREFETCH_ROWS + 1,
+            GATHER_ROWS + 7,
+            idx.len(),
+        ] {
+            let part = &idx[idx.len() - len..];
+            let mut got = vec![f32::NAN; 2 * len];
+            let mut want = vec![0.0f32; 2 * len];
+            set.fill_rows(part, &mut got);
+            set.fill_rows_naive(part, &mut want);
+            assert_eq!(bits(&got), bits(&want), "{len} rows");
+        }
+    }
+
+    /// The packed set ([`PackedSet`]) hands out the set's labels, weights and
+    /// standardised rows, bit for bit against the naive fill, for a shuffled order over
+    /// two sources and parts around the prefetch distance.
+    #[test]
+    fn packed_set_gives_the_sets_rows_labels_and_weights() {
+        let (n1, n2) = (GATHER_ROWS + 29, 3 * PREFETCH_ROWS + 5);
+        let x1: Vec<f32> = (0..2 * n1).map(|v| (v % 89) as f32 * 0.53 - 7.0).collect();
+        let x2: Vec<f32> = (0..2 * n2).map(|v| (v % 13) as f32 * 1.7 + 0.1).collect();
+        let a = sample(
+            "a",
+            x1,
+            (0..n1).map(|i| 0.5 - (i % 7) as f64 * 0.25).collect(),
+        );
+        let b = sample("b", x2, (0..n2).map(|i| i as f64 - 4.0).collect());
+        let (st, _) = Standardize::fit(2, (0..n2).map(|i| b.row(i)));
+        let mut set = Set::new(2, &st);
+        set.extend(&b, &(0..n2).rev().collect::<Vec<_>>(), 0.0, 1.0);
+        set.extend(&a, &(0..n1).collect::<Vec<_>>(), 1.0, 0.5);
+        let packed = PackedSet::new(&set);
+        let n = (n1 + n2) as u32;
+        let idx: Vec<u32> = (0..n).map(|i| (i * 7919 + 11) % n).collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for len in [0, 1, PREFETCH_ROWS + 1, GATHER_ROWS + 7, idx.len()] {
+            let part = &idx[..len];
+            let mut got = vec![f32::NAN; 2 * len];
+            let mut want = vec![0.0f32; 2 * len];
+            packed.fill_rows(part, &mut got);
+            set.fill_rows_naive(part, &mut want);
+            assert_eq!(bits(&got), bits(&want), "{len} rows");
+            let (mut y, mut w) = (vec![7.0f32; 3], Vec::new());
+            packed.labels(part, &mut y, &mut w);
+            let y_want: Vec<f32> = part.iter().map(|&i| set.y[i as usize]).collect();
+            let w_want: Vec<f32> = part.iter().map(|&i| set.w[i as usize]).collect();
+            assert_eq!(bits(&y), bits(&y_want), "labels, {len} rows");
+            assert_eq!(bits(&w), bits(&w_want), "weights, {len} rows");
+        }
+    }
+
     /// Gathers longer than one copy-then-standardise block give every row once, in order.
     #[test]
     fn gather_across_blocks_matches_row_by_row() {
@@ -553,14 +750,4 @@ mod tests {
             assert_eq!(b.x[2 * r..2 * r + 2], want, "row {r}");
         }
     }
-}
-
-/// The sets one model trains and validates on: views into the samples' feature
-/// matrices (see [`Set`]): what the trainer's `fit` takes.
-pub struct FitSets<'a> {
-    pub train: Set<'a>,
-    pub val: Set<'a>,
-    /// Control-region data and simulation, training part.
-    pub domain_train: Option<(Set<'a>, Set<'a>)>,
-    pub domain_val: Option<(Set<'a>, Set<'a>)>,
 }

@@ -51,12 +51,21 @@ pub fn roles(
 
 /// A seeded permutation of 0..n (Fisher-Yates), for shuffling batches each epoch.
 pub fn permutation(n: usize, rng: &mut SplitMix64) -> Vec<u32> {
-    let mut p: Vec<u32> = (0..n as u32).collect();
+    let mut p = Vec::new();
+    permutation_into(n, rng, &mut p);
+    p
+}
+
+/// [`permutation`] into `p` (cleared first, its memory reused: the trainer's epochs
+/// draw one permutation each into the same buffer). The same values from the same
+/// stream.
+pub fn permutation_into(n: usize, rng: &mut SplitMix64, p: &mut Vec<u32>) {
+    p.clear();
+    p.extend(0..n as u32);
     for j in (1..n).rev() {
         let pick = (rng.next_u64() % (j as u64 + 1)) as usize;
         p.swap(j, pick);
     }
-    p
 }
 
 #[cfg(test)]
