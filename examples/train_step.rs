@@ -234,6 +234,7 @@ fn run() -> Result<(), String> {
         hidden: vec![64, 64, 64],
         activation: Act::Relu,
         dropout: 0.0,
+        outputs: 1,
         // the trainer's default domain head, with gradient reversal
         domain_head: a.terms.1.then(|| HeadSpec {
             from_layer: 2,

@@ -155,6 +155,8 @@ impl RunConfig {
             hidden: n.hidden.clone(),
             activation: n.activation,
             dropout: n.dropout,
+            // a classifier: one logit (there is no key for it)
+            outputs: 1,
             domain_head: reversal.then(|| head_spec(&n.domain_head)),
             mass_head: adversary.then(|| head_spec(&n.mass_head)),
         }

@@ -143,8 +143,14 @@ pub const FACTOR_DEFINITION: &str =
 
 impl Scoring {
     /// The scoring layers of `params` (laid out by `net`'s table): the shared hidden
-    /// layers and the classifier, which gets the sigmoid.
+    /// layers and the output layer, which gets the sigmoid for a classifier (one output)
+    /// and `identity` (its raw values) for a network with several outputs.
     pub fn from_params(net: &Network, params: &[f32], st: &Standardize) -> Scoring {
+        let last = if net.outputs() == 1 {
+            "sigmoid"
+        } else {
+            "identity"
+        };
         let mut layers = Vec::new();
         for d in net.table().layers() {
             let classifier = d.name == "classifier";
@@ -153,7 +159,7 @@ impl Scoring {
             }
             let (w, b) = d.slices(params);
             let (act, alpha) = if classifier {
-                ("sigmoid", None)
+                (last, None)
             } else {
                 act_name(d.act)
             };
@@ -175,7 +181,9 @@ impl Scoring {
 
     /// Checks the layer shapes against `inputs` features and rebuilds the network (no
     /// heads) with its flat parameter buffer and standardisation. `what` names the model
-    /// in errors.
+    /// in errors. The last layer is a classifier's (one output, `sigmoid`) or a
+    /// multi-output network's (`identity`, its raw values); the network's `outputs` is
+    /// that layer's width ([`Network::outputs`]: callers that need a classifier check it).
     pub fn network(&self, inputs: usize, what: &str) -> Result<(Network, Vec<f32>, Standardize)> {
         let st = Standardize {
             mean: self.standardize.mean.clone(),
@@ -186,10 +194,15 @@ impl Scoring {
         let Some(last) = self.layers.last() else {
             return Err(bad("no layers".into()));
         };
-        if last.activation != "sigmoid" || last.bias.len() != 1 {
-            return Err(bad(
-                "the last layer must have one output and activation \"sigmoid\"".into(),
-            ));
+        let outputs = last.bias.len();
+        let classifier = last.activation == "sigmoid" && outputs == 1;
+        if !(classifier || last.activation == "identity" && outputs >= 1) {
+            return Err(bad(format!(
+                "the last layer has {outputs} outputs and activation \"{}\"; it must be a \
+                 classifier's (one output, \"sigmoid\") or a multi-output network's \
+                 (\"identity\")",
+                last.activation
+            )));
         }
         let mut hidden = Vec::new();
         let mut act: Option<Act> = None;
@@ -226,6 +239,7 @@ impl Scoring {
             hidden,
             activation: act.unwrap_or(Act::Relu),
             dropout: 0.0,
+            outputs,
             domain_head: None,
             mass_head: None,
         })

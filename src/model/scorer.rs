@@ -97,6 +97,15 @@ impl Scorer {
         let n = inputs.len();
         let build = |s: &Scoring, label: String| -> Result<FoldNet> {
             let (net, params, standardize) = s.network(n, &label)?;
+            if net.outputs() != 1 {
+                return Err(Error::Usage(format!(
+                    "{label}: the network has {} outputs, not a classifier's one logit; apply, \
+                     export, report and the other scoring commands need a classifier model \
+                     (the model.json of `rootgrad train`); a `morph --chain` model is applied \
+                     with `rootgrad apply -m DIR/chain.json`",
+                    net.outputs()
+                )));
+            }
             Ok(FoldNet {
                 net,
                 params,

@@ -20,6 +20,7 @@ use rootgrad_kernels::small::linear_dact_backward;
 
 use super::linear::{act_backward, linear_act_forward, linear_backward_into, Accumulate};
 use super::params::Dense;
+use super::spec::Part;
 
 /// Where a dense layer's input comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,8 +88,9 @@ pub(crate) struct Scratch<T> {
     pub dgrl: [Vec<T>; 2],
     /// A cache to recompute a chunk's forward into, for workspaces that keep none.
     pub cache: Option<Cache<T>>,
-    /// The upstream gradients of the classifier, domain and mass outputs for one
-    /// chunk, which the fused step ([`super::step`]) fills from the loss.
+    /// The upstream gradients of the output layer (`cap * outputs`), domain and mass
+    /// outputs (`cap` each) for one chunk, which the fused step ([`super::step`]) fills
+    /// from the loss.
     pub up: [Vec<T>; 3],
     /// Per layer, whether backward has written its dy yet (first write overwrites).
     pub written: Vec<bool>,
@@ -111,6 +113,10 @@ impl<T: Real> Scratch<T> {
                 .map(|d| vec![T::ZERO; cap * d.out])
                 .collect::<Vec<_>>()
         };
+        let outputs = layers
+            .iter()
+            .find(|d| d.part == Part::Classifier)
+            .map_or(1, |d| d.out);
         let grl_width = |h: usize| {
             wires
                 .iter()
@@ -127,7 +133,11 @@ impl<T: Real> Scratch<T> {
                 vec![T::ZERO; cap * grl_width(1)],
             ],
             cache: recompute.then(|| Cache::new(layers, wires, cap, dropout)),
-            up: [vec![T::ZERO; cap], vec![T::ZERO; cap], vec![T::ZERO; cap]],
+            up: [
+                vec![T::ZERO; cap * outputs],
+                vec![T::ZERO; cap],
+                vec![T::ZERO; cap],
+            ],
             written: Vec::with_capacity(layers.len()),
             dpre_done: Vec::with_capacity(layers.len()),
         }
@@ -198,8 +208,8 @@ pub(crate) fn forward_chunk<T: Gemm>(
 pub(crate) type Seeds<'a, T> = [(usize, Option<&'a [T]>); 3];
 
 /// Backward of one chunk: adds every parameter gradient into `grad` (the chunk's own
-/// buffer, zeroed by the caller). `seeds` are the upstream gradients of the classifier,
-/// domain and mass outputs (rows each; None: zero); `lambdas` the reversal strengths of
+/// buffer, zeroed by the caller). `seeds` are the upstream gradients of the output
+/// layer (rows * outputs, row-major), domain and mass outputs (rows each; None: zero); `lambdas` the reversal strengths of
 /// the domain and mass heads.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn backward_chunk<T: Gemm>(
@@ -222,7 +232,8 @@ pub(crate) fn backward_chunk<T: Gemm>(
     // dL/dz, dL/dz_d, dL/dm from the losses seed the three output units
     for (l, seed) in seeds {
         if let Some(g) = seed {
-            s.dy[l][..rows].copy_from_slice(g);
+            // rows * width values (the output layer has `outputs` per row)
+            s.dy[l][..g.len()].copy_from_slice(g);
             written[l] = true;
         }
     }

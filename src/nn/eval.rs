@@ -1,4 +1,5 @@
-//! Eval-mode forward of the classifier: the logits of many rows, in passes of
+//! Eval-mode forward of the network: the logits (or, for a network with several
+//! outputs, the `outputs` values per row, row-major) of many rows, in passes of
 //! [`EVAL_ROWS`] rows with one reused [`Workspace`], dropout off. Every command that
 //! scores events (`apply`, `report`, `sweep`, `reweight`, and the trainer's validation)
 //! runs its rows through these functions, so a row gets the same bits wherever it is
@@ -11,7 +12,8 @@ use crate::Result;
 /// Rows per evaluation pass: the workspace holds this many rows' activations.
 pub const EVAL_ROWS: usize = 1 << 16;
 
-/// The logits of one pass of `rows` rows of `x` ((rows, inputs) row-major), reusing the
+/// The logits of one pass of `rows` rows of `x` ((rows, inputs) row-major): `rows *
+/// outputs` values, row-major ([`Network::outputs`]; one per row for a classifier), reusing the
 /// workspace in `ws` when it was made for the same number of rows.
 pub fn block_logits<'w>(
     ws: &'w mut Option<Workspace<f32>>,
@@ -28,9 +30,11 @@ pub fn block_logits<'w>(
     Ok(&w.z)
 }
 
-/// The classifier logits of `x` ((n, inputs) row-major), in eval mode.
+/// The classifier logits of `x` ((n, inputs) row-major), in eval mode: `n * outputs`
+/// values, row-major (one per row for a classifier).
 pub fn logits(net: &Network, params: &[f32], x: &[f32]) -> Result<Vec<f32>> {
-    let mut out = Vec::with_capacity(x.len() / net.spec().inputs.max(1));
+    let rows = x.len() / net.spec().inputs.max(1);
+    let mut out = Vec::with_capacity(rows * net.outputs());
     logits_into(net, params, x, &mut None, &mut out)?;
     Ok(out)
 }

@@ -212,6 +212,7 @@ fn bad_specs_are_usage_errors_naming_the_key() {
         hidden: vec![4, 2],
         activation: Act::Relu,
         dropout: 0.0,
+        outputs: 1,
         domain_head: Some(HeadSpec {
             from_layer: 1,
             hidden: vec![],
@@ -255,6 +256,13 @@ fn bad_specs_are_usage_errors_naming_the_key() {
                 ..good.clone()
             },
             "network.dropout",
+        ),
+        (
+            NetworkSpec {
+                outputs: 0,
+                ..good.clone()
+            },
+            "network.outputs",
         ),
         (
             NetworkSpec {
@@ -304,6 +312,7 @@ fn table_names_offsets_and_init_statistics() {
         hidden: vec![300, 200],
         activation: Act::Relu,
         dropout: 0.0,
+        outputs: 1,
         domain_head: None,
         mass_head: Some(HeadSpec {
             from_layer: 0,

@@ -47,10 +47,12 @@ pub enum Mode {
 }
 
 /// The upstream gradients a backward pass starts from (from the losses) and the
-/// reversal strengths. Each slice has one value per row; `None` means zero.
+/// reversal strengths. `dz` has [`Network::outputs`] values per row (row-major, row i's
+/// at `i * outputs .. (i + 1) * outputs`); the heads' slices one value per row; `None`
+/// means zero.
 #[derive(Debug, Clone, Copy)]
 pub struct Upstream<'a, T> {
-    /// dL/dz, the classifier logits.
+    /// dL/dz, the outputs of the output layer (`batch * outputs` values).
     pub dz: Option<&'a [T]>,
     /// dL/dz_d, the domain head's logits (before reversal).
     pub ddomain: Option<&'a [T]>,
@@ -123,6 +125,11 @@ impl Network {
         &self.spec
     }
 
+    /// Values per row of the output layer: 1 for a classifier (its logit z).
+    pub fn outputs(&self) -> usize {
+        self.spec.outputs
+    }
+
     /// The table naming every tensor of the flat parameter buffer.
     pub fn table(&self) -> &ParamTable {
         &self.table
@@ -170,8 +177,8 @@ impl Network {
         Ok(())
     }
 
-    /// Runs the network on `x` ((batch, inputs) row-major) and leaves the classifier
-    /// logits in `ws.z`, the domain logits in `ws.domain` and the mass outputs in
+    /// Runs the network on `x` ((batch, inputs) row-major) and leaves the outputs of the
+    /// output layer in `ws.z` ((batch, outputs) row-major; the classifier logits), the domain logits in `ws.domain` and the mass outputs in
     /// `ws.mass` (empty when the head is absent).
     pub fn forward<T: Gemm>(
         &self,
@@ -204,7 +211,7 @@ impl Network {
             None => (0..n_chunks(batch)).map(|_| None).collect(),
         };
         let mut jobs = Vec::with_capacity(cache_refs.len());
-        let mut zs = z.chunks_mut(CHUNK_ROWS);
+        let mut zs = z.chunks_mut(CHUNK_ROWS * self.spec.outputs);
         let mut ds = domain.chunks_mut(CHUNK_ROWS);
         let mut ms = mass.chunks_mut(CHUNK_ROWS);
         for (c, cache) in cache_refs.drain(..).enumerate() {
@@ -218,7 +225,8 @@ impl Network {
                 forward_chunk(cache, params, wt, xc, layers, wires, dropout, row0, rows);
                 for (out, dst) in outs.iter().zip(dst) {
                     if let (Some(l), Some(dst)) = (out, dst) {
-                        dst.copy_from_slice(&cache.y[*l][..rows]);
+                        // rows * width values: the output layer's `outputs` per row
+                        dst.copy_from_slice(&cache.y[*l][..rows * layers[*l].out]);
                     }
                 }
             };
@@ -269,7 +277,10 @@ impl Network {
                         "network: {name} given but the network has no such head"
                     )))
                 }
-                (Some(g), Some(_)) => self.check_len(name, g.len(), ws.batch)?,
+                (Some(g), Some(l)) => {
+                    let want = ws.batch * self.layers()[l].out;
+                    self.check_len(name, g.len(), want)?
+                }
                 _ => {}
             }
         }
@@ -314,7 +325,8 @@ impl Network {
                     let mut seeds = [(0, None); 3];
                     for (i, (out, upg)) in outs.iter().zip(ups).enumerate() {
                         if let (Some(l), Some(upg)) = (out, upg) {
-                            seeds[i] = (*l, Some(&upg[row0..row0 + rows]));
+                            let width = layers[*l].out;
+                            seeds[i] = (*l, Some(&upg[row0 * width..(row0 + rows) * width]));
                         }
                     }
                     g.fill(T::ZERO);
@@ -404,7 +416,8 @@ pub(super) fn give<T>(pool: &Mutex<Vec<Scratch<T>>>, s: Scratch<T>) {
 pub struct Workspace<T> {
     pub(super) batch: usize,
     num_params: usize,
-    /// Classifier logits z, one per row.
+    /// The output layer's values z, [`Network::outputs`] per row, row-major (the
+    /// classifier logits, one per row).
     pub z: Vec<T>,
     /// Domain-head logits z_d (empty without a domain head).
     pub domain: Vec<T>,
@@ -458,7 +471,7 @@ impl<T: Real> Workspace<T> {
         Workspace {
             batch,
             num_params: net.num_params(),
-            z: vec![T::ZERO; batch],
+            z: vec![T::ZERO; batch * net.outputs()],
             domain: head(net.domain_out),
             mass: head(net.mass_out),
             caches,

@@ -2,8 +2,9 @@
 //! the list of dense layers that [`crate::nn::params::ParamTable`] turns into named
 //! slices of one flat buffer.
 //!
-//! Shape: `inputs -> hidden[0] -> ... -> hidden[L-1] -> classifier (1 logit z)`, each
-//! hidden layer `h_l = dropout(act(W_l h_{l-1} + b_l))`. An optional domain head and an
+//! Shape: `inputs -> hidden[0] -> ... -> hidden[L-1] -> classifier (outputs values z)`,
+//! `outputs` = 1 for a classifier (one logit), more for a multi-output regression (the
+//! Q raw quantile outputs of `morph --chain`); each hidden layer `h_l = dropout(act(W_l h_{l-1} + b_l))`. An optional domain head and an
 //! optional mass head each read hidden layer `from_layer` (0-based, the output after
 //! dropout) through a gradient reversal layer, run their own hidden layers (no dropout)
 //! and end in one linear output unit (the domain logit z_d, the mass regression m).
@@ -35,6 +36,9 @@ pub struct NetworkSpec {
     pub activation: Act,
     /// Dropout probability after every shared hidden layer, in [0, 1); training only.
     pub dropout: f64,
+    /// Width of the output (`classifier`) layer: 1 for a classifier (one logit per
+    /// row), Q for a network with Q outputs per row (stored row-major). At least 1.
+    pub outputs: usize,
     /// The gradient-reversal domain head (data vs simulation), if any.
     pub domain_head: Option<HeadSpec>,
     /// The gradient-reversal mass-regression head (decorrelation form (a)), if any.
@@ -46,7 +50,7 @@ pub struct NetworkSpec {
 pub enum Part {
     /// Shared hidden layer `hidden.{i}`.
     Hidden(usize),
-    /// The classifier output unit.
+    /// The output layer (`outputs` units; one for a classifier).
     Classifier,
     /// The domain head (its hidden layers, then its output unit).
     Domain,
@@ -96,6 +100,13 @@ impl NetworkSpec {
                 "network.inputs is 0; the network needs at least one input feature".into(),
             ));
         }
+        if self.outputs == 0 {
+            return Err(Error::Usage(
+                "network.outputs is 0; the output layer needs at least one unit (1 for a \
+                 classifier)"
+                    .into(),
+            ));
+        }
         check_widths(&self.hidden, "network.hidden")?;
         check_act(self.activation, "network.activation")?;
         if !(self.dropout >= 0.0 && self.dropout < 1.0) {
@@ -120,7 +131,7 @@ impl NetworkSpec {
             name: "classifier".into(),
             part: Part::Classifier,
             inp: width,
-            out: 1,
+            out: self.outputs,
             act: Act::Identity,
         });
         for (head, name, part) in [

@@ -35,7 +35,8 @@ use crate::{Error, Result};
 pub struct ChunkOutputs<'a, T> {
     /// Index of the chunk's first row in the batch.
     pub row0: usize,
-    /// Classifier logits z of the chunk's rows.
+    /// The output layer's values z of the chunk's rows: [`Network::outputs`] per row,
+    /// row-major (`rows * outputs`; the classifier logits, one per row).
     pub z: &'a [T],
     /// Domain logits z_d of the chunk's rows (empty without a domain head).
     pub domain: &'a [T],
@@ -44,11 +45,12 @@ pub struct ChunkOutputs<'a, T> {
 }
 
 /// Where the closure writes the upstream gradients of the chunk's rows. Each slice
-/// arrives zeroed and as long as the chunk (empty for an absent head); the closure adds
+/// arrives zeroed and as long as the matching output of [`ChunkOutputs`] (`dz`: rows *
+/// outputs, row-major; the heads: rows, or empty for an absent head); the closure adds
 /// into it, as every loss backward does.
 #[derive(Debug)]
 pub struct ChunkUpstream<'a, T> {
-    /// dL/dz.
+    /// dL/dz, `rows * outputs` values.
     pub dz: &'a mut [T],
     /// dL/dz_d, before the reversal.
     pub ddomain: &'a mut [T],
@@ -195,7 +197,8 @@ impl Network {
             ..
         } = ws;
         let mut ls = row_loss.chunks_mut(CHUNK_ROWS);
-        let mut zs = z.chunks_mut(CHUNK_ROWS);
+        let q = self.outputs();
+        let mut zs = z.chunks_mut(CHUNK_ROWS * q);
         let mut ds = domain.chunks_mut(CHUNK_ROWS);
         let mut ms = mass.chunks_mut(CHUNK_ROWS);
         let (mut xs, fill) = input.into_chunks(CHUNK_ROWS * inputs);
@@ -233,7 +236,8 @@ impl Network {
                 let mut out: [&[T]; 3] = [&[], &[], &[]];
                 for ((o, l), dst) in out.iter_mut().zip(outs).zip(dst) {
                     if let Some(l) = l {
-                        let y = &cache.y[l][..rows];
+                        // rows * width: the output layer has `outputs` per row
+                        let y = &cache.y[l][..rows * layers[l].out];
                         if let Some(dst) = dst {
                             dst.copy_from_slice(y);
                         }
@@ -243,7 +247,7 @@ impl Network {
                 let mut bufs = std::mem::take(&mut s.up);
                 let [uz, ud, um] = &mut bufs;
                 let mut up = ChunkUpstream {
-                    dz: &mut uz[..rows],
+                    dz: &mut uz[..rows * q],
                     ddomain: &mut ud[..if outs[1].is_some() { rows } else { 0 }],
                     dmass: &mut um[..if outs[2].is_some() { rows } else { 0 }],
                     loss: loss.unwrap_or_default(),
@@ -319,6 +323,13 @@ impl Network {
         norm: &BatchNorm,
         mode: Mode,
     ) -> Result<f64> {
+        if self.outputs() != 1 {
+            return Err(Error::Usage(format!(
+                "network: the weighted BCE step needs a classifier (1 output per row); this \
+                 network has {} outputs",
+                self.outputs()
+            )));
+        }
         let batch = ws.batch;
         let Labels { y, w, idx } = labels;
         match idx {

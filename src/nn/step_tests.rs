@@ -28,6 +28,7 @@ fn spec(dropout: f64, heads: bool) -> NetworkSpec {
         hidden: vec![16, 12, 9],
         activation: Act::Silu,
         dropout,
+        outputs: 1,
         domain_head: head(1, 5),
         mass_head: head(2, 4),
     }

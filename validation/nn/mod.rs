@@ -14,6 +14,7 @@
 mod determinism;
 mod finite_diff;
 mod golden;
+mod multi_output;
 
 use rootgrad::nn::{Act, HeadSpec, Mode, Network, NetworkSpec, Upstream, Workspace};
 use rootgrad_kernels::gemm::Gemm;
@@ -26,6 +27,7 @@ pub fn reference_spec(act: Act, head_act: Act, dropout: f64) -> NetworkSpec {
         hidden: vec![9, 8, 6],
         activation: act,
         dropout,
+        outputs: 1,
         domain_head: Some(HeadSpec {
             from_layer: 1,
             hidden: vec![5],
