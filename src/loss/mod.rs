@@ -26,6 +26,8 @@
 //! - [`mass_bins`]: the flatness term's mass bins, equal-population edges.
 //! - [`decorrelation`]: (a) the mass adversary's weighted MSE on background events,
 //!   L_M; (b) flatness, L_F = (1/M) sum_m sum_n (H^(m)_n - H^all_n)^2.
+//! - [`quantile`]: the weighted pinball loss of Q non-crossing quantiles,
+//!   L_Q = norm * sum_i w_i (1/Q) sum_j rho_{tau_j}(y_i - q_ij) (chained morphing).
 //!
 //! Each `*_forward` returns the term's value (per-event terms in `T`, accumulated in f64
 //! in event order, so the value does not depend on threads). Each `*_backward` ADDS
@@ -44,12 +46,15 @@ pub mod decorrelation;
 pub mod domain;
 pub mod histogram;
 pub mod mass_bins;
+pub mod quantile;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_fd;
 #[cfg(test)]
 mod tests_par;
+#[cfg(test)]
+mod tests_quantile;
 
 pub use bce::{bce_backward, bce_forward, softplus};
 pub use decorrelation::{
@@ -59,6 +64,9 @@ pub use decorrelation::{
 pub use domain::{domain_backward, domain_forward, DomainBatch, DomainNorm};
 pub use histogram::{histogram_backward, histogram_forward, HistogramConfig, Histograms};
 pub use mass_bins::{equal_population_edges, MassBins};
+pub use quantile::{
+    monotone_quantiles, pinball_backward, pinball_forward, pinball_row, QuantileLevels,
+};
 
 use crate::{Error, Result};
 use rootgrad_kernels::Real;

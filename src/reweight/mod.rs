@@ -28,6 +28,7 @@ pub mod chain;
 pub mod classifier;
 pub mod morph;
 pub mod outputs;
+pub mod quantile_map;
 pub mod weigh;
 
 use crate::{Error, Result};
