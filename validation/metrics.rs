@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use rootgrad::metrics::{ks_distance, roc_auc, roc_curve};
 use serde_json::Value as Json;
 
+mod correlation;
 mod more;
 
 const RTOL: f64 = 1e-12;

@@ -30,6 +30,7 @@ pub mod agreement;
 pub mod auc;
 pub mod binning;
 pub mod chi2;
+pub mod correlation;
 pub mod cvm;
 pub mod efficiency;
 pub mod gamma;

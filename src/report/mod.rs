@@ -10,6 +10,7 @@ mod data_mc;
 #[cfg(test)]
 mod figure_tests;
 mod hist;
+pub mod morph_extra;
 mod overlay;
 pub mod page;
 mod plot;
@@ -21,6 +22,7 @@ pub use data_mc::{
     auto_ratio_range, data_mc, ratio_axis, tails_matter, DataMcPlot, Normalisation, RatioAxis,
 };
 pub use hist::{Hist1D, OutOfRange};
+pub use morph_extra::{correlation_report, CorrelationInputs, CorrelationReport, SampleColumns};
 pub use overlay::{histograms, HistOverlay, LabelledHist};
 pub use page::{escape, write_before_after, Page};
 pub use plot::{Format, PALETTE};
