@@ -26,7 +26,9 @@ use crate::loss::QuantileLevels;
 use crate::metrics::agreement::Agreement;
 use crate::output::{refuse_existing, write_atomically, NewDir};
 use crate::progress::Progress;
-use crate::report::DataMcPlot;
+use crate::report::{
+    correlation_report, CorrelationInputs, CorrelationReport, DataMcPlot, SampleColumns,
+};
 use crate::reweight::branch_name;
 use crate::reweight::chain::apply::{file_start, write_corrected, Corrector};
 use crate::reweight::chain::fit::Hyper;
@@ -150,6 +152,8 @@ pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
         });
     }
 
+    let corr = correlations(o, &data_cols, &mc_cols, &trained.corrected)?;
+
     // removed again if nothing is written into it
     let _dir = NewDir::create(&plan.dir)?;
     let json = trained.model.to_json()?;
@@ -169,8 +173,13 @@ pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
         "read_seconds": t_read, "train_seconds": t_train, "friends_seconds": t_write,
         "total_seconds": t0.elapsed().as_secs_f64(),
     });
-    write_summary(&plan, o, &h, &written, &results, &trained.logs, timings)?;
-    write_report(o, &plan, &results, &plots, out)
+    let runs = Runs {
+        logs: &trained.logs,
+        corr: &corr,
+        timings,
+    };
+    write_summary(&plan, o, &h, &written, &results, &runs)?;
+    write_report(o, &plan, &results, &plots, &corr, out)
 }
 
 /// A sample's columns for the chain; `chain` (the simulation's) gives each entry's
@@ -292,8 +301,7 @@ fn write_summary(
     h: &Hyper,
     written: &[String],
     results: &[VarResult],
-    logs: &[VarLog],
-    timings: serde_json::Value,
+    runs: &Runs,
 ) -> Result<()> {
     let path = &plan.summary_path;
     let json = serde_json::to_string_pretty(&serde_json::json!({
@@ -311,8 +319,9 @@ fn write_summary(
             networks of its own fold (never trained on it), compared with every data event \
             (each fold's data events unseen by that fold's data networks), summed over folds",
         "results": results,
-        "training": logs,
-        "timings": timings,
+        "correlation": runs.corr,
+        "training": runs.logs,
+        "timings": runs.timings,
     }))
     .map_err(|e| Error::Usage(format!("morph.json: {e}")))?;
     write_atomically(path, true, |w| {
@@ -328,9 +337,16 @@ fn write_report(
     plan: &Plan,
     results: &[VarResult],
     plots: &[(String, DataMcPlot)],
+    corr: &CorrelationReport,
     out: &mut dyn Write,
 ) -> Result<()> {
     let mut rows = Vec::new();
+    writeln!(
+        out,
+        "correlation matrix, max |data - simulation|: {:.4} -> {:.4} (Frobenius {:.4} -> {:.4})",
+        corr.max_delta_before, corr.max_delta_after, corr.frobenius_before, corr.frobenius_after
+    )
+    .map_err(io_out)?;
     for r in results {
         writeln!(
             out,
@@ -362,13 +378,14 @@ fn write_report(
          conditional distribution to the same level of data's. With {} folds \
          (<code>{}</code>), fold f's networks train on the other folds and correct fold f \
          only. The metrics are out of fold: every simulated event is corrected by networks \
-         that never saw it and compared with every data event, summed over the folds.",
+         that never saw it and compared with every data event, summed over the folds.{}",
         esc(&plan.cfg.path.display().to_string()),
         esc(&o.vars.join(", ")),
         esc(&o.chain.given.join(", ")),
         o.chain.levels,
         plan.folds.k,
         esc(&plan.folds.expression),
+        corr.html(),
     );
     crate::report::write_before_after(
         &plan.report_dir,
@@ -395,4 +412,79 @@ fn write_report(
     )
     .map_err(io_out)?;
     Ok(())
+}
+
+/// What morph.json records of the training besides the results.
+struct Runs<'a> {
+    logs: &'a [VarLog],
+    corr: &'a CorrelationReport,
+    timings: serde_json::Value,
+}
+
+/// Bins of each conditioning variable for the conditional agreement.
+const COND_BINS: usize = 5;
+
+/// Edges with about equal numbers of data events: the data's conditioning values at the
+/// quantiles 0, 1/B, ..., 1 by event count (repeated values merged, so an integer
+/// variable gets fewer bins).
+fn population_edges(x: &[f64], bins: usize) -> Vec<f64> {
+    let mut v: Vec<f64> = x.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    let mut edges: Vec<f64> = Vec::new();
+    if v.is_empty() {
+        return edges;
+    }
+    for b in 0..=bins {
+        let e = v[((v.len() - 1) * b) / bins];
+        if edges.last().is_none_or(|&l| e > l) {
+            edges.push(e);
+        }
+    }
+    edges
+}
+
+/// The correlation matrices of data and simulation before/after, and the agreement of
+/// each variable in bins of each conditioning variable, before and after (out of fold,
+/// as the table) ([`correlation_report`]).
+fn correlations(
+    o: &MorphOptions,
+    data: &Columns,
+    mc: &Columns,
+    corrected: &[Vec<f64>],
+) -> Result<CorrelationReport> {
+    let g = o.chain.given.len();
+    let conds: Vec<(String, Vec<f64>)> = o
+        .chain
+        .given
+        .iter()
+        .enumerate()
+        .map(|(c, name)| (name.clone(), population_edges(&data.cols[c], COND_BINS)))
+        .filter(|(_, e)| e.len() >= 2)
+        .collect();
+    let keep: Vec<usize> = (0..g)
+        .filter(|&c| population_edges(&data.cols[c], COND_BINS).len() >= 2)
+        .collect();
+    let data_s = SampleColumns {
+        vars: data.cols[g..].iter().map(|c| &c[..]).collect(),
+        conds: keep.iter().map(|&c| &data.cols[c][..]).collect(),
+        w: &data.w,
+    };
+    let before = SampleColumns {
+        vars: mc.cols[g..].iter().map(|c| &c[..]).collect(),
+        conds: keep.iter().map(|&c| &mc.cols[c][..]).collect(),
+        w: &mc.w,
+    };
+    let after = SampleColumns {
+        vars: corrected.iter().map(|c| &c[..]).collect(),
+        conds: before.conds.clone(),
+        w: &mc.w,
+    };
+    correlation_report(&CorrelationInputs {
+        vars: &o.vars,
+        conds: &conds,
+        data: data_s,
+        before,
+        after,
+        x_edges: None,
+    })
 }
