@@ -259,7 +259,8 @@ pub struct FoldStep {
 pub struct VarStep {
     pub expr: Expr,
     pub spike: Option<PointMass>,
-    /// The data's control-region [min, max]: the clamp.
+    /// The data's control-region [min, max] (off the point mass, with one): values off
+    /// the spike are clamped into it.
     pub range: [f64; 2],
     /// One per fold.
     pub folds: Vec<FoldStep>,
@@ -340,7 +341,8 @@ impl Corrector {
                     };
                     let v = super::jitter(self.seed, entries[i], k);
                     let m = map_value(y[i], sp, &mc, &data, v);
-                    if m.is_nan() {
+                    let on_spike = spike.as_ref().is_some_and(|s| m == s.value);
+                    if m.is_nan() || on_spike {
                         m
                     } else {
                         m.clamp(step.range[0], step.range[1])

@@ -60,8 +60,8 @@ pub struct ChainVar {
     pub expression: String,
     /// The friend branch, `<name>_morphed`.
     pub branch: String,
-    /// The data's lowest and highest value in the control region: corrected values are
-    /// clamped into it.
+    /// The data's lowest and highest value in the control region (off the point mass,
+    /// with one): corrected values off the spike are clamped into it.
     pub range: [f64; 2],
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spike: Option<SpikeJson>,

@@ -131,9 +131,15 @@ pub fn train(su: &Setup, data: &Columns, mc: &Columns, progress: &Progress) -> R
         let t0 = Instant::now();
         let (yd, ym) = (&data.cols[g + k], &mc.cols[g + k]);
         let spike = find_spike(var, (yd, &data.w), (ym, &mc.w))?;
+        // the clamp: the data's range, off the point mass when there is one (so that
+        // no value off the spike is moved onto it by the clamp)
+        let off = |v: &f64| spike.is_none_or(|p| *v != p.value);
         let range = [
-            yd.iter().copied().fold(f64::INFINITY, f64::min),
-            yd.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            yd.iter().copied().filter(off).fold(f64::INFINITY, f64::min),
+            yd.iter()
+                .copied()
+                .filter(off)
+                .fold(f64::NEG_INFINITY, f64::max),
         ];
         let dcols: Vec<&[f64]> = data.cols[..g + k].iter().map(|c| &c[..]).collect();
         let mut mcols: Vec<&[f64]> = mc.cols[..g].iter().map(|c| &c[..]).collect();
