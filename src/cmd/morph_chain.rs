@@ -312,7 +312,8 @@ fn write_summary(
         "levels": o.chain.levels,
         "folds": { "k": plan.folds.k, "expression": plan.folds.expression },
         "networks": { "hidden": h.hidden, "epochs": h.epochs, "batch_size": h.batch,
-                      "learning_rate": h.lr, "held_out_fraction": h.holdout },
+                      "learning_rate": h.lr, "held_out_fraction": h.holdout,
+                      "min_steps": h.min_steps },
         "model": plan.model_path.display().to_string(),
         "outputs": written,
         "metrics_note": "out of fold: each simulated control-region event corrected by the \

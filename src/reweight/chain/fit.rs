@@ -10,6 +10,9 @@
 //!   entry by key(seed, [`Stream::ChainHoldout`], entry)) is not trained on; its loss
 //!   after each epoch is reported, and the parameters of the epoch with the lowest
 //!   held-out loss are kept (early stopping without stopping: every epoch runs).
+//! - At least [`Hyper::min_steps`] optimiser steps: a small training set runs more
+//!   epochs than asked (at most [`MAX_EPOCHS`]), so that a network trained on few
+//!   events (off a large point mass) is not left half-way.
 //! - Each epoch visits the training events in an order drawn from key(seed,
 //!   [`Stream::ChainBatch`], the network's key, epoch), in full batches (a last partial
 //!   batch waits for the next epoch's shuffle). Adam ([`crate::optim`]), the fused pass
@@ -38,7 +41,13 @@ pub struct Hyper {
     pub lr: f64,
     /// The fraction of the training events held out for the per-epoch loss.
     pub holdout: f64,
+    /// At least this many optimiser steps: a small training set (a point mass's few
+    /// events off the spike) runs more epochs than `epochs`, up to [`MAX_EPOCHS`].
+    pub min_steps: usize,
 }
+
+/// The most epochs [`Hyper::min_steps`] may ask for.
+pub const MAX_EPOCHS: usize = 400;
 
 impl Default for Hyper {
     /// Chosen by measurement, docs/maths.md ("Chained morphing: the training").
@@ -49,6 +58,7 @@ impl Default for Hyper {
             batch: 1024,
             lr: 3e-3,
             holdout: 0.1,
+            min_steps: 1500,
         }
     }
 }
@@ -199,7 +209,11 @@ pub fn fit(task: Task, e: &Events, d: usize, h: &Hyper, id: &[u64], what: &str) 
     let mut best: Option<(f64, usize, Vec<f32>)> = None;
     let mut losses = Vec::new();
     let mut step = 0u64;
-    for epoch in 0..h.epochs {
+    let per_epoch = (train.len() / batch).max(1);
+    let epochs = h
+        .epochs
+        .max(h.min_steps.div_ceil(per_epoch).min(MAX_EPOCHS));
+    for epoch in 0..epochs {
         let mut rng = SplitMix64::new(&[id, &[Stream::ChainBatch.id(), epoch as u64]].concat());
         let order = crate::data::split::permutation(train.len(), &mut rng);
         for b in order.chunks_exact(batch) {
@@ -277,7 +291,7 @@ pub fn fit(task: Task, e: &Events, d: usize, h: &Hyper, id: &[u64], what: &str) 
             params = p;
             e
         }
-        None => h.epochs.saturating_sub(1),
+        None => epochs.saturating_sub(1),
     };
     Ok(Fitted {
         net: Net {

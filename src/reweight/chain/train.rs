@@ -210,7 +210,7 @@ pub fn train(su: &Setup, data: &Columns, mc: &Columns, progress: &Progress) -> R
         training: serde_json::json!({
             "hidden": h.hidden, "activation": "relu", "epochs": h.epochs,
             "batch_size": h.batch, "learning_rate": h.lr, "optimizer": "adam",
-            "held_out_fraction": h.holdout,
+            "held_out_fraction": h.holdout, "min_steps": h.min_steps,
         }),
     };
     Ok(Trained {
