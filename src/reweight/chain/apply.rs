@@ -420,17 +420,14 @@ impl Corrector {
         let mut steps = Vec::new();
         for (k, v) in m.variables.iter().enumerate() {
             let inputs = given.len() + k;
-            let spike = match &v.spike {
-                None => None,
-                Some(s) => Some(PointMass {
-                    value: s.value,
-                    side: if s.side == "low" {
-                        Side::Low
-                    } else {
-                        Side::High
-                    },
-                }),
-            };
+            let spike = v.spike.as_ref().map(|s| PointMass {
+                value: s.value,
+                side: if s.side == "low" {
+                    Side::Low
+                } else {
+                    Side::High
+                },
+            });
             let mut folds = Vec::new();
             for (f, fj) in v.folds.iter().enumerate() {
                 let name = |s: &str| format!("{what}: variable `{}` fold {f} {s}", v.expression);

@@ -222,45 +222,17 @@ pub fn fit(task: Task, e: &Events, d: usize, h: &Hyper, id: &[u64], what: &str) 
             }
             grad.fill(0.0);
             let mode = Mode::Train(DropoutKey { seed, step });
-            let (y, w) = (&yt, &wt);
-            match task {
-                Task::Quantiles(levels) => {
-                    let (q, f) = (levels.len(), bn.factor());
-                    net.forward_backward(
-                        &mut grad,
-                        &mut ws,
-                        &params,
-                        &xb,
-                        mode,
-                        (0.0, 0.0),
-                        |o, up| {
-                            for (i, dr) in up.dz.chunks_exact_mut(q).enumerate() {
-                                let r = b[o.row0 + i] as usize;
-                                let z = &o.z[i * q..(i + 1) * q];
-                                up.loss[i] = pinball_row(levels, z, y[r], w[r], f, 1.0, dr);
-                            }
-                        },
-                    )?
-                }
-                Task::Spike => {
-                    let c: f32 = bce_grad_factor(&bn, 1.0);
-                    net.forward_backward(
-                        &mut grad,
-                        &mut ws,
-                        &params,
-                        &xb,
-                        mode,
-                        (0.0, 0.0),
-                        |o, up| {
-                            for (i, dz) in up.dz.iter_mut().enumerate() {
-                                let r = b[o.row0 + i] as usize;
-                                up.loss[i] = bce_row_loss(o.z[i], y[r], w[r]);
-                                *dz += bce_row_grad(o.z[i], y[r], w[r], c);
-                            }
-                        },
-                    )?
-                }
-            }
+            let pass = Pass {
+                net: &net,
+                params: &params,
+                x: &xb,
+                rows: b,
+                y: &yt,
+                w: &wt,
+                norm: &bn,
+                mode,
+            };
+            gradient(task, &pass, &mut ws, &mut grad)?;
             opt.step(&mut params, &grad, h.lr);
             step += 1;
         }
@@ -304,4 +276,47 @@ pub fn fit(task: Task, e: &Events, d: usize, h: &Hyper, id: &[u64], what: &str) 
         held_out: losses,
         kept_epoch,
     })
+}
+
+/// One batch's fused pass: the batch rows `x` (row r is training event `rows[r]`), the
+/// training set's targets and weights, its normalisation for this batch size.
+struct Pass<'a> {
+    net: &'a Network,
+    params: &'a [f32],
+    x: &'a [f32],
+    rows: &'a [u32],
+    y: &'a [f32],
+    w: &'a [f32],
+    norm: &'a crate::loss::BatchNorm,
+    mode: Mode,
+}
+
+/// Adds the batch's dL/dparams into `grad` (pinball loss per row, or weighted BCE).
+fn gradient(task: Task, p: &Pass, ws: &mut Workspace<f32>, grad: &mut [f32]) -> Result<()> {
+    let (y, w) = (p.y, p.w);
+    match task {
+        Task::Quantiles(levels) => {
+            let (q, f) = (levels.len(), p.norm.factor());
+            p.net
+                .forward_backward(grad, ws, p.params, p.x, p.mode, (0.0, 0.0), |o, up| {
+                    for (i, dr) in up.dz.chunks_exact_mut(q).enumerate() {
+                        let r = p.rows[o.row0 + i] as usize;
+                        let z = &o.z[i * q..(i + 1) * q];
+                        up.loss[i] = pinball_row(levels, z, y[r], w[r], f, 1.0, dr);
+                    }
+                })?
+        }
+        Task::Spike => {
+            let c: f32 = bce_grad_factor(p.norm, 1.0);
+            p.net
+                .forward_backward(grad, ws, p.params, p.x, p.mode, (0.0, 0.0), |o, up| {
+                    for (i, dz) in up.dz.iter_mut().enumerate() {
+                        let r = p.rows[o.row0 + i] as usize;
+                        up.loss[i] = bce_row_loss(o.z[i], y[r], w[r]);
+                        *dz += bce_row_grad(o.z[i], y[r], w[r], c);
+                    }
+                })?
+        }
+    }
+    Ok(())
 }
