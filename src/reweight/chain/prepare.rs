@@ -269,7 +269,7 @@ mod tests {
         }
         let p = find_spike("x", (&x, &w), (&m, &w)).unwrap().unwrap();
         assert_eq!(p.side, Side::High);
-        // inside the range: 5% at 50
+        // inside the range: 50 events set to 50, plus x[500] = 50: 51 of 1000 = 5.1%
         let mut m = x.clone();
         for v in m.iter_mut().skip(400).take(50) {
             *v = 50.0;
@@ -278,7 +278,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("`iso`") && e.contains("value 50") && e.contains("5.0%"),
+            e.contains("`iso`") && e.contains("value 50") && e.contains("5.1%"),
             "{e}"
         );
         assert!(e.contains("per-variable morph"), "{e}");
