@@ -13,6 +13,10 @@
 //! are compared too (edges to 1e-15, from the same algorithm in numpy). Our f32 path,
 //! which training runs, is compared with the same goldens at a relative 1e-5 of each
 //! tensor's largest magnitude. The worst difference is printed per term by name.
+//!
+//! The quantile (pinball) loss through the non-crossing map has its own goldens,
+//! validation/torch_quantile.py -> validation/data/torch/quantile.json, with the same
+//! tolerances.
 
 use rootgrad::loss::*;
 use rootgrad_kernels::Real;
@@ -275,5 +279,105 @@ fn equal_population_edges_match_numpy() {
             1e-12,
             false,
         );
+    }
+}
+
+/// The quantile loss of one golden case ("q3", "q21") in precision T: the value, the
+/// quantiles of the non-crossing map and dL_Q/dr, against torch; returns the worst
+/// (value, gradient) differences.
+fn quantile_case<T: Real>(case: &Json, rtol: f64, f32_style: bool) -> (f64, f64) {
+    let levels = QuantileLevels::new(vec_f64(&case["taus"])).expect("levels");
+    let rows = case["rows"].as_u64().unwrap() as usize;
+    let nq = levels.len();
+    let (r, y, w): (Vec<T>, Vec<T>, Vec<T>) = (
+        cast(&vec_f64(&case["r"])),
+        cast(&vec_f64(&case["y"])),
+        cast(&vec_f64(&case["w"])),
+    );
+    let norm = Normalisation::new(
+        "training set",
+        case["n_set"].as_u64().unwrap() as usize,
+        num(&case["w_set"]),
+    )
+    .unwrap()
+    .batch("quantile batch", rows)
+    .unwrap();
+    let mut q = vec![T::ZERO; rows * nq];
+    for i in 0..rows {
+        monotone_quantiles(&r[i * nq..(i + 1) * nq], &mut q[i * nq..(i + 1) * nq]);
+    }
+    let q: Vec<f64> = q.iter().map(|v| v.to_f64()).collect();
+    compare("quantiles q", &q, &vec_f64(&case["q"]), rtol, f32_style);
+    let loss = pinball_forward(&levels, &r, &y, &w, &norm);
+    let v = compare_value("pinball loss", loss, num(&case["loss"]), rtol);
+    let mut dr = vec![T::ZERO; rows * nq];
+    pinball_backward(&levels, &r, &y, &w, &norm, 1.0, &mut dr);
+    let dr: Vec<f64> = dr.iter().map(|v| v.to_f64()).collect();
+    let gr = compare("pinball dr", &dr, &vec_f64(&case["dr"]), rtol, f32_style);
+    (v, gr)
+}
+
+/// validation/torch_quantile.py: the pinball loss through the non-crossing map (Q = 3
+/// and 21, signed weights, N and W not the batch's), value and dL_Q/dr by autograd, f64
+/// at relative 1e-10 and the f32 path at 1e-5 of each tensor's largest magnitude.
+#[test]
+fn quantile_loss_matches_torch() {
+    let g = crate::torch_golden::load("quantile.json");
+    for name in ["q3", "q21"] {
+        let (v, gr) = quantile_case::<f64>(&g[name], F64_RTOL, false);
+        println!("quantile golden f64 {name}: value {v:.2e}, dr {gr:.2e} (tolerance {F64_RTOL:e})");
+        let (v, gr) = quantile_case::<f32>(&g[name], F32_RTOL, true);
+        println!("quantile golden f32 {name}: value {v:.2e}, dr {gr:.2e} (tolerance {F32_RTOL:e})");
+    }
+}
+
+/// L_Q with every row's quantiles equal to `q` (strictly increasing): each row's raw
+/// outputs are the inverse of the non-crossing map, r_1 = q_1, r_j = ln(expm1(q_j -
+/// q_{j-1})).
+fn quantile_loss_at(levels: &QuantileLevels, q: &[f64], y: &[f64], w: &[f64]) -> f64 {
+    let mut row = vec![q[0]];
+    row.extend(q.windows(2).map(|p| (p[1] - p[0]).exp_m1().ln()));
+    let r: Vec<f64> = (0..y.len()).flat_map(|_| row.iter().copied()).collect();
+    let norm = Normalisation::of_weights("t", w)
+        .unwrap()
+        .batch("b", y.len())
+        .unwrap();
+    pinball_forward(levels, &r, y, w, &norm)
+}
+
+/// With positive weights L_Q over constant quantiles is convex and piecewise linear in
+/// each q_j, with its kinks at the sample values, so q_j is its minimiser exactly when
+/// L_Q there is no larger than at the neighbouring sample values. The weighted quantile
+/// of `WeightedCdf::quantile` (20,000 exponential values, weights in (0.5, 1.5)) passes
+/// that test for each level, and a scan over a grid finds nothing lower.
+#[test]
+fn quantile_loss_minimiser_is_the_weighted_quantile() {
+    let mut g = rootgrad::random::SplitMix64::new(&[19, 1]);
+    let n = 20_000;
+    let y: Vec<f64> = (0..n).map(|_| -(1.0 - g.uniform()).ln()).collect();
+    let w: Vec<f64> = (0..n).map(|_| g.uniform_in(0.5, 1.5)).collect();
+    let levels = QuantileLevels::new(vec![0.25, 0.8]).unwrap();
+    let cdf = rootgrad::reweight::cdf::WeightedCdf::new(&y, &w, "sample").unwrap();
+    let best: Vec<f64> = levels.taus().iter().map(|&t| cdf.quantile(t)).collect();
+    let at_best = quantile_loss_at(&levels, &best, &y, &w);
+    let slack = 1e-12 * at_best;
+    for j in 0..2 {
+        let k = cdf.values.partition_point(|&v| v < best[j]);
+        assert_eq!(cdf.values[k], best[j]);
+        for nb in [cdf.values[k - 1], cdf.values[k + 1]] {
+            let mut q = best.clone();
+            q[j] = nb;
+            let l = quantile_loss_at(&levels, &q, &y, &w);
+            assert!(
+                l >= at_best - slack,
+                "level {j}: L({nb}) = {l} < L(q*) = {at_best}"
+            );
+        }
+        for s in -50..=50 {
+            let mut q = best.clone();
+            q[j] += 0.004 * s as f64;
+            let l = quantile_loss_at(&levels, &q, &y, &w);
+            assert!(l >= at_best - slack, "level {j}: grid step {s}");
+        }
     }
 }

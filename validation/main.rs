@@ -19,7 +19,8 @@
 //! - `optim`: three steps of every optimiser, the schedules and gradient clipping against
 //!   torch.optim in f64 (relative 1e-12) and f32 (1e-5) (validation/torch_optim.py).
 //! - `loss`: every loss term and its gradient against PyTorch autograd by name, f64
-//!   (relative 1e-10) and f32 (1e-5) (validation/torch_loss.py).
+//!   (relative 1e-10) and f32 (1e-5) (validation/torch_loss.py); the quantile loss
+//!   through its non-crossing map likewise (validation/torch_quantile.py).
 //! - `metrics`: weighted ROC AUC and curve against scikit-learn, weighted KS distance
 //!   against scipy and numpy, relative 1e-12 (validation/metrics_golden.py); the
 //!   truncated AUC, CvM flatness (on the real flavours file), the chi2 test and its

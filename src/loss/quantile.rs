@@ -120,6 +120,32 @@ fn rho<T: Real>(tau: T, u: T) -> (T, bool) {
     }
 }
 
+/// sum_j rho_{tau_j}(y - q_j) of one row in f64 (level order), q_j formed cumulatively
+/// in `T`; when `right` is given, bit j is set where u_j >= 0 (bits must start clear).
+fn row_rho_sum<T: Real>(
+    levels: &QuantileLevels,
+    r_row: &[T],
+    y: T,
+    mut right: Option<&mut [u64]>,
+) -> f64 {
+    let mut q = T::ZERO;
+    let mut sum = 0.0f64;
+    for (j, &tau) in levels.taus.iter().enumerate() {
+        // q_1 = r_1; q_j = q_{j-1} + softplus(r_j)
+        q = if j == 0 {
+            r_row[0]
+        } else {
+            q + softplus(r_row[j])
+        };
+        let (l, up) = rho(T::from_f64(tau), y - q);
+        sum += l.to_f64();
+        if let (true, Some(bits)) = (up, right.as_deref_mut()) {
+            bits[j / 64] |= 1 << (j % 64);
+        }
+    }
+    sum
+}
+
 /// Words of the per-level branch bits kept on the stack (Q <= 256 needs no allocation).
 const STACK_WORDS: usize = 4;
 
@@ -146,21 +172,7 @@ pub fn pinball_row<T: Real>(
         heap.resize(nq.div_ceil(64), 0u64);
         &mut heap
     };
-    // forward: q_j cumulatively, rho_j summed in f64 in level order
-    let mut q = T::ZERO;
-    let mut sum = 0.0f64;
-    for (j, &tau) in levels.taus.iter().enumerate() {
-        q = if j == 0 {
-            r_row[0]
-        } else {
-            q + softplus(r_row[j])
-        };
-        let (l, up) = rho(T::from_f64(tau), y - q);
-        sum += l.to_f64();
-        if up {
-            right[j / 64] |= 1 << (j % 64);
-        }
-    }
+    let sum = row_rho_sum(levels, r_row, y, Some(right));
     let inv_q = 1.0 / nq as f64;
     // backward: c = scale * norm / Q * w; g_j = c (-tau_j | 1 - tau_j);
     // dr_m += sigmoid(r_m) S_m (m >= 2), dr_1 += S_1, S_m = sum_{j >= m} g_j
@@ -208,19 +220,12 @@ pub fn pinball_forward<T: Real>(
 ) -> f64 {
     check_batch(levels, r, y, w, norm);
     let nq = levels.len();
-    let mut scratch = vec![T::ZERO; nq];
+    let inv_q = 1.0 / nq as f64;
     let mut sum = 0.0f64;
     for i in 0..y.len() {
-        // the row's value; its gradient lands in the scratch row and is dropped
-        sum += pinball_row(
-            levels,
-            &r[i * nq..(i + 1) * nq],
-            y[i],
-            w[i],
-            0.0,
-            0.0,
-            &mut scratch,
-        );
+        // the row's w (1/Q) sum_j rho, formed as pinball_row forms it
+        let rho_sum = row_rho_sum(levels, &r[i * nq..(i + 1) * nq], y[i], None);
+        sum += w[i].to_f64() * rho_sum * inv_q;
     }
     norm.factor() * sum
 }

@@ -1,16 +1,14 @@
 //! The quantile (pinball) loss: checked levels and their messages, the non-crossing map,
 //! the one-row form against the batch forms bit for bit, finite differences in f64, the
 //! backward adding into what is there, the f32 path, and the minimiser of the loss over
-//! constant quantiles against the weighted quantile (WeightedCdf and a closed form with
-//! negative weights). The PyTorch goldens are in validation/loss.rs
-//! (validation/torch_quantile.py).
+//! constant quantiles against the closed-form quantile of a signed-weight sample. The
+//! PyTorch goldens and the minimiser against `reweight::cdf::WeightedCdf` (a higher
+//! layer, so not importable here) are in validation/loss.rs.
 
 #![allow(clippy::needless_range_loop)]
 
 use super::tests_fd::{check_fd, Rng};
 use super::*;
-use crate::random::SplitMix64;
-use crate::reweight::cdf::WeightedCdf;
 
 fn usage(r: Result<impl std::fmt::Debug>) -> String {
     match r {
@@ -151,5 +149,97 @@ fn fd_pinball() {
         check_fd(&name, &r, &dr, 1e-5, 1e-7, |r| {
             pinball_forward(&levels, r, &y, &w, &norm)
         });
+    }
+}
+
+/// The raw outputs of one row whose quantiles are `q` (strictly increasing): the inverse
+/// of the non-crossing map, r_1 = q_1, r_j = ln(expm1(q_j - q_{j-1})).
+fn raw_of(q: &[f64]) -> Vec<f64> {
+    let mut r = vec![q[0]];
+    r.extend(q.windows(2).map(|p| (p[1] - p[0]).exp_m1().ln()));
+    r
+}
+
+/// L_Q with every row's quantiles equal to `q`.
+fn loss_at(levels: &QuantileLevels, q: &[f64], y: &[f64], w: &[f64]) -> f64 {
+    let row = raw_of(q);
+    let r: Vec<f64> = (0..y.len()).flat_map(|_| row.iter().copied()).collect();
+    let norm = Normalisation::of_weights("t", w)
+        .unwrap()
+        .batch("b", y.len())
+        .unwrap();
+    pinball_forward(levels, &r, y, w, &norm)
+}
+
+/// Signed weights: 20,000 values spread evenly over (0, 2) with weight 1 and 10,000
+/// over (1, 2) with weight -0.5 (stratified: the (i + 1/2)/n points, so the sample is
+/// the density up to O(1/n)). The signed-weighted density is 1/3 on (0, 1) and 1/6 on
+/// (1, 2) (normalised: F(x) = 2x/3 below 1, 2/3 + (x - 1)/3 above), whose quantiles are
+/// 3 tau / 2 for tau <= 2/3 and 3 tau - 1 above: 0.375 at tau = 0.25 and 1.4 at 0.8.
+/// The minimiser of L_Q over a grid of step 0.002 (each level scanned with the other
+/// held at its closed form; the loss is a sum over levels) lies within two steps.
+#[test]
+fn minimiser_with_negative_weights_is_the_signed_quantile() {
+    let (n1, n2) = (20_000, 10_000);
+    let mut y: Vec<f64> = (0..n1)
+        .map(|i| 2.0 * (i as f64 + 0.5) / n1 as f64)
+        .collect();
+    y.extend((0..n2).map(|i| 1.0 + (i as f64 + 0.5) / n2 as f64));
+    let w: Vec<f64> = (0..n1 + n2)
+        .map(|i| if i < n1 { 1.0 } else { -0.5 })
+        .collect();
+    let levels = QuantileLevels::new(vec![0.25, 0.8]).unwrap();
+    let closed = [0.375, 1.4];
+    let ranges = [(0.0f64, 1.2f64), (0.6, 2.0)];
+    for j in 0..2 {
+        let (lo, hi) = ranges[j];
+        let steps = ((hi - lo) / 0.002).round() as usize;
+        let mut best = (f64::INFINITY, f64::NAN);
+        for s in 0..=steps {
+            let mut q = closed.to_vec();
+            q[j] = lo + 0.002 * s as f64;
+            let l = loss_at(&levels, &q, &y, &w);
+            if l < best.0 {
+                best = (l, q[j]);
+            }
+        }
+        assert!(
+            (best.1 - closed[j]).abs() <= 0.004,
+            "level {j}: minimiser {} vs closed form {}",
+            best.1,
+            closed[j]
+        );
+    }
+}
+
+/// pinball_backward adds scale * gradient into what is there; the f32 path agrees with
+/// the f64 one to f32 precision.
+#[test]
+fn pinball_backward_adds_and_f32_matches_f64() {
+    let (rows, nq) = (64, 21);
+    let (r, y, w) = quantile_batch(rows, nq, 77);
+    let levels = QuantileLevels::evenly(nq).unwrap();
+    let norm = Normalisation::new("t", 5000, 3120.5)
+        .unwrap()
+        .batch("b", rows)
+        .unwrap();
+    let mut g1 = vec![0.0; r.len()];
+    pinball_backward(&levels, &r, &y, &w, &norm, 1.0, &mut g1);
+    let mut g = vec![1.0; r.len()];
+    pinball_backward(&levels, &r, &y, &w, &norm, 0.25, &mut g);
+    for k in 0..r.len() {
+        let want = 1.0 + 0.25 * g1[k];
+        assert!((g[k] - want).abs() <= 1e-15 * want.abs().max(1.0), "{k}");
+    }
+    let to32 = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+    let (r32, y32, w32) = (to32(&r), to32(&y), to32(&w));
+    let l64 = pinball_forward(&levels, &r, &y, &w, &norm);
+    let l32 = pinball_forward(&levels, &r32, &y32, &w32, &norm);
+    assert!(((l64 - l32) / l64).abs() < 1e-5, "value {l64} {l32}");
+    let mut d32 = vec![0.0f32; r.len()];
+    pinball_backward(&levels, &r32, &y32, &w32, &norm, 1.0, &mut d32);
+    let max = g1.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for k in 0..r.len() {
+        assert!((g1[k] - d32[k] as f64).abs() < 1e-5 * max, "dr {k}");
     }
 }

@@ -18,7 +18,9 @@
 //! from the model that did not train on it ([`classifier`]).
 //!
 //! **Morphing.** Per variable, T(x) = Q_data(F_mc(x)) with weighted empirical CDFs; the
-//! rule for signed weights is in [`cdf`].
+//! rule for signed weights is in [`cdf`]. Chained (conditional) morphing maps each value
+//! through per-event curves built from predicted quantiles, with an optional point mass
+//! ([`quantile_map`]).
 //!
 //! Both are applied to every entry of the simulation chain chunk by chunk ([`weigh`],
 //! [`morph`]) and written as friends planned by [`outputs`].

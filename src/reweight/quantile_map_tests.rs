@@ -208,3 +208,128 @@ fn identical_curves_map_to_the_identity() {
     assert!(map_value(f64::INFINITY, Some((&low, p, p)), &c, &c, 0.5).is_nan());
     assert_eq!(map_value(1.0, Some((&low, p, 1.0)), &c, &c, 0.5), 0.0);
 }
+
+/// Draws `n` events from the simulation's mixture (the spike with probability p_mc, else
+/// the curve's distribution by inversion), maps each with its own jitter v, and returns
+/// the fraction mapped onto the spike and, per data knot q_j, the fraction mapped to at
+/// most q_j.
+fn mixture_run(spike: &Spike, p_mc: f64, p_data: f64, n: usize) -> (f64, Vec<f64>) {
+    let (levels, mc_q, data_q) = curve_pair();
+    let t = levels.taus();
+    let mc = QuantileCurve { taus: t, q: &mc_q };
+    let data = QuantileCurve {
+        taus: t,
+        q: &data_q,
+    };
+    let mut g = SplitMix64::new(&[19, 2]);
+    let (mut on, mut below) = (0usize, vec![0usize; t.len()]);
+    for _ in 0..n {
+        let y = if g.uniform() < p_mc {
+            spike.value
+        } else {
+            mc.quantile(1.0 - g.uniform()) // in (0, 1]: a finite value, the top one at 1
+        };
+        let v = 1.0 - g.uniform(); // in (0, 1]
+        let out = map_value(
+            y,
+            Some((spike, p_mc, p_data)),
+            &mc,
+            &data,
+            v.min(1.0 - 1e-16),
+        );
+        if out == spike.value {
+            on += 1;
+        } else {
+            for (j, &qj) in data_q.iter().enumerate() {
+                below[j] += usize::from(out <= qj);
+            }
+        }
+    }
+    let frac = |k: usize| k as f64 / n as f64;
+    (frac(on), below.into_iter().map(frac).collect())
+}
+
+/// Events drawn from the simulation's mixture (p_mc = 0.2 on the spike) land on the spike
+/// with the data's probability p_data = 0.35, and off it follow the data's curve: the
+/// fraction of all events off the spike and at or below data knot q_j is
+/// (1 - p_data) tau_j, for a spike at either end.
+/// 200,000 events, fixed seed; each fraction is a binomial proportion, sigma =
+/// sqrt(p (1 - p) / n) <= 0.0012, and the tolerance is 4.5 sigma.
+#[test]
+fn the_spike_fraction_and_the_rest_follow_the_data() {
+    let n = 200_000;
+    let (p_mc, p_data) = (0.2, 0.35);
+    let tol = |p: f64| 4.5 * (p * (1.0 - p) / n as f64).sqrt();
+    let (levels, _, _) = curve_pair();
+    for side in [SpikeSide::Low, SpikeSide::High] {
+        let value = if side == SpikeSide::Low { 0.0 } else { 9.0 };
+        let spike = Spike { value, side };
+        let (on, below) = mixture_run(&spike, p_mc, p_data, n);
+        assert!(
+            (on - p_data).abs() < tol(p_data),
+            "{side:?}: {on} on the spike"
+        );
+        for (j, &tau) in levels.taus().iter().enumerate() {
+            let want = (1.0 - p_data) * tau;
+            assert!(
+                (below[j] - want).abs() < tol(want),
+                "{side:?}: {} at or below knot {j}, want {want}",
+                below[j]
+            );
+        }
+    }
+}
+
+/// Closed forms: the simulation off the spike is exponential at the knots (q_j =
+/// -ln(1 - tau_j)), the data uniform on [0.5, 2.5] between its knots (Q_data(p) = 0.5 +
+/// 2 p for p in [tau_1, tau_Q]). The simulation's mixture quantile at level alpha is sent
+/// to the data's mixture quantile at alpha: for a low spike (p_mc = 0.2, p_data = 0.35)
+/// alpha_j = p_mc + (1 - p_mc) tau_j at y = -ln(1 - tau_j) goes to the spike if alpha_j
+/// < p_data, else to 0.5 + 2 (alpha_j - p_data) / (1 - p_data); for a high spike alpha_j
+/// = (1 - p_mc) tau_j goes to the spike if alpha_j > 1 - p_data, else to 0.5 + 2 alpha_j /
+/// (1 - p_data). Checked to 1e-12 where the data level lies within the knots.
+#[test]
+fn mixture_quantiles_go_to_the_data_mixture_quantiles() {
+    let (levels, mc_q, data_q) = curve_pair();
+    let t = levels.taus();
+    let mc = QuantileCurve { taus: t, q: &mc_q };
+    let data = QuantileCurve {
+        taus: t,
+        q: &data_q,
+    };
+    let (p_mc, p_data) = (0.2, 0.35);
+    let (mut on_spike, mut inside) = (0, 0);
+    for side in [SpikeSide::Low, SpikeSide::High] {
+        let value = if side == SpikeSide::Low { 0.0 } else { 9.0 };
+        let spike = Spike { value, side };
+        for &tau in t {
+            let y = -(1.0 - tau).ln();
+            let got = map_value(y, Some((&spike, p_mc, p_data)), &mc, &data, 0.5);
+            let (alpha, spike_side, level) = match side {
+                SpikeSide::Low => {
+                    let a = p_mc + (1.0 - p_mc) * tau;
+                    (a, a < p_data, (a - p_data) / (1.0 - p_data))
+                }
+                SpikeSide::High => {
+                    let a = (1.0 - p_mc) * tau;
+                    (a, a > 1.0 - p_data, a / (1.0 - p_data))
+                }
+            };
+            if spike_side {
+                assert_eq!(got, value, "{side:?} alpha {alpha}");
+                on_spike += 1;
+            } else if level >= t[0] && level <= t[t.len() - 1] {
+                let want = 0.5 + 2.0 * level;
+                assert!(
+                    close(got, want, 1e-12),
+                    "{side:?} alpha {alpha}: {got} vs {want}"
+                );
+                inside += 1;
+            }
+        }
+    }
+    assert!(
+        on_spike >= 6 && inside >= 20,
+        "{on_spike} on the spike, {inside} inside"
+    );
+}
