@@ -88,6 +88,16 @@ pub enum Stream {
     /// `morph`: which half of the control region builds the CDFs that the other half
     /// judges (the held-out before/after metrics).
     MorphHalf,
+    /// `morph --chain`: each entry's uniform number that places a value on a point mass
+    /// inside the mass's probability (per entry and variable).
+    ChainJitter,
+    /// `morph --chain`: the order of a quantile or spike network's batches.
+    ChainBatch,
+    /// `morph --chain`: the held-out slice of a network's training events (its loss per
+    /// epoch, and the epoch kept).
+    ChainHoldout,
+    /// `morph --chain`: a network's initial weights.
+    ChainInit,
 }
 
 impl Stream {
@@ -113,6 +123,10 @@ impl Stream {
             Stream::ToyMorphMc => 22,
             Stream::MorphJitter => 0x3017,
             Stream::MorphHalf => 0x3012,
+            Stream::ChainJitter => 0xC4A1,
+            Stream::ChainBatch => 0xC4A2,
+            Stream::ChainHoldout => 0xC4A3,
+            Stream::ChainInit => 0xC4A4,
         }
     }
 }

@@ -4,6 +4,9 @@
 //!   no circles, every module placed; `kernels/src/gemm.rs` a leaf.
 //! - `chain`: several files of one tree as one chain (globs, ranges across the file
 //!   boundary, jagged offsets), friends joined by entry number or refused, error messages.
+//! - `chain_morph`: `morph --chain` on a toy with a known conditional map (entry by
+//!   entry against the formula, the correlation, the spike fraction per bin), against
+//!   the per-variable morph; `apply -m chain.json` bit for bit; 1 vs 2 threads; bad input.
 //! - `cli`: the `rootgrad` binary as a user meets it: `inspect` and `dump` output against
 //!   the library, one-line errors with exit code 2, and `dump -o` written atomically.
 //! - `day_one`: issue 17's first-day problems end to end: errors naming the sample, key
@@ -56,6 +59,7 @@
 
 mod architecture;
 mod chain;
+mod chain_morph;
 mod cli;
 mod conformance;
 mod day_one;

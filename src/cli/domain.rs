@@ -97,4 +97,39 @@ pub struct MorphArgs {
     /// No progress bars.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    #[command(flatten)]
+    pub chain: ChainArgs,
+}
+
+/// `morph --chain`: chained conditional quantile morphing (`crate::reweight::chain`).
+#[derive(Debug, Clone, Args)]
+pub struct ChainArgs {
+    /// Chained quantile morphing: the --var expressions are corrected in the order
+    /// given, each conditioned on the --given expressions and the variables corrected
+    /// before it (needs training.folds >= 2 and training.fold).
+    #[arg(long = "chain")]
+    pub on: bool,
+    /// A conditioning expression (e.g. `pt`, `abs(eta)`, `nPV`); repeatable; required
+    /// with --chain. Not corrected itself.
+    #[arg(long = "given", value_name = "EXPR")]
+    pub given: Vec<String>,
+    /// Number of quantile levels Q, tau_j = (j + 1/2) / Q (--chain).
+    #[arg(long, value_name = "Q", default_value_t = 21)]
+    pub levels: usize,
+    /// Hidden layer widths of every quantile and spike network, comma-separated
+    /// (--chain). Default 64,64.
+    #[arg(long, value_name = "WIDTHS", value_delimiter = ',')]
+    pub hidden: Vec<usize>,
+    /// Training epochs of every network (--chain). Default 12.
+    #[arg(long, value_parser = count)]
+    pub epochs: Option<usize>,
+    /// Events per batch (--chain). Default 1024.
+    #[arg(long, value_parser = count)]
+    pub batch_size: Option<usize>,
+    /// Adam's learning rate (--chain). Default 3e-3.
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
+    /// Worker threads (default: every core); the results are the same for any number.
+    #[arg(long, value_parser = count)]
+    pub threads: Option<usize>,
 }

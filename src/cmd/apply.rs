@@ -52,6 +52,9 @@ pub const MAX_FILES_AT_ONCE: usize = 4;
 pub use crate::cli::ApplyArgs as ApplyOptions;
 
 pub fn run(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
+    if crate::reweight::chain::model::is_chain_model(&opts.model) {
+        return apply_chain(opts, out);
+    }
     let model = ModelFile::read(&opts.model)?;
     let scorer = Scorer::from_file(&model, &opts.model)?;
     if opts.all_folds && !scorer.has_folds() {
@@ -388,6 +391,92 @@ fn same_plan(path: &Path, plan: &Plan) -> Result<()> {
             there.id,
             plan.id
         )));
+    }
+    Ok(())
+}
+
+/// A chain model (`morph --chain`'s chain.json): per input, its friend with the
+/// corrected `<name>_morphed` branches, streamed chunk by chunk
+/// ([`crate::reweight::chain::apply::write_corrected`], the path `morph --chain` writes
+/// its own friends with). Every input is checked before the first is written.
+fn apply_chain(opts: &ApplyOptions, out: &mut dyn Write) -> Result<()> {
+    use crate::reweight::chain::apply::{write_corrected, Corrector};
+    use crate::reweight::chain::model::ChainModel;
+    let what = opts.model.display().to_string();
+    let refused = [
+        ("--all-folds", opts.all_folds),
+        ("--branch", opts.branch != "score"),
+        ("--shard", opts.split.shard.is_some()),
+        (
+            "--entry-start/--entry-stop",
+            opts.split.entry_start.is_some() || opts.split.entry_stop.is_some(),
+        ),
+    ];
+    if let Some((flag, _)) = refused.iter().find(|r| r.1) {
+        return Err(Error::Usage(format!(
+            "{what} is a chain model (morph --chain): it writes one `<name>_morphed` branch \
+             per corrected variable for every entry of whole files, each entry through its \
+             own fold's networks; {flag} is for classifier models"
+        )));
+    }
+    check_name(&opts.tree_name, "--tree-name")?;
+    let model = ChainModel::read(&opts.model)?;
+    let corrector = Corrector::from_model(&model, &what)?;
+    let names: Vec<String> = model.variables.iter().map(|v| v.branch.clone()).collect();
+    let _dir = opts
+        .output_dir
+        .as_deref()
+        .map(crate::output::NewDir::create)
+        .transpose()?;
+    let out_names = OutputNames {
+        output: opts.output.as_deref(),
+        output_dir: opts.output_dir.as_deref(),
+        tree_name: &opts.tree_name,
+    };
+    let jobs = plan_jobs(&opts.inputs, &opts.friends, &out_names)?;
+    let mut chains = Vec::with_capacity(jobs.len());
+    for j in &jobs {
+        if j.output.exists() && !opts.force {
+            return Err(Error::OutputExists {
+                path: j.output.clone(),
+            });
+        }
+        let chain = open_chain(std::slice::from_ref(&j.input), &j.friends)?;
+        let available = chain.branch_names();
+        for e in corrector.exprs() {
+            e.check(&available)
+                .map_err(|e| Error::Usage(format!("{}: {e} (read by {what})", j.input)))?;
+        }
+        chains.push(chain);
+    }
+    let format = opts.friend_format.friend_format;
+    for (j, chain) in jobs.iter().zip(&chains) {
+        let range = 0..chain.entries();
+        write_corrected(
+            &corrector,
+            chain,
+            &names,
+            (&j.output, range),
+            &opts.tree_name,
+            (opts.force, format),
+        )
+        .map_err(|e| match e {
+            Error::Usage(m) => Error::Usage(format!("{}: {m}", j.input)),
+            e => e,
+        })?;
+        writeln!(
+            out,
+            "{}: {} entries corrected -> {}:{} ({})",
+            j.input,
+            chain.entries(),
+            j.output.display(),
+            opts.tree_name,
+            names.join(", ")
+        )
+        .map_err(|source| Error::Io {
+            path: "<stdout>".into(),
+            source,
+        })?;
     }
     Ok(())
 }

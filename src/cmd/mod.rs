@@ -13,6 +13,7 @@ pub mod flatness;
 pub mod init;
 pub mod inspect;
 pub mod morph;
+pub mod morph_chain;
 pub mod report;
 pub mod reweight;
 pub mod roc;
@@ -48,7 +49,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(a) => report::run(a, out),
         Command::Sweep(a) => sweep::run(a, out),
         Command::Reweight(a) => set_threads(a.threads).and_then(|_| reweight::run(a, out)),
-        Command::Morph(a) => morph::run(a, out),
+        Command::Morph(a) => set_threads(a.chain.threads).and_then(|_| morph::run(a, out)),
         Command::Demo(a) => demo::run(a, out),
         Command::Init => init::run(out),
         Command::Batch { action } => batch::run(action, out),

@@ -31,6 +31,7 @@ use crate::progress::Progress;
 use crate::report::DataMcPlot;
 use crate::reweight::branch_name;
 use crate::reweight::cdf::WeightedCdf;
+use crate::reweight::chain::prepare::check_flags;
 use crate::reweight::morph::{held_out, morph_chain, worse, Events, HeldOut};
 use crate::reweight::outputs::{default_out, plan_outputs};
 use crate::root::provenance::FriendSource;
@@ -55,7 +56,7 @@ struct VarResult {
     worse: bool,
 }
 
-fn io_out(source: std::io::Error) -> Error {
+pub(super) fn io_out(source: std::io::Error) -> Error {
     Error::Io {
         path: "<stdout>".into(),
         source,
@@ -77,6 +78,24 @@ struct Plan {
 }
 
 pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
+    let c = &o.chain;
+    check_flags(&o.vars, &c.given, c.on, c.levels)?;
+    if c.on {
+        return super::morph_chain::run(o, out);
+    }
+    let knobs = [
+        ("--hidden", !c.hidden.is_empty()),
+        ("--epochs", c.epochs.is_some()),
+        ("--batch-size", c.batch_size.is_some()),
+        ("--learning-rate", c.learning_rate.is_some()),
+        ("--levels", c.levels != 21),
+    ];
+    if let Some((flag, _)) = knobs.iter().find(|k| k.1) {
+        return Err(Error::Usage(format!(
+            "{flag} sets the networks of chained morphing; add --chain (the per-variable \
+             morph has no networks)"
+        )));
+    }
     let plan = Plan::new(o)?;
     let progress = Progress::new(o.quiet);
     for n in &plan.cfg.notes {
@@ -136,7 +155,11 @@ pub fn run(o: &MorphOptions, out: &mut dyn Write) -> Result<()> {
 }
 
 /// The held-out before/after metrics of one variable and its figure.
-fn judge(o: &MorphOptions, v: &str, h: &HeldOut) -> Result<(DataMcPlot, Agreement, Agreement)> {
+pub(super) fn judge(
+    o: &MorphOptions,
+    v: &str,
+    h: &HeldOut,
+) -> Result<(DataMcPlot, Agreement, Agreement)> {
     let (dv, dw) = (&h.data.0, &h.data.1);
     let (mv, mw) = (&h.mc.0, &h.mc.1);
     let edges = auto_edges(&[dv, mv], o.bins, None)?;

@@ -26,6 +26,7 @@
 //! [`morph`]) and written as friends planned by [`outputs`].
 
 pub mod cdf;
+pub mod chain;
 pub mod classifier;
 pub mod morph;
 pub mod outputs;
