@@ -194,6 +194,9 @@ pub fn fit(task: Task, e: &Events, d: usize, h: &Hyper, id: &[u64], what: &str) 
     })?;
     let mut params: Vec<f32> =
         net.new_params(Init::Torch, key(&[id, &[Stream::ChainInit.id()]].concat()));
+    if let Task::Quantiles(levels) = task {
+        start_at_marginal(&net, &mut params, levels, &yt)?;
+    }
     let adam = OptimizerConfig::Adam(AdamConfig {
         lr: Some(h.lr),
         ..AdamConfig::default()
@@ -213,6 +216,7 @@ pub fn fit(task: Task, e: &Events, d: usize, h: &Hyper, id: &[u64], what: &str) 
     let epochs = h
         .epochs
         .max(h.min_steps.div_ceil(per_epoch).min(MAX_EPOCHS));
+    let total_steps = (epochs * (train.len() / batch)) as u64;
     for epoch in 0..epochs {
         let mut rng = SplitMix64::new(&[id, &[Stream::ChainBatch.id(), epoch as u64]].concat());
         let order = crate::data::split::permutation(train.len(), &mut rng);
@@ -233,7 +237,7 @@ pub fn fit(task: Task, e: &Events, d: usize, h: &Hyper, id: &[u64], what: &str) 
                 mode,
             };
             gradient(task, &pass, &mut ws, &mut grad)?;
-            opt.step(&mut params, &grad, h.lr);
+            opt.step(&mut params, &grad, cosine_lr(h.lr, step, total_steps));
             step += 1;
         }
         if params.iter().any(|p| !p.is_finite()) {
@@ -276,6 +280,65 @@ pub fn fit(task: Task, e: &Events, d: usize, h: &Hyper, id: &[u64], what: &str) 
         held_out: losses,
         kept_epoch,
     })
+}
+
+/// Starts a quantile network at the training targets' marginal quantiles: the output
+/// layer's biases are set so that q_j = the (unweighted) empirical tau_j-quantile of the
+/// standardised targets `y` (r_1 = q_1, r_j = softplus^-1(q_j - q_{j-1}), each gap at
+/// least 1e-3), and its weights are scaled by 0.1, so that the network starts near the
+/// unconditional answer and learns the dependence on its inputs. From the default
+/// initialisation (all r_j near 0, every gap softplus(0) = 0.69 standard deviations)
+/// the gaps of the lower levels stayed uneven (a gap of 0.04 beside one of 0.6
+/// sigma) after training, and the map's output showed holes and spikes.
+fn start_at_marginal(
+    net: &Network,
+    params: &mut [f32],
+    levels: &QuantileLevels,
+    y: &[f32],
+) -> Result<()> {
+    if y.is_empty() {
+        return Ok(());
+    }
+    let mut sorted: Vec<f32> = y.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let at = |tau: f64| {
+        let i = ((tau * sorted.len() as f64) as usize).min(sorted.len() - 1);
+        sorted[i] as f64
+    };
+    let table = net.table();
+    for w in table.slice_mut(params, "classifier.weight")? {
+        *w *= 0.1;
+    }
+    let bias = table.slice_mut(params, "classifier.bias")?;
+    let mut prev = 0.0;
+    for (j, (b, &tau)) in bias.iter_mut().zip(levels.taus()).enumerate() {
+        let q = at(tau);
+        *b = if j == 0 {
+            q as f32
+        } else {
+            let gap = (q - prev).max(1e-3);
+            // softplus^-1(gap) = gap + ln(1 - e^-gap)
+            (gap + (-(-gap).exp()).ln_1p()) as f32
+        };
+        prev = if j == 0 {
+            q
+        } else {
+            prev + (q - prev).max(1e-3)
+        };
+    }
+    Ok(())
+}
+
+/// The learning rate of optimiser step `step` of `total`: cosine annealing from `lr0`
+/// to zero, lr0 (1 + cos(pi step / total)) / 2. A constant rate leaves the quantiles
+/// jittering at the end of training by about what one step moves them (the held-out
+/// loss stops falling but wanders); annealing lets the last steps settle.
+pub fn cosine_lr(lr0: f64, step: u64, total: u64) -> f64 {
+    if total == 0 {
+        return lr0;
+    }
+    let p = (step as f64 / total as f64).min(1.0);
+    0.5 * lr0 * (1.0 + (std::f64::consts::PI * p).cos())
 }
 
 /// One batch's fused pass: the batch rows `x` (row r is training event `rows[r]`), the
