@@ -194,8 +194,9 @@ pub fn fit(task: Task, e: &Events, d: usize, h: &Hyper, id: &[u64], what: &str) 
     })?;
     let mut params: Vec<f32> =
         net.new_params(Init::Torch, key(&[id, &[Stream::ChainInit.id()]].concat()));
-    if let Task::Quantiles(levels) = task {
-        start_at_marginal(&net, &mut params, levels, &yt)?;
+    match task {
+        Task::Quantiles(levels) => start_at_marginal(&net, &mut params, levels, &yt)?,
+        Task::Spike => start_at_fraction(&net, &mut params, &yt, &wt)?,
     }
     let adam = OptimizerConfig::Adam(AdamConfig {
         lr: Some(h.lr),
@@ -326,6 +327,25 @@ fn start_at_marginal(
             prev + (q - prev).max(1e-3)
         };
     }
+    Ok(())
+}
+
+/// Starts a spike classifier at the training events' weighted spike fraction p (its
+/// output bias ln(p / (1 - p)), p kept inside [0.001, 0.999]; output weights scaled by
+/// 0.1), for the same reason as [`start_at_marginal`].
+fn start_at_fraction(net: &Network, params: &mut [f32], y: &[f32], w: &[f32]) -> Result<()> {
+    let (mut on, mut all) = (0.0f64, 0.0f64);
+    for (&y, &w) in y.iter().zip(w) {
+        on += (y as f64) * w as f64;
+        all += w as f64;
+    }
+    let p = if all > 0.0 { on / all } else { 0.5 };
+    let p = p.clamp(0.001, 0.999);
+    let table = net.table();
+    for v in table.slice_mut(params, "classifier.weight")? {
+        *v *= 0.1;
+    }
+    table.slice_mut(params, "classifier.bias")?[0] = (p / (1.0 - p)).ln() as f32;
     Ok(())
 }
 
