@@ -280,8 +280,14 @@ padding:3px 7px;text-align:right;font-variant-numeric:tabular-nums}\
              histograms, before and after; the mean KS over the bins in green where it \
              went down, red where it went up.</p>\n",
         );
-        let mut conds: Vec<&str> = self.conditional.iter().map(|r| r.cond.as_str()).collect();
-        conds.dedup();
+        // each conditioning variable once, in order of first appearance (the rows go
+        // variable by variable, so a plain dedup would repeat every table per variable)
+        let mut conds: Vec<&str> = Vec::new();
+        for r in &self.conditional {
+            if !conds.contains(&r.cond.as_str()) {
+                conds.push(r.cond.as_str());
+            }
+        }
         for cond in conds {
             let rows: Vec<&ConditionalRow> =
                 self.conditional.iter().filter(|r| r.cond == cond).collect();
@@ -348,6 +354,41 @@ mod tests {
             .collect();
         let b_shuffled: Vec<f64> = (0..n).map(|i| b[(i * 7) % n]).collect();
         (a, b, b_shuffled, c)
+    }
+
+    /// Before: with two variables and two conditioning variables the rows came variable
+    /// by variable (a-c, a-d, b-c, b-d) and each conditioning table was written twice.
+    #[test]
+    fn each_conditioning_table_once() {
+        let (a, b, _, c) = toy();
+        let w = vec![1.0; a.len()];
+        let vars = vec!["a".to_string(), "b".to_string()];
+        let conds = vec![
+            ("c".to_string(), vec![0.0, 1.0, 2.0]),
+            ("d".to_string(), vec![0.0, 1.0, 2.0]),
+        ];
+        let s = SampleColumns {
+            vars: vec![&a, &b],
+            conds: vec![&c, &c],
+            w: &w,
+        };
+        let r = correlation_report(&CorrelationInputs {
+            vars: &vars,
+            conds: &conds,
+            data: s.clone(),
+            before: s.clone(),
+            after: s,
+            x_edges: None,
+        })
+        .unwrap();
+        assert_eq!(r.conditional.len(), 4);
+        let h = r.html();
+        for cap in [
+            "<caption>in bins of c</caption>",
+            "<caption>in bins of d</caption>",
+        ] {
+            assert_eq!(h.matches(cap).count(), 1, "{cap}");
+        }
     }
 
     #[test]
