@@ -60,8 +60,8 @@ pub fn gather_rows_ahead<T: Copy>(
         }
         return;
     }
-    for r in 0..idx.len().min(ahead) {
-        prefetch_row(src, idx[r] as usize * width, row_bytes);
+    for &i in &idx[..idx.len().min(ahead)] {
+        prefetch_row(src, i as usize * width, row_bytes);
     }
     for (r, d) in dst.chunks_exact_mut(width).enumerate() {
         if let Some(&next) = idx.get(r + ahead) {

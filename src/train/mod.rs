@@ -92,11 +92,11 @@ pub struct ModelSummary {
     pub test_ks: Option<f64>,
 }
 
+/// Named parameter tensors, in the network's order.
+type Tensors = Vec<(String, Vec<f32>)>;
+
 /// The scoring tensors of an init model, for fold `k` (or the only model).
-fn init_tensors(
-    cfg: &RunConfig,
-    fold: Option<usize>,
-) -> Result<Option<(Standardize, Vec<(String, Vec<f32>)>)>> {
+fn init_tensors(cfg: &RunConfig, fold: Option<usize>) -> Result<Option<(Standardize, Tensors)>> {
     let Some(path) = &cfg.training.init else {
         return Ok(None);
     };

@@ -162,14 +162,11 @@ pub(super) struct Header {
     pub(super) nbytes_keys: u64,
 }
 
+/// A record's fields: (name, offset, width).
+pub(super) type Fields = Vec<(&'static str, usize, usize)>;
+
 /// The file header and the top directory record: big form or not, and their fields.
-pub(super) fn records(
-    bytes: &[u8],
-) -> Option<(
-    bool,
-    Vec<(&'static str, usize, usize)>,
-    Vec<(&'static str, usize, usize)>,
-)> {
+pub(super) fn records(bytes: &[u8]) -> Option<(bool, Fields, Fields)> {
     let big = be(bytes, 4, 4)? >= 1_000_000;
     let head = layout(4, FILE_HEADER, big);
     let dir_at = (get(bytes, &head, "fBEGIN")? + get(bytes, &head, "fNbytesName")?) as usize;

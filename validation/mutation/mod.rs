@@ -501,7 +501,10 @@ fn mutated_file_errors_are_one_line_and_name_the_file() {
 
 /// Mutations the campaign once found panicking or giving a bad message, pinned so they
 /// stay fixed: (file, what went wrong, byte edits as (offset, new bytes)).
-const PINNED: &[(&str, &str, &[(usize, &[u8])])] = &[
+/// Byte edits: (offset, new bytes).
+type Edits = &'static [(usize, &'static [u8])];
+
+const PINNED: &[(&str, &str, Edits)] = &[
     (
         "uproot-small-flat-tree.root",
         "fBEGIN = -1 overflowed `fBEGIN + fNbytesName` in RootFile::read_header",
