@@ -46,14 +46,48 @@ pub use crate::cli::MorphArgs as MorphOptions;
 pub const TREE: &str = "morph";
 
 #[derive(Debug, Serialize)]
-struct VarResult {
-    var: String,
-    branch: String,
-    /// Held-out: data and simulation of the judging half, the map built from the other.
-    before: Agreement,
-    after: Agreement,
+pub(super) struct VarResult {
+    pub(super) var: String,
+    pub(super) branch: String,
+    /// Held-out: data and simulation of the judging half, the map built from the other
+    /// (the chained morph: every simulated event corrected out of fold).
+    pub(super) before: Agreement,
+    pub(super) after: Agreement,
     /// Whether the held-out agreement got worse (KS or chi2/ndf).
-    worse: bool,
+    pub(super) worse: bool,
+}
+
+/// Prints one line per variable (KS and chi2/ndf before -> after, `how` they were
+/// judged) and returns the report table's rows.
+pub(super) fn print_results(
+    out: &mut dyn Write,
+    results: &[VarResult],
+    how: &str,
+) -> Result<Vec<Vec<String>>> {
+    let mut rows = Vec::new();
+    for r in results {
+        writeln!(
+            out,
+            "{} -> {}: KS {:.4} -> {:.4}, chi2/ndf {} -> {} ({how}){}",
+            r.var,
+            r.branch,
+            r.before.ks,
+            r.after.ks,
+            r.before.chi2_text(),
+            r.after.chi2_text(),
+            if r.worse { "  WORSE" } else { "" }
+        )
+        .map_err(io_out)?;
+        rows.push(vec![
+            r.var.clone(),
+            r.branch.clone(),
+            format!("{:.4}", r.before.ks),
+            format!("{:.4}", r.after.ks),
+            r.before.chi2_text(),
+            r.after.chi2_text(),
+        ]);
+    }
+    Ok(rows)
 }
 
 pub(super) fn io_out(source: std::io::Error) -> Error {
@@ -322,29 +356,7 @@ fn write_report(
     plots: &[(String, DataMcPlot)],
     out: &mut dyn Write,
 ) -> Result<()> {
-    let mut rows = Vec::new();
-    for r in results {
-        writeln!(
-            out,
-            "{} -> {}: KS {:.4} -> {:.4}, chi2/ndf {} -> {} (held-out half){}",
-            r.var,
-            r.branch,
-            r.before.ks,
-            r.after.ks,
-            r.before.chi2_text(),
-            r.after.chi2_text(),
-            if r.worse { "  WORSE" } else { "" }
-        )
-        .map_err(io_out)?;
-        rows.push(vec![
-            r.var.clone(),
-            r.branch.clone(),
-            format!("{:.4}", r.before.ks),
-            format!("{:.4}", r.after.ks),
-            r.before.chi2_text(),
-            r.after.chi2_text(),
-        ]);
-    }
+    let rows = print_results(out, results, "held-out half")?;
     let intro = format!(
         "Run description <code>{}</code>. Each variable of the simulation is mapped by \
          T(x) = Q_data(u), u = F_mc(x-) + v (F_mc(x) - F_mc(x-)), with weighted empirical \

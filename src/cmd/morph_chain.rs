@@ -15,15 +15,12 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use serde::Serialize;
-
-use super::morph::{io_out, judge, MorphOptions, TREE};
+use super::morph::{io_out, judge, print_results, MorphOptions, VarResult, TREE};
 use crate::config::{Domain, RunConfig};
 use crate::data::columns::column;
 use crate::data::{load, open_chain, Sample, Wanted};
 use crate::expr::{parse_all, Expr};
 use crate::loss::QuantileLevels;
-use crate::metrics::agreement::Agreement;
 use crate::output::{refuse_existing, write_atomically, NewDir};
 use crate::progress::Progress;
 use crate::report::{
@@ -56,15 +53,6 @@ struct Plan {
     model_path: PathBuf,
     summary_path: PathBuf,
     report_dir: PathBuf,
-}
-
-#[derive(Debug, Serialize)]
-struct VarResult {
-    var: String,
-    branch: String,
-    before: Agreement,
-    after: Agreement,
-    worse: bool,
 }
 
 /// The network settings from the flags (defaults [`Hyper::default`]).
@@ -341,35 +329,13 @@ fn write_report(
     corr: &CorrelationReport,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let mut rows = Vec::new();
     writeln!(
         out,
         "correlation matrix, max |data - simulation|: {:.4} -> {:.4} (Frobenius {:.4} -> {:.4})",
         corr.max_delta_before, corr.max_delta_after, corr.frobenius_before, corr.frobenius_after
     )
     .map_err(io_out)?;
-    for r in results {
-        writeln!(
-            out,
-            "{} -> {}: KS {:.4} -> {:.4}, chi2/ndf {} -> {} (out of fold){}",
-            r.var,
-            r.branch,
-            r.before.ks,
-            r.after.ks,
-            r.before.chi2_text(),
-            r.after.chi2_text(),
-            if r.worse { "  WORSE" } else { "" }
-        )
-        .map_err(io_out)?;
-        rows.push(vec![
-            r.var.clone(),
-            r.branch.clone(),
-            format!("{:.4}", r.before.ks),
-            format!("{:.4}", r.after.ks),
-            r.before.chi2_text(),
-            r.after.chi2_text(),
-        ]);
-    }
+    let rows = print_results(out, results, "out of fold")?;
     let esc = crate::report::escape;
     let intro = format!(
         "Run description <code>{}</code>. Chained quantile morphing: the variables are \

@@ -185,78 +185,89 @@ impl Scoring {
     /// multi-output network's (`identity`, its raw values); the network's `outputs` is
     /// that layer's width ([`Network::outputs`]: callers that need a classifier check it).
     pub fn network(&self, inputs: usize, what: &str) -> Result<(Network, Vec<f32>, Standardize)> {
-        let st = Standardize {
-            mean: self.standardize.mean.clone(),
-            std: self.standardize.std.clone(),
-        };
-        st.check(inputs, what)?;
-        let bad = |m: String| Error::Usage(format!("{what}: {m}"));
-        let Some(last) = self.layers.last() else {
-            return Err(bad("no layers".into()));
-        };
-        let outputs = last.bias.len();
-        let classifier = last.activation == "sigmoid" && outputs == 1;
-        if !(classifier || last.activation == "identity" && outputs >= 1) {
+        network_from(&self.standardize, &self.layers, inputs, what)
+    }
+}
+
+/// [`Scoring::network`] on a standardisation and layers held elsewhere (the chain model
+/// of `morph --chain` keeps them per network in its own file).
+pub fn network_from(
+    standardize: &StandardizeJson,
+    layers: &[Layer],
+    inputs: usize,
+    what: &str,
+) -> Result<(Network, Vec<f32>, Standardize)> {
+    let st = Standardize {
+        mean: standardize.mean.clone(),
+        std: standardize.std.clone(),
+    };
+    st.check(inputs, what)?;
+    let bad = |m: String| Error::Usage(format!("{what}: {m}"));
+    let Some(last) = layers.last() else {
+        return Err(bad("no layers".into()));
+    };
+    let outputs = last.bias.len();
+    let classifier = last.activation == "sigmoid" && outputs == 1;
+    if !(classifier || last.activation == "identity" && outputs >= 1) {
+        return Err(bad(format!(
+            "the last layer has {outputs} outputs and activation \"{}\"; it must be a \
+             classifier's (one output, \"sigmoid\") or a multi-output network's \
+             (\"identity\")",
+            last.activation
+        )));
+    }
+    let mut hidden = Vec::new();
+    let mut act: Option<Act> = None;
+    let mut width = inputs;
+    for (l, layer) in layers.iter().enumerate() {
+        let out = layer.bias.len();
+        if layer.weight.len() != out || layer.weight.iter().any(|r| r.len() != width) {
             return Err(bad(format!(
-                "the last layer has {outputs} outputs and activation \"{}\"; it must be a \
-                 classifier's (one output, \"sigmoid\") or a multi-output network's \
-                 (\"identity\")",
-                last.activation
+                "layer {l}: weight must be {out} rows of {width} columns (PyTorch's (out, \
+                 in) layout) to match its bias and the layer before"
             )));
         }
-        let mut hidden = Vec::new();
-        let mut act: Option<Act> = None;
-        let mut width = inputs;
-        for (l, layer) in self.layers.iter().enumerate() {
-            let out = layer.bias.len();
-            if layer.weight.len() != out || layer.weight.iter().any(|r| r.len() != width) {
+        if l + 1 < layers.len() {
+            let a = act_of_name(&layer.activation, layer.alpha).ok_or_else(|| {
+                bad(format!(
+                    "layer {l}: unknown activation `{}`",
+                    layer.activation
+                ))
+            })?;
+            if act.is_some_and(|x| x != a) {
                 return Err(bad(format!(
-                    "layer {l}: weight must be {out} rows of {width} columns (PyTorch's (out, \
-                     in) layout) to match its bias and the layer before"
+                    "layer {l}: activation `{}` differs from the layers before; rootgrad's \
+                     networks use one activation for every hidden layer",
+                    layer.activation
                 )));
             }
-            if l + 1 < self.layers.len() {
-                let a = act_of_name(&layer.activation, layer.alpha).ok_or_else(|| {
-                    bad(format!(
-                        "layer {l}: unknown activation `{}`",
-                        layer.activation
-                    ))
-                })?;
-                if act.is_some_and(|x| x != a) {
-                    return Err(bad(format!(
-                        "layer {l}: activation `{}` differs from the layers before; rootgrad's \
-                         networks use one activation for every hidden layer",
-                        layer.activation
-                    )));
-                }
-                act = Some(a);
-                hidden.push(out);
-            }
-            width = out;
+            act = Some(a);
+            hidden.push(out);
         }
-        let net = Network::new(NetworkSpec {
-            inputs,
-            hidden,
-            activation: act.unwrap_or(Act::Relu),
-            dropout: 0.0,
-            outputs,
-            domain_head: None,
-            mass_head: None,
-        })
-        .map_err(|e| bad(e.to_string()))?;
-        let mut params = vec![0.0f32; net.num_params()];
-        for (d, layer) in net.table().layers().iter().zip(&self.layers) {
-            let (w, b) = d.slices_mut(&mut params);
-            for (dst, row) in w.chunks_mut(d.inp).zip(&layer.weight) {
-                dst.copy_from_slice(row);
-            }
-            b.copy_from_slice(&layer.bias);
-        }
-        if let Some(i) = params.iter().position(|v| !v.is_finite()) {
-            return Err(bad(format!("parameter {i} is not a finite number")));
-        }
-        Ok((net, params, st))
+        width = out;
     }
+    let net = Network::new(NetworkSpec {
+        inputs,
+        hidden,
+        activation: act.unwrap_or(Act::Relu),
+        dropout: 0.0,
+        outputs,
+        domain_head: None,
+        mass_head: None,
+    })
+    .map_err(|e| bad(e.to_string()))?;
+    let mut params = vec![0.0f32; net.num_params()];
+    for (d, layer) in net.table().layers().iter().zip(layers) {
+        let (w, b) = d.slices_mut(&mut params);
+        for (dst, row) in w.chunks_mut(d.inp).zip(&layer.weight) {
+            dst.copy_from_slice(row);
+        }
+        b.copy_from_slice(&layer.bias);
+    }
+    if let Some(i) = params.iter().position(|v| !v.is_finite()) {
+        return Err(bad(format!("parameter {i} is not a finite number")));
+    }
+    Ok((net, params, st))
 }
 
 impl ModelFile {

@@ -15,18 +15,17 @@ use std::ops::Range;
 use std::path::Path;
 
 use rayon::prelude::*;
-use rootgrad_kernels::Act;
 
 use super::model::{ChainModel, QuantileNet, Target};
 use super::prepare::{PointMass, Side};
-use crate::config::{act_name, act_of_name};
+use crate::config::act_name;
 use crate::data::chunks::{chunk_plan_in, read_ahead, ChunkSize};
 use crate::data::locate;
 use crate::expr::{ColumnSet, Expr};
 use crate::loss::monotone_quantiles;
-use crate::model::file::{Layer, Scoring, StandardizeJson};
+use crate::model::file::{network_from, Layer, Scoring, StandardizeJson};
 use crate::nn::eval::logits_into;
-use crate::nn::{Network, NetworkSpec};
+use crate::nn::Network;
 use crate::reweight::quantile_map::{map_value, QuantileCurve, Spike, SpikeSide};
 use crate::root::provenance::FriendSource;
 use crate::root::write::{
@@ -95,74 +94,12 @@ impl Net {
         (inputs, outputs, last): (usize, usize, &str),
         what: &str,
     ) -> Result<Net> {
-        let bad = |m: String| Error::Usage(format!("{what}: {m}"));
-        if st.mean.len() != inputs || st.std.len() != inputs {
-            return Err(bad(format!(
-                "the standardisation must have {inputs} entries"
+        let (net, params, _) = network_from(st, layers, inputs, what)?;
+        let end = layers.last().map(|l| l.activation.as_str());
+        if end != Some(last) || net.outputs() != outputs {
+            return Err(Error::Usage(format!(
+                "{what}: the last layer must have {outputs} outputs and activation \"{last}\""
             )));
-        }
-        if st.std.iter().any(|s| !(s.is_finite() && *s > 0.0))
-            || st.mean.iter().any(|m| !m.is_finite())
-        {
-            return Err(bad(
-                "the standardisation has a non-finite mean or a std <= 0".into(),
-            ));
-        }
-        let Some(end) = layers.last() else {
-            return Err(bad("no layers".into()));
-        };
-        if end.activation != last || end.bias.len() != outputs {
-            return Err(bad(format!(
-                "the last layer must have {outputs} outputs and activation \"{last}\""
-            )));
-        }
-        let mut hidden = Vec::new();
-        let mut act: Option<Act> = None;
-        let mut width = inputs;
-        for (l, layer) in layers.iter().enumerate() {
-            let out = layer.bias.len();
-            if layer.weight.len() != out || layer.weight.iter().any(|r| r.len() != width) {
-                return Err(bad(format!(
-                    "layer {l}: weight must be {out} rows of {width} columns"
-                )));
-            }
-            if l + 1 < layers.len() {
-                let a = act_of_name(&layer.activation, layer.alpha).ok_or_else(|| {
-                    bad(format!(
-                        "layer {l}: unknown activation `{}`",
-                        layer.activation
-                    ))
-                })?;
-                if act.is_some_and(|x| x != a) {
-                    return Err(bad(format!(
-                        "layer {l}: one activation for every hidden layer"
-                    )));
-                }
-                act = Some(a);
-                hidden.push(out);
-            }
-            width = out;
-        }
-        let net = Network::new(NetworkSpec {
-            inputs,
-            hidden,
-            activation: act.unwrap_or(Act::Relu),
-            dropout: 0.0,
-            domain_head: None,
-            mass_head: None,
-            outputs,
-        })
-        .map_err(|e| bad(e.to_string()))?;
-        let mut params = vec![0.0f32; net.num_params()];
-        for (d, layer) in net.table().layers().iter().zip(layers) {
-            let (w, b) = d.slices_mut(&mut params);
-            for (dst, row) in w.chunks_mut(d.inp).zip(&layer.weight) {
-                dst.copy_from_slice(row);
-            }
-            b.copy_from_slice(&layer.bias);
-        }
-        if let Some(i) = params.iter().position(|v| !v.is_finite()) {
-            return Err(bad(format!("parameter {i} is not a finite number")));
         }
         Ok(Net {
             net,
